@@ -1,0 +1,44 @@
+# bnviz: `make run` starts the lab, `make test` runs every test.
+# Both create the virtual environment in .venv on first use.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8501
+
+.PHONY: run test test-fast bench fixtures browser clean
+
+$(BIN)/activate:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --upgrade --quiet pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(VENV)/.runtime $@
+
+run: $(VENV)/.runtime
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+# Browser tests need Chromium: /usr/bin/chromium (Debian package `chromium`).
+# scripts/ensure_chromium.sh installs it when run as root, and the tests
+# skip with a message when it cannot be had (never in CI, which sets CI=true).
+test: $(VENV)/.dev
+	bash scripts/ensure_chromium.sh
+	$(BIN)/python -m pytest
+
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -m "not browser"
+
+bench: $(VENV)/.dev
+	$(BIN)/python benchmarks/speed.py
+
+# Regenerate the PyTorch reference fixtures (needs: pip install torch==2.13.0).
+fixtures: $(VENV)/.dev
+	$(BIN)/python scripts/make_torch_fixtures.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache artifacts

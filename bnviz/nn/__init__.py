@@ -1,0 +1,23 @@
+"""The network: layers as forward/backward pairs, the MLP, initializers. NumPy only."""
+from .init import INITS, init_params, init_weight
+from .layers import (
+    BatchNormCache,
+    activation_backward,
+    activation_forward,
+    batch_sum,
+    batchnorm_backward,
+    batchnorm_eval_forward,
+    batchnorm_forward,
+    bce_with_logits_backward,
+    bce_with_logits_forward,
+    dense_backward,
+    dense_forward,
+)
+from .mlp import ACTIVATIONS, BN_POSITIONS, Architecture, FlatLayout, LayerTrace, backward, forward, loss_and_grads
+
+__all__ = [
+    "ACTIVATIONS", "BN_POSITIONS", "INITS", "Architecture", "BatchNormCache", "FlatLayout", "LayerTrace",
+    "activation_backward", "activation_forward", "backward", "batch_sum", "batchnorm_backward",
+    "batchnorm_eval_forward", "batchnorm_forward", "bce_with_logits_backward", "bce_with_logits_forward",
+    "dense_backward", "dense_forward", "forward", "init_params", "init_weight", "loss_and_grads",
+]

@@ -1,0 +1,254 @@
+"""The multilayer perceptron of the lab, built from the layers in ``layers.py``.
+
+Parameters live in one flat float64 vector per model, shape (..., P), so an
+optimizer step is a handful of whole-vector operations; ``ParamLayout`` gives
+each named parameter (W1, b1, gamma1, beta1, ..., WL, bL) as a view into it.
+BN's running statistics are buffers, not parameters: they are trained by an
+averaging rule, not by backprop, and live in a second flat vector (..., R)
+laid out as mean1, var1, mean2, var2, ...
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+
+from .layers import (
+    activation_backward,
+    activation_forward,
+    batchnorm_backward,
+    batchnorm_eval_forward,
+    batchnorm_forward,
+    bce_with_logits_backward,
+    bce_with_logits_forward,
+    dense_backward,
+    dense_forward,
+)
+
+ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
+BN_POSITIONS = ("before", "after")
+
+
+class Slot(NamedTuple):
+    """Where one named array sits in a flat vector."""
+
+    name: str
+    shape: tuple
+    start: int
+    stop: int
+
+
+class FlatLayout:
+    """Named arrays packed into the last axis of a flat vector."""
+
+    def __init__(self, entries):
+        self.slots = []
+        offset = 0
+        for name, shape in entries:
+            size = int(np.prod(shape))
+            self.slots.append(Slot(name, tuple(shape), offset, offset + size))
+            offset += size
+        self.size = offset
+        self.names = [s.name for s in self.slots]
+        self._by_name = {s.name: s for s in self.slots}
+
+    def __getitem__(self, name) -> Slot:
+        return self._by_name[name]
+
+    def __contains__(self, name) -> bool:
+        return name in self._by_name
+
+    def views(self, flat: np.ndarray) -> dict:
+        """flat (..., size) -> {name: view of shape (..., *shape)} sharing memory."""
+        lead = flat.shape[:-1]
+        return {s.name: flat[..., s.start:s.stop].reshape(lead + s.shape) for s in self.slots}
+
+    def pack(self, arrays: dict, lead=()) -> np.ndarray:
+        """{name: (..., *shape)} -> flat (..., size), in layout order."""
+        lead = tuple(lead)
+        return np.concatenate([np.reshape(arrays[n], lead + (-1,)) for n in self.names], axis=-1)
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """The shape of the network: Dense(h1) [BN] g ... Dense(hk) [BN] g -> Dense(1) -> sigmoid.
+
+    bn_position "before": z -> BN -> g(.)  (the bias in front of BN is dropped
+    unless keep_bias, since BN subtracts it again); "after": z -> g(z) -> BN.
+    """
+
+    n_in: int
+    hidden: tuple
+    activation: str = "relu"
+    bn: bool = True
+    bn_position: str = "before"
+    keep_bias: bool = False
+    eps: float = 1e-3
+
+    def __post_init__(self):
+        if self.activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {self.activation!r}: use one of {ACTIVATIONS}")
+        if self.bn_position not in BN_POSITIONS:
+            raise ValueError(f"unknown bn_position {self.bn_position!r}: use 'before' or 'after'")
+        if not self.hidden or min(self.hidden) < 1:
+            raise ValueError(f"hidden layers need at least one unit each, got {self.hidden}")
+
+    @property
+    def widths(self) -> tuple:
+        """Input width, hidden widths, output width: (n_in, h1, ..., hk, 1)."""
+        return (self.n_in, *self.hidden, 1)
+
+    def has_bias(self, layer: int) -> bool:
+        """Whether Dense layer `layer` (1-based) has a bias."""
+        if layer > len(self.hidden):
+            return True
+        return not (self.bn and self.bn_position == "before") or self.keep_bias
+
+    @property
+    def n_dense(self) -> int:
+        return len(self.hidden) + 1
+
+    def param_layout(self) -> FlatLayout:
+        entries = []
+        for k in range(1, self.n_dense + 1):
+            fan_in, fan_out = self.widths[k - 1], self.widths[k]
+            entries.append((f"W{k}", (fan_in, fan_out)))
+            if self.has_bias(k):
+                entries.append((f"b{k}", (fan_out,)))
+            if self.bn and k <= len(self.hidden):
+                entries += [(f"gamma{k}", (fan_out,)), (f"beta{k}", (fan_out,))]
+        return FlatLayout(entries)
+
+    def buffer_layout(self) -> FlatLayout:
+        entries = []
+        if self.bn:
+            for k, units in enumerate(self.hidden, start=1):
+                entries += [(f"mean{k}", (units,)), (f"var{k}", (units,))]
+        return FlatLayout(entries)
+
+    def initial_buffers(self, lead=()) -> np.ndarray:
+        """Running mean 0 and running variance 1, as Keras and PyTorch start."""
+        layout = self.buffer_layout()
+        flat = np.zeros(tuple(lead) + (layout.size,))
+        for name, view in layout.views(flat).items():
+            if name.startswith("var"):
+                view[...] = 1.0
+        return flat
+
+    def summary(self) -> str:
+        """One line per layer, like Keras' model.summary()."""
+        lines = []
+        layout = self.param_layout()
+        for k in range(1, self.n_dense + 1):
+            out = self.widths[k]
+            names = [n for n in (f"W{k}", f"b{k}") if n in layout]
+            dense = f"Dense({out}) [{', '.join(names)}]"
+            if k == self.n_dense:
+                lines.append(f"{dense} -> sigmoid")
+            elif not self.bn:
+                lines.append(f"{dense} -> {self.activation}")
+            elif self.bn_position == "before":
+                lines.append(f"{dense} -> BN({out}) -> {self.activation}")
+            else:
+                lines.append(f"{dense} -> {self.activation} -> BN({out})")
+        return "\n".join(lines)
+
+    def __repr__(self):
+        return f"Architecture(\n  " + self.summary().replace("\n", "\n  ") + f"\n  eps={self.eps})"
+
+
+class LayerTrace(NamedTuple):
+    """One hidden layer's values in a forward pass, each (..., N, units).
+
+    z: the Dense output; bn: the BN output (None without BN); act: the
+    activation output; out: what the next layer receives (bn or act).
+    """
+
+    z: np.ndarray
+    bn: np.ndarray | None
+    act: np.ndarray
+    out: np.ndarray
+
+
+class ForwardResult(NamedTuple):
+    logits: np.ndarray          # (..., N)
+    traces: list                # one LayerTrace per hidden layer
+    caches: list                # per hidden layer (dense, bn or None, act), then the output dense
+    bn_caches: list             # the BatchNormCache of each BN layer, in order
+
+
+def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | None = None) -> ForwardResult:
+    """Run the network on a batch.
+
+    params: views as from ``param_layout().views`` with leading axes (...);
+    x: (..., N, n_in) or (N, n_in). With buffers=None BN is in training mode
+    and uses the statistics of this batch; with buffers (views of the running
+    statistics, keys mean1, var1, ...) BN is in evaluation mode.
+    """
+    a = x
+    traces, caches, bn_caches = [], [], []
+    for k in range(1, arch.n_dense):
+        z, dense_cache = dense_forward(a, params[f"W{k}"], params.get(f"b{k}"))
+        bn_out = bn_cache = None
+        if arch.bn and arch.bn_position == "before":
+            bn_out, bn_cache = _bn(arch, params, buffers, k, z)
+            act, act_cache = activation_forward(bn_out, arch.activation)
+            a = act
+        else:
+            act, act_cache = activation_forward(z, arch.activation)
+            a = act
+            if arch.bn:
+                bn_out, bn_cache = _bn(arch, params, buffers, k, act)
+                a = bn_out
+        if bn_cache is not None:
+            bn_caches.append(bn_cache)
+        traces.append(LayerTrace(z, bn_out, act, a))
+        caches.append((dense_cache, bn_cache, act_cache))
+    L = arch.n_dense
+    z, dense_cache = dense_forward(a, params[f"W{L}"], params[f"b{L}"])
+    caches.append(dense_cache)
+    return ForwardResult(z[..., 0], traces, caches, bn_caches)
+
+
+def _bn(arch, params, buffers, k, x):
+    gamma, beta = params[f"gamma{k}"], params[f"beta{k}"]
+    if buffers is None:
+        return batchnorm_forward(x, gamma, beta, arch.eps)
+    return batchnorm_eval_forward(x, gamma, beta, buffers[f"mean{k}"], buffers[f"var{k}"], arch.eps)
+
+
+def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray) -> dict:
+    """Gradients of the loss for every parameter, from d loss / d logits (..., N).
+
+    Returns {name: array shaped like the parameter, with the leading axes}.
+    """
+    grads = {}
+    L = arch.n_dense
+    dx, dW, db = dense_backward(dlogits[..., None], result.caches[-1])
+    grads[f"W{L}"], grads[f"b{L}"] = dW, db
+    for k in range(L - 1, 0, -1):
+        dense_cache, bn_cache, act_cache = result.caches[k - 1]
+        if arch.bn and arch.bn_position == "after":
+            dx, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm_backward(dx, bn_cache)
+        dz = activation_backward(dx, act_cache)
+        if arch.bn and arch.bn_position == "before":
+            dz, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm_backward(dz, bn_cache)
+        dx, dW, db = dense_backward(dz, dense_cache, need_dx=k > 1)
+        grads[f"W{k}"] = dW
+        if db is not None:
+            if arch.bn and arch.bn_position == "before" and bn_cache.train:
+                # BN subtracts the batch mean, so a bias just in front of it
+                # cancels exactly and its true gradient is 0; summing dz
+                # would give rounding noise of order 1e-17 instead.
+                db = np.zeros_like(db)
+            grads[f"b{k}"] = db
+    return grads
+
+
+def loss_and_grads(arch: Architecture, params: dict, x, y, buffers=None):
+    """Loss (...,), logits (..., N), gradients {name: ...} and the forward result."""
+    result = forward(arch, params, x, buffers)
+    loss, loss_cache = bce_with_logits_forward(result.logits, y)
+    grads = backward(arch, result, bce_with_logits_backward(loss_cache))
+    return loss, grads, result

@@ -1,0 +1,364 @@
+"""The Run: everything one training measured, as plain NumPy arrays.
+
+Built from the loop's History by ``assemble_run``. The arrays the loop could
+not recompute are copied out of the History; the rest (statistics over the
+whole training set, activations for histograms, per-epoch metrics, gradient
+norms) are computed here from the stored parameters, many states in one
+batched forward pass.
+
+Steps and states: step s (0-based) is the s-th mini-batch update. State t is
+the network after t updates, so state 0 is the initial network and state S
+the final one. Per-step arrays of "after the update" quantities (running and
+population statistics, gamma, beta) describe state s + 1.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .config import Config
+from .nn import Architecture, bce_with_logits_forward, forward
+
+SNAPSHOT_CAP = 200              # at most this many states keep full activations
+SNAPSHOT_ROWS = 1000            # at most this many training rows per snapshot
+SNAPSHOT_BUDGET = 1_500_000     # numbers kept in snapshots, in all (12 MB of float64)
+CHUNK_NUMBERS = 2_000_000       # numbers per batched forward pass, to bound memory
+EPOCH_METRICS = tuple(f"{split}_{what}_{mode}" for split in ("train", "test")
+                      for what in ("loss", "acc") for mode in ("eval", "batch"))
+
+
+@dataclass(eq=False)
+class Run:
+    """One training, measured.
+
+    S = number of steps done, L = Dense layers, P = parameter count, E = epochs
+    done, K = snapshots. Lists indexed by k hold one array per BN layer (0-based).
+
+    config, arch; feature_mean, feature_std: (n_in,) the scaling applied to raw inputs
+    (mean 0 and std 1 when standardize is off).
+    initial_params, final_params: {name: array} named W1, b1, gamma1, beta1, ..., WL, bL.
+    params: (S + 1, P) flat parameters of every state; grads: (S, P) each step's gradient.
+    orders: (E, N) the row order of each epoch; bounds: [(start, stop)] of each batch in it.
+    train_loss, train_acc: (S,) each step's mini-batch loss and accuracy, before its update.
+    batch_mean[k], batch_var[k]: (S, units) the mini-batch statistics (biased variance).
+    running_mean[k], running_var[k]: (S, units) running statistics after each update.
+    population_mean[k], population_var[k]: (S, units) exact mean and (biased) variance
+        of BN layer k's input over all training rows, under the weights after each
+        update, with earlier BN layers using the same full-data statistics: what the
+        running averages estimate.
+    grad_norm, update_ratio: (S, L) ||dW_l|| and ||W_l(after) - W_l(before)|| / ||W_l(before)||.
+    snapshot_steps: (K,) states kept in full; snapshot_rows: training-row positions used;
+    snapshots: {"z" | "bn" | "act": [ (K, rows, units) per hidden layer ]}: the Dense
+        output, BN output and activation output, with full-data BN statistics.
+    epoch_steps: (E + 1,) states at epoch ends; epoch_metrics: {name: (E + 1,)} with
+        names like test_acc_eval (running statistics) and test_acc_batch (the whole
+        split normalized by its own statistics); NaN where a split is empty.
+    diverged_at: the step whose loss was not finite, or None.
+    """
+
+    config: Config
+    arch: Architecture
+    feature_names: tuple
+    feature_mean: np.ndarray
+    feature_std: np.ndarray
+    param_names: list
+    param_slices: dict
+    initial_params: dict
+    final_params: dict
+    params: np.ndarray
+    grads: np.ndarray
+    orders: np.ndarray
+    bounds: list
+    train_loss: np.ndarray
+    train_acc: np.ndarray
+    batch_mean: list
+    batch_var: list
+    running_mean: list
+    running_var: list
+    population_mean: list
+    population_var: list
+    grad_norm: np.ndarray
+    update_ratio: np.ndarray
+    snapshot_steps: np.ndarray
+    snapshot_rows: np.ndarray
+    snapshots: dict
+    epoch_steps: np.ndarray
+    epoch_metrics: dict
+    diverged_at: int | None
+    seconds: float = 0.0
+    extras: dict = field(default_factory=dict)
+
+    @property
+    def n_steps(self) -> int:
+        return len(self.train_loss)
+
+    @property
+    def steps_per_epoch(self) -> int:
+        return len(self.bounds)
+
+    @property
+    def n_bn(self) -> int:
+        return len(self.running_mean)
+
+    @property
+    def batch_indices(self) -> list:
+        """One array per step: the positions in data.X_train of that step's rows, in order."""
+        return [self.step_rows(s) for s in range(self.n_steps)]
+
+    def step_rows(self, step: int) -> np.ndarray:
+        epoch, b = divmod(step, self.steps_per_epoch)
+        start, stop = self.bounds[b]
+        return self.orders[epoch, start:stop]
+
+    def param_history(self, name: str) -> np.ndarray:
+        """(S + 1, *shape) one parameter over all states."""
+        start, stop, shape = self.param_slices[name]
+        return self.params[:, start:stop].reshape((len(self.params),) + shape)
+
+    def params_at(self, state: int) -> dict:
+        """{name: array} of the network after `state` updates (copies)."""
+        return {n: self.param_history(n)[state].copy() for n in self.param_names}
+
+    def buffers_at(self, state: int) -> dict:
+        """{mean1, var1, ...}: running statistics after `state` updates (0: mean 0, var 1)."""
+        out = {}
+        for k in range(self.n_bn):
+            if state == 0:
+                out[f"mean{k + 1}"] = np.zeros(self.running_mean[k].shape[1])
+                out[f"var{k + 1}"] = np.ones(self.running_var[k].shape[1])
+            else:
+                out[f"mean{k + 1}"] = self.running_mean[k][state - 1].copy()
+                out[f"var{k + 1}"] = self.running_var[k][state - 1].copy()
+        return out
+
+    @property
+    def gamma(self) -> list:
+        """[(S, units)] gamma of each BN layer after each update."""
+        return [self.param_history(f"gamma{k + 1}")[1:] for k in range(self.n_bn)]
+
+    @property
+    def beta(self) -> list:
+        return [self.param_history(f"beta{k + 1}")[1:] for k in range(self.n_bn)]
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the Run's arrays."""
+        total = 0
+        for value in vars(self).values():
+            total += _nbytes(value)
+        return total
+
+    def __repr__(self):
+        end = f"diverged at step {self.diverged_at}" if self.diverged_at is not None else "finished"
+        loss = f"{self.train_loss[-1]:.4f}" if self.n_steps else "n/a"
+        return (f"Run({self.n_steps} steps, {end}, last batch loss {loss}, "
+                f"{self.nbytes / 1e6:.1f} MB)\n{self.arch.summary()}")
+
+
+def _nbytes(value) -> int:
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_nbytes(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return sum(_nbytes(v) for v in value)
+    return 0
+
+
+# ------------------------------------------------------------- batched evaluation
+
+
+def _chunks(n_states: int, n_rows: int, width: int):
+    per_chunk = max(1, CHUNK_NUMBERS // max(1, n_rows * width))
+    for start in range(0, n_states, per_chunk):
+        yield slice(start, min(start + per_chunk, n_states))
+
+
+def forward_states(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, buffers: np.ndarray | None = None):
+    """Forward pass of K parameter states at once on the same rows.
+
+    flat_params: (K, P); X: (N, n_in); buffers: (K, R) running statistics for
+    evaluation mode, or None for BN with the statistics of X itself.
+    Returns the ForwardResult with leading axis K.
+    """
+    views = arch.param_layout().views(flat_params)
+    bviews = arch.buffer_layout().views(buffers) if buffers is not None else None
+    with np.errstate(all="ignore"):
+        return forward(arch, views, X[None], bviews)
+
+
+def population_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray):
+    """Exact mean and biased variance of every BN layer's input over X, per state.
+
+    flat_params: (K, P). Returns ([ (K, units) ] means, [ (K, units) ] variances).
+    """
+    n_bn = len(arch.hidden) if arch.bn else 0
+    means = [np.empty((len(flat_params), u)) for u in arch.hidden[:n_bn]]
+    variances = [np.empty_like(m) for m in means]
+    for chunk in _chunks(len(flat_params), len(X), max(arch.hidden)):
+        result = forward_states(arch, flat_params[chunk], X)
+        for k, cache in enumerate(result.bn_caches):
+            means[k][chunk] = cache.mean
+            variances[k][chunk] = cache.var
+    return means, variances
+
+
+def loss_and_accuracy(arch, flat_params, X, y, buffers=None):
+    """(K,) loss and accuracy of K states on rows X (N, n_in), y (N,); NaN if N = 0."""
+    K = len(flat_params)
+    if len(y) == 0:
+        return np.full(K, np.nan), np.full(K, np.nan)
+    loss, acc = np.empty(K), np.empty(K)
+    for chunk in _chunks(K, len(X), max(arch.hidden)):
+        result = forward_states(arch, flat_params[chunk], X, None if buffers is None else buffers[chunk])
+        with np.errstate(all="ignore"):
+            loss[chunk] = bce_with_logits_forward(result.logits, y)[0]
+            acc[chunk] = ((result.logits > 0.0) == (y > 0.5)).mean(-1)
+    return loss, acc
+
+
+# ----------------------------------------------------------------------- assembly
+
+
+def snapshot_states(n_steps: int, n_rows: int, units: int, cap: int = SNAPSHOT_CAP) -> np.ndarray:
+    """Evenly spread states 0..n_steps to keep in full, within the cap and the budget."""
+    per_state = max(1, n_rows * units)
+    k = int(min(n_steps + 1, cap, max(2, SNAPSHOT_BUDGET // per_state)))
+    return np.unique(np.round(np.linspace(0, n_steps, k)).astype(int))
+
+
+def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
+    """The Run of one member of a History, over its first `upto` steps (default: all)."""
+    from .train import network_inputs  # the loop's own scaling of raw inputs
+
+    cfg = history.configs[member]
+    data, arch = history.data, history.arch
+    S = history.member_steps(member)
+    if upto is not None:
+        S = min(S, upto)
+    player, blayout = arch.param_layout(), arch.buffer_layout()
+    params = history.params[: S + 1, member].copy()
+    grads = history.grads[:S, member].copy()
+    X = network_inputs(cfg, data, data.X_train)
+    X_test = network_inputs(cfg, data, data.X_test)
+    if cfg.standardize:
+        mean, std = data.feature_mean, data.feature_std
+    else:
+        mean, std = np.zeros(X.shape[1]), np.ones(X.shape[1])
+
+    def per_layer(flat):
+        views = blayout.views(flat)
+        n_bn = len(arch.hidden) if arch.bn else 0
+        return ([views[f"mean{k + 1}"].copy() for k in range(n_bn)],
+                [views[f"var{k + 1}"].copy() for k in range(n_bn)])
+
+    batch_mean, batch_var = per_layer(history.batch_stats[:S, member])
+    running_mean, running_var = per_layer(history.running[:S, member])
+    population_mean, population_var = population_stats(arch, params[1:], X)
+
+    # gradient norm and relative update size of each Dense layer's W
+    L = arch.n_dense
+    grad_norm, update_ratio = np.empty((S, L)), np.empty((S, L))
+    with np.errstate(all="ignore"):
+        for l in range(L):
+            slot = player[f"W{l + 1}"]
+            w = params[:, slot.start:slot.stop]
+            grad_norm[:, l] = np.linalg.norm(grads[:, slot.start:slot.stop], axis=1)
+            update_ratio[:, l] = np.linalg.norm(np.diff(w, axis=0), axis=1) / np.linalg.norm(w[:-1], axis=1)
+
+    # activations of a few states over (up to SNAPSHOT_ROWS) training rows
+    rows = np.arange(len(X))
+    if len(rows) > SNAPSHOT_ROWS:
+        rows = np.sort(np.random.default_rng(0).choice(len(X), SNAPSHOT_ROWS, replace=False))
+    stages = ("z", "bn", "act") if arch.bn else ("z", "act")
+    states = snapshot_states(S, len(rows), sum(arch.hidden) * len(stages))
+    result = forward_states(arch, params[states], X[rows])
+    snapshots = {st: [getattr(t, st).copy() for t in result.traces] for st in stages}
+
+    # per-epoch metrics, in evaluation mode (running statistics) and batch mode
+    spe = history.steps_per_epoch
+    epoch_steps = np.arange(0, S + 1, spe)
+    if epoch_steps[-1] != S:
+        epoch_steps = np.r_[epoch_steps, S]
+    run_buffers = np.concatenate([arch.initial_buffers((1,)), history.running[:S, member]], axis=0)
+    metrics = {}
+    for split, (Xs, ys) in {"train": (X, data.y_train), "test": (X_test, data.y_test)}.items():
+        for mode, buffers in (("eval", run_buffers[epoch_steps] if arch.bn else None), ("batch", None)):
+            loss, acc = loss_and_accuracy(arch, params[epoch_steps], Xs, ys, buffers)
+            metrics[f"{split}_loss_{mode}"], metrics[f"{split}_acc_{mode}"] = loss, acc
+
+    d = int(history.diverged_at[member])
+    epochs_done = -(-S // spe)
+    return Run(
+        config=cfg, arch=arch, feature_names=tuple(data.feature_names), feature_mean=mean, feature_std=std,
+        param_names=list(player.names),
+        param_slices={s.name: (s.start, s.stop, s.shape) for s in player.slots},
+        initial_params=_unpack(player, params[0]), final_params=_unpack(player, params[S]),
+        params=params, grads=grads, orders=history.orders[member, :epochs_done].copy(), bounds=list(history.bounds),
+        train_loss=history.loss[:S, member].copy(), train_acc=history.acc[:S, member].copy(),
+        batch_mean=batch_mean, batch_var=batch_var, running_mean=running_mean, running_var=running_var,
+        population_mean=population_mean, population_var=population_var,
+        grad_norm=grad_norm, update_ratio=update_ratio,
+        snapshot_steps=states, snapshot_rows=rows, snapshots=snapshots,
+        epoch_steps=epoch_steps, epoch_metrics=metrics,
+        diverged_at=d if 0 <= d <= S and (upto is None or d < upto or d == S) else None,
+        seconds=history.seconds,
+    )
+
+
+def _unpack(layout, flat) -> dict:
+    return {name: view.copy() for name, view in layout.views(flat).items()}
+
+
+class Ensemble:
+    """M trainings of one architecture, trained together. ``member(i)`` is a Run."""
+
+    def __init__(self, history):
+        self.history = history
+        self._members = {}
+
+    def __len__(self):
+        return len(self.history.configs)
+
+    @property
+    def configs(self) -> list:
+        return self.history.configs
+
+    @property
+    def diverged_at(self) -> list:
+        """Per member: the step whose loss was not finite, or None."""
+        return [int(d) if d >= 0 else None for d in self.history.diverged_at]
+
+    @property
+    def train_loss(self) -> np.ndarray:
+        """(S, M) mini-batch losses; NaN after a member diverged."""
+        loss = self.history.loss[: self.history.steps_done].copy()
+        for i, d in enumerate(self.history.diverged_at):
+            if d >= 0:
+                loss[d:, i] = np.nan
+        return loss
+
+    def member(self, i: int) -> Run:
+        if i not in self._members:
+            self._members[i] = assemble_run(self.history, i)
+        return self._members[i]
+
+    def final_metrics(self) -> dict:
+        """{name: (M,)} the EPOCH_METRICS of each member's final state (NaN if it diverged)."""
+        h = self.history
+        arch, data, cfg = h.arch, h.data, h.configs[0]
+        from .train import network_inputs
+
+        X, X_test = network_inputs(cfg, data, data.X_train), network_inputs(cfg, data, data.X_test)
+        S = h.steps_done
+        flat = h.params[S]
+        buffers = h.running[S - 1] if (arch.bn and S > 0) else None
+        out = {}
+        for split, (Xs, ys) in {"train": (X, data.y_train), "test": (X_test, data.y_test)}.items():
+            for mode, b in (("eval", buffers), ("batch", None)):
+                loss, acc = loss_and_accuracy(arch, flat, Xs, ys, b)
+                dead = h.diverged_at >= 0
+                loss[dead], acc[dead] = np.nan, np.nan
+                out[f"{split}_loss_{mode}"], out[f"{split}_acc_{mode}"] = loss, acc
+        return out

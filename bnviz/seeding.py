@@ -1,0 +1,17 @@
+"""One seed, several independent random streams.
+
+The experiment's seed is split with NumPy's SeedSequence into a stream per
+purpose, so drawing more shuffles never changes the initial weights and a
+new data set never changes the shuffles.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+STREAMS = ("data", "split", "init", "shuffle")
+
+
+def rng_for(seed: int, purpose: str) -> np.random.Generator:
+    """The generator for one purpose (data, split, init or shuffle) of a seed."""
+    children = np.random.SeedSequence(int(seed)).spawn(len(STREAMS))
+    return np.random.default_rng(children[STREAMS.index(purpose)])
