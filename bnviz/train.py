@@ -69,6 +69,33 @@ def epoch_orders(seed: int, n_rows: int, epochs: int) -> np.ndarray:
     return np.stack([rng.permutation(n_rows) for _ in range(epochs)]).astype(np.intp)
 
 
+class RunningAverage:
+    """How BN's running statistics follow the batch statistics (buffers, not parameters).
+
+    ewma:        running = m * running + (1 - m) * batch        (Keras' momentum m)
+    cumulative:  running = plain average of the batch statistics of steps 1..t
+    The variance folded in is the biased batch variance, or with variance="unbiased"
+    that times n / (n - 1) (PyTorch); a one-row batch has no unbiased variance and
+    contributes its biased one, 0.
+    """
+
+    def __init__(self, is_var: np.ndarray, momentum: float, kind: str, variance: str):
+        self.is_var, self.m, self.kind, self.variance = is_var, momentum, kind, variance
+        self._factors = {}
+
+    def update(self, buffers: np.ndarray, stats: np.ndarray, n: int, t: int) -> None:
+        """Fold one step's stats (..., R) from a batch of n rows in place; t counts steps from 1."""
+        if self.variance == "unbiased" and n > 1:
+            if n not in self._factors:
+                self._factors[n] = np.where(self.is_var, n / (n - 1), 1.0)
+            stats = stats * self._factors[n]
+        if self.kind == "ewma":
+            buffers *= self.m
+            buffers += (1.0 - self.m) * stats
+        else:
+            buffers += (stats - buffers) / t
+
+
 @dataclass
 class Progress:
     """Handed to a progress callback: how far training is, and a way to see it so far."""
@@ -171,11 +198,10 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
 
     opt = make_optimizer(cfg.optimizer, params.shape, cfg.beta1, cfg.beta2, cfg.opt_eps)
     lr = np.array([c.lr for c in configs])[:, None]
-    m = cfg.bn_momentum
     is_var = np.zeros(R, dtype=bool)
     for slot in blayout.slots:
         is_var[slot.start:slot.stop] = slot.name.startswith("var")
-    corrections = {}
+    running_average = RunningAverage(is_var, cfg.bn_momentum, cfg.running_avg, cfg.running_var)
 
     started = last_report = time.perf_counter()
     s = 0
@@ -190,17 +216,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
                 if R:
                     stats = np.concatenate([a for c in result.bn_caches for a in (c.mean, c.var)], axis=-1)
                     hist.batch_stats[s] = stats
-                    n = stop - start
-                    if n not in corrections:
-                        unbiased = cfg.running_var == "unbiased" and n > 1
-                        corrections[n] = np.where(is_var, n / (n - 1) if unbiased else 1.0, 1.0)
-                    if cfg.running_var == "unbiased":
-                        stats = stats * corrections[n]
-                    if cfg.running_avg == "ewma":
-                        buffers *= m
-                        buffers += (1.0 - m) * stats
-                    else:
-                        buffers += (stats - buffers) / (s + 1)
+                    running_average.update(buffers, stats, stop - start, s + 1)
                     hist.running[s] = buffers
                 g = player.pack(grads, (M,))
                 hist.grads[s] = g

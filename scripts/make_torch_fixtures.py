@@ -1,0 +1,171 @@
+"""Write the PyTorch reference fixtures that tests/test_torch_reference.py compares against.
+
+Needs PyTorch (pip install torch==2.13.0). Everything is float64 on the CPU.
+Initial weights, data and batch order come from bnviz (so both sides start
+alike); every number the tests compare against is computed by PyTorch alone:
+BatchNorm1d / F.batch_norm, autograd and torch.optim.
+
+    python scripts/make_torch_fixtures.py
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bnviz import Config, load_for  # noqa: E402
+from bnviz.train import architecture, batch_bounds, epoch_orders, initial_params, network_inputs  # noqa: E402
+
+OUT = ROOT / "tests" / "fixtures"
+torch.set_default_dtype(torch.float64)
+
+# Whole-network cases: name -> Config. Batch 16 on 320 rows, 5 epochs = 100 steps.
+NETWORK_CASES = {
+    "sgd_before_biased": Config(optimizer="sgd", lr=0.1, batch_size=16, epochs=5),
+    "adam_before_biased": Config(optimizer="adam", lr=0.01, batch_size=16, epochs=5),
+    "sgd_after_unbiased": Config(optimizer="sgd", lr=0.2, batch_size=16, epochs=5, bn_position="after",
+                                 running_var="unbiased", bn_momentum=0.9, eps=1e-5, activation="tanh"),
+    "adam_before_cumulative": Config(optimizer="adam", lr=0.02, batch_size=16, epochs=5, running_avg="cumulative",
+                                     running_var="unbiased", hidden=(4, 3, 2)),
+    "sgd_nobn": Config(optimizer="sgd", lr=0.5, batch_size=16, epochs=5, bn=False, activation="sigmoid"),
+}
+
+
+def batchnorm_fixture(rng):
+    """BatchNorm1d on a few batches: outputs, gradients, running statistics both ways."""
+    out = {}
+    D, momentum, eps = 3, 0.1, 1e-3
+    xs = [rng.normal(2.0, 3.0, size=(n, D)) for n in (8, 5, 8, 2)]
+    gamma, beta = rng.normal(1.0, 0.5, D), rng.normal(0.0, 0.5, D)
+    dys = [rng.normal(size=x.shape) for x in xs]
+    bn = torch.nn.BatchNorm1d(D, eps=eps, momentum=momentum)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor(gamma))
+        bn.bias.copy_(torch.tensor(beta))
+    biased_mean, biased_var = torch.zeros(D), torch.ones(D)
+    for i, (x, dy) in enumerate(zip(xs, dys)):
+        xt = torch.tensor(x, requires_grad=True)
+        bn.zero_grad()
+        y = bn(xt)
+        y.backward(torch.tensor(dy))
+        out[f"x{i}"], out[f"dy{i}"] = x, dy
+        out[f"y{i}"], out[f"dx{i}"] = y.detach().numpy(), xt.grad.numpy()
+        out[f"dgamma{i}"], out[f"dbeta{i}"] = bn.weight.grad.numpy().copy(), bn.bias.grad.numpy().copy()
+        out[f"running_mean_unbiased{i}"] = bn.running_mean.numpy().copy()
+        out[f"running_var_unbiased{i}"] = bn.running_var.numpy().copy()
+        xd = torch.tensor(x)
+        biased_mean = (1 - momentum) * biased_mean + momentum * xd.mean(0)
+        biased_var = (1 - momentum) * biased_var + momentum * xd.var(0, unbiased=False)
+        out[f"running_mean_biased{i}"], out[f"running_var_biased{i}"] = biased_mean.numpy(), biased_var.numpy()
+    bn.eval()
+    x_eval = rng.normal(2.0, 3.0, size=(4, D))
+    out["x_eval"], out["y_eval"] = x_eval, bn(torch.tensor(x_eval)).detach().numpy()
+    out["gamma"], out["beta"] = gamma, beta
+    out["eps"], out["momentum"], out["n_batches"] = eps, momentum, len(xs)
+    return out
+
+
+class TorchNet:
+    """The bnviz network written with torch.nn.functional; BN via F.batch_norm."""
+
+    def __init__(self, cfg, params):
+        self.cfg = cfg
+        self.arch = architecture(cfg)
+        self.p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
+        self.running = {}
+        for k, units in enumerate(self.arch.hidden, start=1):
+            self.running[k] = [torch.zeros(units), torch.ones(units)]
+        self.batches_seen = 0
+
+    def bn(self, k, x, training):
+        cfg, (rm, rv) = self.cfg, self.running[k]
+        g, b = self.p[f"gamma{k}"], self.p[f"beta{k}"]
+        if not training:
+            return F.batch_norm(x, rm, rv, g, b, training=False, eps=cfg.eps)
+        if cfg.running_var == "unbiased":
+            # PyTorch's own rule: unbiased variance; momentum=None is the cumulative average
+            momentum = None if cfg.running_avg == "cumulative" else 1.0 - cfg.bn_momentum
+            if momentum is None:
+                # F.batch_norm takes the cumulative factor 1 / batches_seen directly
+                momentum = 1.0 / self.batches_seen
+            return F.batch_norm(x, rm, rv, g, b, training=True, momentum=momentum, eps=cfg.eps)
+        y = F.batch_norm(x, None, None, g, b, training=True, eps=cfg.eps)
+        with torch.no_grad():
+            m = 1.0 - cfg.bn_momentum
+            rm.mul_(1 - m).add_(m * x.mean(0))
+            rv.mul_(1 - m).add_(m * x.var(0, unbiased=False))
+        return y
+
+    def forward(self, x, training=True):
+        act = {"relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "linear": lambda t: t}[
+            self.cfg.activation]
+        if training:
+            self.batches_seen += 1
+        a = x
+        for k in range(1, self.arch.n_dense):
+            z = a @ self.p[f"W{k}"] + (self.p[f"b{k}"] if f"b{k}" in self.p else 0.0)
+            if self.arch.bn and self.arch.bn_position == "before":
+                a = act(self.bn(k, z, training))
+            elif self.arch.bn:
+                a = self.bn(k, act(z), training)
+            else:
+                a = act(z)
+        L = self.arch.n_dense
+        return (a @ self.p[f"W{L}"] + self.p[f"b{L}"])[:, 0]
+
+
+def network_fixture(cfg):
+    data = load_for(cfg)
+    arch = architecture(cfg)
+    params = initial_params(cfg, arch)
+    X = torch.tensor(network_inputs(cfg, data, data.X_train))
+    y = torch.tensor(data.y_train)
+    net = TorchNet(cfg, params)
+    names = arch.param_layout().names
+    ordered = [net.p[n] for n in names]
+    if cfg.optimizer == "sgd":
+        opt = torch.optim.SGD(ordered, lr=cfg.lr)
+    else:
+        opt = torch.optim.Adam(ordered, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.opt_eps)
+    orders = epoch_orders(cfg.seed, len(y), cfg.epochs)
+    bounds = batch_bounds(len(y), cfg.batch_size)
+    losses, rows, running = [], [], []
+    for epoch in range(cfg.epochs):
+        for start, stop in bounds:
+            idx = orders[epoch, start:stop]
+            rows.append(idx)
+            opt.zero_grad()
+            loss = F.binary_cross_entropy_with_logits(net.forward(X[idx]), y[idx])
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+            running.append(np.concatenate([t.numpy().copy() for k in sorted(net.running)
+                                           for t in net.running[k]]) if arch.bn else np.zeros(0))
+    X_test = torch.tensor(network_inputs(cfg, data, data.X_test))
+    with torch.no_grad():
+        eval_logits = net.forward(X_test, training=False).numpy()
+    out = {f"init_{n}": v for n, v in params.items()}
+    out.update({f"final_{n}": net.p[n].detach().numpy() for n in names})
+    out.update(losses=np.array(losses), rows=np.stack(rows), running=np.stack(running), eval_logits=eval_logits,
+               query=np.array(json.dumps(cfg.to_query())))
+    return out
+
+
+def main():
+    OUT.mkdir(parents=True, exist_ok=True)
+    np.savez(OUT / "torch_batchnorm.npz", torch_version=np.array(torch.__version__),
+             **batchnorm_fixture(np.random.default_rng(2013)))
+    for name, cfg in NETWORK_CASES.items():
+        np.savez(OUT / f"torch_net_{name}.npz", torch_version=np.array(torch.__version__), **network_fixture(cfg))
+        print("wrote", name)
+
+
+if __name__ == "__main__":
+    main()

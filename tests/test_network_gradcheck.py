@@ -1,0 +1,56 @@
+"""The whole network's gradients against centred differences of its loss."""
+import numpy as np
+import pytest
+
+from bnviz.nn import Architecture, init_params, loss_and_grads
+from gradcheck import assert_gradient_close, norm_rel_error, numerical_gradient
+
+def assert_gradients_match(arch, params, grads, x, y, buffers=None):
+    """All parameters at once under 1e-7, and each one within 1e-7 relative or 1e-10 absolute."""
+    numeric = {name: numerical_gradient(lambda: float(loss_and_grads(arch, params, x, y, buffers)[0]), p)
+               for name, p in params.items()}
+    names = sorted(params)
+    assert norm_rel_error(np.concatenate([grads[n].ravel() for n in names]),
+                          np.concatenate([numeric[n].ravel() for n in names])) < 1e-7
+    for n in names:
+        assert_gradient_close(grads[n], numeric[n], n)
+
+
+CASES = [(bn, pos, act) for act in ("relu", "tanh", "sigmoid", "linear")
+         for bn, pos in ((True, "before"), (True, "after"), (False, "before"))]
+
+
+@pytest.mark.parametrize("bn,position,activation", CASES)
+def test_network_gradients(bn, position, activation):
+    rng = np.random.default_rng(7)
+    arch = Architecture(n_in=2, hidden=(4, 3), activation=activation, bn=bn, bn_position=position, eps=1e-3)
+    params = init_params(arch, rng, "xavier")
+    for name in params:
+        if name.startswith(("b", "gamma", "beta")):
+            params[name] = rng.normal(0.5, 0.3, size=params[name].shape)
+    x = rng.normal(size=(12, 2))
+    y = (rng.random(12) > 0.5).astype(float)
+    _, grads, _ = loss_and_grads(arch, params, x, y)
+    assert sorted(grads) == sorted(params)
+    assert_gradients_match(arch, params, grads, x, y)
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_network_gradients_eval_mode(position):
+    rng = np.random.default_rng(8)
+    arch = Architecture(n_in=2, hidden=(3, 2), bn=True, bn_position=position, activation="tanh")
+    params = init_params(arch, rng, "he")
+    buffers = {"mean1": rng.normal(size=3), "var1": rng.uniform(0.5, 2, 3),
+               "mean2": rng.normal(size=2), "var2": rng.uniform(0.5, 2, 2)}
+    x, y = rng.normal(size=(5, 2)), np.array([0.0, 1, 1, 0, 1])
+    _, grads, _ = loss_and_grads(arch, params, x, y, buffers)
+    assert_gradients_match(arch, params, grads, x, y, buffers)
+
+
+def test_deeper_network_gradients():
+    rng = np.random.default_rng(9)
+    arch = Architecture(n_in=2, hidden=(5, 4, 4, 3), activation="tanh", bn=True, keep_bias=True)
+    params = init_params(arch, rng, "he")
+    x, y = rng.normal(size=(9, 2)), (rng.random(9) > 0.4).astype(float)
+    _, grads, _ = loss_and_grads(arch, params, x, y)
+    assert_gradients_match(arch, params, grads, x, y)

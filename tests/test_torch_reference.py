@@ -1,0 +1,87 @@
+"""Agreement with PyTorch 2.13 (float64, CPU), through committed fixtures.
+
+The fixtures are written by scripts/make_torch_fixtures.py; PyTorch itself is
+not needed to run these tests.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bnviz import Config, load_for, train
+from bnviz.nn import batchnorm_backward, batchnorm_eval_forward, batchnorm_forward, forward
+from bnviz.train import RunningAverage, network_inputs
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+NETWORK_CASES = sorted(p.stem.removeprefix("torch_net_") for p in FIXTURES.glob("torch_net_*.npz"))
+TOL = 1e-10
+
+
+def close(a, b, tol=TOL):
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape
+    err = np.max(np.abs(a - b) / np.maximum(1.0, np.abs(b)), initial=0.0)
+    assert err < tol, f"max error {err:.2e}"
+
+
+@pytest.fixture(scope="module")
+def bn_ref():
+    return np.load(FIXTURES / "torch_batchnorm.npz")
+
+
+def test_fixtures_exist():
+    assert (FIXTURES / "torch_batchnorm.npz").exists()
+    assert len(NETWORK_CASES) >= 5
+
+
+def test_batchnorm_forward_and_backward(bn_ref):
+    gamma, beta, eps = bn_ref["gamma"], bn_ref["beta"], float(bn_ref["eps"])
+    for i in range(int(bn_ref["n_batches"])):
+        y, cache = batchnorm_forward(bn_ref[f"x{i}"], gamma, beta, eps)
+        close(y, bn_ref[f"y{i}"])
+        dx, dgamma, dbeta = batchnorm_backward(bn_ref[f"dy{i}"], cache)
+        close(dx, bn_ref[f"dx{i}"])
+        close(dgamma, bn_ref[f"dgamma{i}"])
+        close(dbeta, bn_ref[f"dbeta{i}"])
+
+
+@pytest.mark.parametrize("convention", ["biased", "unbiased"])
+def test_batchnorm_running_statistics(bn_ref, convention):
+    """The loop's running-average rule, batch by batch (sizes 8, 5, 8, 2), against PyTorch."""
+    rule = RunningAverage(np.array([False] * 3 + [True] * 3), momentum=1.0 - float(bn_ref["momentum"]),
+                          kind="ewma", variance=convention)
+    buffers = np.r_[np.zeros(3), np.ones(3)]
+    for i in range(int(bn_ref["n_batches"])):
+        x = bn_ref[f"x{i}"]
+        _, cache = batchnorm_forward(x, bn_ref["gamma"], bn_ref["beta"], float(bn_ref["eps"]))
+        rule.update(buffers, np.r_[cache.mean, cache.var], len(x), i + 1)
+        close(buffers[:3], bn_ref[f"running_mean_{convention}{i}"])
+        close(buffers[3:], bn_ref[f"running_var_{convention}{i}"])
+    y, _ = batchnorm_eval_forward(bn_ref["x_eval"], bn_ref["gamma"], bn_ref["beta"],
+                                  bn_ref["running_mean_unbiased3"], bn_ref["running_var_unbiased3"],
+                                  float(bn_ref["eps"]))
+    close(y, bn_ref["y_eval"])
+
+
+@pytest.mark.parametrize("case", NETWORK_CASES)
+def test_network_training_matches_pytorch(case):
+    ref = np.load(FIXTURES / f"torch_net_{case}.npz")
+    cfg, warnings = Config.from_query(json.loads(str(ref["query"])))
+    assert not warnings
+    data = load_for(cfg)
+    run = train(cfg, data)
+    assert run.n_steps == len(ref["losses"]) == 100
+    for name in run.param_names:
+        np.testing.assert_array_equal(run.initial_params[name], ref[f"init_{name}"])
+    np.testing.assert_array_equal(np.stack(run.batch_indices), ref["rows"])
+    close(run.train_loss, ref["losses"])
+    for name in run.param_names:
+        close(run.final_params[name], ref[f"final_{name}"])
+    if cfg.bn:
+        ours = np.concatenate([a for k in range(run.n_bn) for a in (run.running_mean[k], run.running_var[k])], axis=1)
+        close(ours, ref["running"])
+    # evaluation mode on the test rows, with the final running statistics
+    result = forward(run.arch, run.final_params, network_inputs(cfg, data, data.X_test),
+                     run.buffers_at(run.n_steps) if cfg.bn else None)
+    close(result.logits, ref["eval_logits"])
