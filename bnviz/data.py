@@ -64,6 +64,10 @@ class Dataset:
         """Raw features (n, 2) -> z-scores with the training rows' statistics."""
         return (X - self.feature_mean) / self.feature_std
 
+    def inputs(self, X: np.ndarray, standardize: bool) -> np.ndarray:
+        """What the network's first layer sees for raw rows X: z-scores or the raw values."""
+        return self.standardize(X) if standardize else np.asarray(X, dtype=float)
+
     @property
     def n_features(self) -> int:
         return self.X_train.shape[1]

@@ -19,6 +19,7 @@ import numpy as np
 
 from .config import Config
 from .nn import Architecture, bce_with_logits_forward, forward
+from .running import RunningAverage
 
 SNAPSHOT_CAP = 200              # at most this many states keep full activations
 SNAPSHOT_ROWS = 1000            # at most this many training rows per snapshot
@@ -228,10 +229,64 @@ def snapshot_states(n_steps: int, n_rows: int, units: int, cap: int = SNAPSHOT_C
     return np.unique(np.round(np.linspace(0, n_steps, k)).astype(int))
 
 
+def replay(history, members, steps: int, first: int = 0) -> dict:
+    """Recompute what steps first..steps-1 saw, for some members.
+
+    Every step's forward pass is a pure function of the parameters before it
+    and its batch rows, so all steps at one batch position are run in one
+    batched pass. Returns {"loss", "acc", "logits_ok": (steps - first, m);
+    "batch_stats": (steps - first, m, R)} in the buffer layout (mean1, var1, ...)
+    with the biased batch variance, and when first == 0 also "running":
+    (steps, m, R), the running statistics after each step as the Config says.
+    """
+    members = list(members)
+    arch, data, cfg = history.arch, history.data, history.configs[members[0]]
+    X, y = data.inputs(data.X_train, cfg.standardize), np.asarray(data.y_train, dtype=float)
+    player, blayout = arch.param_layout(), arch.buffer_layout()
+    m, R, spe = len(members), blayout.size, history.steps_per_epoch
+    count = max(steps - first, 0)
+    loss, acc = np.full((count, m), np.nan), np.full((count, m), np.nan)
+    logits_ok = np.ones((count, m), dtype=bool)
+    stats = np.zeros((count, m, R))
+    slots = [(blayout[f"mean{k}"], blayout[f"var{k}"]) for k in range(1, len(arch.hidden) + 1)] if R else []
+    orders = history.orders[members]
+    for b, (start, stop) in enumerate(history.bounds):
+        at = np.arange(first + (b - first) % spe, steps, spe)     # steps at batch position b
+        if not len(at):
+            continue
+        rows = orders[:, at // spe, start:stop].transpose(1, 0, 2)        # (K, m, n)
+        for chunk in _chunks(len(at), m * (stop - start), max(arch.hidden)):
+            flat = history.params[at[chunk]][:, members]                   # (k, m, P)
+            xb, yb = X[rows[chunk]], y[rows[chunk]]
+            out = at[chunk] - first
+            with np.errstate(all="ignore"):
+                result = forward(arch, player.views(flat), xb)
+                loss[out] = bce_with_logits_forward(result.logits, yb)[0]
+                acc[out] = ((result.logits > 0.0) == (yb > 0.5)).mean(-1)
+                logits_ok[out] = np.isfinite(result.logits).all(-1)
+                for (mean_slot, var_slot), cache in zip(slots, result.bn_caches):
+                    stats[out, :, mean_slot.start:mean_slot.stop] = cache.mean
+                    stats[out, :, var_slot.start:var_slot.stop] = cache.var
+    seen = {"loss": loss, "acc": acc, "logits_ok": logits_ok, "batch_stats": stats}
+    if first == 0:
+        running = np.zeros_like(stats)
+        if R:
+            is_var = np.zeros(R, dtype=bool)
+            for slot in blayout.slots:
+                is_var[slot.start:slot.stop] = slot.name.startswith("var")
+            rule = RunningAverage(is_var, cfg.bn_momentum, cfg.running_avg, cfg.running_var)
+            buffers = arch.initial_buffers((m,))
+            sizes = [stop - start for start, stop in history.bounds]
+            with np.errstate(all="ignore"):
+                for s in range(steps):
+                    rule.update(buffers, stats[s], sizes[s % spe], s + 1)
+                    running[s] = buffers
+        seen["running"] = running
+    return seen
+
+
 def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
     """The Run of one member of a History, over its first `upto` steps (default: all)."""
-    from .train import network_inputs  # the loop's own scaling of raw inputs
-
     cfg = history.configs[member]
     data, arch = history.data, history.arch
     S = history.member_steps(member)
@@ -240,12 +295,13 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
     player, blayout = arch.param_layout(), arch.buffer_layout()
     params = history.params[: S + 1, member].copy()
     grads = history.grads[:S, member].copy()
-    X = network_inputs(cfg, data, data.X_train)
-    X_test = network_inputs(cfg, data, data.X_test)
+    X = data.inputs(data.X_train, cfg.standardize)
+    X_test = data.inputs(data.X_test, cfg.standardize)
     if cfg.standardize:
         mean, std = data.feature_mean, data.feature_std
     else:
         mean, std = np.zeros(X.shape[1]), np.ones(X.shape[1])
+    seen = replay(history, [member], S)
 
     def per_layer(flat):
         views = blayout.views(flat)
@@ -253,8 +309,8 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
         return ([views[f"mean{k + 1}"].copy() for k in range(n_bn)],
                 [views[f"var{k + 1}"].copy() for k in range(n_bn)])
 
-    batch_mean, batch_var = per_layer(history.batch_stats[:S, member])
-    running_mean, running_var = per_layer(history.running[:S, member])
+    batch_mean, batch_var = per_layer(seen["batch_stats"][:, 0])
+    running_mean, running_var = per_layer(seen["running"][:, 0])
     population_mean, population_var = population_stats(arch, params[1:], X)
 
     # gradient norm and relative update size of each Dense layer's W
@@ -281,7 +337,7 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
     epoch_steps = np.arange(0, S + 1, spe)
     if epoch_steps[-1] != S:
         epoch_steps = np.r_[epoch_steps, S]
-    run_buffers = np.concatenate([arch.initial_buffers((1,)), history.running[:S, member]], axis=0)
+    run_buffers = np.concatenate([arch.initial_buffers((1,)), seen["running"][:, 0]], axis=0)
     metrics = {}
     for split, (Xs, ys) in {"train": (X, data.y_train), "test": (X_test, data.y_test)}.items():
         for mode, buffers in (("eval", run_buffers[epoch_steps] if arch.bn else None), ("batch", None)):
@@ -296,13 +352,13 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
         param_slices={s.name: (s.start, s.stop, s.shape) for s in player.slots},
         initial_params=_unpack(player, params[0]), final_params=_unpack(player, params[S]),
         params=params, grads=grads, orders=history.orders[member, :epochs_done].copy(), bounds=list(history.bounds),
-        train_loss=history.loss[:S, member].copy(), train_acc=history.acc[:S, member].copy(),
+        train_loss=seen["loss"][:, 0], train_acc=seen["acc"][:, 0],
         batch_mean=batch_mean, batch_var=batch_var, running_mean=running_mean, running_var=running_var,
         population_mean=population_mean, population_var=population_var,
         grad_norm=grad_norm, update_ratio=update_ratio,
         snapshot_steps=states, snapshot_rows=rows, snapshots=snapshots,
         epoch_steps=epoch_steps, epoch_metrics=metrics,
-        diverged_at=d if 0 <= d <= S and (upto is None or d < upto or d == S) else None,
+        diverged_at=d if 0 <= d <= S else None,
         seconds=history.seconds,
     )
 
@@ -317,6 +373,7 @@ class Ensemble:
     def __init__(self, history):
         self.history = history
         self._members = {}
+        self._cache = {}
 
     def __len__(self):
         return len(self.history.configs)
@@ -332,12 +389,14 @@ class Ensemble:
 
     @property
     def train_loss(self) -> np.ndarray:
-        """(S, M) mini-batch losses; NaN after a member diverged."""
-        loss = self.history.loss[: self.history.steps_done].copy()
-        for i, d in enumerate(self.history.diverged_at):
-            if d >= 0:
-                loss[d:, i] = np.nan
-        return loss
+        """(S, M) mini-batch losses, recomputed for every member; NaN after a member diverged."""
+        if "train_loss" not in self._cache:
+            loss = replay(self.history, range(len(self)), self.history.steps_done)["loss"]
+            for i, d in enumerate(self.history.diverged_at):
+                if d >= 0:
+                    loss[d:, i] = np.nan
+            self._cache["train_loss"] = loss
+        return self._cache["train_loss"]
 
     def member(self, i: int) -> Run:
         if i not in self._members:
@@ -348,12 +407,12 @@ class Ensemble:
         """{name: (M,)} the EPOCH_METRICS of each member's final state (NaN if it diverged)."""
         h = self.history
         arch, data, cfg = h.arch, h.data, h.configs[0]
-        from .train import network_inputs
-
-        X, X_test = network_inputs(cfg, data, data.X_train), network_inputs(cfg, data, data.X_test)
+        X, X_test = data.inputs(data.X_train, cfg.standardize), data.inputs(data.X_test, cfg.standardize)
         S = h.steps_done
         flat = h.params[S]
-        buffers = h.running[S - 1] if (arch.bn and S > 0) else None
+        buffers = None
+        if arch.bn:
+            buffers = replay(h, range(len(self)), S)["running"][S - 1] if S else arch.initial_buffers((len(self),))
         out = {}
         for split, (Xs, ys) in {"train": (X, data.y_train), "test": (X_test, data.y_test)}.items():
             for mode, b in (("eval", buffers), ("batch", None)):

@@ -4,12 +4,11 @@ A single training is an ensemble of one, so there is one loop to trust. Every
 member shares the architecture, data, batch size, epochs and optimizer; each
 has its own learning rate, init scale, seed (initial weights and batch order).
 
-Per step the loop stores only what cannot be recomputed: the loss and accuracy
-of the mini-batch, the parameters after the update, the gradients, and BN's
-batch and running statistics. Everything else a chart needs (statistics over
-the whole training set, activations, per-epoch metrics) is a pure function of
-the stored parameters and is computed afterwards, many states at once, by
-``bnviz.run``.
+Per step the loop stores the parameters after the update and the gradient.
+Everything else a chart needs (each step's loss, accuracy and BN batch
+statistics, the running averages, statistics over the whole training set,
+activations, per-epoch metrics) is a pure function of those and the batch
+order, computed afterwards, many steps at once, by ``bnviz.run``.
 
 One-row batches: BN in training mode maps a lone row to beta (its variance is
 0), so a trailing batch of one row is folded into the batch before it. With
@@ -28,8 +27,9 @@ import numpy as np
 from .config import Config
 from .data import Dataset
 from .nn import Architecture, init_params
-from .nn.mlp import loss_and_grads
+from .nn import backward, bce_with_logits_backward, forward
 from .optim import make_optimizer
+from .run import Ensemble, assemble_run, replay
 from .seeding import rng_for
 
 # Settings that may differ between members of one ensemble.
@@ -56,7 +56,7 @@ def batch_bounds(n_rows: int, batch_size: int) -> list:
 
 def network_inputs(cfg: Config, data: Dataset, X: np.ndarray) -> np.ndarray:
     """Raw features -> what the first layer sees (z-scores when cfg.standardize)."""
-    return data.standardize(X) if cfg.standardize else np.asarray(X, dtype=float)
+    return data.inputs(X, cfg.standardize)
 
 
 def initial_params(cfg: Config, arch: Architecture) -> dict:
@@ -67,33 +67,6 @@ def epoch_orders(seed: int, n_rows: int, epochs: int) -> np.ndarray:
     """(epochs, n_rows): the row order of each epoch, a fresh permutation each time."""
     rng = rng_for(seed, "shuffle")
     return np.stack([rng.permutation(n_rows) for _ in range(epochs)]).astype(np.intp)
-
-
-class RunningAverage:
-    """How BN's running statistics follow the batch statistics (buffers, not parameters).
-
-    ewma:        running = m * running + (1 - m) * batch        (Keras' momentum m)
-    cumulative:  running = plain average of the batch statistics of steps 1..t
-    The variance folded in is the biased batch variance, or with variance="unbiased"
-    that times n / (n - 1) (PyTorch); a one-row batch has no unbiased variance and
-    contributes its biased one, 0.
-    """
-
-    def __init__(self, is_var: np.ndarray, momentum: float, kind: str, variance: str):
-        self.is_var, self.m, self.kind, self.variance = is_var, momentum, kind, variance
-        self._factors = {}
-
-    def update(self, buffers: np.ndarray, stats: np.ndarray, n: int, t: int) -> None:
-        """Fold one step's stats (..., R) from a batch of n rows in place; t counts steps from 1."""
-        if self.variance == "unbiased" and n > 1:
-            if n not in self._factors:
-                self._factors[n] = np.where(self.is_var, n / (n - 1), 1.0)
-            stats = stats * self._factors[n]
-        if self.kind == "ewma":
-            buffers *= self.m
-            buffers += (1.0 - self.m) * stats
-        else:
-            buffers += (stats - buffers) / t
 
 
 @dataclass
@@ -110,7 +83,6 @@ class Progress:
 
     def run(self, member: int = 0):
         """The Run of one member up to this step (computes its derived arrays)."""
-        from .run import assemble_run
         return assemble_run(self.history, member, upto=self.step)
 
 
@@ -118,10 +90,10 @@ class Progress:
 class History:
     """What the loop stored, for M members over the steps done so far.
 
-    loss, acc: (S, M); params: (S + 1, M, P) after 0..S updates; grads: (S, M, P);
-    batch_stats, running: (S, M, R) in the buffer layout (mean1, var1, ...), the
-    batch variance biased, the running one as configured; orders: (M, E, N);
-    diverged_at: (M,) step index whose loss was not finite, or -1.
+    params: (S + 1, M, P) after 0..S updates; grads: (S, M, P) the gradient of
+    each step; orders: (M, E, N); diverged_at: (M,) the step whose logits (and so
+    loss) were not finite, or -1. Losses, accuracies and BN statistics are
+    recomputed from these by ``bnviz.run.replay``.
     """
 
     configs: list
@@ -129,16 +101,11 @@ class History:
     arch: Architecture
     bounds: list
     orders: np.ndarray
-    loss: np.ndarray
-    acc: np.ndarray
     params: np.ndarray
     grads: np.ndarray
-    batch_stats: np.ndarray
-    running: np.ndarray
     diverged_at: np.ndarray
     steps_done: int = 0
     seconds: float = 0.0
-    extras: dict = field(default_factory=dict)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -170,6 +137,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     M = len(configs)
     X = network_inputs(cfg, data, data.X_train)
     y = np.asarray(data.y_train, dtype=float)
+    y_is_one = y > 0.5
     N = len(y)
     if N < 2:
         raise ValueError("training needs at least two rows")
@@ -183,67 +151,69 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     if params.shape != (M, P):
         raise ValueError(f"init_params do not fit {arch.summary()!r}: need {player.names}")
     pviews = player.views(params)
-    buffers = arch.initial_buffers((M,))
+    grad_flat = np.zeros((M, P))
+    gviews = player.views(grad_flat)
 
     bounds = batch_bounds(N, cfg.batch_size)
     orders = np.stack([epoch_orders(c.seed, N, cfg.epochs) for c in configs])
     S = cfg.epochs * len(bounds)
-    hist = History(
-        configs=list(configs), data=data, arch=arch, bounds=bounds, orders=orders,
-        loss=np.zeros((S, M)), acc=np.zeros((S, M)), params=np.zeros((S + 1, M, P)),
-        grads=np.zeros((S, M, P)), batch_stats=np.zeros((S, M, R)), running=np.zeros((S, M, R)),
-        diverged_at=np.full(M, -1),
-    )
+    hist = History(configs=list(configs), data=data, arch=arch, bounds=bounds, orders=orders,
+                   params=np.zeros((S + 1, M, P)), grads=np.zeros((S, M, P)), diverged_at=np.full(M, -1))
     hist.params[0] = params
-
     opt = make_optimizer(cfg.optimizer, params.shape, cfg.beta1, cfg.beta2, cfg.opt_eps)
     lr = np.array([c.lr for c in configs])[:, None]
-    is_var = np.zeros(R, dtype=bool)
-    for slot in blayout.slots:
-        is_var[slot.start:slot.stop] = slot.name.startswith("var")
-    running_average = RunningAverage(is_var, cfg.bn_momentum, cfg.running_avg, cfg.running_var)
 
+    # The loop does only what the next step depends on. The loss, accuracy and
+    # BN statistics of each step are pure functions of the stored parameters
+    # and batch, recomputed afterwards for all steps at once (bnviz.run.replay).
     started = last_report = time.perf_counter()
     s = 0
     with np.errstate(all="ignore"):
         for epoch in range(cfg.epochs):
+            # gather the epoch's rows once; each batch is then a view
+            order = orders[:, epoch]
+            X_epoch, y_epoch = X[order], y[order]
             for start, stop in bounds:
-                idx = orders[:, epoch, start:stop]
-                xb, yb = X[idx], y[idx]
-                loss, grads, result = loss_and_grads(arch, pviews, xb, yb)
-                hist.loss[s] = loss
-                hist.acc[s] = ((result.logits > 0.0) == (yb > 0.5)).mean(-1)
-                if R:
-                    stats = np.concatenate([a for c in result.bn_caches for a in (c.mean, c.var)], axis=-1)
-                    hist.batch_stats[s] = stats
-                    running_average.update(buffers, stats, stop - start, s + 1)
-                    hist.running[s] = buffers
-                g = player.pack(grads, (M,))
-                hist.grads[s] = g
-                opt.step(params, g, lr)
-                hist.params[s + 1] = params
+                result = forward(arch, pviews, X_epoch[:, start:stop])
+                backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
+                         out=gviews)
+                hist.grads[s] = grad_flat
+                opt.step(params, grad_flat, lr)
                 s += 1
-                hist.steps_done = s
-                bad = ~np.isfinite(loss)
-                if bad.any():
-                    newly = bad & (hist.diverged_at < 0)
-                    hist.diverged_at[newly] = s - 1
-                    if (hist.diverged_at >= 0).all():
-                        break
+                hist.params[s] = params
                 if progress is not None and time.perf_counter() - last_report >= progress_seconds:
+                    hist.steps_done = s
                     hist.seconds = time.perf_counter() - started
                     progress(Progress(s, S, hist))
                     last_report = time.perf_counter()
-            else:
-                continue
-            break
-    # an update that overflowed on the last step shows only in the parameters
-    blown = ~np.isfinite(params).all(axis=1) & (hist.diverged_at < 0)
-    hist.diverged_at[blown] = s
+            hist.steps_done = s
+            # A non-finite loss comes from non-finite logits, and from then on
+            # the parameters stay non-finite: checking once an epoch finds every
+            # divergence, and the replay pins down its step.
+            if not np.isfinite(params).all():
+                _mark_divergence(hist, epoch)
+                if (hist.diverged_at >= 0).all():
+                    break
     hist.seconds = time.perf_counter() - started
     if progress is not None:
         progress(Progress(s, S, hist))
     return hist
+
+
+def _mark_divergence(hist: History, epoch: int) -> None:
+    """Set diverged_at for members whose parameters turned non-finite in `epoch`:
+    the first step whose logits were not finite, or the step after the update
+    that overflowed."""
+    spe = hist.steps_per_epoch
+    first, last = epoch * spe, hist.steps_done
+    fresh = np.flatnonzero(~np.isfinite(hist.params[last]).all(axis=1) & (hist.diverged_at < 0))
+    if not len(fresh):
+        return
+    logits_ok = replay(hist, fresh, last, first=first)["logits_ok"]       # (last - first, m)
+    for j, member in enumerate(fresh):
+        bad_logits = np.flatnonzero(~logits_ok[:, j])
+        bad_params = np.flatnonzero(~np.isfinite(hist.params[first + 1:last + 1, member]).all(axis=1))
+        hist.diverged_at[member] = first + (bad_logits[0] if len(bad_logits) else bad_params[0] + 1)
 
 
 def train(cfg: Config, data: Dataset, init_params: dict | None = None,
@@ -254,8 +224,6 @@ def train(cfg: Config, data: Dataset, init_params: dict | None = None,
     instead of drawing them from cfg.seed. progress: called about every
     `progress_seconds` with a Progress (its .run() is the Run so far) and once at the end.
     """
-    from .run import assemble_run
-
     history = run_loop([cfg], data, None if init_params is None else [init_params], progress, progress_seconds)
     return assemble_run(history, 0)
 
@@ -263,6 +231,4 @@ def train(cfg: Config, data: Dataset, init_params: dict | None = None,
 def train_ensemble(configs: list, data: Dataset, init_params: list | None = None,
                    progress: Callable | None = None, progress_seconds: float = 0.25):
     """Train M networks at once; they may differ in lr, init_scale and seed. Returns an Ensemble."""
-    from .run import Ensemble
-
     return Ensemble(run_loop(list(configs), data, init_params, progress, progress_seconds))

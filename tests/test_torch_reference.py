@@ -11,7 +11,8 @@ import pytest
 
 from bnviz import Config, load_for, train
 from bnviz.nn import batchnorm_backward, batchnorm_eval_forward, batchnorm_forward, forward
-from bnviz.train import RunningAverage, network_inputs
+from bnviz.running import RunningAverage
+from bnviz.train import network_inputs
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 NETWORK_CASES = sorted(p.stem.removeprefix("torch_net_") for p in FIXTURES.glob("torch_net_*.npz"))

@@ -10,6 +10,7 @@ laid out as mean1, var1, mean2, var2, ...
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import NamedTuple
 
 import numpy as np
@@ -109,7 +110,18 @@ class Architecture:
     def n_dense(self) -> int:
         return len(self.hidden) + 1
 
+    @cached_property
+    def keys(self) -> list:
+        """Per hidden layer k (1-based, index k - 1): the names it uses,
+        (W, b or None, gamma, beta, running mean, running var)."""
+        return [(f"W{k}", f"b{k}" if self.has_bias(k) else None, f"gamma{k}", f"beta{k}", f"mean{k}", f"var{k}")
+                for k in range(1, self.n_dense)]
+
     def param_layout(self) -> FlatLayout:
+        return self._param_layout
+
+    @cached_property
+    def _param_layout(self) -> FlatLayout:
         entries = []
         for k in range(1, self.n_dense + 1):
             fan_in, fan_out = self.widths[k - 1], self.widths[k]
@@ -121,6 +133,10 @@ class Architecture:
         return FlatLayout(entries)
 
     def buffer_layout(self) -> FlatLayout:
+        return self._buffer_layout
+
+    @cached_property
+    def _buffer_layout(self) -> FlatLayout:
         entries = []
         if self.bn:
             for k, units in enumerate(self.hidden, start=1):
@@ -188,18 +204,26 @@ def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | Non
     """
     a = x
     traces, caches, bn_caches = [], [], []
-    for k in range(1, arch.n_dense):
-        z, dense_cache = dense_forward(a, params[f"W{k}"], params.get(f"b{k}"))
+    bn, before, g, eps = arch.bn, arch.bn_position == "before", arch.activation, arch.eps
+    for W, b, gamma, beta, mean, var in arch.keys:
+        z, dense_cache = dense_forward(a, params[W], params[b] if b else None)
         bn_out = bn_cache = None
-        if arch.bn and arch.bn_position == "before":
-            bn_out, bn_cache = _bn(arch, params, buffers, k, z)
-            act, act_cache = activation_forward(bn_out, arch.activation)
+        if bn and before:
+            if buffers is None:
+                bn_out, bn_cache = batchnorm_forward(z, params[gamma], params[beta], eps)
+            else:
+                bn_out, bn_cache = batchnorm_eval_forward(z, params[gamma], params[beta], buffers[mean], buffers[var], eps)
+            act, act_cache = activation_forward(bn_out, g)
             a = act
         else:
-            act, act_cache = activation_forward(z, arch.activation)
+            act, act_cache = activation_forward(z, g)
             a = act
-            if arch.bn:
-                bn_out, bn_cache = _bn(arch, params, buffers, k, act)
+            if bn:
+                if buffers is None:
+                    bn_out, bn_cache = batchnorm_forward(act, params[gamma], params[beta], eps)
+                else:
+                    bn_out, bn_cache = batchnorm_eval_forward(act, params[gamma], params[beta], buffers[mean],
+                                                              buffers[var], eps)
                 a = bn_out
         if bn_cache is not None:
             bn_caches.append(bn_cache)
@@ -211,39 +235,38 @@ def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | Non
     return ForwardResult(z[..., 0], traces, caches, bn_caches)
 
 
-def _bn(arch, params, buffers, k, x):
-    gamma, beta = params[f"gamma{k}"], params[f"beta{k}"]
-    if buffers is None:
-        return batchnorm_forward(x, gamma, beta, arch.eps)
-    return batchnorm_eval_forward(x, gamma, beta, buffers[f"mean{k}"], buffers[f"var{k}"], arch.eps)
-
-
-def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray) -> dict:
+def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray, out: dict | None = None) -> dict:
     """Gradients of the loss for every parameter, from d loss / d logits (..., N).
 
     Returns {name: array shaped like the parameter, with the leading axes}.
+    With `out` ({name: array of that shape}, e.g. views of a flat gradient
+    vector) each gradient is written into its array, which are returned.
     """
-    grads = {}
+    out = {} if out is None else out
+    put = out.get
     L = arch.n_dense
-    dx, dW, db = dense_backward(dlogits[..., None], result.caches[-1])
-    grads[f"W{L}"], grads[f"b{L}"] = dW, db
+    WL, bL = f"W{L}", f"b{L}"
+    dx, out[WL], out[bL] = dense_backward(dlogits[..., None], result.caches[-1], True, put(WL), put(bL))
+    bn_before = arch.bn and arch.bn_position == "before"
+    bn_after = arch.bn and not bn_before
+    keys = arch.keys
     for k in range(L - 1, 0, -1):
+        W, b, gamma, beta = keys[k - 1][:4]
         dense_cache, bn_cache, act_cache = result.caches[k - 1]
-        if arch.bn and arch.bn_position == "after":
-            dx, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm_backward(dx, bn_cache)
+        if bn_after:
+            dx, out[gamma], out[beta] = batchnorm_backward(dx, bn_cache, put(gamma), put(beta))
         dz = activation_backward(dx, act_cache)
-        if arch.bn and arch.bn_position == "before":
-            dz, grads[f"gamma{k}"], grads[f"beta{k}"] = batchnorm_backward(dz, bn_cache)
-        dx, dW, db = dense_backward(dz, dense_cache, need_dx=k > 1)
-        grads[f"W{k}"] = dW
-        if db is not None:
-            if arch.bn and arch.bn_position == "before" and bn_cache.train:
+        if bn_before:
+            dz, out[gamma], out[beta] = batchnorm_backward(dz, bn_cache, put(gamma), put(beta))
+        dx, out[W], db = dense_backward(dz, dense_cache, k > 1, put(W), put(b) if b else None)
+        if b:
+            if bn_before and bn_cache.train:
                 # BN subtracts the batch mean, so a bias just in front of it
                 # cancels exactly and its true gradient is 0; summing dz
                 # would give rounding noise of order 1e-17 instead.
-                db = np.zeros_like(db)
-            grads[f"b{k}"] = db
-    return grads
+                db[...] = 0.0
+            out[b] = db
+    return out
 
 
 def loss_and_grads(arch: Architecture, params: dict, x, y, buffers=None):
