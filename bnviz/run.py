@@ -21,7 +21,7 @@ from .config import Config
 from .nn import Architecture, bce_with_logits_forward, forward
 from .running import RunningAverage
 
-SNAPSHOT_CAP = 200              # at most this many states keep full activations
+SNAPSHOT_CAP = 120              # at most this many states keep full activations
 SNAPSHOT_ROWS = 1000            # at most this many training rows per snapshot
 SNAPSHOT_BUDGET = 1_500_000     # numbers kept in snapshots, in all (12 MB of float64)
 CHUNK_NUMBERS = 2_000_000       # numbers per batched forward pass, to bound memory
@@ -44,12 +44,13 @@ class Run:
     train_loss, train_acc: (S,) each step's mini-batch loss and accuracy, before its update.
     batch_mean[k], batch_var[k]: (S, units) the mini-batch statistics (biased variance).
     running_mean[k], running_var[k]: (S, units) running statistics after each update.
-    population_mean[k], population_var[k]: (S, units) exact mean and (biased) variance
-        of BN layer k's input over all training rows, under the weights after each
-        update, with earlier BN layers using the same full-data statistics: what the
-        running averages estimate.
+    snapshot_steps: (K,) evenly spread states (0 and S among them) kept in full.
+    population_mean[k], population_var[k]: (K, units) exact mean and (biased) variance
+        of BN layer k's input over all training rows at each snapshot state, with
+        earlier BN layers using the same full-data statistics: what the running
+        averages estimate (compare with running_mean[k][snapshot_steps - 1]).
     grad_norm, update_ratio: (S, L) ||dW_l|| and ||W_l(after) - W_l(before)|| / ||W_l(before)||.
-    snapshot_steps: (K,) states kept in full; snapshot_rows: training-row positions used;
+    snapshot_rows: training-row positions used (all of them up to SNAPSHOT_ROWS);
     snapshots: {"z" | "bn" | "act": [ (K, rows, units) per hidden layer ]}: the Dense
         output, BN output and activation output, with full-data BN statistics.
     epoch_steps: (E + 1,) states at epoch ends; epoch_metrics: {name: (E + 1,)} with
@@ -205,18 +206,47 @@ def population_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray)
     return means, variances
 
 
-def loss_and_accuracy(arch, flat_params, X, y, buffers=None):
-    """(K,) loss and accuracy of K states on rows X (N, n_in), y (N,); NaN if N = 0."""
+def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
+    """Loss and accuracy of K states on rows X (N, n_in), y (N,): each (1, K), NaN if N = 0.
+
+    With `split` = s (evaluation mode only), rows :s and s: are scored
+    separately and each result is (2, K).
+    """
     K = len(flat_params)
+    parts = [slice(0, len(y))] if split is None else [slice(0, split), slice(split, len(y))]
+    loss, acc = np.full((len(parts), K), np.nan), np.full((len(parts), K), np.nan)
     if len(y) == 0:
-        return np.full(K, np.nan), np.full(K, np.nan)
-    loss, acc = np.empty(K), np.empty(K)
+        return loss, acc
     for chunk in _chunks(K, len(X), max(arch.hidden)):
         result = forward_states(arch, flat_params[chunk], X, None if buffers is None else buffers[chunk])
         with np.errstate(all="ignore"):
-            loss[chunk] = bce_with_logits_forward(result.logits, y)[0]
-            acc[chunk] = ((result.logits > 0.0) == (y > 0.5)).mean(-1)
+            for i, rows in enumerate(parts):
+                if rows.stop > rows.start:
+                    z, t = result.logits[..., rows], y[rows]
+                    loss[i, chunk] = bce_with_logits_forward(z, t)[0]
+                    acc[i, chunk] = ((z > 0.0) == (t > 0.5)).mean(-1)
     return loss, acc
+
+
+def epoch_metrics(arch, flat_params, buffers, train, test) -> dict:
+    """{EPOCH_METRICS name: (K,)} for K states on the (X, y) train and test splits.
+
+    eval: BN with the running statistics `buffers` (K, R); rows do not interact,
+    so both splits go through one pass. batch: each split normalized by its own
+    statistics, as one batch. Without BN the two modes coincide.
+    """
+    (X, y), (X_test, y_test) = train, test
+    n = len(y)
+    both = np.concatenate([X, X_test]) if len(y_test) else X
+    loss, acc = loss_and_accuracy(arch, flat_params, both, np.r_[y, y_test], buffers, split=n)
+    out = {"train_loss_eval": loss[0], "train_acc_eval": acc[0], "test_loss_eval": loss[1], "test_acc_eval": acc[1]}
+    for split, (Xs, ys) in (("train", (X, y)), ("test", (X_test, y_test))):
+        if arch.bn:
+            loss, acc = loss_and_accuracy(arch, flat_params, Xs, ys)
+            out[f"{split}_loss_batch"], out[f"{split}_acc_batch"] = loss[0], acc[0]
+        else:
+            out[f"{split}_loss_batch"], out[f"{split}_acc_batch"] = out[f"{split}_loss_eval"], out[f"{split}_acc_eval"]
+    return out
 
 
 # ----------------------------------------------------------------------- assembly
@@ -233,7 +263,7 @@ def replay(history, members, steps: int, first: int = 0) -> dict:
     """Recompute what steps first..steps-1 saw, for some members.
 
     Every step's forward pass is a pure function of the parameters before it
-    and its batch rows, so all steps at one batch position are run in one
+    and its batch rows, so all steps with batches of one size are run in one
     batched pass. Returns {"loss", "acc", "logits_ok": (steps - first, m);
     "batch_stats": (steps - first, m, R)} in the buffer layout (mean1, var1, ...)
     with the biased batch variance, and when first == 0 also "running":
@@ -250,12 +280,17 @@ def replay(history, members, steps: int, first: int = 0) -> dict:
     stats = np.zeros((count, m, R))
     slots = [(blayout[f"mean{k}"], blayout[f"var{k}"]) for k in range(1, len(arch.hidden) + 1)] if R else []
     orders = history.orders[members]
-    for b, (start, stop) in enumerate(history.bounds):
-        at = np.arange(first + (b - first) % spe, steps, spe)     # steps at batch position b
+    all_steps = np.arange(first, steps)
+    position = all_steps % spe
+    sizes = np.array([stop - start for start, stop in history.bounds])
+    for n in np.unique(sizes):
+        at = all_steps[sizes[position] == n]
         if not len(at):
             continue
-        rows = orders[:, at // spe, start:stop].transpose(1, 0, 2)        # (K, m, n)
-        for chunk in _chunks(len(at), m * (stop - start), max(arch.hidden)):
+        starts = np.array([start for start, _ in history.bounds])[at % spe]
+        columns = starts[:, None] + np.arange(n)                           # (K, n)
+        rows = orders[:, (at // spe)[:, None], columns].transpose(1, 0, 2)  # (K, m, n)
+        for chunk in _chunks(len(at), m * n, max(arch.hidden)):
             flat = history.params[at[chunk]][:, members]                   # (k, m, P)
             xb, yb = X[rows[chunk]], y[rows[chunk]]
             out = at[chunk] - first
@@ -269,19 +304,12 @@ def replay(history, members, steps: int, first: int = 0) -> dict:
                     stats[out, :, var_slot.start:var_slot.stop] = cache.var
     seen = {"loss": loss, "acc": acc, "logits_ok": logits_ok, "batch_stats": stats}
     if first == 0:
-        running = np.zeros_like(stats)
-        if R:
-            is_var = np.zeros(R, dtype=bool)
-            for slot in blayout.slots:
-                is_var[slot.start:slot.stop] = slot.name.startswith("var")
-            rule = RunningAverage(is_var, cfg.bn_momentum, cfg.running_avg, cfg.running_var)
-            buffers = arch.initial_buffers((m,))
-            sizes = [stop - start for start, stop in history.bounds]
-            with np.errstate(all="ignore"):
-                for s in range(steps):
-                    rule.update(buffers, stats[s], sizes[s % spe], s + 1)
-                    running[s] = buffers
-        seen["running"] = running
+        is_var = np.zeros(R, dtype=bool)
+        for slot in blayout.slots:
+            is_var[slot.start:slot.stop] = slot.name.startswith("var")
+        rule = RunningAverage(is_var, cfg.bn_momentum, cfg.running_avg, cfg.running_var)
+        with np.errstate(all="ignore"):
+            seen["running"] = rule.series(stats, sizes[position], arch.initial_buffers((m,)))
     return seen
 
 
@@ -311,7 +339,6 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
 
     batch_mean, batch_var = per_layer(seen["batch_stats"][:, 0])
     running_mean, running_var = per_layer(seen["running"][:, 0])
-    population_mean, population_var = population_stats(arch, params[1:], X)
 
     # gradient norm and relative update size of each Dense layer's W
     L = arch.n_dense
@@ -330,7 +357,12 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
     stages = ("z", "bn", "act") if arch.bn else ("z", "act")
     states = snapshot_states(S, len(rows), sum(arch.hidden) * len(stages))
     result = forward_states(arch, params[states], X[rows])
-    snapshots = {st: [getattr(t, st).copy() for t in result.traces] for st in stages}
+    snapshots = {st: [getattr(t, st) for t in result.traces] for st in stages}   # fresh arrays: no copies
+    if len(rows) == len(X):
+        population_mean = [c.mean.copy() for c in result.bn_caches]
+        population_var = [c.var.copy() for c in result.bn_caches]
+    else:
+        population_mean, population_var = population_stats(arch, params[states], X)
 
     # per-epoch metrics, in evaluation mode (running statistics) and batch mode
     spe = history.steps_per_epoch
@@ -338,11 +370,8 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
     if epoch_steps[-1] != S:
         epoch_steps = np.r_[epoch_steps, S]
     run_buffers = np.concatenate([arch.initial_buffers((1,)), seen["running"][:, 0]], axis=0)
-    metrics = {}
-    for split, (Xs, ys) in {"train": (X, data.y_train), "test": (X_test, data.y_test)}.items():
-        for mode, buffers in (("eval", run_buffers[epoch_steps] if arch.bn else None), ("batch", None)):
-            loss, acc = loss_and_accuracy(arch, params[epoch_steps], Xs, ys, buffers)
-            metrics[f"{split}_loss_{mode}"], metrics[f"{split}_acc_{mode}"] = loss, acc
+    metrics = epoch_metrics(arch, params[epoch_steps], run_buffers[epoch_steps] if arch.bn else None,
+                            (X, data.y_train), (X_test, data.y_test))
 
     d = int(history.diverged_at[member])
     epochs_done = -(-S // spe)
@@ -413,11 +442,7 @@ class Ensemble:
         buffers = None
         if arch.bn:
             buffers = replay(h, range(len(self)), S)["running"][S - 1] if S else arch.initial_buffers((len(self),))
-        out = {}
-        for split, (Xs, ys) in {"train": (X, data.y_train), "test": (X_test, data.y_test)}.items():
-            for mode, b in (("eval", buffers), ("batch", None)):
-                loss, acc = loss_and_accuracy(arch, flat, Xs, ys, b)
-                dead = h.diverged_at >= 0
-                loss[dead], acc[dead] = np.nan, np.nan
-                out[f"{split}_loss_{mode}"], out[f"{split}_acc_{mode}"] = loss, acc
+        out = epoch_metrics(arch, flat, buffers, (X, data.y_train), (X_test, data.y_test))
+        for values in out.values():
+            values[h.diverged_at >= 0] = np.nan
         return out

@@ -162,6 +162,8 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     hist.params[0] = params
     opt = make_optimizer(cfg.optimizer, params.shape, cfg.beta1, cfg.beta2, cfg.opt_eps)
     lr = np.array([c.lr for c in configs])[:, None]
+    if np.all(lr == lr[0]):
+        lr = float(lr[0, 0])  # a plain number multiplies faster than a (M, 1) column
 
     # The loop does only what the next step depends on. The loss, accuracy and
     # BN statistics of each step are pure functions of the stored parameters

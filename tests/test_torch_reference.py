@@ -52,13 +52,15 @@ def test_batchnorm_running_statistics(bn_ref, convention):
     """The loop's running-average rule, batch by batch (sizes 8, 5, 8, 2), against PyTorch."""
     rule = RunningAverage(np.array([False] * 3 + [True] * 3), momentum=1.0 - float(bn_ref["momentum"]),
                           kind="ewma", variance=convention)
-    buffers = np.r_[np.zeros(3), np.ones(3)]
-    for i in range(int(bn_ref["n_batches"])):
-        x = bn_ref[f"x{i}"]
+    batches = [bn_ref[f"x{i}"] for i in range(int(bn_ref["n_batches"]))]
+    stats = []
+    for x in batches:
         _, cache = batchnorm_forward(x, bn_ref["gamma"], bn_ref["beta"], float(bn_ref["eps"]))
-        rule.update(buffers, np.r_[cache.mean, cache.var], len(x), i + 1)
-        close(buffers[:3], bn_ref[f"running_mean_{convention}{i}"])
-        close(buffers[3:], bn_ref[f"running_var_{convention}{i}"])
+        stats.append(np.r_[cache.mean, cache.var])
+    running = rule.series(np.array(stats), [len(x) for x in batches], np.r_[np.zeros(3), np.ones(3)])
+    for i in range(len(batches)):
+        close(running[i, :3], bn_ref[f"running_mean_{convention}{i}"])
+        close(running[i, 3:], bn_ref[f"running_var_{convention}{i}"])
     y, _ = batchnorm_eval_forward(bn_ref["x_eval"], bn_ref["gamma"], bn_ref["beta"],
                                   bn_ref["running_mean_unbiased3"], bn_ref["running_var_unbiased3"],
                                   float(bn_ref["eps"]))

@@ -199,7 +199,7 @@ def activation_backward(da, cache):
     """dx = da * g'(x), with g' written through the forward output where it can be."""
     x, a, name = cache
     if name == "relu":
-        return da * (x > 0.0)
+        return da * np.heaviside(x, 0.0)  # the step function; faster than a boolean mask
     if name == "tanh":
         return da * (1.0 - a * a)
     if name == "sigmoid":
