@@ -1,0 +1,234 @@
+"""Reading an uploaded CSV into two numeric features and a 0/1 label, never crashing.
+
+Accepts a UTF-8 BOM, ',' ';' or tab separators (with ';' a decimal comma is
+read too), quoted headers, spaces around cells, Windows line ends, blank lines
+and extra text columns. Everything it cannot use raises DataError with a
+sentence a student can act on: which column or line, and what was expected.
+"""
+from __future__ import annotations
+
+import csv
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 100_000
+MIN_ROWS = 8
+LABEL_HINTS = ("placed", "label", "target", "class", "y", "outcome")
+NEGATIVE_WORDS = {"0", "no", "n", "false", "f", "not placed", "negative", "neg", "fail", "failed", "-1"}
+
+
+class DataError(ValueError):
+    """Data bnviz cannot learn from; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class Table:
+    """X: (n, 2) features; y: (n,) 0/1; label_values: the two original values for 0 and 1."""
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple
+    label_name: str
+    label_values: tuple
+    notes: tuple
+
+
+def read_table(source, features=None, label=None) -> Table:
+    """Read `source` (path, bytes or file-like) into a Table, or raise DataError."""
+    try:
+        header, rows, lines, sep = _parse(_decode(_read_bytes(source)))
+        return _to_table(header, rows, lines, sep, features, label)
+    except DataError:
+        raise
+    except Exception as err:  # the promise is DataError or nothing: say what happened
+        raise DataError(f"The file could not be read as a table ({type(err).__name__}: {err}).") from err
+
+
+def _read_bytes(source) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+    elif isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if not path.is_file():
+            raise DataError(f"There is no file at {str(path)!r}.")
+        if path.stat().st_size > MAX_BYTES:
+            raise DataError(f"The file is {path.stat().st_size / 2**20:.1f} MB; the limit is 5 MB.")
+        data = path.read_bytes()
+    elif hasattr(source, "read"):
+        data = source.read(MAX_BYTES + 1)
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+    else:
+        raise DataError(f"Expected a path, bytes or an open file, got {type(source).__name__}.")
+    if len(data) > MAX_BYTES:
+        raise DataError("The file is larger than 5 MB; upload at most 100,000 rows.")
+    return data
+
+
+def _decode(data: bytes) -> str:
+    if not data.strip():
+        raise DataError("The file is empty.")
+    head = data[:4096]
+    if b"\x00" in head or head.startswith((b"PK\x03\x04", b"\x89PNG", b"%PDF", b"\xd0\xcf\x11\xe0")):
+        raise DataError("This is a binary file (a spreadsheet, an image or a PDF?), not CSV text. "
+                        "Save it as CSV and upload that.")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252", errors="replace")
+    sample = text[:4096]
+    odd = sum(1 for ch in sample if (ord(ch) < 32 and ch not in "\r\n\t") or ch == "\ufffd")
+    if odd > max(2, len(sample) // 50):
+        raise DataError("This does not look like CSV text: it is full of control characters. Save it as CSV.")
+    return text
+
+
+def _parse(text: str):
+    """-> header, data rows (lists of stripped cells), their line numbers in the file, separator."""
+    numbered = [(i, ln) for i, ln in enumerate(text.splitlines(), start=1) if ln.strip()]
+    if not numbered:
+        raise DataError("The file is empty.")
+    if len(numbered) - 1 > MAX_ROWS:
+        raise DataError(f"The file has {len(numbered) - 1:,} rows; the limit is {MAX_ROWS:,}.")
+    head = numbered[0][1]
+    counts = {sep: head.count(sep) for sep in (",", ";", "\t")}
+    sep = max(counts, key=counts.get)
+    if counts[sep] == 0:
+        raise DataError("The header has a single column. Separate the columns with commas (or semicolons), "
+                        "e.g. 'cgpa,iq,placed'.")
+    table = [[cell.strip() for cell in row]
+             for row in csv.reader((ln for _, ln in numbered), delimiter=sep, skipinitialspace=True)]
+    header = [h.strip().strip("\"'").strip() or f"column {i + 1}" for i, h in enumerate(table[0])]
+    rows, lines = table[1:], [i for i, _ in numbered[1:]]
+    if len(rows) != len(lines):  # a quoted cell ran over a line end
+        raise DataError("A quoted cell runs over the end of a line; close every opening quote mark.")
+    if not rows:
+        raise DataError("The file has a header but no data rows.")
+    for row, line in zip(rows, lines):
+        if len(row) != len(header):
+            raise DataError(f"Line {line} has {len(row)} cells but the header has {len(header)} columns "
+                            f"({', '.join(header)}).")
+    if len(rows) < MIN_ROWS:
+        raise DataError(f"The file has {len(rows)} data rows; at least {MIN_ROWS} are needed to train and test.")
+    seen = set()
+    for i, h in enumerate(header):
+        if h in seen:
+            header[i] = f"{h} ({i + 1})"
+        seen.add(header[i])
+    return header, rows, lines, sep
+
+
+def _number(cell: str, sep: str) -> float:
+    """float(cell), accepting a decimal comma when columns are split by ';'."""
+    if sep == ";" and "," in cell and "." not in cell:
+        cell = cell.replace(",", ".")
+    return float(cell)
+
+
+def _is_number(cell: str, sep: str) -> bool:
+    try:
+        _number(cell, sep)
+        return True
+    except ValueError:
+        return False
+
+
+def _to_table(header, rows, lines, sep, features, label) -> Table:
+    column = {h: [row[j] for row in rows] for j, h in enumerate(header)}
+    label = _pick_label(header, column, sep, label)
+    y, values, label_note = _label_to_binary(label, column[label], sep)
+    features = _pick_features(header, column, sep, label, features)
+    X = np.column_stack([_feature(f, column[f], lines, sep) for f in features])
+    notes = (f"Features: {features[0]} and {features[1]}; label: {label}.", label_note)
+    return Table(X, y, features, label, values, notes)
+
+
+def _label_cells(cells, sep):
+    """Label cells as comparable values: numbers when every cell is one (so 1 and 1.0 agree)."""
+    if all(_is_number(c, sep) for c in cells):
+        return [_number(c, sep) for c in cells]
+    return cells
+
+
+def _pick_label(header, column, sep, label):
+    if label is not None:
+        if label not in column:
+            raise DataError(f"There is no column called {label!r}; the columns are {', '.join(header)}.")
+        return label
+    by_lower = {h.lower(): h for h in header}
+    for hint in LABEL_HINTS:
+        if hint in by_lower:
+            return by_lower[hint]
+    for h in reversed(header):
+        if len(set(_label_cells(column[h], sep))) == 2:
+            return h
+    raise DataError("No column has exactly two different values to use as the label "
+                    "(for example placed = 0 or 1). Add one, or name the label column.")
+
+
+def _show(value) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    return repr(value) if value else "an empty cell"
+
+
+def _label_to_binary(label, cells, sep):
+    cells = _label_cells(cells, sep)
+    values = sorted(set(cells), key=lambda v: (str(v).strip().lower() not in NEGATIVE_WORDS
+                                               and not (isinstance(v, float) and v <= 0), _sort_key(v)))
+    if len(values) == 1:
+        raise DataError(f"The label column {label!r} has a single value ({_show(values[0])}); "
+                        "both classes are needed to learn anything.")
+    if len(values) > 2:
+        shown = ", ".join(_show(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
+        raise DataError(f"The label column {label!r} has {len(values)} different values ({shown}); "
+                        "it must have exactly two.")
+    y = np.array([float(c == values[1]) for c in cells])
+    return y, tuple(values), f"Label {label!r}: {_show(values[0])} -> 0, {_show(values[1])} -> 1."
+
+
+def _sort_key(v):
+    return (0, v, "") if isinstance(v, float) else (1, 0.0, str(v).lower())
+
+
+def _pick_features(header, column, sep, label, features):
+    if features is not None:
+        features = tuple(features)
+        if len(features) != 2:
+            raise DataError(f"Name exactly two feature columns, got {len(features)}.")
+        for f in features:
+            if f not in column:
+                raise DataError(f"There is no column called {f!r}; the columns are {', '.join(header)}.")
+        if label in features:
+            raise DataError(f"{label!r} is the label; it cannot also be a feature.")
+        if features[0] == features[1]:
+            raise DataError(f"Name two different feature columns, not {features[0]!r} twice.")
+        return features
+    # a column meant to hold numbers: most of its cells are numbers (a stray
+    # word in it is then reported by line, instead of the column vanishing)
+    numeric = [h for h in header if h != label
+               and sum(_is_number(c, sep) for c in column[h]) >= max(1, len(column[h]) // 2)]
+    if len(numeric) < 2:
+        found = f"only {numeric[0]!r}" if numeric else "none"
+        raise DataError(f"Two numeric feature columns are needed (like cgpa and iq); found {found} "
+                        f"besides the label {label!r}.")
+    return tuple(numeric[:2])
+
+
+def _feature(name, cells, lines, sep):
+    values = np.empty(len(cells))
+    for i, (cell, line) in enumerate(zip(cells, lines)):
+        try:
+            values[i] = _number(cell, sep)
+        except ValueError:
+            raise DataError(f"Column {name!r}, line {line}: {_show(cell)} is not a number.") from None
+        if not np.isfinite(values[i]):
+            raise DataError(f"Column {name!r}, line {line}: {cell!r} is not a finite number "
+                            "(NaN and infinity cannot be learned from).")
+    if np.ptp(values) == 0:
+        raise DataError(f"Column {name!r} has the same value in every row; it cannot tell students apart.")
+    return values

@@ -1,0 +1,249 @@
+"""Data sets: the shipped CSV, the notes' tables, toy sets, uploads and the split."""
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bnviz import DataError, load_csv, load_dataset
+from bnviz.data import DATA_DIR, stratified_split
+from bnviz.toydata import NOTES_FOUR, TOY_MAKERS, make_placement, placement_csv_text
+from bnviz.seeding import rng_for
+
+GOOD = "cgpa,iq,placed\n" + "\n".join(f"{5 + i * 0.4:.1f},{80 + 5 * i},{i % 2}" for i in range(12)) + "\n"
+
+
+def test_shipped_csv_is_exactly_what_the_generator_makes():
+    assert (DATA_DIR / "placement.csv").read_text(encoding="utf-8") == placement_csv_text()
+
+
+def test_placement_set_looks_like_students():
+    d = load_dataset("placement")
+    X = np.vstack([d.X_train, d.X_test])
+    y = np.r_[d.y_train, d.y_test]
+    assert 300 <= len(y) <= 600 and d.feature_names == ("cgpa", "iq")
+    assert 4.5 <= X[:, 0].min() and X[:, 0].max() <= 10 and 60 <= X[:, 1].min() and X[:, 1].max() <= 160
+    assert 0.35 < y.mean() < 0.65
+    # the classes overlap: the generating rule itself gets 85-95% right
+    Xg, yg, _ = make_placement()
+    rule = 4.0 * (Xg[:, 0] - 7.0) + 2.5 * (Xg[:, 1] - 100.0) / 15.0 + 0.2 > 0
+    assert 0.85 <= np.mean(rule == yg) <= 0.95
+
+
+def test_notes_tables():
+    four = load_dataset("notes4")
+    np.testing.assert_array_equal(four.X_train, np.array(NOTES_FOUR)[:, :2])
+    assert len(four.y_test) == 0
+    students = load_dataset("notes_students")
+    assert len(students.y_train) == 10 and students.X_train[:, 1].max() == 150
+
+
+@pytest.mark.parametrize("name", sorted(TOY_MAKERS))
+def test_toy_sets_shape_balance_and_seed(name):
+    a = load_dataset(name, seed=3, size=200, noise=0.1)
+    b = load_dataset(name, seed=3, size=200, noise=0.1)
+    c = load_dataset(name, seed=4, size=200, noise=0.1)
+    assert len(a.y_train) + len(a.y_test) == 200 and a.X_train.shape[1] == 2
+    np.testing.assert_array_equal(a.X_train, b.X_train)
+    assert not np.array_equal(a.X_train, c.X_train)
+    y = np.r_[a.y_train, a.y_test]
+    assert 0.4 <= y.mean() <= 0.6
+    noisy = load_dataset(name, seed=3, size=200, noise=1.0)
+    assert np.vstack([noisy.X_train, noisy.X_test]).std() > np.vstack([a.X_train, a.X_test]).std()
+
+
+def test_unknown_built_in_is_named():
+    with pytest.raises(ValueError, match="iris"):
+        load_dataset("iris")
+
+
+# ------------------------------------------------------------------------ split
+
+
+def test_split_is_stratified_and_deterministic():
+    y = np.r_[np.zeros(70), np.ones(30)]
+    train, test = stratified_split(y, 0.2, seed=5)
+    assert len(test) == 20 and y[test].sum() == 6
+    assert np.intersect1d(train, test).size == 0 and len(train) + len(test) == 100
+    again = stratified_split(y, 0.2, seed=5)
+    np.testing.assert_array_equal(test, again[1])
+    assert not np.array_equal(test, stratified_split(y, 0.2, seed=6)[1])
+
+
+def test_standardization_uses_training_rows_only():
+    d = load_dataset("placement")
+    np.testing.assert_allclose(d.feature_mean, d.X_train.mean(axis=0))
+    np.testing.assert_allclose(d.feature_std, d.X_train.std(axis=0))
+    z = d.standardize(d.X_train)
+    np.testing.assert_allclose(z.mean(axis=0), 0.0, atol=1e-12)
+    np.testing.assert_allclose(z.std(axis=0), 1.0)
+    assert abs(d.standardize(d.X_test).mean()) > 1e-6  # test rows are not their own reference
+
+
+def test_split_seed_and_fraction_reach_load_dataset():
+    a, b = load_dataset("placement", seed=1), load_dataset("placement", seed=2)
+    assert not np.array_equal(a.test_rows, b.test_rows)
+    assert len(load_dataset("placement", test_fraction=0.5).y_test) == 200
+
+
+# ------------------------------------------------------------------------ uploads
+
+
+def test_good_csv_from_path_bytes_and_files(tmp_path):
+    path = tmp_path / "s.csv"
+    path.write_text(GOOD)
+    for source in (path, str(path), GOOD.encode(), io.BytesIO(GOOD.encode()), io.StringIO(GOOD)):
+        d = load_csv(source, seed=0)
+        assert d.feature_names == ("cgpa", "iq") and d.label_name == "placed"
+        assert len(d.y_train) + len(d.y_test) == 12
+
+
+def test_messy_but_readable_csv():
+    text = ('\ufeff"Name" ; "CGPA" ; "IQ" ; "Placed"\r\n'
+            + "".join(f' student {i} ; {5 + i * 0.3:.1f}'.replace(".", ",") + f' ; {90 + i} ; {"yes" if i % 3 else "no"}\r\n'
+                      for i in range(10))
+            + "\r\n")
+    d = load_csv(text.encode("utf-8"))
+    assert d.feature_names == ("CGPA", "IQ") and d.label_name == "Placed"
+    assert d.label_values == ("no", "yes")
+    X = np.vstack([d.X_train, d.X_test])
+    assert X[:, 0].min() == pytest.approx(5.0) and X[:, 1].max() == 99
+    assert any("'no' -> 0" in note for note in d.notes)
+
+
+def test_named_columns_and_any_two_label_values():
+    text = "a,b,c,group\n" + "".join(f"{i},{i * i},{10 - i},{'A' if i < 5 else 'B'}\n" for i in range(10))
+    d = load_csv(text.encode(), features=("c", "a"), label="group")
+    assert d.feature_names == ("c", "a") and d.label_values == ("A", "B")
+
+
+def test_tab_separated():
+    d = load_csv(GOOD.replace(",", "\t").encode())
+    assert d.feature_names == ("cgpa", "iq")
+
+
+def check_error(source, *words, **kw):
+    with pytest.raises(DataError) as err:
+        load_csv(source, **kw)
+    message = str(err.value)
+    for word in words:
+        assert word.lower() in message.lower(), message
+    return message
+
+
+def test_empty_file():
+    check_error(b"", "empty")
+    check_error(b"  \n\n ", "empty")
+
+
+def test_header_only():
+    check_error(b"cgpa,iq,placed\n", "header", "no data rows")
+
+
+def test_fewer_than_two_numeric_columns():
+    text = "name,iq,placed\n" + "".join(f"s{i},{90 + i},{i % 2}\n" for i in range(10))
+    check_error(text.encode(), "two numeric", "iq")
+
+
+def test_text_in_a_feature_names_column_and_line():
+    text = GOOD.replace("8.2,120", "8.2,high")
+    check_error(text.encode(), "'iq'", "line 10", "high", "not a number")
+
+
+def test_nan_or_inf_in_a_feature():
+    check_error(GOOD.replace("8.2,120", "8.2,nan").encode(), "'iq'", "line 10", "finite")
+    check_error(GOOD.replace("8.2,120", "inf,120").encode(), "'cgpa'", "line 10", "finite")
+
+
+def test_empty_cell_in_a_feature():
+    check_error(GOOD.replace("8.2,120", "8.2,").encode(), "'iq'", "line 10", "empty cell")
+
+
+def test_label_with_more_than_two_values():
+    text = GOOD.replace("8.2,120,0", "8.2,120,2")
+    check_error(text.encode(), "'placed'", "3 different values", "exactly two")
+
+
+def test_label_with_a_single_class():
+    text = "cgpa,iq,placed\n" + "".join(f"{5 + i * 0.4:.1f},{80 + 5 * i},1\n" for i in range(10))
+    check_error(text.encode(), "'placed'", "single value")
+
+
+def test_fewer_than_eight_rows():
+    text = "\n".join(GOOD.splitlines()[:6]) + "\n"
+    check_error(text.encode(), "5 data rows", "at least 8")
+
+
+def test_ragged_rows():
+    text = GOOD.replace("8.2,120,0", "8.2,120,0,7")
+    check_error(text.encode(), "line 10", "4 cells", "3 columns")
+
+
+def test_too_many_rows():
+    text = "cgpa,iq,placed\n" + "7,100,1\n" * 100_001
+    check_error(text.encode(), "100,001 rows", "limit")
+
+
+def test_too_large(tmp_path):
+    big = b"cgpa,iq,placed\n" + b"7.000000000,100.0000000,1\n" * 220_000
+    check_error(big, "5 MB")
+    path = tmp_path / "big.csv"
+    path.write_bytes(big)
+    check_error(path, "5 MB")
+
+
+def test_binary_garbage():
+    check_error(bytes(range(256)) * 20, "binary")
+    check_error(b"PK\x03\x04" + b"\x14\x00" * 100, "binary", "spreadsheet")
+    check_error(np.random.default_rng(0).integers(1, 256, 3000, dtype=np.uint8).tobytes(), "csv")
+
+
+def test_single_column():
+    check_error(b"cgpa\n7\n8\n", "single column")
+
+
+def test_named_columns_that_do_not_exist():
+    check_error(GOOD.encode(), "'gpa'", "cgpa, iq, placed", features=("gpa", "iq"))
+    check_error(GOOD.encode(), "'outcome'", label="outcome")
+    check_error(GOOD.encode(), "label", features=("cgpa", "placed"))
+
+
+def test_constant_feature():
+    text = "cgpa,iq,placed\n" + "".join(f"7,{80 + i},{i % 2}\n" for i in range(10))
+    check_error(text.encode(), "'cgpa'", "same value")
+
+
+def test_missing_file():
+    check_error(Path("/nonexistent/file.csv"), "no file")
+
+
+def test_wrong_kind_of_source():
+    check_error(12345, "path, bytes or an open file")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.binary(max_size=2000))
+def test_random_bytes_raise_only_data_error(blob):
+    try:
+        load_csv(blob)
+    except DataError:
+        pass
+
+
+csv_cell = st.one_of(st.floats(allow_nan=True, allow_infinity=True).map(str), st.integers(-5, 200).map(str),
+                     st.sampled_from(["", "yes", "no", "NaN", " 7,5 ", '"', "x;y", "1e999", "-"]),
+                     st.text(max_size=6))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.lists(csv_cell, min_size=1, max_size=5), min_size=0, max_size=15),
+       st.sampled_from([",", ";", "\t"]), st.sampled_from(["\n", "\r\n"]))
+def test_random_csv_like_text_raises_only_data_error(rows, sep, newline):
+    text = newline.join(sep.join(r) for r in rows)
+    try:
+        d = load_csv(text.encode("utf-8", errors="surrogatepass"))
+    except DataError:
+        return
+    assert np.all(np.isfinite(d.X_train)) and set(np.unique(d.y_train)) <= {0.0, 1.0}
