@@ -143,6 +143,32 @@ class Run:
     def beta(self) -> list:
         return [self.param_history(f"beta{k + 1}")[1:] for k in range(self.n_bn)]
 
+    def running_gap(self, k: int):
+        """How far BN layer k's (0-based) running statistics are from the exact ones, at each snapshot.
+
+        Returns (states (K',), mean_gap (K', units), var_gap (K', units)) for the
+        snapshot states after the first update: |running mean - exact mean| in
+        units of the exact standard deviation, and |running var - exact var| /
+        exact var.
+        """
+        states = self.snapshot_steps[self.snapshot_steps > 0]
+        keep = self.snapshot_steps > 0
+        exact_mean, exact_var = self.population_mean[k][keep], self.population_var[k][keep]
+        with np.errstate(all="ignore"):
+            mean_gap = np.abs(self.running_mean[k][states - 1] - exact_mean) / np.sqrt(exact_var)
+            var_gap = np.abs(self.running_var[k][states - 1] - exact_var) / exact_var
+        return states, mean_gap, var_gap
+
+    def settled_step(self, k: int, tolerance: float = 0.05):
+        """First snapshot state from which every unit's mean and variance gap stays under
+        `tolerance` for the rest of training, or None."""
+        states, mean_gap, var_gap = self.running_gap(k)
+        worst = np.fmax(mean_gap.max(axis=1), var_gap.max(axis=1))
+        bad = np.flatnonzero(~(worst < tolerance))
+        if not len(states) or (len(bad) and bad[-1] == len(states) - 1):
+            return None
+        return int(states[bad[-1] + 1]) if len(bad) else int(states[0])
+
     @property
     def nbytes(self) -> int:
         """Memory held by the Run's arrays."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = ("data", "split", "init", "shuffle")
+STREAMS = ("init", "shuffle", "data", "split")
 
 
 def rng_for(seed: int, purpose: str) -> np.random.Generator:

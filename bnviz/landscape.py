@@ -1,0 +1,179 @@
+"""Loss surfaces: what the optimizer walks on.
+
+Two kinds of picture, both computed as whole grids in one batched pass:
+
+- the notes' picture of input scaling: the loss of one logistic unit over its
+  two weights (w_gpa, w_iq), on raw and on standardized features, with the
+  path full-batch gradient descent takes on each;
+- the trained network's landscape: the loss over a plane through its final
+  weights, with the training path projected onto that plane.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .nn import bce_with_logits_forward
+from .run import Run, forward_states
+
+
+@dataclass
+class ContourGrid:
+    """loss[i, j] at (a[j], b[i]); path: (T + 1, 2) the optimizer's points; optimum: (2,).
+
+    a_label, b_label: axis titles; note: what the picture is, in a sentence.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    loss: np.ndarray
+    path: np.ndarray
+    path_loss: np.ndarray
+    optimum: np.ndarray
+    a_label: str
+    b_label: str
+    note: str
+    lr_limit: float = float("nan")   # 2 / largest curvature at the optimum: gradient descent is stable below it
+
+
+# --------------------------------------------------------------- input scaling
+
+
+def _logistic_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mean BCE of sigmoid(X @ w) for many weight vectors W (K, 2) at once -> (K,)."""
+    with np.errstate(all="ignore"):
+        return bce_with_logits_forward(W @ X.T, y)[0]
+
+
+def _logistic_grad(w, X, y):
+    p = 0.5 * np.tanh(0.5 * (X @ w)) + 0.5
+    return X.T @ (p - y) / len(y)
+
+
+def _logistic_optimum(X, y, iterations=50):
+    """Newton's method for the two weights; the loss is convex."""
+    w = np.zeros(X.shape[1])
+    for _ in range(iterations):
+        p = 0.5 * np.tanh(0.5 * (X @ w)) + 0.5
+        hessian = (X * (p * (1 - p))[:, None]).T @ X / len(y) + 1e-9 * np.eye(X.shape[1])
+        w = w - np.linalg.solve(hessian, _logistic_grad(w, X, y))
+    return w
+
+
+def logistic_contours(X: np.ndarray, y: np.ndarray, lr: float, steps: int, names=("gpa", "iq"),
+                      size: int = 61, unit: str = "") -> ContourGrid:
+    """Loss of sigmoid(w1 x1 + w2 x2) over (w1, w2), and gradient descent's path from (0, 0).
+
+    X: (N, 2) inputs, already centred (a logistic unit without bias); y: (N,).
+    The grid is square in weight units, so that equal axes show the true shape.
+    """
+    optimum = _logistic_optimum(X, y)
+    path = [np.zeros(2)]
+    with np.errstate(all="ignore"):
+        for _ in range(int(steps)):
+            w = path[-1] - lr * _logistic_grad(path[-1], X, y)
+            if not np.all(np.isfinite(w)) or np.abs(w).max() > 1e6:
+                break
+            path.append(w)
+    path = np.array(path)
+    points = np.vstack([path, optimum[None]])
+    centre = (points.max(axis=0) + points.min(axis=0)) / 2
+    half = max((points.max(axis=0) - points.min(axis=0)).max() * 0.6, 1e-3)
+    half = min(half, 4 * np.abs(optimum).max() + 1.0)  # a diverging path is shown leaving the frame
+    a = np.linspace(centre[0] - half, centre[0] + half, size)
+    b = np.linspace(centre[1] - half, centre[1] + half, size)
+    A, B = np.meshgrid(a, b)
+    loss = _logistic_loss(np.column_stack([A.ravel(), B.ravel()]), X, y).reshape(size, size)
+    p = 0.5 * np.tanh(0.5 * (X @ optimum)) + 0.5
+    curvature = np.linalg.eigvalsh((X * (p * (1 - p))[:, None]).T @ X / len(y)).max()
+    return ContourGrid(a, b, loss, path, _logistic_loss(path, X, y), optimum,
+                       f"w_{names[0]}{unit}", f"w_{names[1]}{unit}",
+                       f"one logistic unit, no bias, {len(path) - 1} steps of gradient descent at lr {lr:g}",
+                       lr_limit=float(2.0 / curvature))
+
+
+def input_scaling(data, lr: float = 0.03, steps: int = 100, size: int = 61):
+    """(raw, standardized): the same unit and the same descent on centred raw and on z-scored features."""
+    X, y = data.X_train, data.y_train
+    names = data.feature_names
+    raw = logistic_contours(X - X.mean(axis=0), y, lr, steps, names, size)
+    raw.note = "raw units (centred): " + raw.note
+    standardized = logistic_contours(data.standardize(X), y, lr, steps, names, size)
+    standardized.note = "standardized: " + standardized.note
+    return raw, standardized
+
+
+# ------------------------------------------------------------ network landscape
+
+
+def _filter_normalized(run: Run, rng) -> np.ndarray:
+    """A random direction in parameter space, shaped like the weights (Li et al. 2018).
+
+    Each output unit's column of every W gets a Gaussian direction rescaled to
+    that column's norm; biases and BN's gamma and beta are not moved.
+    """
+    final = run.params[-1]
+    direction = np.zeros_like(final)
+    for name in run.param_names:
+        if not name.startswith("W"):
+            continue
+        start, stop, shape = run.param_slices[name]
+        W = final[start:stop].reshape(shape)
+        d = rng.standard_normal(shape)
+        d *= np.linalg.norm(W, axis=0, keepdims=True) / (np.linalg.norm(d, axis=0, keepdims=True) + 1e-12)
+        direction[start:stop] = d.ravel()
+    return direction
+
+
+def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed: int = 0,
+                  path_points: int = 150) -> ContourGrid:
+    """Training loss over a plane through the final parameters.
+
+    directions "pca": the top two principal directions of the parameter
+    trajectory (the path then lies close to the plane); "random": two
+    filter-normalized random directions. BN runs in evaluation mode with the
+    final running statistics, for every point of the plane.
+    """
+    final = run.params[-1]
+    offsets = run.params - final
+    if directions == "pca":
+        _, sv, vt = np.linalg.svd(offsets - offsets.mean(axis=0), full_matrices=False)
+        basis = vt[:2] if len(vt) >= 2 else np.eye(2, len(final))
+        explained = (sv[:2] ** 2).sum() / max((sv ** 2).sum(), 1e-300)
+        how = f"top two principal directions of the path ({explained:.0%} of its variance)"
+        a_label, b_label = "PC 1", "PC 2"
+    elif directions == "random":
+        rng = np.random.default_rng(seed)
+        basis = np.stack([_filter_normalized(run, rng), _filter_normalized(run, rng)])
+        how = "two filter-normalized random directions"
+        a_label, b_label = "direction 1", "direction 2"
+    else:
+        raise ValueError(f"unknown directions {directions!r}: use 'pca' or 'random'")
+    states = np.unique(np.linspace(0, run.n_steps, min(path_points, run.n_steps + 1)).round().astype(int))
+    coords, *_ = np.linalg.lstsq(basis.T, offsets[states].T, rcond=None)
+    path = coords.T
+    # frame the path and the final weights (the origin) with a margin
+    low, high = np.minimum(path.min(axis=0), 0.0), np.maximum(path.max(axis=0), 0.0)
+    pad = np.maximum((high - low) * 0.2, 1e-6 if directions == "pca" else 0.5)
+    a = np.linspace(low[0] - pad[0], high[0] + pad[0], size)
+    b = np.linspace(low[1] - pad[1], high[1] + pad[1], size)
+    A, B = np.meshgrid(a, b)
+    grid_params = final + A.reshape(-1, 1) * basis[0] + B.reshape(-1, 1) * basis[1]
+    loss = plane_losses(run, data, grid_params).reshape(size, size)
+    path_params = final + path[:, :1] * basis[0] + path[:, 1:] * basis[1]
+    return ContourGrid(a, b, loss, path, plane_losses(run, data, path_params), np.zeros(2), a_label, b_label,
+                       f"training loss over a plane through the final weights, spanned by {how}"
+                       + ("; BN in evaluation mode with the final running statistics" if run.n_bn else ""))
+
+
+def plane_losses(run: Run, data, flat_params: np.ndarray) -> np.ndarray:
+    """(K,) training loss of K parameter vectors, BN with the run's final running statistics."""
+    X = data.inputs(data.X_train, run.config.standardize)
+    buffers = None
+    if run.n_bn:
+        final = run.arch.buffer_layout().pack(run.buffers_at(run.n_steps))
+        buffers = np.broadcast_to(final, (len(flat_params), len(final)))
+    result = forward_states(run.arch, flat_params, X, buffers)
+    with np.errstate(all="ignore"):
+        return bce_with_logits_forward(result.logits, data.y_train)[0]
