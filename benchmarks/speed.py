@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import numpy as np  # noqa: E402
 
 from bnviz import Config, load_for, train, train_ensemble  # noqa: E402
+from bnviz.figures import all_figures  # noqa: E402
 from bnviz.train import run_loop  # noqa: E402
 
 try:
@@ -129,9 +130,13 @@ def main():
     print(f"|{'-' * 48}|{'-' * 13}|{'-' * 15}|{'-' * 10}|")
     for name, ours, theirs, r in rows:
         print(f"| {name:46s} | {ours:>11s} | {theirs:>13s} | {r:>8s} |")
+    figure_seconds = best(lambda: all_figures(run, data), repeats=3)
+    payload = sum(len(f.to_json()) for f in all_figures(run, data).values())
     print()
     print(f"default run ({steps} steps, everything recorded): {full_run * 1e3:.0f} ms wall, "
           f"Run size {run.nbytes / 1e6:.1f} MB")
+    print(f"all {len(all_figures(run, data))} figures of the default run: built in {figure_seconds * 1e3:.0f} ms, "
+          f"{payload / 1e6:.2f} MB of JSON")
     if torch is not None:
         print(f"PyTorch ensemble time = {TORCH_SUBSET} models trained one after another, scaled to {ENSEMBLE}")
 
