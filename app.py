@@ -1,23 +1,105 @@
-"""bnviz page: train the network a link describes and show how it learns."""
+"""bnviz: a batch normalization lab. Streamlit page; `make run` starts it."""
 import streamlit as st
 
-from bnviz import Config, load_for, train
+from bnviz.compare import shared_start
+from bnviz.train import architecture, cap_work, initial_params
+from bnviz.ui import tabs
+from bnviz.ui.controls import (DATASET_LABELS, compare_from_state, compare_widgets, config_from_state,
+                               fit_batch_size, seed_widgets, sidebar)
+from bnviz.ui.runs import MAX_STEPS, builtin_data, data_key, get_run, uploaded_data
+from bnviz.ui.state import read_url, share_query, write_url
+
+INTRO = ("Train a small network on student data and watch what batch normalization does to it. "
+         "Every setting is in the sidebar and in this page's link: share the link and others see the same "
+         "experiment, number for number.")
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def cached_run(cfg: Config):
-    return train(cfg, load_for(cfg))
+def load_data(cfg, choice, page):
+    """(Dataset, data key, upload bytes) for the chosen source; a bad upload falls back to the built-in set."""
+    if choice == "upload":
+        file = st.sidebar.file_uploader("CSV with two numeric columns and a 0/1 label", type=["csv", "txt"],
+                                        key="upload")
+        if file is None:
+            st.info("Upload a CSV in the sidebar (for example columns cgpa, iq, placed). Until then the lab uses "
+                    f"{DATASET_LABELS[cfg.dataset]}.")
+        else:
+            data, error = uploaded_data(file.getvalue(), cfg.seed, cfg.test_fraction)
+            if error:
+                st.error(f"That file cannot be used: {error}")
+            else:
+                for note in data.notes:
+                    st.sidebar.caption(note)
+                return data, data_key(cfg, file.getvalue()), True
+    elif page.get("source") == "upload":
+        st.info("This link was made with an uploaded CSV, which links cannot carry; showing the built-in data.")
+    data = builtin_data(cfg.dataset, cfg.seed, cfg.test_fraction, cfg.data_size, cfg.data_noise)
+    return data, data_key(cfg, None), False
 
 
 def main():
-    st.set_page_config(page_title="bnviz: batch norm lab", layout="wide")
-    cfg, warnings = Config.from_query(st.query_params.to_dict())
-    for w in warnings:
-        st.warning(w)
+    st.set_page_config(page_title="bnviz · batch norm lab", page_icon="🧪", layout="wide")
+    if "seeded" not in st.session_state:                 # a new visitor: the link decides everything
+        cfg, page, warnings = read_url()
+        seed_widgets(cfg, page["source"])
+        st.session_state.update(seeded=True, last_good=cfg, link_warnings=warnings, page=page,
+                                page_compare=page["compare"])
+
     st.title("bnviz: a batch normalization lab")
-    run = cached_run(cfg)
-    st.caption(run.arch.summary().replace("\n", "  ·  "))
-    st.line_chart({"mini-batch loss": run.train_loss}, x_label="step", y_label="loss")
+    st.caption(INTRO)
+    notes = list(st.session_state.get("link_warnings", []))
+
+    # Settings come from the widgets' state, so the charts can be drawn before the sidebar.
+    probe = st.session_state["last_good"]
+    n_train = len(builtin_data(probe.dataset, probe.seed, probe.test_fraction, probe.data_size,
+                               probe.data_noise).y_train)
+    fitted = fit_batch_size(n_train)
+    cfg, choice, problems = config_from_state(st.session_state["last_good"])
+    page, cfg_b, b_warnings = compare_from_state(cfg, st.session_state["page"])
+    for text in [f"The link asked for something this lab cannot do. {w}" for w in notes] + problems + b_warnings:
+        st.warning(text)
+    if fitted:
+        st.caption(fitted)
+    data, key, uploaded = load_data(cfg, choice, page)
+    page["source"] = "upload" if uploaded else "builtin"
+    st.session_state.update(last_good=cfg, page=page)
+    write_url(cfg, page)
+
+    run_cfg, note = cap_work(cfg, len(data.y_train), MAX_STEPS)
+    if note:
+        st.info(note)
+    a = get_run(run_cfg, data, key, "run A")
+    b = None
+    if cfg_b is not None:
+        b_cfg, _ = cap_work(cfg_b, len(data.y_train), MAX_STEPS)
+        start = shared_start(a.initial_params, initial_params(b_cfg, architecture(b_cfg, data.n_features)),
+                             run_cfg, b_cfg)
+        b = get_run(b_cfg, data, key, "run B", start)
+
+    chosen = st.tabs(list(tabs.TABS), key="tab", bind="query-params")
+    draw = {
+        "Training": lambda: tabs.training_tab(a, b, data),
+        "Loss landscape": lambda: tabs.landscape_tab(a, b, data),
+        "Activations": lambda: tabs.activations_tab(a, b, data),
+        "Running statistics & test time": lambda: tabs.running_tab(a, b, data),
+        "Batch calculator": lambda: tabs.calculator_tab(a, data),
+        "Parameters": lambda: tabs.parameters_tab(a, b, data),
+        "Sweeps": lambda: tabs.sweeps_tab(run_cfg, data, key),
+        "The math": tabs.math_tab,
+    }
+    for name, tab in zip(tabs.TABS, chosen):
+        if tab.open:
+            with tab:
+                draw[name]()
+
+    sidebar(len(data.y_train))
+    compare_widgets(page["compare"])
+    with st.sidebar:
+        st.header("Share and export", divider="gray")
+        base = st.context.url.split("?")[0] if st.context.url else ""
+        query = share_query(cfg, page)
+        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
+        st.caption("Copy this link (the button at its right): it opens this exact experiment.")
+        tabs.exports(a)
 
 
 if __name__ == "__main__":

@@ -171,20 +171,28 @@ def _mark_divergence(fig, run: Run, row=None, col=None):
 # ----------------------------------------------------------------- 1. curves
 
 
+def _thin(n: int, most: int = 600) -> np.ndarray:
+    """Indices of at most `most` evenly spread steps out of n, the last always among them."""
+    if n <= most:
+        return np.arange(n)
+    return np.unique(np.r_[np.arange(0, n, int(np.ceil(n / most))), n - 1])
+
+
 def training_curves(run: Run, other: Run | None = None) -> go.Figure:
     """Mini-batch loss per step (faint) with its running mean, per-epoch train and
-    test loss and accuracy in evaluation mode; a second run overlaid."""
+    test loss and accuracy in evaluation mode; a second run overlaid. Per-step
+    lines show at most 600 evenly spread steps, to stay light in the browser."""
     _check_run(run)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("loss (binary cross-entropy)", "accuracy"))
     for r, name, dash in _pair_labels(run, other):
         _check_run(r)
         colour = run_colour(r)
-        steps = np.arange(r.n_steps)
-        fig.add_trace(go.Scattergl(x=steps, y=r.train_loss, mode="lines", line=dict(color=colour, width=1),
-                                   opacity=0.25, name=f"{name}: mini-batch loss", legendgroup=name,
-                                   showlegend=False, hovertemplate="step %{x}<br>batch loss %{y:.4f}"), 1, 1)
-        fig.add_trace(go.Scatter(x=steps, y=smooth(r.train_loss, r.steps_per_epoch), mode="lines",
+        steps = _thin(r.n_steps)
+        fig.add_trace(go.Scatter(x=steps, y=r.train_loss[steps], mode="lines", line=dict(color=colour, width=1),
+                                 opacity=0.25, name=f"{name}: mini-batch loss", legendgroup=name,
+                                 showlegend=False, hovertemplate="step %{x}<br>batch loss %{y:.4f}"), 1, 1)
+        fig.add_trace(go.Scatter(x=steps, y=smooth(r.train_loss, r.steps_per_epoch)[steps], mode="lines",
                                  line=dict(color=colour, width=2.5, dash=dash), name=f"{name}: batch loss, 1-epoch mean",
                                  legendgroup=name, hovertemplate="step %{x}<br>mean batch loss %{y:.4f}"), 1, 1)
         em = r.epoch_metrics
@@ -448,7 +456,7 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0) -> go.Figure:
              cumulative[:, 0], "μ"),
             (2, run.batch_var[k][:, unit], run.running_var[k][:, unit], run.population_var[k][:, unit],
              cumulative[:, 1], "σ²")):
-        fig.add_trace(go.Scattergl(x=steps, y=batch, mode="markers", marker=dict(size=3, color=SKY, opacity=0.45),
+        fig.add_trace(go.Scatter(x=steps, y=batch, mode="markers", marker=dict(size=3, color=SKY, opacity=0.45),
                                    name="mini-batch statistic", showlegend=row == 1, legendgroup="batch",
                                    hovertemplate=f"step %{{x}}<br>{symbol}_B %{{y:.4g}}<extra></extra>"), row, 1)
         fig.add_trace(go.Scatter(x=steps, y=running, mode="lines", line=dict(color=BLUE, width=2.5),
@@ -557,7 +565,7 @@ def decision_boundary_figure(run: Run, data, size: int = 40, frames: int = 25) -
                                 ("test", data.X_test, data.y_test, "x")):
         for cls, colour in ((0, VERMILLION), (1, BLUE)):
             pick = y == cls
-            fig.add_trace(go.Scattergl(
+            fig.add_trace(go.Scatter(
                 x=X[pick, 0], y=X[pick, 1], mode="markers", name=f"{split}: {_class_name(data, cls)}",
                 marker=dict(symbol=symbol, size=7 if split == "train" else 9, color=colour,
                             line=dict(color="white", width=1) if split == "train" else dict(width=0)),
@@ -606,7 +614,7 @@ def gradient_norm_figure(run: Run, other: Run | None = None) -> go.Figure:
     fig = go.Figure()
     for r, name, dash in _pair_labels(run, other):
         for l in range(r.grad_norm.shape[1]):
-            fig.add_trace(go.Scattergl(x=np.arange(r.n_steps), y=smooth(r.grad_norm[:, l], r.steps_per_epoch),
+            fig.add_trace(go.Scatter(x=np.arange(r.n_steps), y=smooth(r.grad_norm[:, l], r.steps_per_epoch),
                                        mode="lines", name=f"{name}: W{l + 1}",
                                        line=dict(color=run_colour(r) if other is not None else
                                                  UNIT_COLOURS[l % len(UNIT_COLOURS)], width=2,
@@ -626,7 +634,7 @@ def update_ratio_figure(run: Run, other: Run | None = None) -> go.Figure:
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.log10(r.update_ratio)
         for l in range(ratio.shape[1]):
-            fig.add_trace(go.Scattergl(x=np.arange(r.n_steps), y=smooth(np.nan_to_num(ratio[:, l], neginf=-12),
+            fig.add_trace(go.Scatter(x=np.arange(r.n_steps), y=smooth(np.nan_to_num(ratio[:, l], neginf=-12),
                                                                           r.steps_per_epoch),
                                        mode="lines", name=f"{name}: W{l + 1}",
                                        line=dict(color=run_colour(r) if other is not None else
@@ -716,6 +724,54 @@ def batch_table(run: Run, data, step: int, layer: int = 1) -> pd.DataFrame:
                 entry[f"{run.arch.activation}(γ·ẑ + β)"] = calc.act[i, u]
             rows.append(entry)
     return pd.DataFrame(rows)
+
+
+def step_table(run: Run) -> pd.DataFrame:
+    """Everything recorded per step, one row per step: the export behind the CSV download."""
+    table = {"step": np.arange(run.n_steps), "epoch": np.arange(run.n_steps) // run.steps_per_epoch,
+             "batch_loss": run.train_loss, "batch_accuracy": run.train_acc}
+    for k in range(run.n_bn):
+        for u in range(run.running_mean[k].shape[1]):
+            for name, values in (("batch_mean", run.batch_mean), ("batch_var", run.batch_var),
+                                 ("running_mean", run.running_mean), ("running_var", run.running_var),
+                                 ("gamma", run.gamma), ("beta", run.beta)):
+                table[f"bn{k + 1}_unit{u + 1}_{name}"] = values[k][:, u]
+    for l in range(run.grad_norm.shape[1]):
+        table[f"W{l + 1}_grad_norm"] = run.grad_norm[:, l]
+        table[f"W{l + 1}_update_ratio"] = run.update_ratio[:, l]
+    return pd.DataFrame(table)
+
+
+# ----------------------------------------------------------------- 9. sweeps
+
+
+def sweep_figure(sweep) -> go.Figure:
+    """Final test accuracy and training loss across a sweep of lr or init_scale, BN on and off.
+
+    sweep: a bnviz.sweeps.Sweep. Trainings that diverged are marked with a cross.
+    """
+    label = {"lr": "learning rate", "init_scale": "init scale (multiplier on the initial weights)"}[sweep.field]
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
+                        subplot_titles=("test accuracy at the end (evaluation mode)", "training loss at the end"))
+    for bn, name, colour in ((True, "BN on", BN_ON), (False, "BN off", BN_OFF)):
+        m, dead = sweep.metrics[bn], sweep.diverged[bn]
+        for col, key in ((1, "test_acc_eval"), (2, "train_loss_eval")):
+            fig.add_trace(go.Scatter(x=sweep.values, y=m[key], mode="lines+markers", name=name, legendgroup=name,
+                                     showlegend=col == 1, line=dict(color=colour, width=2.5),
+                                     marker=dict(size=8, color=colour),
+                                     hovertemplate=f"{sweep.field} %{{x:.3g}}<br>%{{y:.3f}}<extra>{name}</extra>"),
+                          1, col)
+            if dead.any():
+                fig.add_trace(go.Scatter(x=sweep.values[dead], y=np.full(dead.sum(), 0.02 if col == 1 else None),
+                                         mode="markers", name=f"{name}: diverged", legendgroup=name,
+                                         showlegend=col == 1, marker=dict(symbol="x", size=12, color=colour)), 1, col)
+    fig.update_xaxes(type="log", title_text=label)
+    fig.update_yaxes(range=[0, 1.02], title_text="accuracy", row=1, col=1)
+    fig.update_yaxes(type="log", title_text="loss", row=1, col=2)
+    fig.add_vline(x=getattr(sweep.config, sweep.field), line=dict(color=BLACK, dash="dot"),
+                  annotation_text="current setting")
+    return _style(fig, f"Sweep of the {label}: {len(sweep.values)} trainings with BN and {len(sweep.values)} without",
+                  460, "every training uses the same data, seed and number of epochs; only this number changes")
 
 
 # ----------------------------------------------------------------- everything

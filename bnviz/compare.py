@@ -1,0 +1,61 @@
+"""Compare mode: run B is run A with one setting changed.
+
+B sees the same data split and batch order (same seed), and starts from A's
+initial weights wherever the shapes agree, unless the change is about how the
+weights start.
+"""
+from __future__ import annotations
+
+from .config import FIELD_BY_NAME, Config
+
+COMPARE_FIELDS = ("bn", "bn_position", "keep_bias", "lr", "optimizer", "batch_size", "activation", "init",
+                  "init_scale", "standardize", "running_var", "running_avg", "bn_momentum", "eps", "hidden", "seed")
+# changing these changes the initial weights themselves
+_STARTS_DIFFERENTLY = ("init", "init_scale", "seed")
+
+
+def default_value(cfg: Config, field: str) -> str:
+    """Run B's starting value for `field`, as link text: the opposite, or a tenfold change."""
+    value = getattr(cfg, field)
+    f = FIELD_BY_NAME[field]
+    if f.kind == "bool":
+        return "0" if value else "1"
+    if f.kind == "choice":
+        return next(c for c in f.choices if c != value)
+    if field == "hidden":
+        return ",".join(str(w) for w in value) + "," + str(value[-1])
+    if field == "seed":
+        return str(value + 1)
+    if field in ("lr", "init_scale"):
+        return f"{min(value * 10, f.high):g}"
+    if field == "batch_size":
+        return str(value * 4)
+    return f"{value:g}"
+
+
+def variant(cfg: Config, field: str, text) -> tuple:
+    """(B's Config, warnings): cfg with `field` set from `text` (a URL-style string or a value)."""
+    if field not in COMPARE_FIELDS:
+        return cfg.replace(bn=not cfg.bn), [f"Cannot compare on '{field}'; comparing BN on and off instead."]
+    query = cfg.to_query()
+    query[field] = text if isinstance(text, str) else Config(**{field: text}).to_query().get(field, _fmt(field, text))
+    b, warnings = Config.from_query(query)
+    return b, warnings
+
+
+def _fmt(field, value):
+    return Config().to_query().get(field, str(FIELD_BY_NAME[field].default if value is None else value))
+
+
+def changed_fields(a: Config, b: Config) -> list:
+    da, db = a.to_dict(), b.to_dict()
+    return [k for k in da if da[k] != db[k]]
+
+
+def shared_start(a_initial: dict, b_initial: dict, a: Config, b: Config) -> dict:
+    """B's initial parameters: A's wherever names and shapes agree (unless the change
+    is to how weights start), B's own elsewhere."""
+    if any(f in _STARTS_DIFFERENTLY for f in changed_fields(a, b)):
+        return b_initial
+    return {name: (a_initial[name] if name in a_initial and a_initial[name].shape == value.shape else value)
+            for name, value in b_initial.items()}

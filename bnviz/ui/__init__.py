@@ -1,0 +1,1 @@
+"""The Streamlit page's parts. The only place under bnviz/ that imports streamlit."""

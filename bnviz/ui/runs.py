@@ -1,0 +1,99 @@
+"""Data and runs for the page: cached for every visitor, streamed while they train.
+
+A Config already computed comes from one process-wide cache, bounded in
+entries and memory, so a classroom on one link shares the work.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+import streamlit as st
+
+from .. import figures, load_for, train
+from ..cache import RunCache
+from ..data import DataError, load_csv
+from ..sweeps import sweep
+
+MAX_STEPS = int(os.environ.get("BNVIZ_MAX_STEPS", 25_000))        # per run: one visitor cannot stall the server
+CACHE_ENTRIES = int(os.environ.get("BNVIZ_CACHE_ENTRIES", 96))
+CACHE_MB = int(os.environ.get("BNVIZ_CACHE_MB", 768))
+STREAM_SECONDS = 0.4
+
+
+@st.cache_resource(show_spinner=False)
+def run_cache() -> RunCache:
+    return RunCache(CACHE_ENTRIES, CACHE_MB * 2**20)
+
+
+@st.cache_resource(show_spinner=False)
+def sweep_cache() -> RunCache:
+    return RunCache(16, 256 * 2**20, size=lambda s: sum(v.nbytes for v in s.loss.values()))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def builtin_data(name: str, seed: int, test_fraction: float, size: int, noise: float):
+    from ..config import Config
+
+    return load_for(Config(dataset=name, seed=seed, test_fraction=test_fraction, data_size=size, data_noise=noise))
+
+
+@st.cache_data(max_entries=16, max_size="64MB", show_spinner=False)
+def uploaded_data(content: bytes, seed: int, test_fraction: float):
+    """(Dataset or None, error sentence or None): uploads never raise into the page."""
+    try:
+        return load_csv(content, seed=seed, test_fraction=test_fraction), None
+    except DataError as err:
+        return None, str(err)
+
+
+def data_key(cfg, upload: bytes | None) -> tuple:
+    if upload is not None:
+        return ("upload", hashlib.sha1(upload).hexdigest(), cfg.seed, cfg.test_fraction)
+    return (cfg.dataset, cfg.seed, cfg.test_fraction, cfg.data_size, cfg.data_noise)
+
+
+def get_run(cfg, data, key, label: str, init_params=None, stream=None):
+    """The Run of cfg on data: from the cache, or trained now with live progress in `stream`."""
+    cache = run_cache()
+    full_key = (cfg, key, _params_key(init_params))
+    run = cache.get(full_key)
+    if run is not None:
+        return run
+    slot = (stream or st).empty()
+    box = slot.container()
+    bar = box.progress(0.0, text=f"Training {label}…")
+    chart = box.empty()
+    last = {"chart": 0.0, "n": 0}
+
+    def on_progress(p):
+        if p.step >= p.total_steps:
+            return
+        bar.progress(min(p.fraction, 1.0), text=f"Training {label}: step {p.step:,} of {p.total_steps:,}")
+        now = time.perf_counter()
+        if now - last["chart"] >= STREAM_SECONDS:
+            last["n"] += 1
+            chart.plotly_chart(figures.training_curves(p.run()), key=f"stream-{label}-{last['n']}",
+                               theme=None, config={"displayModeBar": False})
+            last["chart"] = time.perf_counter()
+
+    try:
+        return cache.get_or_compute(full_key, lambda: train(cfg, data, init_params, progress=on_progress,
+                                                            progress_seconds=0.2))
+    finally:
+        slot.empty()
+
+
+def _params_key(params) -> str | None:
+    if params is None:
+        return None
+    digest = hashlib.sha1()
+    for name in sorted(params):
+        digest.update(name.encode())
+        digest.update(params[name].tobytes())
+    return digest.hexdigest()
+
+
+def get_sweep(cfg, data, key, field: str):
+    return sweep_cache().get_or_compute((cfg, key, field), lambda: sweep(cfg, data, field))

@@ -1,0 +1,239 @@
+"""The page's tabs. Each function draws one tab from finished runs."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from .. import figures
+from ..inference import batch_calculation, predict
+from ..train import cap_work
+from .runs import get_sweep
+
+TABS = ("Training", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
+        "Parameters", "Sweeps", "The math")
+CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}})
+MAX_SWEEP_STEPS = 4000
+
+
+def chart(fig, key: str) -> None:
+    """A Plotly chart, or a readable message if this one cannot be drawn."""
+    st.plotly_chart(fig, key=key, **CHART)
+
+
+def safely(draw, *args, what: str = "This chart"):
+    """Draw with `draw`; a failure becomes a sentence on the page, never a traceback."""
+    try:
+        return draw(*args)
+    except (ValueError, TypeError, FloatingPointError) as err:
+        st.warning(f"{what} cannot be drawn for these settings: {err}")
+        return None
+
+
+def _run_note(run, name: str) -> None:
+    if run.diverged_at is not None:
+        st.error(f"{name} diverged at step {run.diverged_at:,}: its loss stopped being a finite number. "
+                 "Lower the learning rate, standardize the inputs or turn batch norm on.")
+
+
+# --------------------------------------------------------------------- Training
+
+
+def training_tab(a, b, data) -> None:
+    _run_note(a, "Run A")
+    if b is not None:
+        _run_note(b, "Run B")
+    safely(lambda: chart(figures.training_curves(a, b), "curves"))
+    cols = st.columns(4 if b is not None else 2)
+    for col, run, name in ((cols[0], a, "A"),) + (((cols[2], b, "B"),) if b is not None else ()):
+        em = run.epoch_metrics
+        col.metric(f"Run {name}: test accuracy", f"{em['test_acc_eval'][-1]:.1%}" if np.isfinite(
+            em["test_acc_eval"][-1]) else "n/a", help="whole test set, BN with running statistics")
+    for col, run, name in ((cols[1], a, "A"),) + (((cols[3], b, "B"),) if b is not None else ()):
+        col.metric(f"Run {name}: steps", f"{run.n_steps:,}", help=f"trained in {run.seconds * 1e3:.0f} ms")
+    left, right = st.columns([3, 2])
+    with left:
+        safely(lambda: chart(figures.network_diagram(a), "diagram"))
+    with right:
+        st.caption("Run A, layer by layer (in the manner of Keras' model.summary())")
+        st.dataframe(figures.model_summary(a), hide_index=True, width="stretch")
+
+
+def exports(a) -> None:
+    """Per-step metrics as CSV and the Config as JSON, made only when asked for."""
+    left, right = st.columns(2)
+    left.download_button("Per-step metrics (CSV)", lambda: figures.step_table(a).to_csv(index=False),
+                         "bnviz_steps.csv", "text/csv", width="stretch", on_click="ignore")
+    right.download_button("Experiment (JSON)", lambda: json.dumps(a.config.to_dict(), indent=2),
+                          "bnviz_config.json", "application/json", width="stretch", on_click="ignore")
+
+
+# ----------------------------------------------------------------- Landscape
+
+
+def landscape_tab(a, b, data) -> None:
+    st.markdown("**Input scaling.** One logistic unit on GPA and IQ. On raw units the loss is a long thin "
+                "valley, so one learning rate is too big across it and too small along it; on z-scores it is "
+                "nearly round.")
+    c1, c2 = st.columns(2)
+    lr = c1.select_slider("Learning rate for both", options=[0.01, 0.02, 0.05, 0.1, 0.12, 0.2, 0.5, 1.0, 2.0, 5.0],
+                          value=0.12, key="scaling_lr")
+    steps = c2.slider("Steps of gradient descent", 10, 300, 100, step=10, key="scaling_steps")
+    safely(lambda: chart(figures.input_scaling_figure(a, data, lr, steps), "scaling"))
+    st.markdown("**The trained network.** The loss around the final weights, with the path training took.")
+    directions = st.radio("Plane", ("pca", "random"), horizontal=True, key="plane",
+                          format_func={"pca": "principal directions of the path",
+                                       "random": "filter-normalized random directions"}.get)
+    cols = st.columns(2) if b is not None else [st.container()]
+    for col, run, name in zip(cols, (a, b), ("A", "B")):
+        if run is not None:
+            with col:
+                safely(lambda: chart(figures.landscape_figure(run, data, directions), f"landscape-{name}"))
+
+
+# ---------------------------------------------------------------- Activations
+
+
+def activations_tab(a, b, data) -> None:
+    st.markdown("**Internal covariate shift.** How the values each layer passes on move while the layers "
+                "before it learn. With BN the input to the activation is re-centred and re-scaled every step.")
+    c1, c2, c3 = st.columns(3)
+    layers = len(a.arch.hidden)
+    layer = c1.selectbox("Layer", range(1, layers + 1), index=layers - 1, key="act_layer")
+    stages = ["act_in", "z", "act"] + (["bn"] if a.n_bn else [])
+    stage = c2.selectbox("Values", stages, key="act_stage", format_func=figures.STAGE_NAMES.get)
+    unit = c3.selectbox("Unit", range(a.arch.hidden[layer - 1]), key="act_unit", format_func=lambda u: f"{u + 1}")
+    safely(lambda: chart(figures.activation_percentiles(a, layer, unit, stage, b), "percentiles"))
+    safely(lambda: chart(figures.activation_heatmap(a, layer, stage, b), "heatmap"))
+    safely(lambda: chart(figures.activation_histogram_replay(a, layer, stage, b), "replay-hist"))
+    st.info("A caution from Santurkar et al. (2018): BN with noise injected after it, so every layer's input "
+            "shifts again each step, still trains about as fast. Their account of BN's help is a smoother loss "
+            "landscape rather than steadier inputs; see the Loss landscape tab.")
+
+
+# ------------------------------------------------- Running statistics & test time
+
+
+def running_tab(a, b, data) -> None:
+    if not a.n_bn:
+        st.info("Run A has no batch norm: there are no running statistics. Turn BN on in the sidebar.")
+    else:
+        st.markdown("**Running statistics.** At test time BN cannot use the statistics of the batch, so during "
+                    "training it keeps running averages of μ_B and σ²_B. They start at 0 and 1 and lag behind.")
+        c1, c2 = st.columns(2)
+        layer = c1.selectbox("BN layer", range(1, a.n_bn + 1), index=a.n_bn - 1, key="run_layer")
+        unit = c2.selectbox("Unit", range(a.arch.hidden[layer - 1]), key="run_unit", format_func=lambda u: f"{u + 1}")
+        safely(lambda: chart(figures.running_stats_figure(a, layer, unit), "running"))
+        safely(lambda: chart(figures.running_gap_figure(a, layer), "gap"))
+    safely(lambda: chart(figures.test_time_figure(a, data), "testtime"))
+    predict_one(a, data)
+    safely(lambda: chart(figures.decision_boundary_figure(a, data), "boundary"))
+
+
+def predict_one(run, data) -> None:
+    names = data.feature_names
+    st.markdown("**Predict one student.**")
+    X = np.vstack([data.X_train, data.X_test])
+    c1, c2 = st.columns(2)
+    x1 = c1.number_input(names[0], float(X[:, 0].min()), float(X[:, 0].max()), float(np.median(X[:, 0])),
+                         key="one_x1")
+    x2 = c2.number_input(names[1], float(X[:, 1].min()), float(X[:, 1].max()), float(np.median(X[:, 1])),
+                         key="one_x2")
+    p_eval = predict(run, data, [[x1, x2]])[0]
+    p_alone = predict(run, data, [[x1, x2]], mode="batch")[0]
+    c1.metric("with the running statistics", f"P({data.label_name}) = {p_eval:.3f}")
+    c2.metric("with its own batch statistics", f"P({data.label_name}) = {p_alone:.3f}")
+    if run.n_bn:
+        st.caption("Alone in a batch, the student's mean is the student and the variance is 0: every BN unit "
+                   "outputs its β, so the second number is the same for every student you type. That is why "
+                   "BN keeps running statistics for test time.")
+
+
+# ----------------------------------------------------------- Batch calculator
+
+
+def calculator_tab(a, data) -> None:
+    if not a.n_bn:
+        st.info("Run A has no batch norm: turn BN on to see its arithmetic.")
+        return
+    st.markdown("Pick any step and BN layer: these are the numbers the engine used, student by student.")
+    c1, c2 = st.columns([3, 1])
+    step = c1.slider("Step", 0, a.n_steps - 1, 0, key="calc_step")
+    layer = c2.selectbox("BN layer", range(1, a.n_bn + 1), key="calc_layer")
+    calc = batch_calculation(a, data, step, layer)
+    n = len(calc.rows)
+    z = calc.bn_input[:, 0]
+    shown = " + ".join(f"{v:.4g}" for v in z[:6]) + (" + …" if n > 6 else "")
+    st.latex(rf"\mu_B = \frac{{1}}{{{n}}}\left({shown}\right) = {calc.mean[0]:.6g}")
+    st.latex(rf"\sigma^2_B = \frac{{1}}{{{n}}}\sum_i (z_i - \mu_B)^2 = {calc.var[0]:.6g}")
+    st.latex(rf"\hat z_1 = \frac{{z_1 - \mu_B}}{{\sqrt{{\sigma^2_B + \varepsilon}}}} = "
+             rf"\frac{{{z[0]:.6g} - ({calc.mean[0]:.6g})}}{{\sqrt{{{calc.var[0]:.6g} + {calc.eps:g}}}}} "
+             rf"= {calc.xhat[0, 0]:.6g}")
+    st.latex(rf"\gamma \hat z_1 + \beta = {calc.gamma[0]:.6g}\cdot({calc.xhat[0, 0]:.6g}) + ({calc.beta[0]:.6g}) "
+             rf"= {calc.out[0, 0]:.6g}")
+    st.caption(f"Unit 1 of BN layer {layer} at step {step:,}; the table has every unit.")
+    st.dataframe(figures.batch_table(a, data, step, layer), hide_index=True, width="stretch")
+
+
+# ----------------------------------------------------------------- Parameters
+
+
+def parameters_tab(a, b, data) -> None:
+    if a.n_bn:
+        layer = st.selectbox("BN layer", range(1, a.n_bn + 1), key="param_layer")
+        safely(lambda: chart(figures.gamma_beta_figure(a, layer), "gammabeta"))
+    safely(lambda: chart(figures.gradient_norm_figure(a, b), "gradnorm"))
+    safely(lambda: chart(figures.update_ratio_figure(a, b), "ratio"))
+    st.caption("For vanishing gradients, try 6 layers of 8 sigmoid units (hidden = 8,8,8,8,8,8) with and "
+               "without BN.")
+
+
+# --------------------------------------------------------------------- Sweeps
+
+
+def sweeps_tab(cfg, data, key) -> None:
+    st.markdown("Many trainings at once, the same in everything but one number, with BN and without.")
+    capped, note = cap_work(cfg, len(data.y_train), MAX_SWEEP_STEPS)
+    if note:
+        st.caption(f"Each training here is shortened to {capped.epochs} epochs.")
+    c1, c2 = st.columns(2)
+    for col, field, title in ((c1, "lr", "Learning-rate sweep"), (c2, "init_scale", "Init-scale sweep")):
+        if col.button(title, key=f"sweep-{field}", width="stretch") or st.session_state.get(f"swept-{field}") == (capped, key):
+            st.session_state[f"swept-{field}"] = (capped, key)
+            with st.spinner(f"Training {2 * 14} networks…"):
+                result = get_sweep(capped, data, key, field)
+            safely(lambda: chart(figures.sweep_figure(result), f"sweep-{field}"))
+
+
+# ------------------------------------------------------------------- The math
+
+
+def math_tab() -> None:
+    st.markdown("**Forward pass** over a mini-batch of $n$ rows, for each unit (training mode):")
+    st.latex(r"\mu_B = \frac{1}{n}\sum_{i=1}^{n} z_i \qquad "
+             r"\sigma_B^2 = \frac{1}{n}\sum_{i=1}^{n} (z_i - \mu_B)^2")
+    st.latex(r"\hat z_i = \frac{z_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}} \qquad "
+             r"\tilde z_i = \gamma\,\hat z_i + \beta")
+    st.markdown("ε sits *inside* the square root. The normalized values have mean 0 and variance "
+                "σ²_B / (σ²_B + ε), just under 1; they are **not** confined to [0, 1]. "
+                "γ scales the output's standard deviation, so its variance grows as γ²; "
+                "γ = √(σ²_B + ε) and β = μ_B give back z.")
+    st.markdown("**Backward pass**, with $g_i = \\partial L / \\partial \\tilde z_i$:")
+    st.latex(r"\frac{\partial L}{\partial \beta} = \sum_i g_i \qquad "
+             r"\frac{\partial L}{\partial \gamma} = \sum_i g_i \hat z_i")
+    st.latex(r"\frac{\partial L}{\partial z_i} = \frac{\gamma}{\sqrt{\sigma_B^2+\varepsilon}}"
+             r"\left(g_i - \frac{1}{n}\sum_j g_j - \hat z_i\,\frac{1}{n}\sum_j g_j \hat z_j\right)")
+    st.markdown("Adding a constant $b$ to every $z_i$ moves μ_B by $b$ and changes nothing else, so "
+                "$\\partial L/\\partial b = \\sum_i \\partial L/\\partial z_i = 0$: the bias in front of BN is "
+                "redundant.")
+    st.markdown("**Running statistics**, updated after each step and used at test time:")
+    st.latex(r"\mu \leftarrow m\,\mu + (1-m)\,\mu_B \qquad \sigma^2 \leftarrow m\,\sigma^2 + (1-m)\,\sigma_B^2")
+    st.markdown("(Keras' momentum $m$ = 0.99; PyTorch writes the same rule with its momentum = 1 − m = 0.1 and "
+                "folds in the unbiased $\\frac{n}{n-1}\\sigma_B^2$.) The alternative is the plain average of "
+                "all $T$ mini-batch statistics:")
+    st.latex(r"\mu = \frac{1}{T}\sum_{t=1}^{T}\mu_B^{(t)} \qquad \sigma^2 = \frac{1}{T}\sum_{t=1}^{T}"
+             r"\sigma_B^{2\,(t)}")
+    st.markdown("**At test time** each row is normalized alone: $\\hat z = (z - \\mu)/\\sqrt{\\sigma^2 + "
+                "\\varepsilon}$, an affine map per unit.")
