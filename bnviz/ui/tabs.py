@@ -204,7 +204,7 @@ def sweeps_tab(cfg, data, key) -> None:
             st.session_state[f"swept-{field}"] = (capped, key)
             with st.spinner(f"Training {2 * 14} networks…"):
                 result = get_sweep(capped, data, key, field)
-            safely(lambda: chart(figures.sweep_figure(result), f"sweep-{field}"))
+            safely(lambda: chart(figures.sweep_figure(result), f"sweepchart-{field}"))
 
 
 # ------------------------------------------------------------------- The math

@@ -1,0 +1,202 @@
+"""The page's logic through Streamlit's own test harness (no browser)."""
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bnviz import Config
+from bnviz.ui.state import widget_key
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+TIMEOUT = 120
+
+
+def fresh(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    for key, value in (query or {}).items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def used_config(at) -> Config:
+    return at.session_state["last_good"]
+
+
+def plotly_specs(at) -> list:
+    return [el.proto.spec for el in at.get("plotly_chart")]
+
+
+@pytest.fixture(scope="module")
+def default_page():
+    return fresh()
+
+
+def test_default_page_renders(default_page):
+    at = default_page
+    assert not at.exception
+    assert [t.label for t in at.tabs][:2] == ["Training", "Loss landscape"] and len(at.tabs) == 8
+    assert len(at.get("plotly_chart")) >= 2                  # training curves and the network diagram
+    assert not at.warning and not at.error
+    assert dict(at.query_params) == {}
+    assert used_config(at) == Config()
+    assert [m.label for m in at.metric][0] == "Run A: test accuracy"
+
+
+def test_query_parameters_restore_a_config():
+    at = fresh({"lr": "0.5", "bn": "0", "hidden": "4,3", "optimizer": "adam", "epochs": "5", "compare": "lr",
+                "b": "0.05"})
+    assert not at.exception and not at.warning
+    assert used_config(at) == Config(lr=0.5, bn=False, hidden=(4, 3), optimizer="adam", epochs=5)
+    assert at.session_state[widget_key("lr")] == 0.5 and at.session_state[widget_key("hidden")] == "4,3"
+    assert at.session_state["page_b"] == "0.05"
+    assert at.query_params["lr"] == "0.5" and at.query_params["b"] == "0.05"
+
+
+def test_mangled_links_warn_and_still_draw():
+    at = fresh({"lr": "fast", "epochs": "9999", "hidden": "3,,0", "colour": "red", "compare": "nonsense",
+                "batch_size": "-3"})
+    assert not at.exception
+    text = " ".join(w.value for w in at.warning)
+    for name in ("lr", "epochs", "hidden", "colour", "compare", "batch_size"):
+        assert name in text
+    cfg = used_config(at)
+    assert cfg.lr == 0.1 and cfg.epochs == 500 and cfg.hidden == (3, 2) and cfg.batch_size == 1
+    assert len(at.get("plotly_chart")) >= 2
+    assert "colour" not in at.query_params                  # the link is cleaned up
+
+
+CHANGES = [
+    ("toggle", "bn", False), ("toggle", "standardize", False), ("toggle", "keep_bias", True),
+    ("select_slider", "lr", 0.5), ("select_slider", "init_scale", 10.0), ("select_slider", "eps", 1e-5),
+    ("slider", "batch_size", 32), ("slider", "epochs", 7), ("slider", "test_fraction", 0.3),
+    ("selectbox", "activation", "tanh"), ("selectbox", "optimizer", "adam"), ("selectbox", "init", "xavier"),
+    ("selectbox", "running_avg", "cumulative"), ("selectbox", "running_var", "unbiased"),
+    ("radio", "bn_position", "after"), ("text_input", "hidden", "4,4,2"), ("number_input", "seed", 3),
+    ("number_input", "bn_momentum", 0.9), ("selectbox", "dataset", "moons"),
+]
+
+
+@pytest.mark.parametrize("kind, name, value", CHANGES)
+def test_each_control_changes_the_run(kind, name, value):
+    at = fresh({"epochs": "3"})
+    before = plotly_specs(at)[0]
+    summary = at.dataframe[0].value.copy()
+    getattr(at, kind)(key=widget_key(name)).set_value(value).run()
+    assert not at.exception
+    cfg = used_config(at)
+    expected = Config.from_query({name: Config(**{name: value if name != "hidden" else (4, 4, 2)}).to_query()
+                                  .get(name, str(value))})[0]
+    assert getattr(cfg, name) == getattr(expected, name)
+    assert at.query_params[name]                             # the link follows
+    if name == "keep_bias":   # the lesson: the curve stays put, only the parameter count grows
+        assert at.dataframe[0].value["trainable"].iloc[-1] > summary["trainable"].iloc[-1]
+    else:
+        assert plotly_specs(at)[0] != before                 # and so does the chart
+
+
+def test_toy_set_controls():
+    at = fresh({"dataset": "circles", "epochs": "2"})
+    at.slider(key=widget_key("data_size")).set_value(200).run()
+    at.slider(key=widget_key("data_noise")).set_value(0.5).run()
+    assert not at.exception
+    assert used_config(at).data_size == 200 and used_config(at).data_noise == 0.5
+
+
+def test_presets_set_the_conventions():
+    at = fresh({"epochs": "2"})
+    buttons = [b for b in at.button if b.label == "PyTorch defaults"]
+    buttons[0].click().run()
+    cfg = used_config(at)
+    assert (cfg.bn_momentum, cfg.eps, cfg.running_var) == (0.9, 1e-5, "unbiased")
+    [b for b in at.button if b.label == "Keras defaults"][0].click().run()
+    cfg = used_config(at)
+    assert (cfg.bn_momentum, cfg.eps, cfg.running_var) == (0.99, 1e-3, "biased")
+
+
+def test_compare_mode_off_and_on():
+    at = fresh({"epochs": "2", "compare": "off"})
+    assert not at.exception and len([m for m in at.metric if m.label.startswith("Run B")]) == 0
+    at.selectbox(key="page_compare").set_value("batch_size").run()
+    assert not at.exception
+    assert at.session_state["page_b"] == "40"
+    assert any(m.label.startswith("Run B") for m in at.metric)
+    assert at.query_params["compare"] == "batch_size"
+
+
+def test_run_b_follows_a_while_automatic():
+    at = fresh({"epochs": "2"})
+    assert at.session_state["page_b"] == "0"
+    at.toggle(key=widget_key("bn")).set_value(False).run()
+    assert at.session_state["page_b"] == "1"                 # B is still "the other BN setting"
+
+
+def test_bad_hidden_text_keeps_the_last_good_network():
+    at = fresh({"epochs": "2"})
+    at.text_input(key=widget_key("hidden")).set_value("3,two").run()
+    assert not at.exception
+    assert used_config(at).hidden == (3, 2)
+    assert any("Hidden layers" in w.value for w in at.warning)
+
+
+def test_diverging_learning_rate_gives_a_message():
+    at = fresh({"lr": "10", "standardize": "0", "bn": "0", "activation": "linear", "epochs": "3", "compare": "off"})
+    assert not at.exception
+    assert any("diverged" in e.value for e in at.error)
+
+
+def test_work_cap_shortens_huge_runs(monkeypatch):
+    at = fresh({"batch_size": "1", "epochs": "500", "compare": "off"})
+    assert not at.exception
+    assert any("at most" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "empty"),
+    (b"cgpa,iq,placed\n7,100,1\n", "at least 8"),
+    (b"cgpa,iq,placed\n" + b"".join(b"%d,%d,%d\n" % (5 + i, 90 + i, i % 3) for i in range(10)), "exactly two"),
+    (bytes(range(256)) * 4, "binary"),
+])
+def test_upload_errors_appear_in_the_page(content, words):
+    at = fresh({"epochs": "2", "compare": "off"})
+    at.selectbox(key=widget_key("dataset")).set_value("upload").run()
+    assert not at.exception
+    at.get("file_uploader")[0].set_value(("students.csv", content, "text/csv")).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "cannot be used" in errors and words in errors
+    assert len(at.get("plotly_chart")) >= 1                # the built-in data still trains
+
+
+def test_a_good_upload_trains_on_it():
+    text = "gpa,iq,placed\n" + "".join(f"{5 + i * 0.1:.2f},{80 + (i * 7) % 50},{int(i % 3 == 0)}\n"
+                                       for i in range(60))
+    at = fresh({"epochs": "2", "compare": "off"})
+    at.selectbox(key=widget_key("dataset")).set_value("upload").run()
+    at.get("file_uploader")[0].set_value(("mine.csv", text.encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    assert at.query_params["source"] == "upload"
+
+
+@pytest.mark.parametrize("tab", ["Loss landscape", "Activations", "Running statistics & test time",
+                                 "Batch calculator", "Parameters", "Sweeps", "The math"])
+def test_every_tab_renders(tab):
+    at = fresh({"epochs": "3", "tab": tab})
+    assert not at.exception and not at.error
+    if tab == "Sweeps":
+        at.button(key="sweep-lr").click().run()
+        assert not at.exception
+    if tab == "The math":
+        assert len(at.latex) >= 5
+    elif tab == "Batch calculator":
+        assert len(at.dataframe) == 1 and len(at.latex) == 4
+    else:
+        assert len(at.get("plotly_chart")) >= 1
+
+
+def test_predict_one_student():
+    at = fresh({"epochs": "5", "tab": "Running statistics & test time", "compare": "off"})
+    labels = [m.label for m in at.metric]
+    assert "with the running statistics" in labels and "with its own batch statistics" in labels
+    alone = [m.value for m in at.metric if m.label == "with its own batch statistics"][0]
+    at.number_input(key="one_x1").set_value(9.5).run()
+    assert [m.value for m in at.metric if m.label == "with its own batch statistics"][0] == alone
