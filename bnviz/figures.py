@@ -69,6 +69,18 @@ def _pair_labels(run: Run, other: Run | None):
     return [(run, f"A: {a}", "solid"), (other, f"B: {b}", "dash" if run.n_bn == other.n_bn else "solid")]
 
 
+def _wrap(text: str, width: int = 105) -> str:
+    """Break a long subtitle into lines (Plotly does not wrap titles)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "<br>".join(lines + [line])
+
+
 def _has_subplot_titles(fig) -> bool:
     return any(a.yref == "paper" and a.showarrow is False and a.y is not None and a.y >= 0.99
                for a in fig.layout.annotations)
@@ -78,10 +90,11 @@ def _style(fig: go.Figure, title: str, height: int = 440, subtitle: str | None =
            legend: str = "bottom") -> go.Figure:
     """The common look. legend: "bottom" (a row under the plot), "right" (a column
     beside it: for figures with a slider underneath) or "none"."""
-    text = title if subtitle is None else f"{title}<br><span style='font-size:13px'>{subtitle}</span>"
+    text = title if subtitle is None else f"{title}<br><span style='font-size:13px'>{_wrap(subtitle)}</span>"
     layout = dict(template=TEMPLATE, height=height,
                   title=dict(text=text, x=0.01, xanchor="left"),
-                  margin=dict(l=70, r=30, t=(95 if subtitle else 60) + (20 if _has_subplot_titles(fig) else 0), b=70))
+                  margin=dict(l=70, r=30, t=(95 if subtitle else 60) + (20 if _has_subplot_titles(fig) else 0)
+                              + 17 * _wrap(subtitle or "").count("<br>"), b=70))
     if legend == "bottom":
         layout["legend"] = dict(orientation="h", x=0.0, xanchor="left", y=0.0, yref="container",
                                 yanchor="bottom", font=dict(size=13))
@@ -512,8 +525,8 @@ def running_gap_figure(run: Run, layer: int = 1) -> go.Figure:
         fig.add_hline(y=0.05, line=dict(color=BLACK, dash="dash"), annotation_text="5%", row=1, col=col)
     settled = run.settled_step(layer - 1)
     note = (f"every unit stays within 5% from step {settled}" if settled is not None else
-            "not within 5% by the end: with the biased variance the running σ² settles near (n−1)/n of the "
-            "exact one; with noisy batches the later layers see wider inputs than the full-data pass")
+            "not within 5% by the end: a biased running σ² settles near (n−1)/n of the exact one, and later "
+            "layers see noisier inputs in mini-batches than in the full-data pass")
     fig.update_yaxes(type="log", title_text="relative gap")
     fig.update_xaxes(title_text="step")
     return _style(fig, f"BN layer {layer}: how far the running statistics are from the exact ones", 440, note)

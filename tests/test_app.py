@@ -104,11 +104,11 @@ def test_toy_set_controls():
 
 def test_presets_set_the_conventions():
     at = fresh({"epochs": "2"})
-    buttons = [b for b in at.button if b.label == "PyTorch defaults"]
+    buttons = [b for b in at.button if b.label == "PyTorch"]
     buttons[0].click().run()
     cfg = used_config(at)
     assert (cfg.bn_momentum, cfg.eps, cfg.running_var) == (0.9, 1e-5, "unbiased")
-    [b for b in at.button if b.label == "Keras defaults"][0].click().run()
+    [b for b in at.button if b.label == "Keras"][0].click().run()
     cfg = used_config(at)
     assert (cfg.bn_momentum, cfg.eps, cfg.running_var) == (0.99, 1e-3, "biased")
 

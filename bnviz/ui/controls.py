@@ -112,10 +112,11 @@ def sidebar(n_train: int) -> None:
                  key=widget_key("bn_position"), help=FIELD_BY_NAME["bn_position"].help,
                  format_func={"before": "before the activation", "after": "after the activation"}.get)
         st.toggle("Keep the bias in front of BN", key=widget_key("keep_bias"), help=FIELD_BY_NAME["keep_bias"].help)
+        st.caption("One click for a framework's BN conventions:")
         left, right = st.columns(2)
-        left.button("Keras defaults", on_click=_apply_preset, args=("keras",), width="stretch",
+        left.button("Keras", on_click=_apply_preset, args=("keras",), width="stretch",
                     help="momentum 0.99, eps 1e-3, biased running variance")
-        right.button("PyTorch defaults", on_click=_apply_preset, args=("pytorch",), width="stretch",
+        right.button("PyTorch", on_click=_apply_preset, args=("pytorch",), width="stretch",
                      help="momentum 0.9 (PyTorch's 0.1), eps 1e-5, unbiased running variance")
         st.number_input("Running-average momentum m", 0.0, 0.9999, step=0.01, format="%.4f",
                         key=widget_key("bn_momentum"), help=FIELD_BY_NAME["bn_momentum"].help)

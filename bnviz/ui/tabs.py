@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import numpy as np
-import pandas as pd
 import streamlit as st
 
 from .. import figures
@@ -53,21 +52,19 @@ def training_tab(a, b, data) -> None:
             em["test_acc_eval"][-1]) else "n/a", help="whole test set, BN with running statistics")
     for col, run, name in ((cols[1], a, "A"),) + (((cols[3], b, "B"),) if b is not None else ()):
         col.metric(f"Run {name}: steps", f"{run.n_steps:,}", help=f"trained in {run.seconds * 1e3:.0f} ms")
-    left, right = st.columns([3, 2])
-    with left:
-        safely(lambda: chart(figures.network_diagram(a), "diagram"))
-    with right:
-        st.caption("Run A, layer by layer (in the manner of Keras' model.summary())")
-        st.dataframe(figures.model_summary(a), hide_index=True, width="stretch")
+    safely(lambda: chart(figures.network_diagram(a), "diagram"))
+    st.caption("Run A, layer by layer, in the manner of Keras' model.summary(): each BN unit holds four "
+               "numbers, two learned (γ, β) and two averaged (μ, σ²).")
+    st.dataframe(figures.model_summary(a), hide_index=True, width="stretch")
 
 
 def exports(a) -> None:
     """Per-step metrics as CSV and the Config as JSON, made only when asked for."""
     left, right = st.columns(2)
-    left.download_button("Per-step metrics (CSV)", lambda: figures.step_table(a).to_csv(index=False),
-                         "bnviz_steps.csv", "text/csv", width="stretch", on_click="ignore")
-    right.download_button("Experiment (JSON)", lambda: json.dumps(a.config.to_dict(), indent=2),
-                          "bnviz_config.json", "application/json", width="stretch", on_click="ignore")
+    left.download_button("Steps CSV", lambda: figures.step_table(a).to_csv(index=False), "bnviz_steps.csv",
+                         "text/csv", width="stretch", on_click="ignore", help="every recorded number, per step")
+    right.download_button("Config JSON", lambda: json.dumps(a.config.to_dict(), indent=2), "bnviz_config.json",
+                          "application/json", width="stretch", on_click="ignore", help="this experiment's settings")
 
 
 # ----------------------------------------------------------------- Landscape
