@@ -4,6 +4,7 @@ import streamlit as st
 from bnviz.compare import shared_start
 from bnviz.train import architecture, cap_work, initial_params
 from bnviz.ui import tabs
+from bnviz.ui.lessons import experiments_box
 from bnviz.ui.controls import (DATASET_LABELS, compare_from_state, compare_widgets, config_from_state,
                                fit_batch_size, seed_widgets, sidebar)
 from bnviz.ui.runs import MAX_STEPS, builtin_data, data_key, get_run, uploaded_data
@@ -75,6 +76,7 @@ def main():
                              run_cfg, b_cfg)
         b = get_run(b_cfg, data, key, "run B", start)
 
+    experiments_box()
     chosen = st.tabs(list(tabs.TABS), key="tab", bind="query-params")
     draw = {
         "Training": lambda: tabs.training_tab(a, b, data),

@@ -200,3 +200,16 @@ def test_predict_one_student():
     alone = [m.value for m in at.metric if m.label == "with its own batch statistics"][0]
     at.number_input(key="one_x1").set_value(9.5).run()
     assert [m.value for m in at.metric if m.label == "with its own batch statistics"][0] == alone
+
+
+@pytest.mark.parametrize("number", range(11))
+def test_every_lesson_link_opens_cleanly(number):
+    from urllib.parse import parse_qsl
+
+    from bnviz.ui.lessons import EXPERIMENTS
+
+    query = dict(parse_qsl(EXPERIMENTS[number][1]))
+    query.setdefault("epochs", "5")
+    at = fresh(query)
+    assert not at.exception and not at.warning
+    assert len(at.get("plotly_chart")) + len(at.latex) >= 1

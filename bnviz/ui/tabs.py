@@ -162,7 +162,7 @@ def calculator_tab(a, data) -> None:
     calc = batch_calculation(a, data, step, layer)
     n = len(calc.rows)
     z = calc.bn_input[:, 0]
-    shown = " + ".join(f"{v:.4g}" for v in z[:6]) + (" + …" if n > 6 else "")
+    shown = " + ".join(f"{v:.4g}" if v >= 0 else f"({v:.4g})" for v in z[:6]) + (" + \\ldots" if n > 6 else "")
     st.latex(rf"\mu_B = \frac{{1}}{{{n}}}\left({shown}\right) = {calc.mean[0]:.6g}")
     st.latex(rf"\sigma^2_B = \frac{{1}}{{{n}}}\sum_i (z_i - \mu_B)^2 = {calc.var[0]:.6g}")
     st.latex(rf"\hat z_1 = \frac{{z_1 - \mu_B}}{{\sqrt{{\sigma^2_B + \varepsilon}}}} = "
@@ -171,7 +171,8 @@ def calculator_tab(a, data) -> None:
     st.latex(rf"\gamma \hat z_1 + \beta = {calc.gamma[0]:.6g}\cdot({calc.xhat[0, 0]:.6g}) + ({calc.beta[0]:.6g}) "
              rf"= {calc.out[0, 0]:.6g}")
     st.caption(f"Unit 1 of BN layer {layer} at step {step:,}; the table has every unit.")
-    st.dataframe(figures.batch_table(a, data, step, layer), hide_index=True, width="stretch")
+    table = figures.batch_table(a, data, step, layer)
+    st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 3, 900))
 
 
 # ----------------------------------------------------------------- Parameters
