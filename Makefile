@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test test-fast bench fixtures browser clean
+.PHONY: run test test-fast bench bench-page gallery fixtures clean
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,15 @@ test-fast: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/speed.py
+
+bench-page: $(VENV)/.dev
+	bash scripts/ensure_chromium.sh
+	$(BIN)/python benchmarks/page.py
+
+# Every figure of a default run as HTML and PNG under artifacts/gallery, to look at.
+gallery: $(VENV)/.dev
+	bash scripts/ensure_chromium.sh
+	$(BIN)/python scripts/figure_gallery.py
 
 # Regenerate the PyTorch reference fixtures (needs: pip install torch==2.13.0).
 fixtures: $(VENV)/.dev

@@ -99,8 +99,9 @@ def main():
         st.header("Share and export", divider="gray")
         base = st.context.url.split("?")[0] if st.context.url else ""
         query = share_query(cfg, page)
-        st.code(f"{base}?{query}" if query else base, language=None, wrap_lines=True)
-        st.caption("Copy this link (the button at its right): it opens this exact experiment.")
+        st.session_state["share_link"] = f"{base}?{query}" if query else base
+        st.text_input("Link to this experiment", key="share_link",
+                      help="Select it and copy: the link opens this exact experiment, number for number.")
         tabs.exports(a)
 
 

@@ -55,7 +55,15 @@ def training_tab(a, b, data) -> None:
     safely(lambda: chart(figures.network_diagram(a), "diagram"))
     st.caption("Run A, layer by layer, in the manner of Keras' model.summary(): each BN unit holds four "
                "numbers, two learned (γ, β) and two averaged (μ, σ²).")
-    st.dataframe(figures.model_summary(a), hide_index=True, width="stretch")
+    st.markdown(markdown_table(figures.model_summary(a)))
+
+
+def markdown_table(frame) -> str:
+    """A small table as Markdown: light to draw (no data-grid component to load)."""
+    head = "| " + " | ".join(str(c).replace("_", " ") for c in frame.columns) + " |"
+    rule = "|" + "|".join("---:" if frame[c].dtype.kind in "iuf" else "---" for c in frame.columns) + "|"
+    rows = ["| " + " | ".join(str(v) for v in row) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule] + rows)
 
 
 def exports(a) -> None:
