@@ -206,7 +206,8 @@ def training_curves(run: Run, other: Run | None = None) -> go.Figure:
                                  opacity=0.25, name=f"{name}: mini-batch loss", legendgroup=name,
                                  showlegend=False, hovertemplate="step %{x}<br>batch loss %{y:.4f}"), 1, 1)
         fig.add_trace(go.Scatter(x=steps, y=smooth(r.train_loss, r.steps_per_epoch)[steps], mode="lines",
-                                 line=dict(color=colour, width=2.5, dash=dash), name=f"{name}: batch loss, 1-epoch mean",
+                                 line=dict(color=colour, width=2.5, dash=dash),
+                                 name=f"{name}: batch loss, 1-epoch mean",
                                  legendgroup=name, hovertemplate="step %{x}<br>mean batch loss %{y:.4f}"), 1, 1)
         em = r.epoch_metrics
         for split, symbol, width in (("train", "circle", 1.5), ("test", "diamond", 2.5)):
@@ -280,7 +281,8 @@ def _contour_panel(fig, grid, col, show_scale):
         x=grid.a, y=grid.b, z=np.log10(np.maximum(grid.loss, 1e-12)), colorscale="Viridis", reversescale=True,
         contours=dict(start=lo, end=hi, size=(hi - lo) / 18, coloring="heatmap"), line=dict(width=0.5),
         showscale=show_scale, colorbar=_loss_colorbar(lo, hi), customdata=grid.loss,
-        hovertemplate=f"{grid.a_label} %{{x:.3g}}<br>{grid.b_label} %{{y:.3g}}<br>loss %{{customdata:.4f}}<extra></extra>",
+        hovertemplate=(f"{grid.a_label} %{{x:.3g}}<br>{grid.b_label} %{{y:.3g}}<br>"
+                       "loss %{customdata:.4f}<extra></extra>"),
     ), 1, col)
     fig.add_trace(go.Scatter(x=grid.path[:, 0], y=grid.path[:, 1], mode="lines+markers",
                              line=dict(color="white", width=2), marker=dict(size=4, color=ORANGE),
@@ -463,7 +465,8 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0) -> go.Figure:
         [len(r) for r in run.batch_indices], np.array([0.0, 1.0]))
     rule = (f"EWMA, m = {cfg.bn_momentum:g}" if cfg.running_avg == "ewma" else "cumulative average")
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.09,
-                        subplot_titles=("mean: μ_B and the running μ", f"variance: σ²_B ({'biased'}) and the running σ² ({cfg.running_var})"))
+                        subplot_titles=("mean: μ_B and the running μ",
+                                        f"variance: σ²_B (biased) and the running σ² ({cfg.running_var})"))
     for row, batch, running, exact, alt, symbol in (
             (1, run.batch_mean[k][:, unit], run.running_mean[k][:, unit], run.population_mean[k][:, unit],
              cumulative[:, 0], "μ"),
@@ -481,7 +484,8 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0) -> go.Figure:
                                      legendgroup="cumulative",
                                      hovertemplate=f"step %{{x}}<br>cumulative {symbol} %{{y:.4g}}<extra></extra>"),
                           row, 1)
-        fig.add_trace(go.Scatter(x=run.snapshot_steps, y=exact, mode="lines", line=dict(color=BLACK, width=2, dash="dash"),
+        fig.add_trace(go.Scatter(x=run.snapshot_steps, y=exact, mode="lines",
+                                 line=dict(color=BLACK, width=2, dash="dash"),
                                  name="exact, over all training rows", showlegend=row == 1, legendgroup="exact",
                                  hovertemplate=f"step %{{x}}<br>exact {symbol} %{{y:.4g}}<extra></extra>"), row, 1)
         low, high = np.nanpercentile(np.r_[running, exact, batch], [1, 99])
@@ -570,7 +574,8 @@ def decision_boundary_figure(run: Run, data, size: int = 40, frames: int = 25) -
     fig.add_trace(go.Contour(x=grid.x, y=grid.y, z=last, zmin=0, zmax=1, colorscale="RdBu", reversescale=False,
                              contours=dict(start=0.0, end=1.0, size=0.1), line=dict(width=0.5),
                              colorbar=dict(title="P(placed)"), opacity=0.8,
-                             hovertemplate=f"{names[0]} %{{x:.3g}}<br>{names[1]} %{{y:.3g}}<br>P %{{z:.2f}}<extra></extra>"))
+                             hovertemplate=(f"{names[0]} %{{x:.3g}}<br>{names[1]} %{{y:.3g}}<br>"
+                                            "P %{z:.2f}<extra></extra>")))
     fig.add_trace(go.Contour(x=grid.x, y=grid.y, z=last, showscale=False, contours=dict(
         start=0.5, end=0.5, size=1, coloring="none"), line=dict(color=BLACK, width=3), name="P = 0.5",
         hoverinfo="skip"))

@@ -19,7 +19,7 @@ variance heads to 0), which is why Keras and PyTorch refuse it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
@@ -148,13 +148,12 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     M = len(configs)
     X = network_inputs(cfg, data, data.X_train)
     y = np.asarray(data.y_train, dtype=float)
-    y_is_one = y > 0.5
     N = len(y)
     if N < 2:
         raise ValueError("training needs at least two rows")
     arch = architecture(cfg, X.shape[1])
     player, blayout = arch.param_layout(), arch.buffer_layout()
-    P, R = player.size, blayout.size
+    P, _R = player.size, blayout.size
 
     if init_params_list is None:
         init_params_list = [initial_params(c, arch) for c in configs]

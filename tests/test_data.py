@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 from bnviz import DataError, load_csv, load_dataset
 from bnviz.data import DATA_DIR, stratified_split
 from bnviz.toydata import NOTES_FOUR, TOY_MAKERS, make_placement, placement_csv_text
-from bnviz.seeding import rng_for
 
 GOOD = "cgpa,iq,placed\n" + "\n".join(f"{5 + i * 0.4:.1f},{80 + 5 * i},{i % 2}" for i in range(12)) + "\n"
 
@@ -102,8 +101,8 @@ def test_good_csv_from_path_bytes_and_files(tmp_path):
 
 def test_messy_but_readable_csv():
     text = ('\ufeff"Name" ; "CGPA" ; "IQ" ; "Placed"\r\n'
-            + "".join(f' student {i} ; {5 + i * 0.3:.1f}'.replace(".", ",") + f' ; {90 + i} ; {"yes" if i % 3 else "no"}\r\n'
-                      for i in range(10))
+            + "".join(f" student {i} ; {f'{5 + i * 0.3:.1f}'.replace('.', ',')} ; {90 + i} ; "
+                      f"{'yes' if i % 3 else 'no'}\r\n" for i in range(10))
             + "\r\n")
     d = load_csv(text.encode("utf-8"))
     assert d.feature_names == ("CGPA", "IQ") and d.label_name == "Placed"

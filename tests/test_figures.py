@@ -9,23 +9,13 @@ import pytest
 from bnviz import Config, load_for, train
 from bnviz import figures as F
 from bnviz.inference import batch_calculation, decision_grid, one_row_at_a_time, predict
-from bnviz.landscape import _logistic_loss, input_scaling, network_plane, plane_losses
+from bnviz.landscape import input_scaling, network_plane, plane_losses
 from bnviz.nn import batchnorm_forward, bce_with_logits_forward, forward
 
 
 @pytest.fixture(scope="module")
-def data():
-    return load_for(Config())
-
-
-@pytest.fixture(scope="module")
-def bn_run(data):
-    return train(Config(), data)
-
-
-@pytest.fixture(scope="module")
-def plain_run(data):
-    return train(Config(bn=False), data)
+def bn_run(default_run):
+    return default_run
 
 
 def names(fig):

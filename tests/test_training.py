@@ -8,16 +8,6 @@ from bnviz.run import EPOCH_METRICS, replay
 from bnviz.train import batch_bounds, run_loop
 
 
-@pytest.fixture(scope="module")
-def data():
-    return load_for(Config())
-
-
-@pytest.fixture(scope="module")
-def default_run(data):
-    return train(Config(), data)
-
-
 def assert_runs_equal(a, b):
     for name in ("params", "grads", "train_loss", "train_acc", "orders", "grad_norm", "update_ratio",
                  "snapshot_steps", "epoch_steps"):

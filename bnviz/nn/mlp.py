@@ -171,7 +171,7 @@ class Architecture:
         return "\n".join(lines)
 
     def __repr__(self):
-        return f"Architecture(\n  " + self.summary().replace("\n", "\n  ") + f"\n  eps={self.eps})"
+        return "Architecture(\n  " + self.summary().replace("\n", "\n  ") + f"\n  eps={self.eps})"
 
 
 class LayerTrace(NamedTuple):
@@ -212,7 +212,8 @@ def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | Non
             if buffers is None:
                 bn_out, bn_cache = batchnorm_forward(z, params[gamma], params[beta], eps)
             else:
-                bn_out, bn_cache = batchnorm_eval_forward(z, params[gamma], params[beta], buffers[mean], buffers[var], eps)
+                bn_out, bn_cache = batchnorm_eval_forward(z, params[gamma], params[beta], buffers[mean],
+                                                          buffers[var], eps)
             act, act_cache = activation_forward(bn_out, g)
             a = act
         else:

@@ -37,6 +37,15 @@ def _apply_preset(name: str) -> None:
         st.session_state[widget_key(field)] = value
 
 
+def _choice(name: str, label: str, **kw):
+    f = FIELD_BY_NAME[name]
+    return st.selectbox(label, f.choices, key=widget_key(name), help=f.help, **kw)
+
+
+def _toggle(name: str, label: str):
+    return st.toggle(label, key=widget_key(name), help=FIELD_BY_NAME[name].help)
+
+
 def _log_slider(name: str, label: str):
     low, high = LOG_RANGES[name]
     current = st.session_state.get(widget_key(name), FIELD_BY_NAME[name].default)
@@ -89,7 +98,7 @@ def sidebar(n_train: int) -> None:
         st.header("Data", divider="gray")
         choice = st.selectbox("Data set", list(DATASET_LABELS), key=widget_key("dataset"),
                               format_func=DATASET_LABELS.get, help=FIELD_BY_NAME["dataset"].help)
-        st.toggle("Standardize inputs", key=widget_key("standardize"), help=FIELD_BY_NAME["standardize"].help)
+        _toggle("standardize", "Standardize inputs")
         st.slider("Test share", 0.05, 0.5, step=0.05, key=widget_key("test_fraction"),
                   help=FIELD_BY_NAME["test_fraction"].help)
         toy = choice in TOY
@@ -100,18 +109,16 @@ def sidebar(n_train: int) -> None:
 
         st.header("Network", divider="gray")
         st.text_input("Hidden layers (widths)", key=widget_key("hidden"), help=FIELD_BY_NAME["hidden"].help)
-        st.selectbox("Activation", FIELD_BY_NAME["activation"].choices, key=widget_key("activation"),
-                     help=FIELD_BY_NAME["activation"].help)
-        st.selectbox("Weight initialization", FIELD_BY_NAME["init"].choices, key=widget_key("init"),
-                     help=FIELD_BY_NAME["init"].help)
+        _choice("activation", "Activation")
+        _choice("init", "Weight initialization")
         _log_slider("init_scale", "Init scale")
 
         st.header("Batch norm", divider="gray")
-        st.toggle("Batch normalization", key=widget_key("bn"), help=FIELD_BY_NAME["bn"].help)
+        _toggle("bn", "Batch normalization")
         st.radio("Where BN sits", FIELD_BY_NAME["bn_position"].choices, horizontal=True,
                  key=widget_key("bn_position"), help=FIELD_BY_NAME["bn_position"].help,
                  format_func={"before": "before the activation", "after": "after the activation"}.get)
-        st.toggle("Keep the bias in front of BN", key=widget_key("keep_bias"), help=FIELD_BY_NAME["keep_bias"].help)
+        _toggle("keep_bias", "Keep the bias in front of BN")
         st.caption("One click for a framework's BN conventions:")
         left, right = st.columns(2)
         left.button("Keras", on_click=_apply_preset, args=("keras",), width="stretch",
@@ -120,15 +127,12 @@ def sidebar(n_train: int) -> None:
                      help="momentum 0.9 (PyTorch's 0.1), eps 1e-5, unbiased running variance")
         st.number_input("Running-average momentum m", 0.0, 0.9999, step=0.01, format="%.4f",
                         key=widget_key("bn_momentum"), help=FIELD_BY_NAME["bn_momentum"].help)
-        st.selectbox("Running average", FIELD_BY_NAME["running_avg"].choices, key=widget_key("running_avg"),
-                     help=FIELD_BY_NAME["running_avg"].help)
-        st.selectbox("Running variance", FIELD_BY_NAME["running_var"].choices, key=widget_key("running_var"),
-                     help=FIELD_BY_NAME["running_var"].help)
+        _choice("running_avg", "Running average")
+        _choice("running_var", "Running variance")
         _log_slider("eps", "ε (inside the square root)")
 
         st.header("Training", divider="gray")
-        st.selectbox("Optimizer", FIELD_BY_NAME["optimizer"].choices, key=widget_key("optimizer"),
-                     help=FIELD_BY_NAME["optimizer"].help)
+        _choice("optimizer", "Optimizer")
         _log_slider("lr", "Learning rate")
         st.slider("Batch size", 1, max(2, n_train), key=widget_key("batch_size"),
                   help=FIELD_BY_NAME["batch_size"].help + f" This data has {n_train} training rows.")

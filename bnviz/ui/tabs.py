@@ -204,10 +204,12 @@ def sweeps_tab(cfg, data, key) -> None:
     capped, note = cap_work(cfg, len(data.y_train), MAX_SWEEP_STEPS)
     if note:
         st.caption(f"Each training here is shortened to {capped.epochs} epochs.")
-    c1, c2 = st.columns(2)
-    for col, field, title in ((c1, "lr", "Learning-rate sweep"), (c2, "init_scale", "Init-scale sweep")):
-        if col.button(title, key=f"sweep-{field}", width="stretch") or st.session_state.get(f"swept-{field}") == (capped, key):
+    buttons = st.columns(2)
+    for col, field, title in zip(buttons, ("lr", "init_scale"), ("Learning-rate sweep", "Init-scale sweep")):
+        if col.button(title, key=f"sweep-{field}", width="stretch"):
             st.session_state[f"swept-{field}"] = (capped, key)
+    for field in ("lr", "init_scale"):
+        if st.session_state.get(f"swept-{field}") == (capped, key):   # asked for, for these very settings
             with st.spinner(f"Training {2 * 14} networks…"):
                 result = get_sweep(capped, data, key, field)
             safely(lambda: chart(figures.sweep_figure(result), f"sweepchart-{field}"))
