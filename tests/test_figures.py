@@ -248,3 +248,19 @@ def test_figures_of_a_diverged_run(data):
     run = train(Config(lr=10.0, standardize=False, bn=False, activation="linear"), data)
     figs = F.all_figures(run, data)
     assert "training_curves" in figs
+
+
+@pytest.mark.parametrize("which", ["bn", "plain"])
+def test_every_chart_titles_its_axes(which, default_run, plain_run, data):
+    run = default_run if which == "bn" else plain_run
+    for name, fig in F.all_figures(run, data).items():
+        if name == "network":
+            continue
+        layout = fig.layout.to_plotly_json()
+        axes = [k for k in layout if k.startswith(("xaxis", "yaxis")) and layout[k].get("visible", True)]
+        assert axes, name
+        # a shared axis hides its tick labels above the bottom row, which carries the title
+        untitled = [k for k in axes if not layout[k].get("title", {}).get("text")
+                    and layout[k].get("showticklabels", True)]
+        assert not untitled, (name, untitled)
+        assert fig.layout.title.text, name

@@ -51,6 +51,6 @@ EXPERIMENTS = (
 
 
 def experiments_box() -> None:
-    with st.expander("Experiments from the notes: one click each", icon="🔬"):
+    with st.expander("Experiments from the notes: one click each", icon=":material/science:"):
         for i, (claim, query, look) in enumerate(EXPERIMENTS, start=1):
             st.markdown(f"**{i}. {claim}** [Open this experiment](?{query})  \n{look}")
