@@ -33,18 +33,13 @@ def default_value(cfg: Config, field: str) -> str:
     return f"{value:g}"
 
 
-def variant(cfg: Config, field: str, text) -> tuple:
-    """(B's Config, warnings): cfg with `field` set from `text` (a URL-style string or a value)."""
+def variant(cfg: Config, field: str, text: str) -> tuple:
+    """(B's Config, warnings): cfg with `field` set from `text`, written as in a link ("0", "0.5", "3,2")."""
     if field not in COMPARE_FIELDS:
         return cfg.replace(bn=not cfg.bn), [f"Cannot compare on '{field}'; comparing BN on and off instead."]
-    query = cfg.to_query()
-    query[field] = text if isinstance(text, str) else Config(**{field: text}).to_query().get(field, _fmt(field, text))
-    b, warnings = Config.from_query(query)
-    return b, warnings
-
-
-def _fmt(field, value):
-    return Config().to_query().get(field, str(FIELD_BY_NAME[field].default if value is None else value))
+    query = dict(cfg.to_query())
+    query[field] = str(text)
+    return Config.from_query(query)
 
 
 def changed_fields(a: Config, b: Config) -> list:

@@ -13,7 +13,7 @@ population statistics, gamma, beta) describe state s + 1.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -89,7 +89,6 @@ class Run:
     epoch_metrics: dict
     diverged_at: int | None
     seconds: float = 0.0
-    extras: dict = field(default_factory=dict)
 
     @property
     def n_steps(self) -> int:

@@ -1,0 +1,89 @@
+"""Compare mode's run B, the run cache, and the per-request work cap."""
+import threading
+import time
+
+import numpy as np
+
+from bnviz import Config, train
+from bnviz.cache import RunCache
+from bnviz.compare import default_value, shared_start, variant
+from bnviz.train import architecture, cap_work, initial_params
+
+
+def test_variant_changes_one_field():
+    b, warnings = variant(Config(), "lr", "0.5")
+    assert not warnings and b == Config(lr=0.5)
+    b, warnings = variant(Config(), "hidden", "4,x")
+    assert warnings and b.hidden == (3, 2)
+    b, warnings = variant(Config(), "nonsense", "1")
+    assert warnings and b == Config(bn=False)
+
+
+def test_default_values_are_the_other_choice_or_tenfold():
+    assert default_value(Config(), "bn") == "0"
+    assert default_value(Config(bn=False), "bn") == "1"
+    assert default_value(Config(), "lr") == "1"
+    assert default_value(Config(), "optimizer") == "momentum"
+    assert default_value(Config(), "hidden") == "3,2,2"
+
+
+def test_shared_start_keeps_weights_where_shapes_agree(data):
+    a_cfg, b_cfg = Config(), Config(hidden=(3, 4))
+    a = initial_params(a_cfg, architecture(a_cfg))
+    b = initial_params(b_cfg, architecture(b_cfg))
+    start = shared_start(a, b, a_cfg, b_cfg)
+    np.testing.assert_array_equal(start["W1"], a["W1"])          # (2, 3) in both
+    assert start["W2"].shape == (3, 4) and start["W2"] is b["W2"]
+    scaled = Config(init_scale=10.0)
+    fresh = initial_params(scaled, architecture(scaled))
+    assert shared_start(a, fresh, a_cfg, scaled)["W1"] is fresh["W1"]   # the change is the start itself
+
+
+def test_run_b_with_bn_off_sees_the_same_rows_in_the_same_order(data, default_run):
+    b_cfg, _ = variant(Config(), "bn", "0")
+    start = shared_start(default_run.initial_params, initial_params(b_cfg, architecture(b_cfg)), Config(), b_cfg)
+    b = train(b_cfg, data, start)
+    np.testing.assert_array_equal(b.orders, default_run.orders)
+    np.testing.assert_array_equal(b.initial_params["W1"], default_run.initial_params["W1"])
+
+
+class Sized:
+    def __init__(self, nbytes):
+        self.nbytes = nbytes
+
+
+def test_cache_is_bounded_in_entries_and_bytes():
+    cache = RunCache(max_entries=3, max_bytes=100)
+    for i in range(5):
+        cache.put(i, Sized(10))
+    assert len(cache) == 3 and cache.get(0) is None and cache.get(4) is not None
+    cache.put("big", Sized(90))
+    assert cache.nbytes <= 100 and cache.get("big") is not None
+    cache.put("huge", Sized(1000))
+    assert cache.get("huge") is None                   # too big to keep at all
+
+
+def test_cache_computes_once_for_many_simultaneous_callers():
+    cache = RunCache()
+    calls = []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.2)
+        return Sized(1)
+
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_compute("k", compute)))
+               for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(calls) == 1 and len(results) == 8 and len({id(r) for r in results}) == 1
+
+
+def test_work_cap():
+    cfg, note = cap_work(Config(batch_size=1, epochs=500), 320, 25_000)
+    assert cfg.epochs == 25_000 // 320 and "at most 25,000" in note
+    same, none = cap_work(Config(), 320, 25_000)
+    assert same == Config() and none is None
