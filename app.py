@@ -7,7 +7,7 @@ from bnviz.ui import tabs
 from bnviz.ui.lessons import experiments_box
 from bnviz.ui.controls import (DATASET_LABELS, compare_from_state, compare_widgets, config_from_state,
                                fit_batch_size, seed_widgets, sidebar)
-from bnviz.ui.runs import MAX_STEPS, builtin_data, data_key, get_run, uploaded_data
+from bnviz.ui.runs import MAX_STEPS, builtin_data, data_key, get_run, is_cached, uploaded_data
 from bnviz.ui.state import read_url, share_query, write_url
 
 INTRO = ("Train a small network on student data and watch what batch normalization does to it. "
@@ -68,6 +68,11 @@ def main():
     run_cfg, note = cap_work(cfg, len(data.y_train), MAX_STEPS)
     if note:
         st.info(note)
+    # Cached runs: charts first, then the sidebar (the first chart shows sooner).
+    # A run to train: the sidebar first, so the controls are there while it streams.
+    controls_first = not is_cached(run_cfg, key)
+    if controls_first:
+        draw_sidebar(cfg, page, data, a=None)
     a = get_run(run_cfg, data, key, "run A")
     b = None
     if cfg_b is not None:
@@ -93,6 +98,15 @@ def main():
             with tab:
                 draw[name]()
 
+    if not controls_first:
+        draw_sidebar(cfg, page, data, a)
+    else:
+        with st.sidebar:
+            tabs.exports(a)
+
+
+def draw_sidebar(cfg, page, data, a) -> None:
+    """The controls, the link to this experiment and (once run A exists) its exports."""
     sidebar(len(data.y_train))
     compare_widgets(page["compare"])
     with st.sidebar:
@@ -102,7 +116,8 @@ def main():
         st.session_state["share_link"] = f"{base}?{query}" if query else base
         st.text_input("Link to this experiment", key="share_link",
                       help="Select it and copy: the link opens this exact experiment, number for number.")
-        tabs.exports(a)
+        if a is not None:
+            tabs.exports(a)
 
 
 if __name__ == "__main__":

@@ -54,6 +54,10 @@ def data_key(cfg, upload: bytes | None) -> tuple:
     return (cfg.dataset, cfg.seed, cfg.test_fraction, cfg.data_size, cfg.data_noise)
 
 
+def is_cached(cfg, key, init_params=None) -> bool:
+    return (cfg, key, _params_key(init_params)) in run_cache()
+
+
 def get_run(cfg, data, key, label: str, init_params=None, stream=None):
     """The Run of cfg on data: from the cache, or trained now with live progress in `stream`."""
     cache = run_cache()
