@@ -15,7 +15,7 @@ from .train import train_ensemble
 SWEEP_FIELDS = {"lr": np.geomspace(1e-3, 30.0, 14), "init_scale": np.geomspace(1e-3, 1e3, 13)}
 
 
-@dataclass
+@dataclass(eq=False)
 class Sweep:
     """field: "lr" or "init_scale"; values: (V,); per BN setting (True/False):
     metrics[bn][name]: (V,) final metrics (NaN where that training diverged),

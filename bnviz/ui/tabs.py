@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import weakref
 
 import numpy as np
 import streamlit as st
@@ -17,18 +18,32 @@ CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "toImage
 MAX_SWEEP_STEPS = 4000
 
 
-def chart(fig, key: str) -> None:
-    """A Plotly chart, or a readable message if this one cannot be drawn."""
-    st.plotly_chart(fig, key=key, **CHART)
+_FIGURES = weakref.WeakKeyDictionary()   # run -> {(builder, settings): figure}, gone with the run
 
 
-def safely(draw, *args, what: str = "This chart"):
-    """Draw with `draw`; a failure becomes a sentence on the page, never a traceback."""
+def figure(builder, first, *args):
+    """builder(first, *args), built once per run and settings and shared by every visitor.
+
+    Reruns that change nothing about a chart (another tab's control, a second
+    visitor) reuse it instead of building it again.
+    """
+    others = [x for x in args if hasattr(x, "__weakref__") and not isinstance(x, (str, tuple))]
+    key = (builder.__name__,) + tuple(id(x) if x in others else x for x in args)
+    entries = _FIGURES.setdefault(first, {})
+    hit = entries.get(key)
+    if hit is not None and all(ref() is x for ref, x in zip(hit[1], others)):
+        return hit[0]
+    fig = builder(first, *args)
+    entries[key] = (fig, [weakref.ref(x) for x in others])
+    return fig
+
+
+def show(key: str, builder, first, *args) -> None:
+    """Draw a chart; one that cannot be drawn becomes a sentence on the page, never a traceback."""
     try:
-        return draw(*args)
+        st.plotly_chart(figure(builder, first, *args), key=key, **CHART)
     except (ValueError, TypeError, FloatingPointError) as err:
-        st.warning(f"{what} cannot be drawn for these settings: {err}")
-        return None
+        st.warning(f"This chart cannot be drawn for these settings: {err}")
 
 
 def _run_note(run, name: str) -> None:
@@ -44,7 +59,7 @@ def training_tab(a, b, data) -> None:
     _run_note(a, "Run A")
     if b is not None:
         _run_note(b, "Run B")
-    safely(lambda: chart(figures.training_curves(a, b), "curves"))
+    show("curves", figures.training_curves, a, b)
     cols = st.columns(4 if b is not None else 2)
     for col, run, name in ((cols[0], a, "A"),) + (((cols[2], b, "B"),) if b is not None else ()):
         em = run.epoch_metrics
@@ -52,7 +67,7 @@ def training_tab(a, b, data) -> None:
             em["test_acc_eval"][-1]) else "n/a", help="whole test set, BN with running statistics")
     for col, run, name in ((cols[1], a, "A"),) + (((cols[3], b, "B"),) if b is not None else ()):
         col.metric(f"Run {name}: steps", f"{run.n_steps:,}", help=f"trained in {run.seconds * 1e3:.0f} ms")
-    safely(lambda: chart(figures.network_diagram(a), "diagram"))
+    show("diagram", figures.network_diagram, a)
     st.caption("Run A, layer by layer, in the manner of Keras' model.summary(): each BN unit holds four "
                "numbers, two learned (γ, β) and two averaged (μ, σ²).")
     st.markdown(markdown_table(figures.model_summary(a)))
@@ -86,7 +101,7 @@ def landscape_tab(a, b, data) -> None:
     lr = c1.select_slider("Learning rate for both", options=[0.01, 0.02, 0.05, 0.1, 0.12, 0.2, 0.5, 1.0, 2.0, 5.0],
                           value=0.12, key="scaling_lr")
     steps = c2.slider("Steps of gradient descent", 10, 300, 100, step=10, key="scaling_steps")
-    safely(lambda: chart(figures.input_scaling_figure(a, data, lr, steps), "scaling"))
+    show("scaling", figures.input_scaling_figure, a, data, lr, steps)
     st.markdown("**The trained network.** The loss around the final weights, with the path training took.")
     directions = st.radio("Plane", ("pca", "random"), horizontal=True, key="plane",
                           format_func={"pca": "principal directions of the path",
@@ -95,7 +110,7 @@ def landscape_tab(a, b, data) -> None:
     for col, run, name in zip(cols, (a, b), ("A", "B")):
         if run is not None:
             with col:
-                safely(lambda: chart(figures.landscape_figure(run, data, directions), f"landscape-{name}"))
+                show(f"landscape-{name}", figures.landscape_figure, run, data, directions)
 
 
 # ---------------------------------------------------------------- Activations
@@ -110,9 +125,9 @@ def activations_tab(a, b, data) -> None:
     stages = ["act_in", "z", "act"] + (["bn"] if a.n_bn else [])
     stage = c2.selectbox("Values", stages, key="act_stage", format_func=figures.STAGE_NAMES.get)
     unit = c3.selectbox("Unit", range(a.arch.hidden[layer - 1]), key="act_unit", format_func=lambda u: f"{u + 1}")
-    safely(lambda: chart(figures.activation_percentiles(a, layer, unit, stage, b), "percentiles"))
-    safely(lambda: chart(figures.activation_heatmap(a, layer, stage, b), "heatmap"))
-    safely(lambda: chart(figures.activation_histogram_replay(a, layer, stage, b), "replay-hist"))
+    show("percentiles", figures.activation_percentiles, a, layer, unit, stage, b)
+    show("heatmap", figures.activation_heatmap, a, layer, stage, b)
+    show("replay-hist", figures.activation_histogram_replay, a, layer, stage, b)
     st.info("A caution from Santurkar et al. (2018): BN with noise injected after it, so every layer's input "
             "shifts again each step, still trains about as fast. Their account of BN's help is a smoother loss "
             "landscape rather than steadier inputs; see the Loss landscape tab.")
@@ -130,11 +145,11 @@ def running_tab(a, b, data) -> None:
         c1, c2 = st.columns(2)
         layer = c1.selectbox("BN layer", range(1, a.n_bn + 1), index=a.n_bn - 1, key="run_layer")
         unit = c2.selectbox("Unit", range(a.arch.hidden[layer - 1]), key="run_unit", format_func=lambda u: f"{u + 1}")
-        safely(lambda: chart(figures.running_stats_figure(a, layer, unit), "running"))
-        safely(lambda: chart(figures.running_gap_figure(a, layer), "gap"))
-    safely(lambda: chart(figures.test_time_figure(a, data), "testtime"))
+        show("running", figures.running_stats_figure, a, layer, unit)
+        show("gap", figures.running_gap_figure, a, layer)
+    show("testtime", figures.test_time_figure, a, data)
     predict_one(a, data)
-    safely(lambda: chart(figures.decision_boundary_figure(a, data), "boundary"))
+    show("boundary", figures.decision_boundary_figure, a, data)
 
 
 def predict_one(run, data) -> None:
@@ -189,9 +204,9 @@ def calculator_tab(a, data) -> None:
 def parameters_tab(a, b, data) -> None:
     if a.n_bn:
         layer = st.selectbox("BN layer", range(1, a.n_bn + 1), key="param_layer")
-        safely(lambda: chart(figures.gamma_beta_figure(a, layer), "gammabeta"))
-    safely(lambda: chart(figures.gradient_norm_figure(a, b), "gradnorm"))
-    safely(lambda: chart(figures.update_ratio_figure(a, b), "ratio"))
+        show("gammabeta", figures.gamma_beta_figure, a, layer)
+    show("gradnorm", figures.gradient_norm_figure, a, b)
+    show("ratio", figures.update_ratio_figure, a, b)
     st.caption("For vanishing gradients, try 6 layers of 8 sigmoid units (hidden = 8,8,8,8,8,8) with and "
                "without BN.")
 
@@ -212,7 +227,7 @@ def sweeps_tab(cfg, data, key) -> None:
         if st.session_state.get(f"swept-{field}") == (capped, key):   # asked for, for these very settings
             with st.spinner(f"Training {2 * 14} networks…"):
                 result = get_sweep(capped, data, key, field)
-            safely(lambda: chart(figures.sweep_figure(result), f"sweepchart-{field}"))
+            show(f"sweepchart-{field}", figures.sweep_figure, result)
 
 
 # ------------------------------------------------------------------- The math
