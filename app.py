@@ -16,10 +16,9 @@ INTRO = ("Train a small network on student data and watch what batch normalizati
 
 
 def load_data(cfg, choice, page):
-    """(Dataset, data key, upload bytes) for the chosen source; a bad upload falls back to the built-in set."""
+    """(Dataset, data key, uploaded?) for the chosen source; a bad upload falls back to the built-in set."""
     if choice == "upload":
-        file = st.sidebar.file_uploader("CSV with two numeric columns and a 0/1 label", type=["csv", "txt"],
-                                        key="upload")
+        file = st.session_state.get("upload")
         if file is None:
             st.info("Upload a CSV in the sidebar (for example columns cgpa, iq, placed). Until then the lab uses "
                     f"{DATASET_LABELS[cfg.dataset]}.")
@@ -28,8 +27,7 @@ def load_data(cfg, choice, page):
             if error:
                 st.error(f"That file cannot be used: {error}")
             else:
-                for note in data.notes:
-                    st.sidebar.caption(note)
+                st.caption(" ".join(data.notes))
                 return data, data_key(cfg, file.getvalue()), True
     elif page.get("source") == "upload":
         st.info("This link was made with an uploaded CSV, which links cannot carry; showing the built-in data.")
@@ -42,25 +40,25 @@ def main():
     if "seeded" not in st.session_state:                 # a new visitor: the link decides everything
         cfg, page, warnings = read_url()
         seed_widgets(cfg, page["source"])
-        st.session_state.update(seeded=True, last_good=cfg, link_warnings=warnings, page=page,
+        st.session_state.update(seeded=True, last_good=cfg, link_cfg=cfg, link_warnings=warnings, page=page,
                                 page_compare=page["compare"])
 
     st.title("bnviz: a batch normalization lab")
     st.caption(INTRO)
-    notes = list(st.session_state.get("link_warnings", []))
 
     # Settings come from the widgets' state, so the charts can be drawn before the sidebar.
-    probe = st.session_state["last_good"]
-    n_train = len(builtin_data(probe.dataset, probe.seed, probe.test_fraction, probe.data_size,
-                               probe.data_noise).y_train)
-    fitted = fit_batch_size(n_train)
     cfg, choice, problems = config_from_state(st.session_state["last_good"])
-    page, cfg_b, b_warnings = compare_from_state(cfg, st.session_state["page"])
-    for text in [f"The link asked for something this lab cannot do. {w}" for w in notes] + problems + b_warnings:
-        st.warning(text)
+    data, key, uploaded = load_data(cfg, choice, st.session_state["page"])
+    fitted = fit_batch_size(len(data.y_train))
     if fitted:
+        cfg = cfg.replace(batch_size=len(data.y_train))
         st.caption(fitted)
-    data, key, uploaded = load_data(cfg, choice, page)
+    page, cfg_b, b_warnings = compare_from_state(cfg, st.session_state["page"])
+    if cfg != st.session_state["link_cfg"]:          # the visitor has moved on from the link
+        st.session_state["link_warnings"] = []
+    notes = [f"The link asked for something this lab cannot do. {w}" for w in st.session_state["link_warnings"]]
+    for text in notes + problems + b_warnings:
+        st.warning(text)
     page["source"] = "upload" if uploaded else "builtin"
     st.session_state.update(last_good=cfg, page=page)
     write_url(cfg, page)

@@ -220,3 +220,16 @@ def test_every_lesson_link_opens_cleanly(number):
     at = fresh(query)
     assert not at.exception and not at.warning
     assert len(at.get("plotly_chart")) + len(at.latex) >= 1
+
+
+def test_link_warnings_clear_once_the_visitor_changes_something():
+    at = fresh({"lr": "fast", "epochs": "3"})
+    assert any("lr" in w.value for w in at.warning)
+    at.slider(key=widget_key("epochs")).set_value(4).run()
+    assert not at.exception and not at.warning
+
+
+def test_a_batch_larger_than_the_data_becomes_a_full_batch():
+    at = fresh({"dataset": "notes4", "compare": "off"})
+    assert not at.exception
+    assert used_config(at).batch_size == 4 and at.session_state[widget_key("batch_size")] == 4

@@ -98,6 +98,9 @@ def sidebar(n_train: int) -> None:
         st.header("Data", divider="gray")
         choice = st.selectbox("Data set", list(DATASET_LABELS), key=widget_key("dataset"),
                               format_func=DATASET_LABELS.get, help=FIELD_BY_NAME["dataset"].help)
+        if choice == "upload":
+            st.file_uploader("CSV with two numeric columns and a 0/1 label", type=["csv", "txt"], key="upload",
+                             help="At most 5 MB and 100,000 rows; a header row; for example cgpa, iq, placed.")
         _toggle("standardize", "Standardize inputs")
         st.slider("Test share", 0.05, 0.5, step=0.05, key=widget_key("test_fraction"),
                   help=FIELD_BY_NAME["test_fraction"].help)
