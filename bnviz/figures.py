@@ -93,8 +93,8 @@ def _style(fig: go.Figure, title: str, height: int = 440, subtitle: str | None =
     text = title if subtitle is None else f"{title}<br><span style='font-size:13px'>{_wrap(subtitle)}</span>"
     layout = dict(template=TEMPLATE, height=height,
                   title=dict(text=text, x=0.01, xanchor="left"),
-                  margin=dict(l=70, r=30, t=(95 if subtitle else 60) + (20 if _has_subplot_titles(fig) else 0)
-                              + 17 * _wrap(subtitle or "").count("<br>"), b=70))
+                  margin=dict(l=70, r=30, t=(95 if subtitle else 60) + (34 if _has_subplot_titles(fig) else 0)
+                              + 24 * _wrap(subtitle or "").count("<br>"), b=70))
     if legend == "bottom":
         layout["legend"] = dict(orientation="h", x=0.0, xanchor="left", y=0.0, yref="container",
                                 yanchor="bottom", font=dict(size=13))
@@ -227,7 +227,7 @@ def training_curves(run: Run, other: Run | None = None) -> go.Figure:
     fig.update_yaxes(title_text="accuracy", row=1, col=2, range=[max(0.0, min(low, 0.9) - 0.05), 1.0])
     _cap_loss_axis(fig, run, other)
     return _style(fig, "Training curves", 460, "faint: each mini-batch's loss before its update; "
-                  "markers: whole train and test sets at each epoch's end, BN with running statistics")
+                  "markers: all train and test rows at epoch ends (BN in evaluation mode)")
 
 
 def _cap_loss_axis(fig, run, other):
@@ -526,14 +526,17 @@ def running_gap_figure(run: Run, layer: int = 1) -> go.Figure:
                                      line=dict(color=UNIT_COLOURS[u % len(UNIT_COLOURS)], width=2),
                                      name=f"unit {u + 1}", legendgroup=f"u{u}", showlegend=col == 1,
                                      hovertemplate="step %{x}<br>gap %{y:.2%}<extra></extra>"), 1, col)
-        fig.add_hline(y=0.05, line=dict(color=BLACK, dash="dash"), annotation_text="5%", row=1, col=col)
+        fig.add_hline(y=0.05, line=dict(color=BLACK, dash="dash"), row=1, col=col)
     settled = run.settled_step(layer - 1)
     note = (f"every unit stays within 5% from step {settled}" if settled is not None else
             "not within 5% by the end: a biased running σ² settles near (n−1)/n of the exact one, and later "
             "layers see noisier inputs in mini-batches than in the full-data pass")
-    fig.update_yaxes(type="log", title_text="relative gap")
+    ticks = [1e-4, 1e-3, 1e-2, 0.05, 0.1, 1.0, 10.0, 100.0]
+    fig.update_yaxes(type="log", title_text="relative gap", tickvals=ticks,
+                     ticktext=["0.01%", "0.1%", "1%", "5%", "10%", "100%", "1000%", "10⁴%"])
     fig.update_xaxes(title_text="step")
-    return _style(fig, f"BN layer {layer}: how far the running statistics are from the exact ones", 440, note)
+    return _style(fig, f"BN layer {layer}: how far the running statistics are from the exact ones", 460,
+                  f"dashed line: 5%; {note}")
 
 
 # ----------------------------------------------------------------- 5. test time
