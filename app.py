@@ -111,9 +111,13 @@ def draw_sidebar(cfg, page, data, a) -> None:
         st.header("Share and export", divider="gray")
         base = st.context.url.split("?")[0] if st.context.url else ""
         query = share_query(cfg, page)
-        st.session_state["share_link"] = f"{base}?{query}" if query else base
+        link = f"{base}?{query}" if query else base
+        st.session_state["share_link"] = link
         st.text_input("Link to this experiment", key="share_link",
-                      help="Select it and copy: the link opens this exact experiment, number for number.")
+                      help="The link opens this exact experiment, number for number.")
+        with st.popover("Copy link", icon=":material/content_copy:", width="stretch"):
+            # inside a popover the code block (and its copy button) loads only when opened
+            st.code(link, language=None, wrap_lines=True)
         if a is not None:
             tabs.exports(a)
 

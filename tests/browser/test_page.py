@@ -61,6 +61,16 @@ def test_a_shared_link_draws_the_same_charts(server, browser, artifacts):
     assert numbers[0] == numbers[1]
 
 
+def test_copy_link_shows_the_link_to_this_experiment(server, page, artifacts):
+    open_page(page, server + "/?lr=0.3&epochs=12&compare=off", charts=1)
+    page.get_by_role("button", name="Copy link").click()
+    code = page.locator("[data-testid='stCode']").first
+    code.wait_for(timeout=30000)
+    text = code.inner_text()
+    assert "lr=0.3" in text and "epochs=12" in text and "compare=off" in text
+    page.screenshot(path=str(artifacts / "copy-link.png"))
+
+
 def test_a_mangled_link_warns_and_draws(server, page, artifacts):
     open_page(page, server + "/?lr=fast&epochs=-2&hidden=0&banana=1", charts=1)
     warnings = page.locator("[data-testid='stAlert']").all_inner_texts()
