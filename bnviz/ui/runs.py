@@ -32,14 +32,16 @@ def sweep_cache() -> RunCache:
     return RunCache(16, 256 * 2**20, size=lambda s: sum(v.nbytes for v in s.loss.values()))
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
+# Data sets are shared objects (cache_resource, not cache_data's copies), so figures
+# memoized per (run, data) are found again on the next rerun.
+@st.cache_resource(max_entries=32, show_spinner=False)
 def builtin_data(name: str, seed: int, test_fraction: float, size: int, noise: float):
     from ..config import Config
 
     return load_for(Config(dataset=name, seed=seed, test_fraction=test_fraction, data_size=size, data_noise=noise))
 
 
-@st.cache_data(max_entries=16, max_size="64MB", show_spinner=False)
+@st.cache_resource(max_entries=16, show_spinner=False)
 def uploaded_data(content: bytes, seed: int, test_fraction: float):
     """(Dataset or None, error sentence or None): uploads never raise into the page."""
     try:
