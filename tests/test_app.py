@@ -209,7 +209,7 @@ def test_predict_one_student():
     assert [m.value for m in at.metric if m.label == "with its own batch statistics"][0] == alone
 
 
-@pytest.mark.parametrize("number", range(11))
+@pytest.mark.parametrize("number", range(12))
 def test_every_lesson_link_opens_cleanly(number):
     from urllib.parse import parse_qsl
 
