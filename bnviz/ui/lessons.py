@@ -45,8 +45,8 @@ EXPERIMENTS = (
      "Six sigmoid layers: without BN the first layer's gradient is about 1000× smaller than the last's and "
      "the network stays at chance; with BN the norms stay level and it learns."),
     ("The notes' worked example: four students, one batch of four, by hand.",
-     "dataset=notes4&batch_size=4&compare=off&tab=Batch+calculator",
-     "The notes' table of four students (GPA, IQ, placed) as one batch: μ_B, σ²_B, ẑ and γẑ + β for each "
+     "dataset=notes4&batch_size=4&standardize=0&compare=off&tab=Batch+calculator",
+     "The notes' table of four students (raw GPA and IQ) as one batch: μ_B, σ²_B, ẑ and γẑ + β for each "
      "student and unit, exactly as the engine computed them. Slide the step to see the numbers change as "
      "the weights learn."),
     ("BN works with momentum, RMSprop and Adam.",
