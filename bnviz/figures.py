@@ -32,7 +32,8 @@ STAGE_NAMES = {
     "act": "activation output g(·)",
     "act_in": "input to the activation",
 }
-MAX_FRAMES = 40
+MAX_FRAMES = 40          # frames for heavy replays (a whole probability grid each)
+LIGHT_FRAMES = 60        # frames for light ones (a few points or bars each): finer scrubbing
 
 _AXIS = dict(gridcolor="#E5ECF6", zerolinecolor="#C8D4E3", linecolor="#C8D4E3", showline=False, ticks="",
              automargin=True, title=dict(standoff=10))
@@ -425,7 +426,7 @@ def activation_histogram_replay(run: Run, layer: int = 1, stage: str = "act_in",
         low, high = low - 0.5, high + 0.5
     edges = np.linspace(low, high, bins + 1)
     centres, width = (edges[:-1] + edges[1:]) / 2, edges[1] - edges[0]
-    frames_at = _frame_states(run)
+    frames_at = _frame_states(run, LIGHT_FRAMES)
 
     def bars(r, v, state):
         i = int(np.argmin(np.abs(r.snapshot_steps - state)))
@@ -494,7 +495,7 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0) -> go.Figure:
     settled = run.settled_step(k)
     if settled is not None:
         fig.add_vline(x=settled, line=dict(color=GREEN, dash="dot"), annotation_text=f"within 5% from step {settled}")
-    marker_states = _frame_states(run)
+    marker_states = _frame_states(run, LIGHT_FRAMES)
     fig.add_trace(go.Scatter(x=[run.n_steps], y=[run.running_mean[k][-1, unit]], mode="markers",
                              marker=dict(size=12, color=ORANGE, line=dict(color=BLACK, width=1)), name="replay",
                              showlegend=False), 1, 1)

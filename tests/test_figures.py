@@ -109,7 +109,7 @@ def test_percentiles_are_the_snapshot_percentiles(bn_run, plain_run):
 
 def test_histogram_replay_frames(bn_run, plain_run):
     fig = F.activation_histogram_replay(bn_run, 1, "act_in", plain_run)
-    assert len(fig.data) == 2 and len(fig.frames) == min(F.MAX_FRAMES, len(bn_run.snapshot_steps))
+    assert len(fig.data) == 2 and len(fig.frames) == min(F.LIGHT_FRAMES, len(bn_run.snapshot_steps))
     for frame in fig.frames:
         for bars in frame.data:
             assert sum(bars.y) == pytest.approx(1.0)
