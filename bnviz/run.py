@@ -427,7 +427,7 @@ class Ensemble:
     def __init__(self, history):
         self.history = history
         self._members = {}
-        self._cache = {}
+        self._seen = None
 
     def __len__(self):
         return len(self.history.configs)
@@ -441,16 +441,19 @@ class Ensemble:
         """Per member: the step whose loss was not finite, or None."""
         return [int(d) if d >= 0 else None for d in self.history.diverged_at]
 
+    def _replay(self) -> dict:
+        """Every member's steps, recomputed once (losses and running statistics both come from it)."""
+        if self._seen is None:
+            self._seen = replay(self.history, range(len(self)), self.history.steps_done)
+            for i, d in enumerate(self.history.diverged_at):
+                if d >= 0:
+                    self._seen["loss"][d:, i] = np.nan
+        return self._seen
+
     @property
     def train_loss(self) -> np.ndarray:
         """(S, M) mini-batch losses, recomputed for every member; NaN after a member diverged."""
-        if "train_loss" not in self._cache:
-            loss = replay(self.history, range(len(self)), self.history.steps_done)["loss"]
-            for i, d in enumerate(self.history.diverged_at):
-                if d >= 0:
-                    loss[d:, i] = np.nan
-            self._cache["train_loss"] = loss
-        return self._cache["train_loss"]
+        return self._replay()["loss"]
 
     def member(self, i: int) -> Run:
         if i not in self._members:
@@ -466,7 +469,7 @@ class Ensemble:
         flat = h.params[S]
         buffers = None
         if arch.bn:
-            buffers = replay(h, range(len(self)), S)["running"][S - 1] if S else arch.initial_buffers((len(self),))
+            buffers = self._replay()["running"][S - 1] if S else arch.initial_buffers((len(self),))
         out = epoch_metrics(arch, flat, buffers, (X, data.y_train), (X_test, data.y_test))
         for values in out.values():
             values[h.diverged_at >= 0] = np.nan

@@ -26,8 +26,7 @@ import numpy as np
 
 from .config import Config
 from .data import Dataset
-from .nn import Architecture, init_params
-from .nn import backward, bce_with_logits_backward, forward
+from .nn import Architecture, backward, bce_with_logits_backward, forward, init_params
 from .optim import make_optimizer
 from .run import Ensemble, assemble_run, replay
 from .seeding import rng_for
