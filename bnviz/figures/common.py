@@ -1,0 +1,179 @@
+"""The common look of every figure: palette, template, layout helpers, checks.
+
+Builders never touch the model: they read a Run's arrays, or numbers computed
+from a Run by ``bnviz.inference`` and ``bnviz.landscape``. One look throughout:
+the Okabe-Ito colour-blind-safe palette, BN on always blue and BN off always
+vermillion, symbols on the axes, text legible at 1280x720.
+
+Step-dependent figures carry Plotly animation frames and a slider, so scrubbing
+through a finished run costs the server nothing.
+"""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from ..run import Run
+
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
+BLUE, VERMILLION, GREEN, ORANGE, SKY, PURPLE, YELLOW, BLACK = (
+    "#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
+BN_ON, BN_OFF = BLUE, VERMILLION
+UNIT_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, BLACK, YELLOW)
+FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14)
+STAGE_NAMES = {
+    "z": "z = a·W (+ b), the Dense output",
+    "bn": "BN output γ·ẑ + β",
+    "act": "activation output g(·)",
+    "act_in": "input to the activation",
+}
+MAX_FRAMES = 40          # frames for heavy replays (a whole probability grid each)
+LIGHT_FRAMES = 60        # frames for light ones (a few points or bars each): finer scrubbing
+
+_AXIS = dict(gridcolor="#E5ECF6", zerolinecolor="#C8D4E3", linecolor="#C8D4E3", showline=False, ticks="",
+             automargin=True, title=dict(standoff=10))
+# A small template of our own: Plotly's "plotly_white" carries defaults for every
+# trace type and costs about 10 ms per figure to apply.
+TEMPLATE = go.layout.Template(layout=dict(
+    paper_bgcolor="white", plot_bgcolor="white", font=FONT, colorway=list(UNIT_COLOURS), xaxis=_AXIS, yaxis=_AXIS,
+    hoverlabel=dict(font_size=13), title=dict(font=dict(size=19))))
+
+
+def run_colour(run: Run) -> str:
+    return BN_ON if run.n_bn else BN_OFF
+
+
+def run_label(run: Run) -> str:
+    cfg = run.config
+    if not cfg.bn:
+        return "BN off"
+    return f"BN {cfg.bn_position} {cfg.activation}"
+
+
+def pair_labels(run: Run, other: Run | None):
+    """Legend names and dash styles for one run or a compared pair."""
+    if other is None:
+        return [(run, run_label(run), "solid")]
+    a, b = run_label(run), run_label(other)
+    if a == b:  # the same BN setting: name what differs instead
+        diff = [k for k, v in run.config.to_dict().items() if other.config.to_dict()[k] != v]
+        a = ", ".join(f"{k}={run.config.to_dict()[k]}" for k in diff[:2]) or a
+        b = ", ".join(f"{k}={other.config.to_dict()[k]}" for k in diff[:2]) or b
+    return [(run, f"A: {a}", "solid"), (other, f"B: {b}", "dash" if run.n_bn == other.n_bn else "solid")]
+
+
+def wrap(text: str, width: int = 105) -> str:
+    """Break a long subtitle into lines (Plotly does not wrap titles)."""
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return "<br>".join(lines + [line])
+
+
+def _has_subplot_titles(fig) -> bool:
+    return any(a.yref == "paper" and a.showarrow is False and a.y is not None and a.y >= 0.99
+               for a in fig.layout.annotations)
+
+
+def style(fig: go.Figure, title: str, height: int = 440, subtitle: str | None = None,
+           legend: str = "bottom") -> go.Figure:
+    """The common look. legend: "bottom" (a row under the plot), "right" (a column
+    beside it: for figures with a slider underneath) or "none"."""
+    text = title if subtitle is None else f"{title}<br><span style='font-size:13px'>{wrap(subtitle)}</span>"
+    layout = dict(template=TEMPLATE, height=height,
+                  title=dict(text=text, x=0.01, xanchor="left"),
+                  margin=dict(l=70, r=30, t=(95 if subtitle else 60) + (34 if _has_subplot_titles(fig) else 0)
+                              + 24 * wrap(subtitle or "").count("<br>"), b=70))
+    if legend == "bottom":
+        layout["legend"] = dict(orientation="h", x=0.0, xanchor="left", y=0.0, yref="container",
+                                yanchor="bottom", font=dict(size=13))
+        rows = 1 + sum(1 for t in fig.data if t.showlegend is not False) // 4
+        layout["margin"]["b"] = 80 + 22 * rows
+        layout["height"] = height + 22 * rows
+    elif legend == "right":
+        layout["legend"] = dict(orientation="v", x=1.02, xanchor="left", y=1.0, yanchor="top", font=dict(size=13))
+    elif legend == "top":  # a row between the subtitle and the plot, clear of colorbars and sliders
+        layout["legend"] = dict(orientation="h", x=0.0, xanchor="left", y=1.01, yanchor="bottom", font=dict(size=13))
+        layout["margin"]["t"] += 30
+    else:
+        layout["showlegend"] = False
+    fig.update_layout(**layout)
+    return fig
+
+
+def check_run(run):
+    if not isinstance(run, Run):
+        raise TypeError(f"expected a Run, got {type(run).__name__}")
+    if run.n_steps == 0:
+        raise ValueError("this run has no steps to show (it diverged at its first step)")
+
+
+def check_layer(run: Run, layer: int, need_bn: bool = False):
+    limit = run.n_bn if need_bn else len(run.arch.hidden)
+    if need_bn and not run.n_bn:
+        raise ValueError("this run has no batch norm layers")
+    if not 1 <= layer <= limit:
+        raise ValueError(f"layer must be 1 to {limit}, got {layer}")
+
+
+def smooth(values: np.ndarray, window: int) -> np.ndarray:
+    """Trailing mean over `window` steps (shorter at the start)."""
+    values = np.asarray(values, dtype=float)
+    window = max(1, int(window))
+    csum = np.cumsum(np.r_[0.0, values])
+    idx = np.arange(1, len(values) + 1)
+    start = np.maximum(idx - window, 0)
+    return (csum[idx] - csum[start]) / (idx - start)
+
+
+def frame_slider(fig: go.Figure, labels: list, prefix: str = "step ") -> None:
+    """A slider (and play button) that shows the figure's frames one by one."""
+    steps = [dict(method="animate", label=str(label),
+                  args=[[str(label)], dict(mode="immediate", frame=dict(duration=0, redraw=True),
+                                           transition=dict(duration=0))]) for label in labels]
+    fig.update_layout(
+        sliders=[dict(active=len(steps) - 1, steps=steps, x=0.08, len=0.9, y=-0.06, yanchor="top",
+                      currentvalue=dict(prefix=prefix, font=dict(size=13)), pad=dict(t=30))],
+        updatemenus=[dict(type="buttons", showactive=False, x=0.0, y=-0.06, xanchor="left", yanchor="top",
+                          pad=dict(t=30, r=10), buttons=[
+                              dict(label="▶", method="animate",
+                                   args=[None, dict(frame=dict(duration=120, redraw=True), fromcurrent=True,
+                                                    transition=dict(duration=0))]),
+                              dict(label="❚❚", method="animate",
+                                   args=[[None], dict(mode="immediate", frame=dict(duration=0, redraw=False))])])])
+    fig.update_layout(margin=dict(b=140))
+
+
+def frame_states(run: Run, count: int = MAX_FRAMES) -> np.ndarray:
+    """Up to `count` snapshot states, evenly spread, always with the first and last."""
+    snaps = run.snapshot_steps
+    picks = np.unique(np.linspace(0, len(snaps) - 1, min(count, len(snaps))).round().astype(int))
+    return snaps[picks]
+
+
+def diverged_placeholder(run: Run, title: str) -> go.Figure:
+    """What to show instead of a picture that needs finite final weights."""
+    fig = go.Figure(layout=dict(annotations=[dict(
+        text=f"This run diverged at step {run.diverged_at}: its weights left the range where this picture "
+             "can be drawn.<br>Lower the learning rate, turn batch norm on, or standardize the inputs.",
+        x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=15))]))
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return style(fig, title, 300, legend="none")
+
+
+def mark_divergence(fig, run: Run, row=None, col=None):
+    if run.diverged_at is not None:
+        kw = dict(row=row, col=col) if row else {}
+        fig.add_vline(x=run.diverged_at, line=dict(color=run_colour(run), dash="dot", width=2),
+                      annotation_text=f"diverged at step {run.diverged_at}", annotation_position="top left",
+                      **kw)
+
+
+def alpha(hex_colour: str, alpha: float) -> str:
+    r, g, b = (int(hex_colour[i:i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({r},{g},{b},{alpha})"

@@ -1,0 +1,60 @@
+"""The network itself: a Keras-style summary and a diagram."""
+from __future__ import annotations
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from ..run import Run
+from .common import BLUE, GREEN, ORANGE, SKY, alpha, style
+
+
+def model_summary(run: Run) -> pd.DataFrame:
+    """Keras-style summary: output shape, trainable and non-trainable counts per layer."""
+    arch, rows = run.arch, []
+    for k in range(1, arch.n_dense + 1):
+        width = arch.widths[k]
+        W = arch.widths[k - 1] * width
+        b = width if arch.has_bias(k) else 0
+        last = k == arch.n_dense
+        rows.append(dict(layer=f"dense_{k} ({'sigmoid' if last else arch.activation})", output=f"(None, {width})",
+                         trainable=W + b, non_trainable=0, holds=f"W{k} ({W})" + (f", b{k} ({b})" if b else "")))
+        if arch.bn and not last:
+            rows.append(dict(layer=f"batch_norm_{k}", output=f"(None, {width})", trainable=2 * width,
+                             non_trainable=2 * width,
+                             holds=f"γ{k}, β{k} ({width} each); running μ, σ² ({width} each)"))
+    table = pd.DataFrame(rows)
+    table["params"] = table["trainable"] + table["non_trainable"]
+    total = dict(layer="total", output="", trainable=int(table["trainable"].sum()),
+                 non_trainable=int(table["non_trainable"].sum()), holds="", params=int(table["params"].sum()))
+    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)[
+        ["layer", "output", "holds", "trainable", "non_trainable", "params"]]
+
+
+def network_diagram(run: Run) -> go.Figure:
+    """The layers from input to output, each box a Dense, BN or activation step."""
+    arch = run.arch
+    boxes = [(f"input<br>{', '.join(run.feature_names)}", SKY)]
+    for k in range(1, arch.n_dense + 1):
+        width = arch.widths[k]
+        bias = " + b" if arch.has_bias(k) else ""
+        dense = (f"Dense {width}<br>z = a·W{k}{bias}", "#DDDDDD")
+        if k == arch.n_dense:
+            boxes += [dense, ("sigmoid<br>P(placed)", ORANGE)]
+            continue
+        bn = (f"BN {width}<br>γ{k}·ẑ + β{k}", BLUE)
+        act = (f"{arch.activation}", GREEN)
+        boxes += [dense] + ([bn, act] if arch.bn and arch.bn_position == "before" else
+                            [act, bn] if arch.bn else [act])
+    n = len(boxes)
+    shapes = [dict(type="rect", x0=i - 0.42, x1=i + 0.42, y0=-0.5, y1=0.5, fillcolor=alpha(colour, 0.35),
+                   line=dict(color=colour, width=2)) for i, (_, colour) in enumerate(boxes)]
+    labels = [dict(x=i, y=0, text=text, showarrow=False, font=dict(size=13)) for i, (text, _) in enumerate(boxes)]
+    arrows = [dict(x=i - 0.43, y=0, ax=i - 0.57, ay=0, xref="x", yref="y", axref="x", ayref="y", showarrow=True,
+                   arrowhead=3, arrowsize=1.2, arrowwidth=2, text="") for i in range(1, n)]
+    fig = go.Figure(layout=dict(shapes=shapes, annotations=labels + arrows))
+    fig.update_xaxes(visible=False, range=[-0.6, n - 0.4])
+    fig.update_yaxes(visible=False, range=[-0.8, 0.8])
+    counts = model_summary(run).iloc[-1]
+    return style(fig, "The network", 220, f"{counts['trainable']} trainable parameters, "
+                  f"{counts['non_trainable']} running statistics (4 numbers per BN unit: γ, β, μ, σ²)",
+                  legend="none")

@@ -1,0 +1,68 @@
+"""Parameters over training: gamma and beta, gradient norms, update ratios."""
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from ..run import Run
+from .common import BLACK, UNIT_COLOURS, check_layer, check_run, pair_labels, run_colour, smooth, style
+
+
+def gamma_beta_figure(run: Run, layer: int = 1) -> go.Figure:
+    """γ and β of every unit of one BN layer over training."""
+    check_run(run)
+    check_layer(run, layer, need_bn=True)
+    k = layer - 1
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("γ (scale)", "β (shift)"))
+    steps = np.arange(1, run.n_steps + 1)
+    for col, values, symbol in ((1, run.gamma[k], "γ"), (2, run.beta[k], "β")):
+        for u in range(values.shape[1]):
+            fig.add_trace(go.Scatter(x=steps, y=values[:, u], mode="lines", name=f"unit {u + 1}",
+                                     line=dict(color=UNIT_COLOURS[u % len(UNIT_COLOURS)], width=2),
+                                     legendgroup=f"u{u}", showlegend=col == 1,
+                                     hovertemplate=f"step %{{x}}<br>{symbol} %{{y:.4g}}<extra></extra>"), 1, col)
+    fig.update_xaxes(title_text="step")
+    fig.update_yaxes(title_text="γ", row=1, col=1)
+    fig.update_yaxes(title_text="β", row=1, col=2)
+    return style(fig, f"BN layer {layer}: the learned scale and shift", 420,
+                  "γ = √(σ² + ε), β = μ would undo the normalization; training finds its own values")
+
+
+def gradient_norm_figure(run: Run, other: Run | None = None) -> go.Figure:
+    """‖∂L/∂W‖ of every Dense layer per step, on a log axis."""
+    check_run(run)
+    fig = go.Figure()
+    for r, name, dash in pair_labels(run, other):
+        for l in range(r.grad_norm.shape[1]):
+            fig.add_trace(go.Scatter(x=np.arange(r.n_steps), y=smooth(r.grad_norm[:, l], r.steps_per_epoch),
+                                       mode="lines", name=f"{name}: W{l + 1}",
+                                       line=dict(color=run_colour(r) if other is not None else
+                                                 UNIT_COLOURS[l % len(UNIT_COLOURS)], width=2,
+                                                 dash=["solid", "dash", "dot", "dashdot", "longdash"][l % 5]),
+                                       hovertemplate="step %{x}<br>‖dW‖ %{y:.3g}<extra></extra>"))
+    fig.update_yaxes(type="log", title_text="‖∂L/∂W‖ (1-epoch mean)")
+    fig.update_xaxes(title_text="step")
+    return style(fig, "Gradient norm per layer", 440,
+                  "when gradients vanish, the first layers' norms fall orders of magnitude below the last layer's")
+
+
+def update_ratio_figure(run: Run, other: Run | None = None) -> go.Figure:
+    """log₁₀ of ‖ΔW‖ / ‖W‖ per Dense layer per step (about −3 is a healthy pace)."""
+    check_run(run)
+    fig = go.Figure()
+    for r, name, dash in pair_labels(run, other):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.log10(r.update_ratio)
+        for l in range(ratio.shape[1]):
+            fig.add_trace(go.Scatter(x=np.arange(r.n_steps), y=smooth(np.nan_to_num(ratio[:, l], neginf=-12),
+                                                                          r.steps_per_epoch),
+                                       mode="lines", name=f"{name}: W{l + 1}",
+                                       line=dict(color=run_colour(r) if other is not None else
+                                                 UNIT_COLOURS[l % len(UNIT_COLOURS)], width=2,
+                                                 dash=["solid", "dash", "dot", "dashdot", "longdash"][l % 5]),
+                                       hovertemplate="step %{x}<br>log₁₀ ratio %{y:.2f}<extra></extra>"))
+    fig.add_hline(y=-3, line=dict(color=BLACK, dash="dash"), annotation_text="10⁻³")
+    fig.update_yaxes(title_text="log₁₀ ‖ΔW‖ / ‖W‖ (1-epoch mean)")
+    fig.update_xaxes(title_text="step")
+    return style(fig, "How much each step changes the weights", 440, "update-to-weight ratio, per Dense layer")
