@@ -28,8 +28,8 @@ def default_value(cfg: Config, field: str) -> str:
         return str(value + 1)
     if field in ("lr", "init_scale"):
         return f"{min(value * 10, f.high):g}"
-    if field == "batch_size":
-        return str(value * 4)
+    if field == "batch_size":    # the other end of the range the notes discuss: small against large
+        return "64" if value < 64 else "4"
     return f"{value:g}"
 
 

@@ -109,8 +109,13 @@ class BatchCalculation:
     eps: float
 
 
-def batch_calculation(run: Run, data, step: int, layer: int) -> BatchCalculation:
-    """The numbers BN layer `layer` (1-based) worked with at `step` (before its update)."""
+def batch_calculation(run: Run, data, step: int, layer: int, undo: bool = False) -> BatchCalculation:
+    """The numbers BN layer `layer` (1-based) worked with at `step` (before its update).
+
+    undo=True sets that layer's gamma to sqrt(sigma^2_B + eps) and beta to mu_B
+    of this very batch and runs the batch through the engine again, so `out`
+    shows what BN gives back with those values (z itself, up to rounding).
+    """
     if not run.n_bn:
         raise ValueError("this run has no batch norm")
     if not 1 <= layer <= run.n_bn:
@@ -122,6 +127,13 @@ def batch_calculation(run: Run, data, step: int, layer: int) -> BatchCalculation
     X = data.inputs(data.X_train[rows], run.config.standardize)
     trace = forward(run.arch, params, X).traces[layer - 1]
     bn_input = trace.z if run.arch.bn_position == "before" else trace.act
+    if undo:
+        # mu_B and sigma^2_B do not depend on this layer's own gamma and beta,
+        # so the first pass's statistics are the ones the second pass uses.
+        _, first = batchnorm_forward(bn_input, params[f"gamma{layer}"], params[f"beta{layer}"], run.arch.eps)
+        params[f"gamma{layer}"] = np.sqrt(first.var + run.arch.eps)
+        params[f"beta{layer}"] = first.mean.copy()
+        trace = forward(run.arch, params, X).traces[layer - 1]
     gamma, beta = params[f"gamma{layer}"], params[f"beta{layer}"]
     out, cache = batchnorm_forward(bn_input, gamma, beta, run.arch.eps)
     return BatchCalculation(step, layer, rows, data.X_train[rows], trace.z, bn_input, cache.mean, cache.var,

@@ -125,7 +125,7 @@ def test_compare_mode_off_and_on():
     assert not at.exception and len([m for m in at.metric if m.label.startswith("Run B")]) == 0
     at.selectbox(key="page_compare").set_value("batch_size").run()
     assert not at.exception
-    assert at.session_state["page_b"] == "40"
+    assert at.session_state["page_b"] == "64"
     assert any(m.label.startswith("Run B") for m in at.metric)
     assert at.query_params["compare"] == "batch_size"
 

@@ -11,7 +11,7 @@ from .common import BN_OFF, BN_ON, LIGHT_FRAMES, MAX_FRAMES, STAGE_NAMES, run_co
 from .contours import input_scaling_figure, landscape_figure
 from .curves import training_curves
 from .network import model_summary, network_diagram
-from .parameters import gamma_beta_figure, gradient_norm_figure, update_ratio_figure
+from .parameters import bias_figure, gamma_beta_figure, gradient_norm_figure, update_ratio_figure
 from .running import running_gap_figure, running_stats_figure
 from .sweeps import sweep_figure
 from .testtime import decision_boundary_figure, test_time_figure

@@ -8,10 +8,11 @@ from ..inference import batch_calculation
 from ..run import Run
 
 
-def batch_table(run: Run, data, step: int, layer: int = 1) -> pd.DataFrame:
+def batch_table(run: Run, data, step: int, layer: int = 1, undo: bool = False) -> pd.DataFrame:
     """One mini-batch through one BN layer, row by row and unit by unit: the
-    students' raw features, z, μ_B, σ²_B, ẑ, γ·ẑ + β and the activation."""
-    calc = batch_calculation(run, data, step, layer)
+    students' raw features, z, μ_B, σ²_B, ẑ, γ·ẑ + β and the activation
+    (undo: with γ = √(σ²_B + ε), β = μ_B, see ``batch_calculation``)."""
+    calc = batch_calculation(run, data, step, layer, undo)
     rows = []
     names = data.feature_names
     before = run.arch.bn_position == "before"

@@ -166,10 +166,12 @@ def diverged_placeholder(run: Run, title: str) -> go.Figure:
     return style(fig, title, 300, legend="none")
 
 
-def mark_divergence(fig, run: Run, row=None, col=None):
+def mark_divergence(fig, run: Run, row=None, col=None, where=None):
+    """A dotted line at the step where the run diverged; where: (S + 1,) x position of each state."""
     if run.diverged_at is not None:
         kw = dict(row=row, col=col) if row else {}
-        fig.add_vline(x=run.diverged_at, line=dict(color=run_colour(run), dash="dot", width=2),
+        x = run.diverged_at if where is None else float(where[run.diverged_at])
+        fig.add_vline(x=x, line=dict(color=run_colour(run), dash="dot", width=2),
                       annotation_text=f"diverged at step {run.diverged_at}", annotation_position="top left",
                       **kw)
 

@@ -16,35 +16,64 @@ def thin(n: int, most: int = 600) -> np.ndarray:
     return np.unique(np.r_[np.arange(0, n, int(np.ceil(n / most))), n - 1])
 
 
-def training_curves(run: Run, other: Run | None = None) -> go.Figure:
+X_AXES = {"steps": "step (mini-batch updates)", "epochs": "epoch (passes over the training rows)",
+          "examples": "training examples seen"}
+
+
+def state_axis(run: Run, unit: str = "steps") -> np.ndarray:
+    """(S + 1,) where each state (t updates done) sits on the chosen x axis.
+
+    steps: t; examples: the rows the first t mini-batches held; epochs: that
+    count over the number of training rows, so runs with different batch sizes
+    line up by how much data they have seen.
+    """
+    if unit not in X_AXES:
+        raise ValueError(f"x axis must be one of {', '.join(X_AXES)}, got {unit!r}")
+    if unit == "steps":
+        return np.arange(run.n_steps + 1)
+    sizes = np.array([stop - start for start, stop in run.bounds], dtype=float)
+    per_step = np.resize(sizes, run.n_steps)
+    seen = np.r_[0.0, np.cumsum(per_step)]
+    return seen if unit == "examples" else seen / sizes.sum()
+
+
+def training_curves(run: Run, other: Run | None = None, x: str = "steps") -> go.Figure:
     """Mini-batch loss per step (faint) with its running mean, per-epoch train and
     test loss and accuracy in evaluation mode; a second run overlaid. Per-step
-    lines show at most 600 evenly spread steps, to stay light in the browser."""
+    lines show at most 600 evenly spread steps, to stay light in the browser.
+
+    x: "steps", "epochs" or "examples" (see ``state_axis``); a step's
+    mini-batch loss sits where its state was, before its update."""
     check_run(run)
+    if x not in X_AXES:
+        raise ValueError(f"x axis must be one of {', '.join(X_AXES)}, got {x!r}")
+    unit = {"steps": "step", "epochs": "epoch", "examples": "examples"}[x]
+    fmt = "%{x:.3g}" if x == "epochs" else "%{x:,}"
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("loss (binary cross-entropy)", "accuracy"))
     for r, name, dash in pair_labels(run, other):
         check_run(r)
         colour = run_colour(r)
         steps = thin(r.n_steps)
-        fig.add_trace(go.Scatter(x=steps, y=r.train_loss[steps], mode="lines", line=dict(color=colour, width=1),
+        where = state_axis(r, x)
+        fig.add_trace(go.Scatter(x=where[steps], y=r.train_loss[steps], mode="lines", line=dict(color=colour, width=1),
                                  opacity=0.25, name=f"{name}: mini-batch loss", legendgroup=name,
-                                 showlegend=False, hovertemplate="step %{x}<br>batch loss %{y:.4f}"), 1, 1)
-        fig.add_trace(go.Scatter(x=steps, y=smooth(r.train_loss, r.steps_per_epoch)[steps], mode="lines",
+                                 showlegend=False, hovertemplate=f"{unit} {fmt}<br>batch loss %{{y:.4f}}"), 1, 1)
+        fig.add_trace(go.Scatter(x=where[steps], y=smooth(r.train_loss, r.steps_per_epoch)[steps], mode="lines",
                                  line=dict(color=colour, width=2.5, dash=dash),
                                  name=f"{name}: batch loss, 1-epoch mean",
-                                 legendgroup=name, hovertemplate="step %{x}<br>mean batch loss %{y:.4f}"), 1, 1)
+                                 legendgroup=name, hovertemplate=f"{unit} {fmt}<br>mean batch loss %{{y:.4f}}"), 1, 1)
         em = r.epoch_metrics
         for split, symbol, width in (("train", "circle", 1.5), ("test", "diamond", 2.5)):
             for col, what in ((1, "loss"), (2, "acc")):
                 fig.add_trace(go.Scatter(
-                    x=r.epoch_steps, y=em[f"{split}_{what}_eval"], mode="lines+markers",
+                    x=where[r.epoch_steps], y=em[f"{split}_{what}_eval"], mode="lines+markers",
                     marker=dict(symbol=symbol, size=5, color=colour), name=f"{name}: {split} (eval mode)",
                     line=dict(color=colour, width=width, dash="dot" if split == "train" else dash),
                     legendgroup=name, showlegend=col == 2,
-                    hovertemplate=f"step %{{x}}<br>{split} {what} %{{y:.4f}}"), 1, col)
-        mark_divergence(fig, r, 1, 1)
-    fig.update_xaxes(title_text="step (mini-batch updates)")
+                    hovertemplate=f"{unit} {fmt}<br>{split} {what} %{{y:.4f}}"), 1, col)
+        mark_divergence(fig, r, 1, 1, where)
+    fig.update_xaxes(title_text=X_AXES[x])
     fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
     accs = np.concatenate([r.epoch_metrics[f"{s}_acc_eval"] for r in (run, other) if r is not None
                            for s in ("train", "test")])

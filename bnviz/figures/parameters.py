@@ -5,7 +5,9 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from ..bias import biases_before_bn
 from ..run import Run
+from .curves import thin
 from .common import BLACK, UNIT_COLOURS, check_layer, check_run, pair_labels, run_colour, smooth, style
 
 
@@ -66,3 +68,44 @@ def update_ratio_figure(run: Run, other: Run | None = None) -> go.Figure:
     fig.update_yaxes(title_text="log₁₀ ‖ΔW‖ / ‖W‖ (1-epoch mean)")
     fig.update_xaxes(title_text="step")
     return style(fig, "How much each step changes the weights", 440, "update-to-weight ratio, per Dense layer")
+
+
+def bias_figure(run: Run) -> go.Figure:
+    """The Dense biases in front of BN (``bnviz.bias.biases_before_bn``): their values over
+    training and the size of their recorded gradient next to the weight gradient's, on a log axis.
+
+    Steps where a norm is exactly 0 cannot sit on a log axis and are left out;
+    lines show at most 600 evenly spread steps.
+    """
+    check_run(run)
+    records = biases_before_bn(run)
+    if not records:
+        raise ValueError("this run has no bias in front of a BN layer (turn on keep_bias)")
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("the bias b over training", "gradient size per step"))
+    for i, rec in enumerate(records):
+        colour = UNIT_COLOURS[i % len(UNIT_COLOURS)]
+        for u in range(rec.values.shape[1]):
+            states = thin(len(rec.values))
+            fig.add_trace(go.Scatter(x=states, y=rec.values[states, u], mode="lines",
+                                     name=f"b{rec.layer}, unit {u + 1}", line=dict(color=colour, width=2,
+                                     dash=["solid", "dash", "dot", "dashdot"][u % 4]),
+                                     hovertemplate=f"state %{{x}}<br>b{rec.layer}[{u + 1}] %{{y:.6g}}<extra></extra>"),
+                          1, 1)
+        steps = thin(len(rec.grad_norm))
+        for norm, label, dash in ((rec.weight_grad_norm, f"‖∂L/∂W{rec.layer}‖", "solid"),
+                                  (rec.grad_norm, f"‖∂L/∂b{rec.layer}‖", "dot")):
+            keep = steps[norm[steps] > 0]
+            fig.add_trace(go.Scatter(x=keep, y=norm[keep], mode="lines", name=label,
+                                     line=dict(color=colour if dash == "solid" else BLACK, width=1.5, dash=dash),
+                                     hovertemplate=f"step %{{x}}<br>{label} %{{y:.3g}}<extra></extra>"), 1, 2)
+        if not (rec.grad_norm > 0).any():
+            fig.add_annotation(text=f"‖∂L/∂b{rec.layer}‖ = 0 at every step", x=0.5, y=0.08 + 0.08 * i,
+                               xref="x2 domain", yref="y2 domain", showarrow=False, font=dict(size=13))
+    fig.update_xaxes(title_text="state (updates done)", row=1, col=1)
+    fig.update_xaxes(title_text="step", row=1, col=2)
+    fig.update_yaxes(title_text="b", row=1, col=1)
+    fig.update_yaxes(type="log", title_text="gradient norm", exponentformat="power", row=1, col=2)
+    return style(fig, "The bias in front of BN", 440,
+                 "BN subtracts the batch mean, so a constant added before it cancels: its gradient is "
+                 "rounding noise, many orders of magnitude below the weights'")

@@ -3,7 +3,8 @@
 The URL holds every Config field under its own name (only those that differ
 from the default) plus the page's keys: compare (the field run B changes, or
 "off"), b (B's value of it) and source ("upload" when the data came from a
-file). The active tab is bound to the URL by st.tabs itself, as "tab".
+file). The active tab ("tab") and the training curves' x axis ("x") are bound
+to the URL by their widgets themselves.
 """
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from ..config import Config
 
 PAGE_KEYS = ("compare", "b", "source")
 TAB_KEY = "tab"
+CURVES_X_KEY = "x"
+BOUND_KEYS = (TAB_KEY, CURVES_X_KEY)     # widgets that keep their own URL key (bind="query-params")
 WIDGET_PREFIX = "cfg_"
 
 
@@ -39,7 +42,8 @@ def read_url() -> tuple:
     """(Config, page settings, warnings) from the current URL; never raises."""
     query = {k: st.query_params.get_all(k)[-1] for k in st.query_params.keys() if st.query_params.get_all(k)}
     page = {k: query.pop(k) for k in PAGE_KEYS if k in query}
-    query.pop(TAB_KEY, None)
+    for key in BOUND_KEYS:
+        query.pop(key, None)
     cfg, warnings = Config.from_query(query)
     compare = page.get("compare", "bn")
     if compare not in COMPARE_FIELDS and compare != "off":
@@ -69,7 +73,7 @@ def write_url(cfg: Config, page: dict) -> None:
     """Make the URL describe exactly these settings (the tab key is st.tabs' own)."""
     wanted = page_query(cfg, page)
     for key in list(st.query_params.keys()):
-        if key != TAB_KEY and key not in wanted:  # stale settings, and keys a mangled link brought
+        if key not in BOUND_KEYS and key not in wanted:  # stale settings, and keys a mangled link brought
             del st.query_params[key]
     for key, value in wanted.items():
         if st.query_params.get(key) != value:

@@ -8,9 +8,13 @@ import numpy as np
 import streamlit as st
 
 from .. import figures
+from ..bias import biases_before_bn
 from ..inference import batch_calculation, predict
 from ..train import cap_work
 from .runs import get_sweep
+from .state import CURVES_X_KEY
+
+X_AXIS_LABELS = {"steps": "steps", "epochs": "epochs", "examples": "examples seen"}
 
 TABS = ("Training", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
         "Parameters", "Sweeps", "The math")
@@ -59,7 +63,14 @@ def training_tab(a, b, data) -> None:
     _run_note(a, "Run A")
     if b is not None:
         _run_note(b, "Run B")
-    show("curves", figures.training_curves, a, b)
+    x = st.radio("x axis", tuple(X_AXIS_LABELS), key=CURVES_X_KEY, horizontal=True, bind="query-params",
+                 format_func=X_AXIS_LABELS.get,
+                 help="Runs with different batch sizes take different numbers of steps per epoch: compare "
+                      "them by epochs or by examples seen.")
+    if b is not None and a.config.batch_size != b.config.batch_size and x == "steps":
+        st.caption("Runs A and B use different batch sizes, so one step means a different amount of data: "
+                   "choose epochs or examples seen to compare them fairly.")
+    show("curves", figures.training_curves, a, b, x)
     cols = st.columns(4 if b is not None else 2)
     for col, run, name in ((cols[0], a, "A"),) + (((cols[2], b, "B"),) if b is not None else ()):
         em = run.epoch_metrics
@@ -182,7 +193,10 @@ def calculator_tab(a, data) -> None:
     c1, c2 = st.columns([3, 1])
     step = c1.slider("Step", 0, a.n_steps - 1, 0, key="calc_step")
     layer = c2.selectbox("BN layer", range(1, a.n_bn + 1), key="calc_layer")
-    calc = batch_calculation(a, data, step, layer)
+    undo = st.toggle("Set γ = √(σ²_B + ε) and β = μ_B of this batch", key="calc_undo",
+                     help="γ and β are learned, so the network can choose to undo the normalization. "
+                          "This sets them for this layer and batch and runs the batch through the engine again.")
+    calc = batch_calculation(a, data, step, layer, undo=undo)
     n = len(calc.rows)
     z = calc.bn_input[:, 0]
     shown = " + ".join(f"{v:.4g}" if v >= 0 else f"({v:.4g})" for v in z[:6]) + (" + \\ldots" if n > 6 else "")
@@ -193,9 +207,25 @@ def calculator_tab(a, data) -> None:
              rf"= {calc.xhat[0, 0]:.6g}")
     st.latex(rf"\gamma \hat z_1 + \beta = {calc.gamma[0]:.6g}\cdot({calc.xhat[0, 0]:.6g}) + ({calc.beta[0]:.6g}) "
              rf"= {calc.out[0, 0]:.6g}")
+    if undo:
+        st.success(undo_sentence(calc, "z" if a.arch.bn_position == "before" else "g(z)"))
     st.caption(f"Unit 1 of BN layer {layer} at step {step:,}; the table has every unit.")
-    table = figures.batch_table(a, data, step, layer)
+    table = figures.batch_table(a, data, step, layer, undo)
     st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 3, 900))
+
+
+def undo_sentence(calc, what: str = "z") -> str:
+    """What γ = √(σ²_B + ε), β = μ_B did to this batch, in numbers the engine produced.
+
+    what: the name of BN's input ("z" before the activation, "g(z)" after it).
+    """
+    gap = float(np.max(np.abs(calc.out - calc.bn_input)))
+    scale = float(np.max(np.abs(calc.bn_input)))
+    verdict = ("BN gives back its input" if gap <= 1e-9 * max(scale, 1.0)
+               else "BN does not give back its input here")
+    return (f"{verdict}: over the {calc.out.shape[0]} students and {calc.out.shape[1]} units of this batch, "
+            f"γ·ẑ + β differs from {what} by at most {gap:.1e} (the inputs reach {scale:.3g}). "
+            "Learned γ and β can undo the normalization; training decides whether they do.")
 
 
 # ----------------------------------------------------------------- Parameters
@@ -209,6 +239,43 @@ def parameters_tab(a, b, data) -> None:
     show("ratio", figures.update_ratio_figure, a, b)
     st.caption("For vanishing gradients, try 6 layers of 8 sigmoid units (hidden = 8,8,8,8,8,8) with and "
                "without BN.")
+    bias_section(a)
+
+
+def bias_section(run) -> None:
+    """The Dense bias in front of BN and its recorded gradient, when the run keeps one."""
+    st.markdown("**The bias in front of BN.**")
+    records = biases_before_bn(run)
+    if not records:
+        st.caption("This run has no Dense bias directly in front of a BN layer (BN drops it unless "
+                   f"'keep bias' is on). [Keep the bias and compare]({BIAS_LINK})")
+        return
+    for sentence in bias_sentences(run, records):
+        st.markdown(sentence)
+    show("bias", figures.bias_figure, run)
+
+
+BIAS_LINK = "?keep_bias=1&compare=keep_bias&b=0&tab=Parameters"
+
+
+def bias_sentences(run, records) -> list:
+    """One sentence per biased layer, from the gradients the run recorded."""
+    out = []
+    for rec in records:
+        largest = float(np.max(np.abs(rec.grads))) if rec.grads.size else 0.0
+        moved = float(np.max(np.abs(rec.values - rec.values[0])))
+        size = "0 at every step" if largest == 0 else f"at most {largest:.1e} in size"
+        ratio = "" if largest == 0 else f", at most {rec.relative:.1e} of the weight gradient's size"
+        verdict = "zero up to rounding" if rec.relative < 1e-10 else "not zero: something else depends on b"
+        out.append(f"b{rec.layer}: over {len(rec.grads):,} steps its recorded gradient was {size}{ratio}, "
+                   f"**{verdict}**. " + (f"It never moved from where it started, {_vector(rec.values[0])}."
+                                         if moved == 0 else f"It moved by at most {moved:.1e} from where it "
+                                         f"started, {_vector(rec.values[0])}."))
+    return out
+
+
+def _vector(values) -> str:
+    return "(" + ", ".join(f"{v:.3g}" for v in values) + ")"
 
 
 # --------------------------------------------------------------------- Sweeps
