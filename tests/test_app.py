@@ -5,6 +5,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bnviz import Config
+from bnviz.ui.lessons import EXPERIMENTS
 from bnviz.ui.state import widget_key
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -209,11 +210,9 @@ def test_predict_one_student():
     assert [m.value for m in at.metric if m.label == "with its own batch statistics"][0] == alone
 
 
-@pytest.mark.parametrize("number", range(12))
+@pytest.mark.parametrize("number", range(len(EXPERIMENTS)))
 def test_every_lesson_link_opens_cleanly(number):
     from urllib.parse import parse_qsl
-
-    from bnviz.ui.lessons import EXPERIMENTS
 
     query = dict(parse_qsl(EXPERIMENTS[number][1]))
     query.setdefault("epochs", "5")

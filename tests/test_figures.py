@@ -131,10 +131,15 @@ def test_running_gap_and_settled_step(bn_run):
     assert fig.layout.yaxis.type == "log"
     states, mean_gap, var_gap = bn_run.running_gap(1)
     assert mean_gap.shape == (len(states), 2)
-    settled = bn_run.settled_step(1)
-    if settled is not None:
-        later = states >= settled
-        assert np.all(mean_gap[later] < 0.05) and np.all(var_gap[later] < 0.05)
+    first_states, first_gap, _ = bn_run.running_gap(0)
+    np.testing.assert_array_equal(fig.data[0].x, first_states)
+    np.testing.assert_array_equal(fig.data[0].y, np.maximum(first_gap[:, 0], 1e-6))
+    # the subtitle names the settled step, or says that the statistics never settled
+    for layer in (1, 2):
+        settled = bn_run.settled_step(layer - 1)
+        text = F.running_gap_figure(bn_run, layer).layout.title.text
+        expected = "not within 5% by the end" if settled is None else f"within 5% from step {settled}"
+        assert expected in text, (layer, settled)
 
 
 def test_running_figures_refuse_a_run_without_bn(plain_run):
@@ -246,8 +251,13 @@ def test_figures_of_a_bn_off_run(plain_run, data):
 
 def test_figures_of_a_diverged_run(data):
     run = train(Config(lr=10.0, standardize=False, bn=False, activation="linear"), data)
+    assert run.diverged_at is not None
     figs = F.all_figures(run, data)
-    assert "training_curves" in figs
+    curves = " ".join(a.text or "" for a in figs["training_curves"].layout.annotations)
+    assert f"diverged at step {run.diverged_at}" in curves
+    for name in ("landscape", "decision_boundary"):        # pictures that need finite final weights
+        texts = [a.text for a in figs[name].layout.annotations]
+        assert any(f"This run diverged at step {run.diverged_at}" in t for t in texts), name
 
 
 @pytest.mark.parametrize("which", ["bn", "plain"])

@@ -160,7 +160,10 @@ def test_a_learning_rate_of_100_never_raises(data):
     for cfg in (Config(lr=100.0, standardize=False), Config(lr=100.0, bn=False, optimizer="adam"),
                 Config(lr=100.0, init_scale=1e4, bn=False, activation="linear", hidden=(16,) * 8)):
         run = train(cfg.replace(epochs=3), data)
-        assert run.n_steps >= 0
+        # the Run covers exactly the steps before any divergence, each with a finite loss
+        assert run.n_steps == (3 * run.steps_per_epoch if run.diverged_at is None else run.diverged_at)
+        assert np.all(np.isfinite(run.train_loss))
+        assert len(run.params) == run.n_steps + 1
 
 
 def test_batch_bounds_fold_a_trailing_single_row():

@@ -5,12 +5,12 @@ the model. ``common`` holds the shared look.
 """
 from __future__ import annotations
 
+from ..tables import batch_table, model_summary, step_table  # tables live engine-side; kept here for callers
 from .activations import activation_heatmap, activation_histogram_replay, activation_percentiles
-from .calculator import batch_table, step_table
 from .common import BN_OFF, BN_ON, LIGHT_FRAMES, MAX_FRAMES, STAGE_NAMES, run_colour, run_label
 from .contours import input_scaling_figure, landscape_figure
 from .curves import training_curves
-from .network import model_summary, network_diagram
+from .network import network_diagram
 from .parameters import bias_figure, gamma_beta_figure, gradient_norm_figure, update_ratio_figure
 from .running import running_gap_figure, running_stats_figure
 from .sweeps import sweep_figure

@@ -1,33 +1,11 @@
-"""The network itself: a Keras-style summary and a diagram."""
+"""The network itself as a diagram (its Keras-style summary is in bnviz.tables)."""
 from __future__ import annotations
 
-import pandas as pd
 import plotly.graph_objects as go
 
 from ..run import Run
+from ..tables import model_summary
 from .common import BLUE, GREEN, ORANGE, SKY, alpha, style
-
-
-def model_summary(run: Run) -> pd.DataFrame:
-    """Keras-style summary: output shape, trainable and non-trainable counts per layer."""
-    arch, rows = run.arch, []
-    for k in range(1, arch.n_dense + 1):
-        width = arch.widths[k]
-        W = arch.widths[k - 1] * width
-        b = width if arch.has_bias(k) else 0
-        last = k == arch.n_dense
-        rows.append(dict(layer=f"dense_{k} ({'sigmoid' if last else arch.activation})", output=f"(None, {width})",
-                         trainable=W + b, non_trainable=0, holds=f"W{k} ({W})" + (f", b{k} ({b})" if b else "")))
-        if arch.bn and not last:
-            rows.append(dict(layer=f"batch_norm_{k}", output=f"(None, {width})", trainable=2 * width,
-                             non_trainable=2 * width,
-                             holds=f"γ{k}, β{k} ({width} each); running μ, σ² ({width} each)"))
-    table = pd.DataFrame(rows)
-    table["params"] = table["trainable"] + table["non_trainable"]
-    total = dict(layer="total", output="", trainable=int(table["trainable"].sum()),
-                 non_trainable=int(table["non_trainable"].sum()), holds="", params=int(table["params"].sum()))
-    return pd.concat([table, pd.DataFrame([total])], ignore_index=True)[
-        ["layer", "output", "holds", "trainable", "non_trainable", "params"]]
 
 
 def network_diagram(run: Run) -> go.Figure:

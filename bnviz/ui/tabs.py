@@ -7,7 +7,7 @@ import weakref
 import numpy as np
 import streamlit as st
 
-from .. import figures
+from .. import figures, tables
 from ..bias import biases_before_bn
 from ..inference import batch_calculation, predict
 from ..train import cap_work
@@ -81,7 +81,7 @@ def training_tab(a, b, data) -> None:
     show("diagram", figures.network_diagram, a)
     st.caption("Run A, layer by layer, in the manner of Keras' model.summary(): each BN unit holds four "
                "numbers, two learned (γ, β) and two averaged (μ, σ²).")
-    st.markdown(markdown_table(figures.model_summary(a)))
+    st.markdown(markdown_table(tables.model_summary(a)))
 
 
 def markdown_table(frame) -> str:
@@ -95,7 +95,7 @@ def markdown_table(frame) -> str:
 def exports(a) -> None:
     """Per-step metrics as CSV and the Config as JSON, made only when asked for."""
     left, right = st.columns(2)
-    left.download_button("Steps CSV", lambda: figures.step_table(a).to_csv(index=False), "bnviz_steps.csv",
+    left.download_button("Steps CSV", lambda: tables.step_table(a).to_csv(index=False), "bnviz_steps.csv",
                          "text/csv", width="stretch", on_click="ignore", help="every recorded number, per step")
     right.download_button("Config JSON", lambda: json.dumps(a.config.to_dict(), indent=2), "bnviz_config.json",
                           "application/json", width="stretch", on_click="ignore", help="this experiment's settings")
@@ -210,7 +210,7 @@ def calculator_tab(a, data) -> None:
     if undo:
         st.success(undo_sentence(calc, "z" if a.arch.bn_position == "before" else "g(z)"))
     st.caption(f"Unit 1 of BN layer {layer} at step {step:,}; the table has every unit.")
-    table = figures.batch_table(a, data, step, layer, undo)
+    table = tables.batch_table(a, data, step, layer, undo)
     st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 3, 900))
 
 

@@ -1,0 +1,141 @@
+"""Slow, plain recomputations for the value tests: one loop per layer, one step at a time.
+
+Nothing here calls the engine's batched code; it only reads what a Run stored
+(its parameters, batch order and settings) and does the arithmetic again.
+"""
+import math
+
+import numpy as np
+
+
+def activation(x, name):
+    if name == "relu":
+        return np.where(x > 0, x, 0.0)
+    if name == "tanh":
+        return np.tanh(x)
+    if name == "sigmoid":
+        return 1.0 / (1.0 + np.exp(-x))
+    return x
+
+
+def forward(run, params, X, running=None):
+    """The network on rows X (n, n_in), layer by layer.
+
+    running: {k: (mean, var)} per BN layer (1-based) for evaluation mode, or
+    None to normalize with the batch's own statistics. Returns (logits (n,),
+    layers): one dict per hidden layer with z, bn_in, mean, var, bn, act.
+    """
+    arch = run.arch
+    a = np.asarray(X, dtype=float)
+    layers = []
+    for k in range(1, len(arch.hidden) + 1):
+        z = a @ params[f"W{k}"]
+        if f"b{k}" in params:
+            z = z + params[f"b{k}"]
+        layer = {"z": z}
+        if not arch.bn:
+            layer["act"] = a = activation(z, arch.activation)
+        else:
+            bn_in = z if arch.bn_position == "before" else activation(z, arch.activation)
+            if running is None:
+                mean = bn_in.sum(axis=0) / len(bn_in)
+                var = ((bn_in - mean) ** 2).sum(axis=0) / len(bn_in)
+            else:
+                mean, var = running[k]
+            bn = params[f"gamma{k}"] * (bn_in - mean) / np.sqrt(var + arch.eps) + params[f"beta{k}"]
+            layer.update(bn_in=bn_in, mean=mean, var=var, bn=bn)
+            if arch.bn_position == "before":
+                layer["act"] = a = activation(bn, arch.activation)
+            else:
+                layer["act"] = bn_in
+                a = bn
+        layers.append(layer)
+    L = len(arch.hidden) + 1
+    logits = (a @ params[f"W{L}"] + params[f"b{L}"])[:, 0]
+    return logits, layers
+
+
+def bce(logits, y):
+    """Mean binary cross-entropy of sigmoid(logits), one row at a time:
+    -log p = softplus(-z) and -log(1 - p) = softplus(z), which stays finite for large |z|."""
+    def softplus(x):
+        return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+    total = 0.0
+    for z, t in zip(logits, y):
+        total += t * softplus(-z) + (1 - t) * softplus(z)
+    return total / len(y)
+
+
+def accuracy(logits, y):
+    return sum((z > 0) == (t > 0.5) for z, t in zip(logits, y)) / len(y)
+
+
+def standardized(data, X):
+    """Raw rows scaled by the training rows' mean and (biased) std."""
+    mean = data.X_train.mean(axis=0)
+    std = np.sqrt(((data.X_train - mean) ** 2).mean(axis=0))
+    return (np.asarray(X, dtype=float) - mean) / std
+
+
+def inputs(run, data, X):
+    return standardized(data, X) if run.config.standardize else np.asarray(X, dtype=float)
+
+
+def params_at(run, state):
+    """{name: array} of the network after `state` updates, read from run.params."""
+    return {name: run.params[state, start:stop].reshape(shape)
+            for name, (start, stop, shape) in run.param_slices.items()}
+
+
+def batch_rows(run, step):
+    """The training rows step `step` used: its epoch's order, cut into the run's batches."""
+    epoch, b = step // len(run.bounds), step % len(run.bounds)
+    start, stop = run.bounds[b]
+    return run.orders[epoch][start:stop]
+
+
+def running_statistics(run, data):
+    """{k: [(mean, var) after each step]} by the Config's averaging rule, one step at a time,
+    from batch statistics recomputed here."""
+    cfg = run.config
+    X = inputs(run, data, data.X_train)
+    out = {}
+    n_bn = len(run.arch.hidden) if run.arch.bn else 0
+    for k in range(1, n_bn + 1):
+        units = run.arch.hidden[k - 1]
+        mean, var = np.zeros(units), np.ones(units)
+        sum_mean, sum_var = np.zeros(units), np.zeros(units)
+        series = []
+        for s in range(run.n_steps):
+            rows = batch_rows(run, s)
+            _, layers = forward(run, params_at(run, s), X[rows])
+            bm, bv = layers[k - 1]["mean"], layers[k - 1]["var"]
+            n = len(rows)
+            if cfg.running_var == "unbiased" and n > 1:
+                bv = bv * n / (n - 1)
+            if cfg.running_avg == "cumulative":
+                sum_mean, sum_var = sum_mean + bm, sum_var + bv
+                mean, var = sum_mean / (s + 1), sum_var / (s + 1)
+            else:
+                m = cfg.bn_momentum
+                mean, var = m * mean + (1 - m) * bm, m * var + (1 - m) * bv
+            series.append((mean, var))
+        out[k] = series
+    return out
+
+
+def buffers_after(run, running, state):
+    """{k: (mean, var)} the running statistics after `state` updates (state 0: 0 and 1)."""
+    if state == 0:
+        return {k: (np.zeros(run.arch.hidden[k - 1]), np.ones(run.arch.hidden[k - 1])) for k in running}
+    return {k: running[k][state - 1] for k in running}
+
+
+def percentile(values, q):
+    """Linear-interpolation percentile of a 1-D array, as the textbook writes it."""
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * q / 100
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)

@@ -1,0 +1,187 @@
+"""What the page derives from a trained network, checked by value against plain recomputations:
+"predict one student", one row at a time, the decision grid, the batch calculator, the model
+summary, the percentile bands and the sweeps' points."""
+import math
+
+import numpy as np
+import pytest
+
+import plain
+from bnviz import Config, train
+from bnviz import figures as F
+from bnviz.inference import batch_calculation, decision_grid, one_row_at_a_time, predict
+from bnviz.sweeps import sweep
+from bnviz.tables import batch_table, model_summary
+
+CONFIGS = {
+    "default": Config(epochs=3),
+    "after-sigmoid-raw": Config(epochs=3, bn_position="after", activation="sigmoid", standardize=False,
+                                hidden=(4, 2), lr=0.01),
+    "no-bn": Config(epochs=3, bn=False),
+}
+
+
+@pytest.fixture(scope="module", params=list(CONFIGS))
+def case(request, data):
+    run = train(CONFIGS[request.param], data)
+    return run, data, plain.running_statistics(run, data)
+
+
+def sigmoid(z):
+    return np.array([1.0 / (1.0 + math.exp(-v)) for v in np.atleast_1d(z)])
+
+
+STUDENTS = np.array([[8.5, 120.0], [5.5, 80.0], [7.0, 100.0], [9.9, 60.0]])
+
+
+def test_predict_one_student_in_evaluation_mode(case):
+    run, data, running = case
+    for state in (0, run.n_steps // 2, run.n_steps):
+        buffers = plain.buffers_after(run, running, state) or None
+        for student in STUDENTS:
+            logit, _ = plain.forward(run, plain.params_at(run, state), plain.inputs(run, data, [student]), buffers)
+            assert predict(run, data, [student], state=state)[0] == pytest.approx(sigmoid(logit)[0], rel=1e-12)
+    # the default state is the final one; rows are independent of each other in evaluation mode
+    np.testing.assert_allclose(predict(run, data, STUDENTS),
+                               [predict(run, data, [s], state=run.n_steps)[0] for s in STUDENTS], rtol=1e-13)
+
+
+def test_predict_in_batch_mode_uses_the_rows_own_statistics(case):
+    run, data, _ = case
+    logits, _ = plain.forward(run, plain.params_at(run, run.n_steps), plain.inputs(run, data, STUDENTS))
+    np.testing.assert_allclose(predict(run, data, STUDENTS, mode="batch"), sigmoid(logits), rtol=1e-12)
+    alone = [predict(run, data, [s], mode="batch")[0] for s in STUDENTS]
+    expected = [sigmoid(plain.forward(run, plain.params_at(run, run.n_steps), plain.inputs(run, data, [s]))[0])[0]
+                for s in STUDENTS]
+    np.testing.assert_allclose(alone, expected, rtol=1e-12)
+
+
+def test_one_row_at_a_time(case):
+    run, data, _ = case
+    states = [0, run.n_steps // 3, run.n_steps]
+    X = plain.inputs(run, data, data.X_test)
+    expected = []
+    for state in states:
+        params = plain.params_at(run, state)
+        right = sum((plain.forward(run, params, X[i:i + 1])[0][0] > 0) == (data.y_test[i] > 0.5) for i in range(len(X)))
+        expected.append(right / len(X))
+    np.testing.assert_array_equal(one_row_at_a_time(run, data, states), expected)
+
+
+def test_decision_grid(case):
+    run, data, running = case
+    states = [0, run.n_steps]
+    grid = decision_grid(run, data, states, size=6, margin=0.1)
+    both = np.vstack([data.X_train, data.X_test])
+    for f, axis in ((0, grid.x), (1, grid.y)):
+        low, high = both[:, f].min(), both[:, f].max()
+        pad = (high - low) * 0.1
+        np.testing.assert_allclose(axis, [low - pad + i * (high - low + 2 * pad) / 5 for i in range(6)], rtol=1e-12)
+    for s, state in enumerate(states):
+        buffers = plain.buffers_after(run, running, state) or None
+        for i in range(6):
+            for j in range(6):
+                point = plain.inputs(run, data, [[grid.x[j], grid.y[i]]])
+                logit, _ = plain.forward(run, plain.params_at(run, state), point, buffers)
+                assert grid.prob[s, i, j] == pytest.approx(sigmoid(logit)[0], rel=1e-11, abs=1e-15)
+
+
+@pytest.mark.parametrize("step, layer", [(0, 1), (7, 2), (95, 1)])
+def test_batch_calculation_and_table(case, step, layer):
+    run, data, _ = case
+    if not run.n_bn:
+        with pytest.raises(ValueError, match="no batch norm"):
+            batch_calculation(run, data, step, layer)
+        return
+    rows = plain.batch_rows(run, step)
+    params = plain.params_at(run, step)
+    _, layers = plain.forward(run, params, plain.inputs(run, data, data.X_train[rows]))
+    mine = layers[layer - 1]
+    table = batch_table(run, data, step, layer)
+    units = run.arch.hidden[layer - 1]
+    assert len(table) == len(rows) * units
+    for r, row in enumerate(rows):
+        for u in range(units):
+            line = table.iloc[r * units + u]
+            assert line["row"] == row and line["unit"] == u + 1
+            assert line["cgpa"] == data.X_train[row, 0] and line["iq"] == data.X_train[row, 1]
+            expected = {"z": mine["z"][r, u], "μ_B": mine["mean"][u], "σ²_B": mine["var"][u],
+                        "ẑ": (mine["bn_in"][r, u] - mine["mean"][u]) / math.sqrt(mine["var"][u] + run.arch.eps),
+                        "γ": params[f"gamma{layer}"][u], "β": params[f"beta{layer}"][u], "γ·ẑ + β": mine["bn"][r, u]}
+            if run.arch.bn_position == "before":
+                expected[f"{run.arch.activation}(γ·ẑ + β)"] = mine["act"][r, u]
+            else:
+                expected["g(z)"] = mine["bn_in"][r, u]
+            assert set(expected) | {"row", "unit", "cgpa", "iq"} == set(table.columns)
+            for name, value in expected.items():
+                assert line[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+    # and these are the statistics the run recorded for that step
+    np.testing.assert_allclose(run.batch_mean[layer - 1][step], mine["mean"], rtol=1e-11, atol=1e-14)
+
+
+def test_model_summary_counts(case):
+    run, _, _ = case
+    table = model_summary(run)
+    arch = run.arch
+    sizes = {name: stop - start for name, (start, stop, _) in run.param_slices.items()}
+    expected = []
+    for k in range(1, arch.n_dense + 1):
+        dense = sizes[f"W{k}"] + sizes.get(f"b{k}", 0)
+        expected.append((dense, 0))
+        if f"gamma{k}" in sizes:
+            expected.append((sizes[f"gamma{k}"] + sizes[f"beta{k}"], 2 * arch.hidden[k - 1]))
+    body = table.iloc[:-1]
+    assert list(zip(body["trainable"], body["non_trainable"])) == expected
+    assert list(body["params"]) == [a + b for a, b in expected]
+    total = table.iloc[-1]
+    assert total["layer"] == "total"
+    assert total["trainable"] == run.params.shape[1]
+    assert total["non_trainable"] == sum(2 * u for u in arch.hidden) * arch.bn
+    assert total["params"] == total["trainable"] + total["non_trainable"]
+    assert list(body["output"]) == [f"(None, {w})" for w in arch.widths[1:] for _ in range(2 if arch.bn and w != 1 else 1)]
+
+
+def test_percentile_bands_are_the_snapshot_percentiles(case):
+    run, data, _ = case
+    layer, unit = len(run.arch.hidden), 1
+    fig = F.activation_percentiles(run, layer, unit, "act_in")
+    X = plain.inputs(run, data, data.X_train)
+    stage = "bn" if run.n_bn and run.arch.bn_position == "before" else "z"
+    expected = {q: [] for q in (15, 50, 85)}
+    for state in run.snapshot_steps:
+        values = plain.forward(run, plain.params_at(run, state), X)[1][layer - 1][stage][:, unit]
+        for q in expected:
+            expected[q].append(plain.percentile(values, q))
+    lines = {t.name.split(": ")[-1]: t for t in fig.data if t.mode == "lines"}
+    for q, name in ((15, "15th"), (50, "median"), (85, "85th")):
+        np.testing.assert_array_equal(lines[name].x, run.snapshot_steps)
+        np.testing.assert_allclose(lines[name].y, expected[q], rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_sweep_points_are_single_trainings(data):
+    cfg = Config(epochs=2, activation="linear")
+    values = [0.001, 0.03, 10.0]
+    result = sweep(cfg.replace(standardize=False), data, "lr", values)
+    np.testing.assert_array_equal(result.values, values)
+    for bn in (True, False):
+        for i, lr in enumerate(values):
+            single = cfg.replace(standardize=False, bn=bn, lr=lr)
+            run = train(single, data)
+            assert result.diverged[bn][i] == (run.diverged_at is not None)
+            steps = run.n_steps
+            np.testing.assert_array_equal(result.loss[bn][:steps, i], run.train_loss)
+            assert np.all(np.isnan(result.loss[bn][steps:, i]))
+            running = plain.running_statistics(run, data)
+            buffers = plain.buffers_after(run, running, steps) or None
+            params = plain.params_at(run, steps)
+            for split, X, y in (("train", data.X_train, data.y_train), ("test", data.X_test, data.y_test)):
+                with np.errstate(all="ignore"):
+                    logits, _ = plain.forward(run, params, plain.inputs(run, data, X), buffers)
+                for what, fn in (("loss", plain.bce), ("acc", plain.accuracy)):
+                    value = result.metrics[bn][f"{split}_{what}_eval"][i]
+                    if run.diverged_at is not None:
+                        assert np.isnan(value)
+                    else:
+                        # a finite network can still overflow its logits: then both sides are NaN
+                        np.testing.assert_allclose(value, fn(logits, y), rtol=1e-10, err_msg=f"{bn} {lr} {split}")
+    assert result.diverged[False].any() and not result.diverged[False].all()
