@@ -2,12 +2,13 @@
 import streamlit as st
 
 from bnviz.compare import shared_start
-from bnviz.train import architecture, cap_work, initial_params
+from bnviz.budget import fit
+from bnviz.train import architecture, initial_params
 from bnviz.ui import tabs
 from bnviz.ui.lessons import experiments_box
 from bnviz.ui.controls import (DATASET_LABELS, compare_from_state, compare_widgets, config_from_state,
                                fit_batch_size, seed_widgets, sidebar)
-from bnviz.ui.runs import MAX_STEPS, builtin_data, data_key, get_run, is_cached, uploaded_data
+from bnviz.ui.runs import builtin_data, data_key, fit_run, get_run, is_cached, uploaded_data
 from bnviz.ui.state import read_url, share_query, write_url
 
 INTRO = ("Train a small network on student data and watch what batch normalization does to it. "
@@ -63,9 +64,9 @@ def main():
     st.session_state.update(last_good=cfg, page=page)
     write_url(cfg, page)
 
-    run_cfg, note = cap_work(cfg, len(data.y_train), MAX_STEPS)
+    run_cfg, data, key, note = fit_run(cfg, data, key, uploaded)
     if note:
-        st.info(note)
+        st.info(f"{note} [Open exactly that experiment](?{share_query(run_cfg, page)})")
     # Cached runs: charts first, then the sidebar (the first chart shows sooner).
     # A run to train: the sidebar first, so the controls are there while it streams.
     controls_first = not is_cached(run_cfg, key)
@@ -74,7 +75,7 @@ def main():
     a = get_run(run_cfg, data, key, "run A")
     b = None
     if cfg_b is not None:
-        b_cfg, _ = cap_work(cfg_b, len(data.y_train), MAX_STEPS)
+        b_cfg = fit(cfg_b.replace(data_size=run_cfg.data_size), len(data.y_train), resizable_data=False).config
         start = shared_start(a.initial_params, initial_params(b_cfg, architecture(b_cfg, data.n_features)),
                              run_cfg, b_cfg)
         b = get_run(b_cfg, data, key, "run B", start)

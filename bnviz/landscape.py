@@ -14,8 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .budget import plane_sampling
 from .nn import bce_with_logits_forward
 from .run import Run, forward_states
+
+CHUNK_NUMBERS = 1_000_000     # activations (points x rows x units) per batched pass, to bound memory
 
 
 @dataclass
@@ -133,9 +136,15 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
     directions "pca": the top two principal directions of the parameter
     trajectory (the path then lies close to the plane); "random": two
     filter-normalized random directions. BN runs in evaluation mode with the
-    final running statistics, for every point of the plane.
+    final running statistics, for every point of the plane. A big network on
+    many rows is scored on evenly spread training rows and a coarser grid, so
+    the work stays within the budget (bnviz.budget.plane_sampling); the note says so.
     """
     final = run.params[-1]
+    n_rows = len(data.y_train)
+    states_wanted = min(path_points, run.n_steps + 1)
+    size, n_used = plane_sampling(n_rows, len(final), size, states_wanted)
+    rows = np.unique(np.linspace(0, n_rows - 1, n_used).round().astype(int)) if n_used < n_rows else None
     offsets = run.params - final
     if directions == "pca":
         _, sv, vt = np.linalg.svd(offsets - offsets.mean(axis=0), full_matrices=False)
@@ -150,7 +159,7 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
         a_label, b_label = "direction 1", "direction 2"
     else:
         raise ValueError(f"unknown directions {directions!r}: use 'pca' or 'random'")
-    states = np.unique(np.linspace(0, run.n_steps, min(path_points, run.n_steps + 1)).round().astype(int))
+    states = np.unique(np.linspace(0, run.n_steps, states_wanted).round().astype(int))
     coords, *_ = np.linalg.lstsq(basis.T, offsets[states].T, rcond=None)
     path = coords.T
     # frame the path and the final weights (the origin) with a margin
@@ -160,20 +169,28 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
     b = np.linspace(low[1] - pad[1], high[1] + pad[1], size)
     A, B = np.meshgrid(a, b)
     grid_params = final + A.reshape(-1, 1) * basis[0] + B.reshape(-1, 1) * basis[1]
-    loss = plane_losses(run, data, grid_params).reshape(size, size)
+    loss = plane_losses(run, data, grid_params, rows).reshape(size, size)
     path_params = final + path[:, :1] * basis[0] + path[:, 1:] * basis[1]
-    return ContourGrid(a, b, loss, path, plane_losses(run, data, path_params), np.zeros(2), a_label, b_label,
+    sampled = f"; loss on {len(rows):,} of {n_rows:,} training rows (evenly spread)" if rows is not None else ""
+    return ContourGrid(a, b, loss, path, plane_losses(run, data, path_params, rows), np.zeros(2), a_label, b_label,
                        f"training loss over a plane through the final weights, spanned by {how}"
-                       + ("; BN in evaluation mode with the final running statistics" if run.n_bn else ""))
+                       + ("; BN in evaluation mode with the final running statistics" if run.n_bn else "")
+                       + sampled)
 
 
-def plane_losses(run: Run, data, flat_params: np.ndarray) -> np.ndarray:
-    """(K,) training loss of K parameter vectors, BN with the run's final running statistics."""
-    X = data.inputs(data.X_train, run.config.standardize)
-    buffers = None
-    if run.n_bn:
-        final = run.arch.buffer_layout().pack(run.buffers_at(run.n_steps))
-        buffers = np.broadcast_to(final, (len(flat_params), len(final)))
-    result = forward_states(run.arch, flat_params, X, buffers)
-    with np.errstate(all="ignore"):
-        return bce_with_logits_forward(result.logits, data.y_train)[0]
+def plane_losses(run: Run, data, flat_params: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
+    """(K,) training loss of K parameter vectors (on the training rows `rows`, default all),
+    BN with the run's final running statistics. Scored a chunk of vectors at a time."""
+    X, y = data.inputs(data.X_train, run.config.standardize), data.y_train
+    if rows is not None:
+        X, y = X[rows], y[rows]
+    final = run.arch.buffer_layout().pack(run.buffers_at(run.n_steps)) if run.n_bn else None
+    per_chunk = max(1, CHUNK_NUMBERS // max(1, len(X) * sum(run.arch.hidden)))
+    out = np.empty(len(flat_params))
+    for start in range(0, len(flat_params), per_chunk):
+        chunk = flat_params[start:start + per_chunk]
+        buffers = None if final is None else np.broadcast_to(final, (len(chunk), len(final)))
+        result = forward_states(run.arch, chunk, X, buffers)
+        with np.errstate(all="ignore"):
+            out[start:start + len(chunk)] = bce_with_logits_forward(result.logits, y)[0]
+    return out

@@ -53,17 +53,6 @@ def batch_bounds(n_rows: int, batch_size: int) -> list:
     return bounds
 
 
-def cap_work(cfg: Config, n_rows: int, max_steps: int):
-    """(cfg, note): cfg with fewer epochs if it would take more than max_steps updates."""
-    per_epoch = len(batch_bounds(n_rows, cfg.batch_size))
-    if cfg.epochs * per_epoch <= max_steps:
-        return cfg, None
-    epochs = max(1, max_steps // per_epoch)
-    return cfg.replace(epochs=epochs), (
-        f"{cfg.epochs} epochs of {per_epoch} steps would be {cfg.epochs * per_epoch:,} updates; this server "
-        f"trains at most {max_steps:,} per run, so it runs {epochs} epochs. A larger batch allows more epochs.")
-
-
 def network_inputs(cfg: Config, data: Dataset, X: np.ndarray) -> np.ndarray:
     """Raw features -> what the first layer sees (z-scores when cfg.standardize)."""
     return data.inputs(X, cfg.standardize)

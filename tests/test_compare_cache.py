@@ -7,7 +7,7 @@ import numpy as np
 from bnviz import Config, train
 from bnviz.cache import RunCache
 from bnviz.compare import default_value, shared_start, variant
-from bnviz.train import architecture, cap_work, initial_params
+from bnviz.train import architecture, initial_params
 
 
 def test_variant_changes_one_field():
@@ -82,10 +82,3 @@ def test_cache_computes_once_for_many_simultaneous_callers():
     for t in threads:
         t.join()
     assert len(calls) == 1 and len(results) == 8 and len({id(r) for r in results}) == 1
-
-
-def test_work_cap():
-    cfg, note = cap_work(Config(batch_size=1, epochs=500), 320, 25_000)
-    assert cfg.epochs == 25_000 // 320 and "at most 25,000" in note
-    same, none = cap_work(Config(), 320, 25_000)
-    assert same == Config() and none is None

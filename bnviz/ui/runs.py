@@ -6,48 +6,60 @@ entries and memory, so a classroom on one link shares the work.
 from __future__ import annotations
 
 import hashlib
-import os
 import time
 
 import streamlit as st
 
-from .. import figures, load_for, train
+from .. import figures, limits, load_for, train
+from ..budget import fit
 from ..cache import RunCache
 from ..data import DataError, load_csv
 from ..sweeps import sweep
+from ..toydata import TOY_MAKERS
 
-MAX_STEPS = int(os.environ.get("BNVIZ_MAX_STEPS", 25_000))        # per run: one visitor cannot stall the server
-CACHE_ENTRIES = int(os.environ.get("BNVIZ_CACHE_ENTRIES", 96))
-CACHE_MB = int(os.environ.get("BNVIZ_CACHE_MB", 768))
 STREAM_SECONDS = 0.4
 
 
 @st.cache_resource(show_spinner=False)
 def run_cache() -> RunCache:
-    return RunCache(CACHE_ENTRIES, CACHE_MB * 2**20)
+    return RunCache(limits.CACHE_ENTRIES, limits.CACHE_BYTES)
 
 
 @st.cache_resource(show_spinner=False)
 def sweep_cache() -> RunCache:
-    return RunCache(16, 256 * 2**20, size=lambda s: sum(v.nbytes for v in s.loss.values()))
+    return RunCache(64, limits.SWEEP_BYTES, size=lambda s: sum(v.nbytes for v in s.loss.values()))
 
 
 # Data sets are shared objects (cache_resource, not cache_data's copies), so figures
 # memoized per (run, data) are found again on the next rerun.
-@st.cache_resource(max_entries=32, show_spinner=False)
+@st.cache_resource(max_entries=limits.DATA_ENTRIES, show_spinner=False)
 def builtin_data(name: str, seed: int, test_fraction: float, size: int, noise: float):
     from ..config import Config
 
     return load_for(Config(dataset=name, seed=seed, test_fraction=test_fraction, data_size=size, data_noise=noise))
 
 
-@st.cache_resource(max_entries=16, show_spinner=False)
+@st.cache_resource(max_entries=limits.DATA_ENTRIES, show_spinner=False)
 def uploaded_data(content: bytes, seed: int, test_fraction: float):
     """(Dataset or None, error sentence or None): uploads never raise into the page."""
     try:
         return load_csv(content, seed=seed, test_fraction=test_fraction), None
     except DataError as err:
         return None, str(err)
+
+
+def fit_run(cfg, data, key, uploaded: bool):
+    """(run cfg, data, data key, note or None): the nearest experiment within one run's budget.
+
+    When the budget cuts a toy data set's size, the smaller set is loaded (and keyed) instead.
+    """
+    plan = fit(cfg, len(data.y_train), resizable_data=not uploaded and cfg.dataset in TOY_MAKERS)
+    run_cfg = plan.config
+    if run_cfg.data_size != cfg.data_size:
+        data = builtin_data(run_cfg.dataset, run_cfg.seed, run_cfg.test_fraction, run_cfg.data_size,
+                            run_cfg.data_noise)
+        key = data_key(run_cfg, None)
+    return run_cfg, data, key, plan.note
 
 
 def data_key(cfg, upload: bytes | None) -> tuple:

@@ -10,7 +10,9 @@ import streamlit as st
 from .. import figures, tables
 from ..bias import biases_before_bn
 from ..inference import batch_calculation, predict
-from ..train import cap_work
+from .. import limits
+from ..budget import Budget, fit, show_value
+from ..sweeps import SWEEP_FIELDS
 from .runs import get_sweep
 from .state import CURVES_X_KEY
 
@@ -19,7 +21,6 @@ X_AXIS_LABELS = {"steps": "steps", "epochs": "epochs", "examples": "examples see
 TABS = ("Training", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
         "Parameters", "Sweeps", "The math")
 CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}})
-MAX_SWEEP_STEPS = 4000
 
 
 _FIGURES = weakref.WeakKeyDictionary()   # run -> {(builder, settings): figure}, gone with the run
@@ -283,9 +284,13 @@ def _vector(values) -> str:
 
 def sweeps_tab(cfg, data, key) -> None:
     st.markdown("Many trainings at once, the same in everything but one number, with BN and without.")
-    capped, note = cap_work(cfg, len(data.y_train), MAX_SWEEP_STEPS)
-    if note:
-        st.caption(f"Each training here is shortened to {capped.epochs} epochs.")
+    # two ensembles (BN on and off) of one training per swept value
+    members = 2 * max(len(v) for v in SWEEP_FIELDS.values())
+    plan = fit(cfg, len(data.y_train), Budget().times(limits.SWEEP_SHARE), members=members, resizable_data=False)
+    capped = plan.config
+    if plan.changes:
+        st.caption("To keep the sweep's cost within this server's limits, each training here uses "
+                   + "; ".join(f"{k} {show_value(v)}" for k, (_, v) in plan.changes.items()) + ".")
     buttons = st.columns(2)
     for col, field, title in zip(buttons, ("lr", "init_scale"), ("Learning-rate sweep", "Init-scale sweep")):
         if col.button(title, key=f"sweep-{field}", width="stretch"):

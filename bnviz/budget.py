@@ -1,0 +1,193 @@
+"""What one training costs, and the nearest experiment within the server's budget.
+
+A training of S updates on N training rows with P parameters over E epochs
+costs, to a good approximation:
+
+- time: a fixed price per update (the Python around each step) plus a price
+  per row x parameter x update (the arithmetic), W = E * N * P;
+- memory: its record, about 16 * S * P bytes (parameters after every update
+  and every gradient) plus per-step statistics and the snapshots.
+
+A run fits when S / MAX_STEPS + W / MAX_WORK <= 1 and its record fits
+RUN_BYTES. A request that does not fit is moved to the nearest experiment that
+does: fewer epochs first, then fewer points of a toy data set, then a smaller
+network, then bigger batches; ``Fit.note`` says what changed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from . import limits
+from .config import Config
+from .train import batch_bounds
+
+SNAPSHOT_NUMBERS = 1_500_000 + 2 * 120 * 16 * 8   # bnviz.run's snapshot budget plus population statistics
+MIN_EPOCHS = 5                                     # epochs are cut to this before anything else changes
+
+
+@dataclass(frozen=True)
+class Budget:
+    """max_steps: updates; max_work: rows x parameters x updates; max_bytes: one record."""
+
+    max_steps: float = limits.MAX_STEPS
+    max_work: float = limits.MAX_WORK
+    max_bytes: float = limits.RUN_BYTES
+
+    def times(self, share: float) -> "Budget":
+        return Budget(self.max_steps * share, self.max_work * share, self.max_bytes * share)
+
+
+@dataclass(frozen=True)
+class Cost:
+    """updates S, work W (rows x parameters x updates, all members) and record bytes of a training."""
+
+    updates: int
+    work: float
+    bytes: float
+
+    def share(self, budget: Budget) -> float:
+        """The largest fraction of the budget it uses (over 1: too costly)."""
+        return max(self.updates / budget.max_steps + self.work / budget.max_work, self.bytes / budget.max_bytes)
+
+
+def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str = "before", n_in: int = 2) -> int:
+    """Parameter count of the MLP: Dense layers, BN's gamma and beta, the output unit."""
+    total, fan_in = 0, n_in
+    for width in hidden:
+        bias = not (bn and bn_position == "before" and not keep_bias)
+        total += fan_in * width + (width if bias else 0) + (2 * width if bn else 0)
+        fan_in = width
+    return total + fan_in + 1
+
+
+def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2) -> Cost:
+    """The cost of training `members` networks of cfg's shape on n_rows training rows."""
+    n_rows = max(int(n_rows), 2)
+    steps = cfg.epochs * len(batch_bounds(n_rows, cfg.batch_size))
+    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
+    units, layers = sum(cfg.hidden), len(cfg.hidden) + 1
+    per_member = 8 * (steps * (2 * P + 2 + 4 * units + 2 * layers) + cfg.epochs * n_rows
+                      + SNAPSHOT_NUMBERS + 10 * cfg.epochs + 3 * P)
+    return Cost(steps, float(cfg.epochs) * n_rows * P * members, float(per_member) * members)
+
+
+@dataclass(frozen=True)
+class Fit:
+    """The experiment to run: `config`, and what was changed from the request (field: (asked, used))."""
+
+    asked: Config
+    config: Config
+    asked_cost: Cost
+    cost: Cost
+    budget: Budget
+    changes: dict = field(default_factory=dict)
+
+    @property
+    def note(self) -> str | None:
+        """A sentence for the page, or None when the request fits as asked."""
+        if not self.changes:
+            return None
+        what = "; ".join(f"{name} {show_value(used)} instead of {show_value(asked)}"
+                         for name, (asked, used) in self.changes.items())
+        asked, b = self.asked_cost, self.budget
+        return (f"This experiment asks for more than one run may cost on this server: {asked.updates:,} updates "
+                f"and {asked.work:.2g} rows × parameters × updates with a {asked.bytes / 2**20:,.0f} MB record "
+                f"(together at most {b.max_steps:,.0f} updates or {b.max_work:.2g} rows × parameters × updates, "
+                f"and {b.max_bytes / 2**20:,.0f} MB). It ran the nearest experiment that fits instead: {what}.")
+
+
+def show_value(value) -> str:
+    """A setting as the page writes it: widths as 3,2, counts with thousands separators."""
+    return ",".join(map(str, value)) if isinstance(value, tuple) else f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def fit(cfg: Config, n_rows: int, budget: Budget | None = None, members: int = 1,
+        resizable_data: bool | None = None, n_in: int = 2) -> Fit:
+    """The nearest Config to cfg whose training on n_rows rows fits the budget.
+
+    n_rows: training rows of the data cfg asks for. resizable_data: whether
+    cfg.data_size sets the number of rows (a toy data set); by default, when
+    cfg names one. Order of cuts: epochs down to MIN_EPOCHS, data size, widths,
+    depth, epochs down to 1, then larger batches.
+    """
+    from .data import TOY_MAKERS
+
+    budget = budget or Budget()
+    if resizable_data is None:
+        resizable_data = cfg.dataset in TOY_MAKERS
+    asked_cost = cost(cfg, n_rows, members, n_in)
+
+    def rows_for(c: Config) -> int:
+        if not resizable_data or c.data_size == cfg.data_size:
+            return n_rows
+        # the stratified split rounds per class: a row or two more, never fewer
+        return min(n_rows, math.ceil(n_rows * c.data_size / cfg.data_size) + 2)
+
+    def fits(c: Config) -> bool:
+        return cost(c, rows_for(c), members, n_in).share(budget) <= 1.0
+
+    chosen = cfg if fits(cfg) else _nearest(cfg, fits, resizable_data)
+    changes = {name: (getattr(cfg, name), getattr(chosen, name))
+               for name in ("epochs", "data_size", "hidden", "batch_size") if getattr(cfg, name) != getattr(chosen, name)}
+    return Fit(cfg, chosen, asked_cost, cost(chosen, rows_for(chosen), members, n_in), budget, changes)
+
+
+def plane_sampling(n_rows: int, n_params: int, size: int, extra_points: int, max_work: float | None = None):
+    """(grid size, rows) for a loss surface: size**2 + extra_points parameter vectors scored on rows
+    training rows each, within max_work rows x parameters (default MAX_WORK). Rows are cut first
+    (down to 128 or all), then the grid (down to 21 a side), then rows again (down to 16)."""
+    max_work = limits.MAX_WORK if max_work is None else max_work
+
+    def rows_for(s):
+        return int(max_work // ((s * s + extra_points) * max(n_params, 1)))
+
+    floor = min(n_rows, 128)
+    if rows_for(size) < floor:
+        size = max(21, min(size, int(math.sqrt(max(max_work / (floor * n_params) - extra_points, 1)))))
+    return size, max(min(n_rows, rows_for(size)), min(n_rows, 16))
+
+
+def _largest(low: int, high: int, ok) -> int | None:
+    """The largest v in [low, high] with ok(v), for ok monotone (true up to some point), or None."""
+    if high < low or not ok(low):
+        return None
+    while low < high:
+        mid = (low + high + 1) // 2
+        low, high = (mid, high) if ok(mid) else (low, mid - 1)
+    return low
+
+
+def _nearest(cfg: Config, fits, resizable_data: bool) -> Config:
+    floor = min(cfg.epochs, MIN_EPOCHS)
+    epochs = _largest(floor, cfg.epochs, lambda e: fits(cfg.replace(epochs=e)))
+    if epochs is not None:
+        return cfg.replace(epochs=epochs)
+    c = cfg.replace(epochs=floor)
+    if resizable_data:
+        size = _largest(40, cfg.data_size, lambda n: fits(c.replace(data_size=n)))
+        if size is not None:
+            return c.replace(data_size=size)
+        c = c.replace(data_size=40)
+    width = _largest(1, max(c.hidden), lambda w: fits(c.replace(hidden=tuple(min(h, w) for h in c.hidden))))
+    if width is not None:
+        return c.replace(hidden=tuple(min(h, width) for h in c.hidden))
+    c = c.replace(hidden=tuple(1 for _ in c.hidden))
+    depth = _largest(1, len(c.hidden), lambda d: fits(c.replace(hidden=c.hidden[:d])))
+    if depth is not None:
+        return c.replace(hidden=c.hidden[:depth])
+    c = c.replace(hidden=(1,))
+    epochs = _largest(1, floor, lambda e: fits(c.replace(epochs=e)))
+    if epochs is not None:
+        return c.replace(epochs=epochs)
+    c = c.replace(epochs=1)
+    high = 100_000
+    batch = next((b for b in _doubling(c.batch_size, high) if fits(c.replace(batch_size=b))), high)
+    return c.replace(batch_size=batch)
+
+
+def _doubling(start: int, stop: int):
+    b = max(1, start)
+    while b < stop:
+        b *= 2
+        yield min(b, stop)

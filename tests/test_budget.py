@@ -1,0 +1,114 @@
+"""One request's cost, and the nearest experiment within the budget."""
+import numpy as np
+import pytest
+
+from bnviz import Config, load_for, train
+from bnviz.budget import Budget, cost, fit, n_params
+from bnviz.train import architecture
+
+BAD_LINKS = (
+    "dataset=moons&data_size=1e308&batch_size=0&epochs=1e308&hidden=16,16,16,16,16,16,16,16",
+    "dataset=moons&data_size=5000&batch_size=1&epochs=500&hidden=16,16,16,16,16,16,16,16",
+    "dataset=moons&data_size=5000&hidden=16,16,16,16,16,16,16,16",
+    "batch_size=1&epochs=500&hidden=16,16,16,16,16,16,16,16",
+    "dataset=circles&data_size=5000&batch_size=100000&epochs=500&hidden=16,16,16,16,16,16,16,16",
+)
+
+
+def from_link(query: str) -> Config:
+    return Config.from_query(dict(part.split("=") for part in query.split("&")))[0]
+
+
+def slow_steps(n_rows: int, batch_size: int) -> int:
+    """Mini-batches per epoch, counted the long way: a trailing single row joins the batch before it."""
+    size = max(1, min(batch_size, n_rows))
+    sizes = []
+    left = n_rows
+    while left > 0:
+        sizes.append(min(size, left))
+        left -= size
+    if len(sizes) > 1 and size > 1 and sizes[-1] == 1:
+        sizes[-2:] = [sizes[-2] + 1]
+    return len(sizes)
+
+
+@pytest.mark.parametrize("hidden", [(3, 2), (1,), (16,) * 8, (5, 7, 2)])
+@pytest.mark.parametrize("bn, position, keep_bias", [(True, "before", False), (True, "before", True),
+                                                     (True, "after", False), (False, "before", False)])
+def test_parameter_count_matches_the_network(hidden, bn, position, keep_bias):
+    cfg = Config(hidden=hidden, bn=bn, bn_position=position, keep_bias=keep_bias)
+    assert n_params(hidden, bn, keep_bias, position) == architecture(cfg, 2).param_layout().size
+
+
+@pytest.mark.parametrize("overrides", [{}, {"batch_size": 1, "epochs": 3}, {"hidden": (16,) * 8, "epochs": 4},
+                                       {"dataset": "moons", "data_size": 900, "batch_size": 64, "epochs": 7}])
+def test_cost_counts_updates_work_and_bytes(overrides):
+    cfg = Config(**overrides)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    c = cost(cfg, len(data.y_train))
+    n, P = len(data.y_train), run.params.shape[1]
+    assert c.updates == run.n_steps == cfg.epochs * slow_steps(n, cfg.batch_size)
+    assert c.work == cfg.epochs * n * P
+    # the estimate covers the record it bounds, and is not wildly above it
+    assert run.nbytes <= c.bytes <= 2 * run.nbytes + 16 * 2**20
+
+
+def test_a_request_that_fits_is_run_as_asked():
+    plan = fit(Config(), 320)
+    assert plan.config == Config() and plan.changes == {} and plan.note is None
+
+
+@pytest.mark.parametrize("query", BAD_LINKS)
+def test_bad_links_get_the_nearest_experiment_within_budget(query):
+    cfg = from_link(query)
+    data = load_for(Config(dataset=cfg.dataset, data_size=cfg.data_size))
+    plan = fit(cfg, len(data.y_train))
+    assert plan.asked_cost.share(plan.budget) > 1
+    assert plan.cost.share(plan.budget) <= 1
+    assert plan.note and all(name in plan.note for name in plan.changes)
+    # the cut is the smallest one of its kind: one more epoch would not fit
+    if set(plan.changes) == {"epochs"}:
+        more = plan.config.replace(epochs=plan.config.epochs + 1)
+        assert cost(more, len(data.y_train)).share(plan.budget) > 1
+
+
+def test_fitted_worst_link_keeps_its_record_within_bounds():
+    cfg = from_link(BAD_LINKS[1])
+    rows = len(load_for(cfg).y_train)
+    plan = fit(cfg, rows)
+    run = train(plan.config, load_for(plan.config))
+    assert run.nbytes <= plan.budget.max_bytes
+    assert run.n_steps <= plan.cost.updates
+
+
+def test_data_size_is_cut_only_for_toy_sets():
+    cfg = from_link(BAD_LINKS[1]).replace(dataset="placement")
+    plan = fit(cfg, 320)
+    assert "data_size" not in plan.changes and plan.cost.share(plan.budget) <= 1
+
+
+def test_tiny_budget_still_finds_something():
+    plan = fit(Config(hidden=(16,) * 8, epochs=500), 320, Budget(max_steps=50, max_work=1e4, max_bytes=4e6))
+    assert plan.cost.share(plan.budget) <= 1 or plan.config.batch_size == 100_000
+    assert np.all(np.array(plan.config.hidden) <= 16)
+
+
+def test_a_big_network_landscape_is_scored_on_spread_rows_within_budget():
+    from bnviz.landscape import network_plane
+    from bnviz.nn import bce_with_logits_forward, forward
+
+    cfg = Config(hidden=(16,) * 8, epochs=2)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    grid = network_plane(run, data, "pca")
+    size, P, n = len(grid.a), run.params.shape[1], len(data.y_train)
+    used = int(grid.note.split("loss on ")[1].split(" of ")[0])
+    assert used < n and f"of {n:,} training rows" in grid.note
+    assert (size * size + len(grid.path)) * used * P <= Budget().max_work
+    # the final weights' loss, recomputed by hand on those rows (evenly spread), equals the origin's
+    rows = np.unique(np.linspace(0, n - 1, used).round().astype(int))
+    X = data.inputs(data.X_train, True)[rows]
+    result = forward(run.arch, run.params_at(run.n_steps), X, run.buffers_at(run.n_steps))
+    assert grid.path_loss[-1] == pytest.approx(bce_with_logits_forward(result.logits, data.y_train[rows])[0],
+                                               rel=1e-12)
