@@ -1,15 +1,15 @@
 """The Run: everything one training measured, as plain NumPy arrays.
 
-Built from the loop's History by ``assemble_run``. The arrays the loop could
-not recompute are copied out of the History; the rest (statistics over the
-whole training set, activations for histograms, per-epoch metrics, gradient
-norms) are computed here from the stored parameters, many states in one
-batched forward pass.
+Built from the loop's History by ``assemble_run``. What the loop saved (the
+parameters of every state, every gradient, BN's running statistics, the
+batch order) is copied out of the History; every other quantity is declared
+once in ``bnviz.recording.RECORDED`` and computed here from those saved
+states, many states in one batched forward pass.
 
 Steps and states: step s (0-based) is the s-th mini-batch update. State t is
 the network after t updates, so state 0 is the initial network and state S
-the final one. Per-step arrays of "after the update" quantities (running and
-population statistics, gamma, beta) describe state s + 1.
+the final one. Per-step arrays of "after the update" quantities (running
+statistics, gamma, beta) describe state s + 1.
 """
 from __future__ import annotations
 
@@ -18,15 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Config
-from .nn import Architecture, bce_with_logits_forward, forward
-from .running import RunningAverage
+from .evaluation import EPOCH_METRICS, chunks, epoch_metrics, forward_states, population_stats  # noqa: F401
+from .nn import Architecture, forward
+from .recording import RECORDED, Saved, describe
 
 SNAPSHOT_CAP = 120              # at most this many states keep full activations
 SNAPSHOT_ROWS = 1000            # at most this many training rows per snapshot
 SNAPSHOT_BUDGET = 1_500_000     # numbers kept in snapshots, in all (12 MB of float64)
-CHUNK_NUMBERS = 2_000_000       # numbers per batched forward pass, to bound memory
-EPOCH_METRICS = tuple(f"{split}_{what}_{mode}" for split in ("train", "test")
-                      for what in ("loss", "acc") for mode in ("eval", "batch"))
 
 
 @dataclass(eq=False)
@@ -41,22 +39,13 @@ class Run:
     initial_params, final_params: {name: array} named W1, b1, gamma1, beta1, ..., WL, bL.
     params: (S + 1, P) flat parameters of every state; grads: (S, P) each step's gradient.
     orders: (E, N) the row order of each epoch; bounds: [(start, stop)] of each batch in it.
-    train_loss, train_acc: (S,) each step's mini-batch loss and accuracy, before its update.
-    batch_mean[k], batch_var[k]: (S, units) the mini-batch statistics (biased variance).
-    running_mean[k], running_var[k]: (S, units) running statistics after each update.
-    snapshot_steps: (K,) evenly spread states (0 and S among them) kept in full.
-    population_mean[k], population_var[k]: (K, units) exact mean and (biased) variance
-        of BN layer k's input over all training rows at each snapshot state, with
-        earlier BN layers using the same full-data statistics: what the running
-        averages estimate (compare with running_mean[k][snapshot_steps - 1]).
-    grad_norm, update_ratio: (S, L) ||dW_l|| and ||W_l(after) - W_l(before)|| / ||W_l(before)||.
-    snapshot_rows: training-row positions used (all of them up to SNAPSHOT_ROWS);
-    snapshots: {"z" | "bn" | "act": [ (K, rows, units) per hidden layer ]}: the Dense
-        output, BN output and activation output, with full-data BN statistics.
-    epoch_steps: (E + 1,) states at epoch ends; epoch_metrics: {name: (E + 1,)} with
-        names like test_acc_eval (running statistics) and test_acc_batch (the whole
-        split normalized by its own statistics); NaN where a split is empty.
+    snapshot_steps: (K,) evenly spread states (0 and S among them) kept in full;
+    snapshot_rows: training-row positions used (all of them up to SNAPSHOT_ROWS).
+    epoch_steps: (E + 1,) states at epoch ends.
     diverged_at: the step whose loss was not finite, or None.
+    recorded: {name: value} of every quantity in bnviz.recording.RECORDED, each
+    also an attribute (run.train_loss, run.running_mean[k], ...):
+
     """
 
     config: Config
@@ -72,23 +61,24 @@ class Run:
     grads: np.ndarray
     orders: np.ndarray
     bounds: list
-    train_loss: np.ndarray
-    train_acc: np.ndarray
-    batch_mean: list
-    batch_var: list
-    running_mean: list
-    running_var: list
-    population_mean: list
-    population_var: list
-    grad_norm: np.ndarray
-    update_ratio: np.ndarray
     snapshot_steps: np.ndarray
     snapshot_rows: np.ndarray
-    snapshots: dict
     epoch_steps: np.ndarray
-    epoch_metrics: dict
     diverged_at: int | None
+    recorded: dict
     seconds: float = 0.0
+
+    def __getattr__(self, name):
+        # only called when normal lookup fails: the recorded quantities read as attributes
+        recorded = self.__dict__.get("recorded", {})
+        if name in recorded:
+            return recorded[name]
+        raise AttributeError(f"a Run has no {name!r}")
+
+    def axis_states(self, axis: str) -> np.ndarray:
+        """The step numbers ("step") or states ("snapshot", "epoch") an axis of the recording runs along."""
+        return {"step": lambda: np.arange(self.n_steps), "snapshot": lambda: self.snapshot_steps,
+                "epoch": lambda: self.epoch_steps}[axis]()
 
     @property
     def n_steps(self) -> int:
@@ -133,15 +123,6 @@ class Run:
                 out[f"var{k + 1}"] = self.running_var[k][state - 1].copy()
         return out
 
-    @property
-    def gamma(self) -> list:
-        """[(S, units)] gamma of each BN layer after each update."""
-        return [self.param_history(f"gamma{k + 1}")[1:] for k in range(self.n_bn)]
-
-    @property
-    def beta(self) -> list:
-        return [self.param_history(f"beta{k + 1}")[1:] for k in range(self.n_bn)]
-
     def running_gap(self, k: int):
         """How far BN layer k's (0-based) running statistics are from the exact ones, at each snapshot.
 
@@ -183,6 +164,9 @@ class Run:
                 f"{self.nbytes / 1e6:.1f} MB)\n{self.arch.summary()}")
 
 
+Run.__doc__ = Run.__doc__.rstrip() + "\n\n" + describe() + "\n"
+
+
 def _nbytes(value) -> int:
     if isinstance(value, np.ndarray):
         return value.nbytes
@@ -191,87 +175,6 @@ def _nbytes(value) -> int:
     if isinstance(value, (list, tuple)):
         return sum(_nbytes(v) for v in value)
     return 0
-
-
-# ------------------------------------------------------------- batched evaluation
-
-
-def _chunks(n_states: int, n_rows: int, width: int):
-    per_chunk = max(1, CHUNK_NUMBERS // max(1, n_rows * width))
-    for start in range(0, n_states, per_chunk):
-        yield slice(start, min(start + per_chunk, n_states))
-
-
-def forward_states(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, buffers: np.ndarray | None = None):
-    """Forward pass of K parameter states at once on the same rows.
-
-    flat_params: (K, P); X: (N, n_in); buffers: (K, R) running statistics for
-    evaluation mode, or None for BN with the statistics of X itself.
-    Returns the ForwardResult with leading axis K.
-    """
-    views = arch.param_layout().views(flat_params)
-    bviews = arch.buffer_layout().views(buffers) if buffers is not None else None
-    with np.errstate(all="ignore"):
-        return forward(arch, views, X[None], bviews)
-
-
-def population_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray):
-    """Exact mean and biased variance of every BN layer's input over X, per state.
-
-    flat_params: (K, P). Returns ([ (K, units) ] means, [ (K, units) ] variances).
-    """
-    n_bn = len(arch.hidden) if arch.bn else 0
-    means = [np.empty((len(flat_params), u)) for u in arch.hidden[:n_bn]]
-    variances = [np.empty_like(m) for m in means]
-    for chunk in _chunks(len(flat_params), len(X), max(arch.hidden)):
-        result = forward_states(arch, flat_params[chunk], X)
-        for k, cache in enumerate(result.bn_caches):
-            means[k][chunk] = cache.mean
-            variances[k][chunk] = cache.var
-    return means, variances
-
-
-def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
-    """Loss and accuracy of K states on rows X (N, n_in), y (N,): each (1, K), NaN if N = 0.
-
-    With `split` = s (evaluation mode only), rows :s and s: are scored
-    separately and each result is (2, K).
-    """
-    K = len(flat_params)
-    parts = [slice(0, len(y))] if split is None else [slice(0, split), slice(split, len(y))]
-    loss, acc = np.full((len(parts), K), np.nan), np.full((len(parts), K), np.nan)
-    if len(y) == 0:
-        return loss, acc
-    for chunk in _chunks(K, len(X), max(arch.hidden)):
-        result = forward_states(arch, flat_params[chunk], X, None if buffers is None else buffers[chunk])
-        with np.errstate(all="ignore"):
-            for i, rows in enumerate(parts):
-                if rows.stop > rows.start:
-                    z, t = result.logits[..., rows], y[rows]
-                    loss[i, chunk] = bce_with_logits_forward(z, t)[0]
-                    acc[i, chunk] = ((z > 0.0) == (t > 0.5)).mean(-1)
-    return loss, acc
-
-
-def epoch_metrics(arch, flat_params, buffers, train, test) -> dict:
-    """{EPOCH_METRICS name: (K,)} for K states on the (X, y) train and test splits.
-
-    eval: BN with the running statistics `buffers` (K, R); rows do not interact,
-    so both splits go through one pass. batch: each split normalized by its own
-    statistics, as one batch. Without BN the two modes coincide.
-    """
-    (X, y), (X_test, y_test) = train, test
-    n = len(y)
-    both = np.concatenate([X, X_test]) if len(y_test) else X
-    loss, acc = loss_and_accuracy(arch, flat_params, both, np.r_[y, y_test], buffers, split=n)
-    out = {"train_loss_eval": loss[0], "train_acc_eval": acc[0], "test_loss_eval": loss[1], "test_acc_eval": acc[1]}
-    for split, (Xs, ys) in (("train", (X, y)), ("test", (X_test, y_test))):
-        if arch.bn:
-            loss, acc = loss_and_accuracy(arch, flat_params, Xs, ys)
-            out[f"{split}_loss_batch"], out[f"{split}_acc_batch"] = loss[0], acc[0]
-        else:
-            out[f"{split}_loss_batch"], out[f"{split}_acc_batch"] = out[f"{split}_loss_eval"], out[f"{split}_acc_eval"]
-    return out
 
 
 # ----------------------------------------------------------------------- assembly
@@ -284,58 +187,59 @@ def snapshot_states(n_steps: int, n_rows: int, units: int, cap: int = SNAPSHOT_C
     return np.unique(np.round(np.linspace(0, n_steps, k)).astype(int))
 
 
+def _put(store, at, value) -> None:
+    """store[at] = value, for one array or a list of per-layer arrays."""
+    if isinstance(store, list):
+        for part, v in zip(store, value):
+            part[at] = v
+    else:
+        store[at] = value
+
+
 def replay(history, members, steps: int, first: int = 0) -> dict:
     """Recompute what steps first..steps-1 saw, for some members.
 
     Every step's forward pass is a pure function of the parameters before it
     and its batch rows, so all steps with batches of one size are run in one
-    batched pass. Returns {"loss", "acc", "logits_ok": (steps - first, m);
-    "batch_stats": (steps - first, m, R)} in the buffer layout (mean1, var1, ...)
-    with the biased batch variance, and when first == 0 also "running":
-    (steps, m, R), the running statistics after each step as the Config says.
+    batched pass. Returns {name: value} for every "batch" quantity of
+    RECORDED, each with leading axes (steps - first, m) (lists per BN layer
+    where the table says so), and "logits_ok": (steps - first, m) whether every
+    logit of the step was finite.
     """
     members = list(members)
     arch, data, cfg = history.arch, history.data, history.configs[members[0]]
     X, y = data.inputs(data.X_train, cfg.standardize), np.asarray(data.y_train, dtype=float)
-    player, blayout = arch.param_layout(), arch.buffer_layout()
-    m, R, spe = len(members), blayout.size, history.steps_per_epoch
+    player, spe = arch.param_layout(), history.steps_per_epoch
     count = max(steps - first, 0)
-    loss, acc = np.full((count, m), np.nan), np.full((count, m), np.nan)
-    logits_ok = np.ones((count, m), dtype=bool)
-    stats = np.zeros((count, m, R))
-    slots = [(blayout[f"mean{k}"], blayout[f"var{k}"]) for k in range(1, len(arch.hidden) + 1)] if R else []
+    wanted = [q for q in RECORDED if q.source == "batch"]
+    seen = {q.name: q.empty(arch, (count, len(members))) for q in wanted}
+    seen["logits_ok"] = np.ones((count, len(members)), dtype=bool)
     orders = history.orders[members]
     all_steps = np.arange(first, steps)
     position = all_steps % spe
+    starts = np.array([start for start, _ in history.bounds])
     sizes = np.array([stop - start for start, stop in history.bounds])
     for n in np.unique(sizes):
         at = all_steps[sizes[position] == n]
         if not len(at):
             continue
-        starts = np.array([start for start, _ in history.bounds])[at % spe]
-        columns = starts[:, None] + np.arange(n)                           # (K, n)
+        columns = starts[at % spe][:, None] + np.arange(n)                 # (K, n)
         rows = orders[:, (at // spe)[:, None], columns].transpose(1, 0, 2)  # (K, m, n)
-        for chunk in _chunks(len(at), m * n, max(arch.hidden)):
+        for chunk in chunks(len(at), len(members) * n, max(arch.hidden)):
             flat = history.params[at[chunk]][:, members]                   # (k, m, P)
-            xb, yb = X[rows[chunk]], y[rows[chunk]]
+            yb = y[rows[chunk]]
             out = at[chunk] - first
             with np.errstate(all="ignore"):
-                result = forward(arch, player.views(flat), xb)
-                loss[out] = bce_with_logits_forward(result.logits, yb)[0]
-                acc[out] = ((result.logits > 0.0) == (yb > 0.5)).mean(-1)
-                logits_ok[out] = np.isfinite(result.logits).all(-1)
-                for (mean_slot, var_slot), cache in zip(slots, result.bn_caches):
-                    stats[out, :, mean_slot.start:mean_slot.stop] = cache.mean
-                    stats[out, :, var_slot.start:var_slot.stop] = cache.var
-    seen = {"loss": loss, "acc": acc, "logits_ok": logits_ok, "batch_stats": stats}
-    if first == 0:
-        is_var = np.zeros(R, dtype=bool)
-        for slot in blayout.slots:
-            is_var[slot.start:slot.stop] = slot.name.startswith("var")
-        rule = RunningAverage(is_var, cfg.bn_momentum, cfg.running_avg, cfg.running_var)
-        with np.errstate(all="ignore"):
-            seen["running"] = rule.series(stats, sizes[position], arch.initial_buffers((m,)))
+                result = forward(arch, player.views(flat), X[rows[chunk]])
+                for q in wanted:
+                    _put(seen[q.name], out, q.compute(result, yb, arch))
+                seen["logits_ok"][out] = np.isfinite(result.logits).all(-1)
     return seen
+
+
+def _member(value, i: int):
+    """One member's slice of a replayed value (array or list of per-layer arrays)."""
+    return [v[:, i] for v in value] if isinstance(value, list) else value[:, i]
 
 
 def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
@@ -345,58 +249,31 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
     S = history.member_steps(member)
     if upto is not None:
         S = min(S, upto)
-    player, blayout = arch.param_layout(), arch.buffer_layout()
+    player = arch.param_layout()
     params = history.params[: S + 1, member].copy()
-    grads = history.grads[:S, member].copy()
     X = data.inputs(data.X_train, cfg.standardize)
-    X_test = data.inputs(data.X_test, cfg.standardize)
     if cfg.standardize:
         mean, std = data.feature_mean, data.feature_std
     else:
         mean, std = np.zeros(X.shape[1]), np.ones(X.shape[1])
-    seen = replay(history, [member], S)
 
-    def per_layer(flat):
-        views = blayout.views(flat)
-        n_bn = len(arch.hidden) if arch.bn else 0
-        return ([views[f"mean{k + 1}"].copy() for k in range(n_bn)],
-                [views[f"var{k + 1}"].copy() for k in range(n_bn)])
-
-    batch_mean, batch_var = per_layer(seen["batch_stats"][:, 0])
-    running_mean, running_var = per_layer(seen["running"][:, 0])
-
-    # gradient norm and relative update size of each Dense layer's W
-    L = arch.n_dense
-    grad_norm, update_ratio = np.empty((S, L)), np.empty((S, L))
-    with np.errstate(all="ignore"):
-        for l in range(L):
-            slot = player[f"W{l + 1}"]
-            w = params[:, slot.start:slot.stop]
-            grad_norm[:, l] = np.linalg.norm(grads[:, slot.start:slot.stop], axis=1)
-            update_ratio[:, l] = np.linalg.norm(np.diff(w, axis=0), axis=1) / np.linalg.norm(w[:-1], axis=1)
-
-    # activations of a few states over (up to SNAPSHOT_ROWS) training rows
+    # which states and rows keep every activation, and where the epochs end
     rows = np.arange(len(X))
     if len(rows) > SNAPSHOT_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(len(X), SNAPSHOT_ROWS, replace=False))
-    stages = ("z", "bn", "act") if arch.bn else ("z", "act")
-    states = snapshot_states(S, len(rows), sum(arch.hidden) * len(stages))
-    result = forward_states(arch, params[states], X[rows])
-    snapshots = {st: [getattr(t, st) for t in result.traces] for st in stages}   # fresh arrays: no copies
-    if len(rows) == len(X):
-        population_mean = [c.mean.copy() for c in result.bn_caches]
-        population_var = [c.var.copy() for c in result.bn_caches]
-    else:
-        population_mean, population_var = population_stats(arch, params[states], X)
-
-    # per-epoch metrics, in evaluation mode (running statistics) and batch mode
+    stages = 3 if arch.bn else 2
+    states = snapshot_states(S, len(rows), sum(arch.hidden) * stages)
     spe = history.steps_per_epoch
     epoch_steps = np.arange(0, S + 1, spe)
     if epoch_steps[-1] != S:
         epoch_steps = np.r_[epoch_steps, S]
-    run_buffers = np.concatenate([arch.initial_buffers((1,)), seen["running"][:, 0]], axis=0)
-    metrics = epoch_metrics(arch, params[epoch_steps], run_buffers[epoch_steps] if arch.bn else None,
-                            (X, data.y_train), (X_test, data.y_test))
+
+    seen = replay(history, [member], S)
+    saved = Saved(arch=arch, params=params, grads=history.grads[:S, member].copy(),
+                  running=history.running[: S + 1, member], seen=seen, X=X, y=np.asarray(data.y_train, float),
+                  X_test=data.inputs(data.X_test, cfg.standardize), y_test=data.y_test,
+                  snapshot_steps=states, snapshot_rows=rows, epoch_steps=epoch_steps)
+    recorded = {q.name: _member(seen[q.name], 0) if q.source == "batch" else q.compute(saved) for q in RECORDED}
 
     d = int(history.diverged_at[member])
     epochs_done = -(-S // spe)
@@ -405,15 +282,9 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
         param_names=list(player.names),
         param_slices={s.name: (s.start, s.stop, s.shape) for s in player.slots},
         initial_params=_unpack(player, params[0]), final_params=_unpack(player, params[S]),
-        params=params, grads=grads, orders=history.orders[member, :epochs_done].copy(), bounds=list(history.bounds),
-        train_loss=seen["loss"][:, 0], train_acc=seen["acc"][:, 0],
-        batch_mean=batch_mean, batch_var=batch_var, running_mean=running_mean, running_var=running_var,
-        population_mean=population_mean, population_var=population_var,
-        grad_norm=grad_norm, update_ratio=update_ratio,
-        snapshot_steps=states, snapshot_rows=rows, snapshots=snapshots,
-        epoch_steps=epoch_steps, epoch_metrics=metrics,
-        diverged_at=d if 0 <= d <= S else None,
-        seconds=history.seconds,
+        params=params, grads=saved.grads, orders=history.orders[member, :epochs_done].copy(),
+        bounds=list(history.bounds), snapshot_steps=states, snapshot_rows=rows, epoch_steps=epoch_steps,
+        diverged_at=d if 0 <= d <= S else None, recorded=recorded, seconds=history.seconds,
     )
 
 
@@ -442,18 +313,18 @@ class Ensemble:
         return [int(d) if d >= 0 else None for d in self.history.diverged_at]
 
     def _replay(self) -> dict:
-        """Every member's steps, recomputed once (losses and running statistics both come from it)."""
+        """Every member's steps, recomputed once."""
         if self._seen is None:
             self._seen = replay(self.history, range(len(self)), self.history.steps_done)
             for i, d in enumerate(self.history.diverged_at):
                 if d >= 0:
-                    self._seen["loss"][d:, i] = np.nan
+                    self._seen["train_loss"][d:, i] = np.nan
         return self._seen
 
     @property
     def train_loss(self) -> np.ndarray:
         """(S, M) mini-batch losses, recomputed for every member; NaN after a member diverged."""
-        return self._replay()["loss"]
+        return self._replay()["train_loss"]
 
     def member(self, i: int) -> Run:
         if i not in self._members:
@@ -467,10 +338,7 @@ class Ensemble:
         X, X_test = data.inputs(data.X_train, cfg.standardize), data.inputs(data.X_test, cfg.standardize)
         S = h.steps_done
         flat = h.params[S]
-        buffers = None
-        if arch.bn:
-            buffers = self._replay()["running"][S - 1] if S else arch.initial_buffers((len(self),))
-        out = epoch_metrics(arch, flat, buffers, (X, data.y_train), (X_test, data.y_test))
+        out = epoch_metrics(arch, flat, h.running[S] if arch.bn else None, (X, data.y_train), (X_test, data.y_test))
         for values in out.values():
             values[h.diverged_at >= 0] = np.nan
         return out

@@ -20,28 +20,38 @@ class RunningAverage:
     def __init__(self, is_var: np.ndarray, momentum: float, kind: str, variance: str):
         self.is_var, self.m, self.kind, self.variance = np.asarray(is_var, bool), momentum, kind, variance
 
-    def _folded(self, stats: np.ndarray, sizes: np.ndarray) -> np.ndarray:
-        """Batch statistics (S, ..., R) as they enter the average (Bessel's factor applied)."""
-        if self.variance != "unbiased":
+    def folded(self, stats: np.ndarray, n: int) -> np.ndarray:
+        """Batch statistics (..., R) of a batch of n rows as they enter the average (Bessel's factor applied)."""
+        if self.variance != "unbiased" or n < 2:
             return stats
-        sizes = np.asarray(sizes, dtype=float)
-        factor = np.where(sizes > 1, sizes / np.maximum(sizes - 1, 1), 1.0)
-        factor = factor.reshape((-1,) + (1,) * (stats.ndim - 1))
-        return np.where(self.is_var, stats * factor, stats)
+        return np.where(self.is_var, stats * (n / (n - 1)), stats)
+
+    def update(self, running: np.ndarray, stats: np.ndarray, n: int, t: int) -> None:
+        """Fold the batch statistics (..., R) of step t (1-based), a batch of n rows, into running (..., R), in place."""
+        stats = self.folded(stats, n)
+        if self.kind == "cumulative":
+            running += (stats - running) / t
+        else:
+            running *= self.m
+            running += (1.0 - self.m) * stats
 
     def series(self, stats: np.ndarray, sizes, initial: np.ndarray) -> np.ndarray:
-        """Running statistics after each of S steps.
+        """Running statistics after each of S steps, by ``update``.
 
         stats: (S, ..., R) biased batch statistics per step; sizes: (S,) rows per
         batch; initial: (..., R) the buffers before step 1. Returns (S, ..., R).
         """
-        folded = self._folded(stats, sizes)
-        if self.kind == "cumulative":
-            counts = np.arange(1, len(stats) + 1).reshape((-1,) + (1,) * (stats.ndim - 1))
-            return np.cumsum(folded, axis=0) / counts
-        running = (1.0 - self.m) * folded
-        if len(running):
-            running[0] += self.m * initial
-        for t in range(1, len(running)):      # the recursion itself: two small operations a step
-            running[t] += self.m * running[t - 1]
-        return running
+        running = np.array(np.broadcast_to(initial, stats.shape[1:]), dtype=float)
+        out = np.empty(stats.shape)
+        for t in range(len(stats)):
+            self.update(running, stats[t], int(sizes[t]), t + 1)
+            out[t] = running
+        return out
+
+    @classmethod
+    def for_config(cls, cfg, buffer_layout) -> "RunningAverage":
+        """The rule a Config asks for, over a buffer layout (mean1, var1, ...)."""
+        is_var = np.zeros(buffer_layout.size, dtype=bool)
+        for slot in buffer_layout.slots:
+            is_var[slot.start:slot.stop] = slot.name.startswith("var")
+        return cls(is_var, cfg.bn_momentum, cfg.running_avg, cfg.running_var)

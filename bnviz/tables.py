@@ -1,6 +1,6 @@
 """Tables of numbers the page shows and exports, built from a Run (pandas, no drawing).
 
-step_table: every recorded per-step quantity, one row per step (the Steps CSV);
+step_table: every per-step quantity of the recording table, one row per step (the Steps CSV);
 batch_table: one mini-batch through one BN layer, as the batch calculator shows it;
 model_summary: a Keras-style count of what each layer holds.
 """
@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from .inference import batch_calculation
+from .recording import RECORDED, bn_units
 from .run import Run
 
 
@@ -39,18 +40,23 @@ def batch_table(run: Run, data, step: int, layer: int = 1, undo: bool = False) -
 
 
 def step_table(run: Run) -> pd.DataFrame:
-    """Everything recorded per step, one row per step: the export behind the CSV download."""
-    table = {"step": np.arange(run.n_steps), "epoch": np.arange(run.n_steps) // run.steps_per_epoch,
-             "batch_loss": run.train_loss, "batch_accuracy": run.train_acc}
-    for k in range(run.n_bn):
-        for u in range(run.running_mean[k].shape[1]):
-            for name, values in (("batch_mean", run.batch_mean), ("batch_var", run.batch_var),
-                                 ("running_mean", run.running_mean), ("running_var", run.running_var),
-                                 ("gamma", run.gamma), ("beta", run.beta)):
-                table[f"bn{k + 1}_unit{u + 1}_{name}"] = values[k][:, u]
-    for l in range(run.grad_norm.shape[1]):
-        table[f"W{l + 1}_grad_norm"] = run.grad_norm[:, l]
-        table[f"W{l + 1}_update_ratio"] = run.update_ratio[:, l]
+    """Every per-step quantity of RECORDED that has a CSV column, one row per step: the
+    Steps CSV. Columns: step, epoch, the one-number quantities, then per BN layer and
+    unit, then per hidden layer, then per Dense layer, each in table order."""
+    steps = run.axis_states("step")
+    table = {"step": steps, "epoch": steps // run.steps_per_epoch}
+    kinds = {kind: [q for q in RECORDED if q.axis == "step" and q.column and q.layers == kind]
+             for kind in ("", "bn", "hidden", "dense")}
+    for q in kinds[""]:
+        table[q.column] = run.recorded[q.name]
+    for k, units in enumerate(bn_units(run.arch), start=1):
+        for u in range(1, units + 1):
+            for q in kinds["bn"]:
+                table[q.column.format(k=k, u=u)] = run.recorded[q.name][k - 1][:, u - 1]
+    for kind, count in (("hidden", len(run.arch.hidden)), ("dense", run.arch.n_dense)):
+        for l in range(1, count + 1):
+            for q in kinds[kind]:
+                table[q.column.format(l=l)] = run.recorded[q.name][:, l - 1]
     return pd.DataFrame(table)
 
 

@@ -4,11 +4,14 @@ A single training is an ensemble of one, so there is one loop to trust. Every
 member shares the architecture, data, batch size, epochs and optimizer; each
 has its own learning rate, init scale, seed (initial weights and batch order).
 
-Per step the loop stores the parameters after the update and the gradient.
-Everything else a chart needs (each step's loss, accuracy and BN batch
-statistics, the running averages, statistics over the whole training set,
-activations, per-epoch metrics) is a pure function of those and the batch
-order, computed afterwards, many steps at once, by ``bnviz.run``.
+Per step the loop stores the parameters after the update, the gradient and
+BN's running statistics (buffers: an averaging rule trains them, not
+backprop, and the loop updates them where a reader expects it). Everything
+else a chart needs (each step's loss, accuracy and BN batch statistics,
+statistics over the whole training set, activations, per-epoch metrics) is a
+pure function of those and the batch order, declared in
+``bnviz.recording.RECORDED`` and computed afterwards, many steps at once, by
+``bnviz.run``.
 
 One-row batches: BN in training mode maps a lone row to beta (its variance is
 0), so a trailing batch of one row is folded into the batch before it. With
@@ -29,6 +32,7 @@ from .data import Dataset
 from .nn import Architecture, backward, bce_with_logits_backward, forward, init_params
 from .optim import make_optimizer
 from .run import Ensemble, assemble_run, replay
+from .running import RunningAverage
 from .seeding import rng_for
 
 # Settings that may differ between members of one ensemble.
@@ -90,9 +94,10 @@ class History:
     """What the loop stored, for M members over the steps done so far.
 
     params: (S + 1, M, P) after 0..S updates; grads: (S, M, P) the gradient of
-    each step; orders: (M, E, N); diverged_at: (M,) the step whose logits (and so
-    loss) were not finite, or -1. Losses, accuracies and BN statistics are
-    recomputed from these by ``bnviz.run.replay``.
+    each step; running: (S + 1, M, R) BN's running statistics after 0..S updates
+    (mean1, var1, ...); orders: (M, E, N); diverged_at: (M,) the step whose
+    logits (and so loss) were not finite, or -1. Losses, accuracies and batch
+    statistics are recomputed from these by ``bnviz.run.replay``.
     """
 
     configs: list
@@ -102,6 +107,7 @@ class History:
     orders: np.ndarray
     params: np.ndarray
     grads: np.ndarray
+    running: np.ndarray
     diverged_at: np.ndarray
     steps_done: int = 0
     seconds: float = 0.0
@@ -141,7 +147,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
         raise ValueError("training needs at least two rows")
     arch = architecture(cfg, X.shape[1])
     player, blayout = arch.param_layout(), arch.buffer_layout()
-    P, _R = player.size, blayout.size
+    P, R = player.size, blayout.size
 
     if init_params_list is None:
         init_params_list = [initial_params(c, arch) for c in configs]
@@ -156,16 +162,24 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     orders = np.stack([epoch_orders(c.seed, N, cfg.epochs) for c in configs])
     S = cfg.epochs * len(bounds)
     hist = History(configs=list(configs), data=data, arch=arch, bounds=bounds, orders=orders,
-                   params=np.zeros((S + 1, M, P)), grads=np.zeros((S, M, P)), diverged_at=np.full(M, -1))
+                   params=np.zeros((S + 1, M, P)), grads=np.zeros((S, M, P)), running=np.zeros((S + 1, M, R)),
+                   diverged_at=np.full(M, -1))
     hist.params[0] = params
+    # BN's buffers start at mean 0, variance 1; batch_stats is this step's (mean1, var1, ...)
+    running = arch.initial_buffers((M,))
+    hist.running[0] = running
+    rule = RunningAverage.for_config(cfg, blayout)
+    batch_stats = np.zeros((M, R))
+    stat_views = blayout.views(batch_stats)
     opt = make_optimizer(cfg.optimizer, params.shape, cfg.beta1, cfg.beta2, cfg.opt_eps)
     lr = np.array([c.lr for c in configs])[:, None]
     if np.all(lr == lr[0]):
         lr = float(lr[0, 0])  # a plain number multiplies faster than a (M, 1) column
 
-    # The loop does only what the next step depends on. The loss, accuracy and
-    # BN statistics of each step are pure functions of the stored parameters
-    # and batch, recomputed afterwards for all steps at once (bnviz.run.replay).
+    # The loop does only what the next step depends on, and keeps BN's running
+    # statistics. The loss, accuracy and batch statistics of each step are pure
+    # functions of the stored parameters and batch, recomputed afterwards for
+    # all steps at once (bnviz.run.replay).
     started = last_report = time.perf_counter()
     s = 0
     with np.errstate(all="ignore"):
@@ -179,8 +193,17 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
                          out=gviews)
                 hist.grads[s] = grad_flat
                 opt.step(params, grad_flat, lr)
+                # BN's running statistics take in this batch's mean and biased
+                # variance: running = m * running + (1 - m) * batch (or the
+                # plain average so far); evaluation mode will use them.
+                if R:
+                    for (*_, mean, var), cache in zip(arch.keys, result.bn_caches):
+                        stat_views[mean][...] = cache.mean
+                        stat_views[var][...] = cache.var
+                    rule.update(running, batch_stats, stop - start, s + 1)
                 s += 1
                 hist.params[s] = params
+                hist.running[s] = running
                 if progress is not None and time.perf_counter() - last_report >= progress_seconds:
                     hist.steps_done = s
                     hist.seconds = time.perf_counter() - started

@@ -153,7 +153,7 @@ def test_divergence_stops_cleanly_and_records_the_step(data):
     assert np.all(np.isfinite(run.train_loss))
     # the step it names really had a non-finite loss
     seen = replay(run_loop([cfg], data), [0], run.diverged_at + 1)
-    assert not np.isfinite(seen["loss"][-1, 0])
+    assert not np.isfinite(seen["train_loss"][-1, 0])
 
 
 def test_a_learning_rate_of_100_never_raises(data):

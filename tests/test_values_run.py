@@ -4,6 +4,7 @@ import pytest
 
 import plain
 from bnviz import Config, train
+from bnviz.recording import BY_NAME, RECORDED
 from bnviz.tables import step_table
 
 CONFIGS = {
@@ -26,20 +27,141 @@ def close(actual, expected, rtol=1e-11, atol=1e-13, what=""):
     np.testing.assert_allclose(actual, expected, rtol=rtol, atol=atol, err_msg=what)
 
 
-def test_each_step_loss_accuracy_and_batch_statistics(case):
-    run, data, _ = case
+# --------------------------------------- each recorded quantity, recomputed plainly
+# One function per entry of bnviz.recording.RECORDED, returning the value in the
+# Run's shape: a new recorded quantity needs its plain recomputation here.
+
+
+def step_passes(run, data):
+    """[(rows, logits, layers)] the plain forward pass of every step's batch, before its update."""
     X = plain.inputs(run, data, data.X_train)
-    assert run.n_steps == run.config.epochs * len(run.bounds)
+    out = []
     for s in range(run.n_steps):
         rows = plain.batch_rows(run, s)
-        np.testing.assert_array_equal(run.batch_indices[s], rows)
-        logits, layers = plain.forward(run, plain.params_at(run, s), X[rows])
-        y = data.y_train[rows]
-        close(run.train_loss[s], plain.bce(logits, y), what=f"loss at step {s}")
-        assert run.train_acc[s] == plain.accuracy(logits, y)
-        for k in range(run.n_bn):
-            close(run.batch_mean[k][s], layers[k]["mean"], what=f"batch mean, layer {k + 1}, step {s}")
-            close(run.batch_var[k][s], layers[k]["var"], what=f"batch var, layer {k + 1}, step {s}")
+        out.append((rows,) + plain.forward(run, plain.params_at(run, s), X[rows]))
+    return out
+
+
+def per_step_bn(run, value):
+    """[(S, units) per BN layer] from value(step, k) (k 1-based)."""
+    return [np.array([value(s, k) for s in range(run.n_steps)]) for k in range(1, run.n_bn + 1)]
+
+
+def weight_norms(run, of_change):
+    out = np.empty((run.n_steps, run.arch.n_dense))
+    for s in range(run.n_steps):
+        before, after = plain.params_at(run, s), plain.params_at(run, s + 1)
+        for l in range(1, run.arch.n_dense + 1):
+            if of_change:
+                change = after[f"W{l}"] - before[f"W{l}"]
+                out[s, l - 1] = np.sqrt((change ** 2).sum()) / np.sqrt((before[f"W{l}"] ** 2).sum())
+            else:
+                start, stop, _ = run.param_slices[f"W{l}"]
+                out[s, l - 1] = np.sqrt(sum(v * v for v in run.grads[s, start:stop]))
+    return out
+
+
+def snapshot_layers(run, data):
+    X = plain.inputs(run, data, data.X_train)
+    return [plain.forward(run, plain.params_at(run, t), X)[1] for t in run.snapshot_steps]
+
+
+def epoch_values(run, data, running):
+    splits = {"train": (plain.inputs(run, data, data.X_train), data.y_train),
+              "test": (plain.inputs(run, data, data.X_test), data.y_test)}
+    out = {}
+    for state in run.epoch_steps:
+        params = plain.params_at(run, state)
+        for split, (X, y) in splits.items():
+            logits = {"eval": plain.forward(run, params, X, plain.buffers_after(run, running, state) or None)[0],
+                      "batch": plain.forward(run, params, X)[0]}
+            for mode in ("eval", "batch"):
+                out.setdefault(f"{split}_loss_{mode}", []).append(plain.bce(logits[mode], y))
+                out.setdefault(f"{split}_acc_{mode}", []).append(plain.accuracy(logits[mode], y))
+    return {name: np.array(values) for name, values in out.items()}
+
+
+PLAIN = {
+    "train_loss": lambda run, data, running, passes: np.array(
+        [plain.bce(logits, data.y_train[rows]) for rows, logits, _ in passes]),
+    "train_acc": lambda run, data, running, passes: np.array(
+        [plain.accuracy(logits, data.y_train[rows]) for rows, logits, _ in passes]),
+    "batch_mean": lambda run, data, running, passes: per_step_bn(run, lambda s, k: passes[s][2][k - 1]["mean"]),
+    "batch_var": lambda run, data, running, passes: per_step_bn(run, lambda s, k: passes[s][2][k - 1]["var"]),
+    "running_mean": lambda run, data, running, passes: per_step_bn(run, lambda s, k: running[k][s][0]),
+    "running_var": lambda run, data, running, passes: per_step_bn(run, lambda s, k: running[k][s][1]),
+    "gamma": lambda run, data, running, passes: per_step_bn(run, lambda s, k: plain.params_at(run, s + 1)[f"gamma{k}"]),
+    "beta": lambda run, data, running, passes: per_step_bn(run, lambda s, k: plain.params_at(run, s + 1)[f"beta{k}"]),
+    "grad_norm": lambda run, data, running, passes: weight_norms(run, of_change=False),
+    "update_ratio": lambda run, data, running, passes: weight_norms(run, of_change=True),
+    "population_mean": lambda run, data, running, passes: [
+        np.array([layers[k]["mean"] for layers in snapshot_layers(run, data)]) for k in range(run.n_bn)],
+    "population_var": lambda run, data, running, passes: [
+        np.array([layers[k]["var"] for layers in snapshot_layers(run, data)]) for k in range(run.n_bn)],
+    "snapshots": lambda run, data, running, passes: {
+        stage: [np.array([layers[k][stage] for layers in snapshot_layers(run, data)])
+                for k in range(len(run.arch.hidden))]
+        for stage in (("z", "bn", "act") if run.n_bn else ("z", "act"))},
+    "epoch_metrics": lambda run, data, running, passes: epoch_values(run, data, running),
+}
+
+
+def test_every_recorded_quantity_has_a_plain_recomputation():
+    assert set(PLAIN) == set(BY_NAME)
+
+
+def assert_same(actual, expected, what):
+    """Values of one quantity: arrays, lists of per-layer arrays or dicts of them."""
+    if isinstance(expected, dict):
+        assert set(actual) == set(expected), what
+        for key in expected:
+            assert_same(actual[key], expected[key], f"{what}[{key!r}]")
+    elif isinstance(expected, list):
+        assert isinstance(actual, list) and len(actual) == len(expected), what
+        for k, (a, e) in enumerate(zip(actual, expected)):
+            assert_same(a, e, f"{what}[{k}]")
+    else:
+        assert np.shape(actual) == np.shape(expected), what
+        close(actual, expected, rtol=1e-10, atol=1e-13, what=what)
+
+
+@pytest.mark.parametrize("name", list(BY_NAME))
+def test_recorded_quantity_equals_its_plain_recomputation(case, name):
+    run, data, running = case
+    passes = step_passes(run, data)
+    assert_same(getattr(run, name), PLAIN[name](run, data, running, passes), name)
+    assert getattr(run, name) is run.recorded[name]
+
+
+@pytest.mark.parametrize("quantity", RECORDED, ids=lambda q: q.name)
+def test_each_quantity_runs_along_its_declared_axis(case, quantity):
+    run, _, _ = case
+    value = run.recorded[quantity.name]
+    length = len(run.axis_states(quantity.axis))
+    if quantity.layers == "bn":
+        assert [v.shape for v in value] == [(length, units) for units in (run.arch.hidden if run.n_bn else ())]
+    elif quantity.layers in ("dense", "hidden"):
+        assert value.shape == (length, run.arch.n_dense if quantity.layers == "dense" else len(run.arch.hidden))
+    elif isinstance(value, dict):
+        assert all(len(v) == length for part in value.values() for v in (part if isinstance(part, list) else [part]))
+    else:
+        assert value.shape == (length,)
+
+
+def test_batch_order_and_axes(case):
+    run, _, _ = case
+    assert run.n_steps == run.config.epochs * len(run.bounds)
+    np.testing.assert_array_equal(run.axis_states("step"), np.arange(run.n_steps))
+    for s in range(run.n_steps):
+        np.testing.assert_array_equal(run.batch_indices[s], plain.batch_rows(run, s))
+    spe, S = len(run.bounds), run.n_steps
+    expected_states = list(range(0, S + 1, spe))
+    if expected_states[-1] != S:
+        expected_states.append(S)
+    np.testing.assert_array_equal(run.axis_states("epoch"), expected_states)
+    np.testing.assert_array_equal(run.axis_states("snapshot"), run.snapshot_steps)
+    assert run.snapshot_steps[0] == 0 and run.snapshot_steps[-1] == S and np.all(np.diff(run.snapshot_steps) > 0)
+    np.testing.assert_array_equal(run.snapshot_rows, np.arange(len(run.orders[0])))
 
 
 def bias_before_bn(run, name):
@@ -70,16 +192,6 @@ def test_each_gradient_is_that_of_its_step_batch(case):
             assert np.all(run.grads[:, start:stop] == 0.0)
 
 
-def test_running_statistics_after_each_step(case):
-    run, _, running = case
-    assert run.n_bn == len(running)
-    for k in range(run.n_bn):
-        for s in range(run.n_steps):
-            mean, var = running[k + 1][s]
-            close(run.running_mean[k][s], mean, what=f"running mean, layer {k + 1}, step {s}")
-            close(run.running_var[k][s], var, what=f"running var, layer {k + 1}, step {s}")
-
-
 def test_buffers_at_each_state(case):
     run, _, running = case
     for state in (0, 1, run.n_steps):
@@ -87,69 +199,6 @@ def test_buffers_at_each_state(case):
         for k, (mean, var) in plain.buffers_after(run, running, state).items():
             close(buffers[f"mean{k}"], mean)
             close(buffers[f"var{k}"], var)
-
-
-def test_gamma_and_beta_after_each_update(case):
-    run, _, _ = case
-    for k in range(run.n_bn):
-        for s in range(run.n_steps):
-            after = plain.params_at(run, s + 1)
-            np.testing.assert_array_equal(run.gamma[k][s], after[f"gamma{k + 1}"])
-            np.testing.assert_array_equal(run.beta[k][s], after[f"beta{k + 1}"])
-
-
-def test_gradient_norms_and_update_ratios(case):
-    run, _, _ = case
-    L = run.arch.n_dense
-    assert run.grad_norm.shape == run.update_ratio.shape == (run.n_steps, L)
-    for s in range(run.n_steps):
-        before, after = plain.params_at(run, s), plain.params_at(run, s + 1)
-        for l in range(1, L + 1):
-            start, stop, _ = run.param_slices[f"W{l}"]
-            g = run.grads[s, start:stop]
-            close(run.grad_norm[s, l - 1], np.sqrt(sum(v * v for v in g)), what=f"|dW{l}| at step {s}")
-            change = after[f"W{l}"] - before[f"W{l}"]
-            ratio = np.sqrt((change ** 2).sum()) / np.sqrt((before[f"W{l}"] ** 2).sum())
-            close(run.update_ratio[s, l - 1], ratio, what=f"update ratio of W{l} at step {s}")
-
-
-def test_epoch_metrics_in_evaluation_and_batch_mode(case):
-    run, data, running = case
-    spe, S = len(run.bounds), run.n_steps
-    expected_states = list(range(0, S + 1, spe))
-    if expected_states[-1] != S:
-        expected_states.append(S)
-    np.testing.assert_array_equal(run.epoch_steps, expected_states)
-    splits = {"train": (plain.inputs(run, data, data.X_train), data.y_train),
-              "test": (plain.inputs(run, data, data.X_test), data.y_test)}
-    for i, state in enumerate(run.epoch_steps):
-        params = plain.params_at(run, state)
-        for split, (X, y) in splits.items():
-            eval_logits, _ = plain.forward(run, params, X, plain.buffers_after(run, running, state) or None)
-            batch_logits, _ = plain.forward(run, params, X)
-            for what, fn in (("loss", plain.bce), ("acc", plain.accuracy)):
-                close(run.epoch_metrics[f"{split}_{what}_eval"][i], fn(eval_logits, y), rtol=1e-10,
-                      what=f"{split}_{what}_eval at state {state}")
-                close(run.epoch_metrics[f"{split}_{what}_batch"][i], fn(batch_logits, y), rtol=1e-10,
-                      what=f"{split}_{what}_batch at state {state}")
-
-
-def test_population_statistics_and_snapshots(case):
-    run, data, _ = case
-    X = plain.inputs(run, data, data.X_train)
-    np.testing.assert_array_equal(run.snapshot_rows, np.arange(len(X)))
-    assert run.snapshot_steps[0] == 0 and run.snapshot_steps[-1] == run.n_steps
-    assert np.all(np.diff(run.snapshot_steps) > 0)
-    for i, state in enumerate(run.snapshot_steps):
-        _, layers = plain.forward(run, plain.params_at(run, state), X)
-        for k, layer in enumerate(layers):
-            close(run.snapshots["z"][k][i], layer["z"], what=f"z, layer {k + 1}, state {state}")
-            close(run.snapshots["act"][k][i], layer["act"], what=f"activation, layer {k + 1}, state {state}")
-            if run.n_bn:
-                close(run.snapshots["bn"][k][i], layer["bn"], what=f"BN output, layer {k + 1}, state {state}")
-                close(run.population_mean[k][i], layer["mean"], what=f"exact mean, layer {k + 1}, state {state}")
-                close(run.population_var[k][i], layer["var"], what=f"exact var, layer {k + 1}, state {state}")
-    assert set(run.snapshots) == ({"z", "bn", "act"} if run.n_bn else {"z", "act"})
 
 
 def plain_gaps(run, data, running, k):

@@ -1,0 +1,200 @@
+"""What a Run records: one table of every quantity measured per step, per snapshot or per epoch.
+
+Each entry of RECORDED says once what a quantity is called (its Run
+attribute), which axis it runs along, how it spreads over layers, how it is
+computed from what the training loop saved, and its column in the Steps CSV.
+``replay`` and ``assemble_run`` (bnviz.run), the Run, ``step_table``
+(bnviz.tables) and the tests all read this table: a new metric is one entry
+here plus its test.
+
+Axes. "step": entry s belongs to step s = 0..S-1; a quantity seen by the
+step's forward pass describes the state before its update (state s), one read
+from the parameters after it describes state s + 1. "snapshot": the states
+``Run.snapshot_steps``. "epoch": the states ``Run.epoch_steps`` (epoch ends).
+``Run.axis_states(axis)`` gives each axis's step or state numbers.
+
+Layers. "": one number per axis entry, shape (A,). "bn": a list with one
+(A, units) array per BN layer; CSV columns per unit, named with {k} (the BN
+layer, 1-based) and {u} (the unit, 1-based). "dense": (A, L), one column per
+Dense layer; "hidden": (A, H), one per hidden layer; both named with {l}.
+
+Sources. "batch": computed from the step's own forward pass inside
+``replay``, many steps at once: ``compute(result, y, arch)`` gets the
+engine's ForwardResult and the batch labels, both with leading axes (steps,
+members), and the Architecture.
+"saved": computed afterwards from the saved states: ``compute(saved)`` gets a
+``Saved``.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Callable
+
+import numpy as np
+
+from .evaluation import epoch_metrics, forward_states, population_stats
+from .nn import Architecture, bce_with_logits_forward
+
+AXES = ("step", "snapshot", "epoch")
+LAYERS = ("", "bn", "dense", "hidden")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    name: str                 # the Run attribute
+    axis: str                 # one of AXES
+    layers: str               # one of LAYERS
+    source: str               # "batch" or "saved"
+    compute: Callable
+    column: str | None        # the Steps CSV column ({k}, {u} or {l} filled in), or None: not exported
+    doc: str
+
+    def empty(self, arch: Architecture, lead: tuple):
+        """NaN-filled storage for a "batch" quantity with leading axes `lead` (steps, members)."""
+        if self.layers == "bn":
+            return [np.full(lead + (units,), np.nan) for units in bn_units(arch)]
+        width = {"": (), "dense": (arch.n_dense,), "hidden": (len(arch.hidden),)}[self.layers]
+        return np.full(lead + width, np.nan)
+
+
+def bn_units(arch: Architecture) -> tuple:
+    """Units of each BN layer (none without BN)."""
+    return tuple(arch.hidden) if arch.bn else ()
+
+
+@dataclass(eq=False)
+class Saved:
+    """What the training loop saved for one member, as the "saved" quantities read it.
+
+    params: (S + 1, P) the flat parameters of every state; grads: (S, P) each
+    step's gradient; running: (S + 1, R) BN's running statistics of every
+    state (state 0: mean 0, variance 1), laid out as mean1, var1, ...; seen:
+    {name: value} of the "batch" quantities from ``replay``; X, y and X_test,
+    y_test: the network's inputs and labels; snapshot_steps (K,) and
+    snapshot_rows: the states and training rows kept in full; epoch_steps:
+    the states at epoch ends.
+    """
+
+    arch: Architecture
+    params: np.ndarray
+    grads: np.ndarray
+    running: np.ndarray
+    seen: dict
+    X: np.ndarray
+    y: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    snapshot_steps: np.ndarray
+    snapshot_rows: np.ndarray
+    epoch_steps: np.ndarray
+
+    def param_after(self, name: str) -> np.ndarray:
+        """(S, *shape) a parameter after each update."""
+        slot = self.arch.param_layout()[name]
+        return self.params[1:, slot.start:slot.stop].reshape((len(self.params) - 1,) + slot.shape)
+
+    def buffer_after(self, name: str) -> np.ndarray:
+        """(S, units) a running statistic (mean1, var1, ...) after each update."""
+        slot = self.arch.buffer_layout()[name]
+        return self.running[1:, slot.start:slot.stop].copy()
+
+    @cached_property
+    def snapshot_pass(self):
+        """The forward pass of every snapshot state over the snapshot rows, BN with their statistics."""
+        return forward_states(self.arch, self.params[self.snapshot_steps], self.X[self.snapshot_rows])
+
+
+# ------------------------------------------------------------ how each is computed
+
+
+def _batch_loss(result, y, arch):
+    return bce_with_logits_forward(result.logits, y)[0]
+
+
+def _batch_accuracy(result, y, arch):
+    return ((result.logits > 0.0) == (y > 0.5)).mean(-1)
+
+
+def _norms(saved: Saved, of_change: bool) -> np.ndarray:
+    """(S, L): ||dW_l|| of each step's gradient, or ||W_l(after) - W_l(before)|| / ||W_l(before)||."""
+    layout = saved.arch.param_layout()
+    out = np.empty((len(saved.grads), saved.arch.n_dense))
+    with np.errstate(all="ignore"):
+        for l in range(saved.arch.n_dense):
+            slot = layout[f"W{l + 1}"]
+            if of_change:
+                w = saved.params[:, slot.start:slot.stop]
+                out[:, l] = np.linalg.norm(np.diff(w, axis=0), axis=1) / np.linalg.norm(w[:-1], axis=1)
+            else:
+                out[:, l] = np.linalg.norm(saved.grads[:, slot.start:slot.stop], axis=1)
+    return out
+
+
+def _population(saved: Saved, which: str) -> list:
+    """Exact mean or variance of each BN layer's input over all training rows, at each snapshot."""
+    if len(saved.snapshot_rows) == len(saved.X):
+        return [getattr(cache, which).copy() for cache in saved.snapshot_pass.bn_caches]
+    means, variances = population_stats(saved.arch, saved.params[saved.snapshot_steps], saved.X)
+    return means if which == "mean" else variances
+
+
+def _snapshots(saved: Saved) -> dict:
+    stages = ("z", "bn", "act") if saved.arch.bn else ("z", "act")
+    return {stage: [getattr(t, stage) for t in saved.snapshot_pass.traces] for stage in stages}
+
+
+def _epoch_metrics(saved: Saved) -> dict:
+    states = saved.epoch_steps
+    buffers = saved.running[states] if saved.arch.bn else None
+    return epoch_metrics(saved.arch, saved.params[states], buffers, (saved.X, saved.y), (saved.X_test, saved.y_test))
+
+
+def _per_bn(saved: Saved, prefix: str, of) -> list:
+    return [of(f"{prefix}{k}") for k in range(1, len(bn_units(saved.arch)) + 1)]
+
+
+# ---------------------------------------------------------------------- the table
+
+RECORDED = (
+    Quantity("train_loss", "step", "", "batch", _batch_loss, "batch_loss",
+             "the mini-batch loss (mean BCE) of each step's forward pass, before its update"),
+    Quantity("train_acc", "step", "", "batch", _batch_accuracy, "batch_accuracy",
+             "the share of the step's batch classified right (logit > 0 means placed)"),
+    Quantity("batch_mean", "step", "bn", "batch", lambda result, y, arch: [c.mean for c in result.bn_caches],
+             "bn{k}_unit{u}_batch_mean", "μ_B: the mean of the BN layer's input over the step's batch"),
+    Quantity("batch_var", "step", "bn", "batch", lambda result, y, arch: [c.var for c in result.bn_caches],
+             "bn{k}_unit{u}_batch_var", "σ²_B: the biased variance of the BN layer's input over the step's batch"),
+    Quantity("running_mean", "step", "bn", "saved", lambda s: _per_bn(s, "mean", s.buffer_after),
+             "bn{k}_unit{u}_running_mean", "the running mean after the step's update (the training loop keeps it)"),
+    Quantity("running_var", "step", "bn", "saved", lambda s: _per_bn(s, "var", s.buffer_after),
+             "bn{k}_unit{u}_running_var", "the running variance after the step's update"),
+    Quantity("gamma", "step", "bn", "saved", lambda s: _per_bn(s, "gamma", s.param_after),
+             "bn{k}_unit{u}_gamma", "γ after the step's update"),
+    Quantity("beta", "step", "bn", "saved", lambda s: _per_bn(s, "beta", s.param_after),
+             "bn{k}_unit{u}_beta", "β after the step's update"),
+    Quantity("grad_norm", "step", "dense", "saved", lambda s: _norms(s, of_change=False), "W{l}_grad_norm",
+             "||dL/dW_l||: the L2 norm of the step's gradient of each Dense layer's weights"),
+    Quantity("update_ratio", "step", "dense", "saved", lambda s: _norms(s, of_change=True), "W{l}_update_ratio",
+             "||W_l(after) − W_l(before)|| / ||W_l(before)||: how far the step moved each weight matrix"),
+    Quantity("population_mean", "snapshot", "bn", "saved", lambda s: _population(s, "mean"), None,
+             "the exact mean of the BN layer's input over all training rows (earlier BN layers using "
+             "full-data statistics too): what the running mean estimates"),
+    Quantity("population_var", "snapshot", "bn", "saved", lambda s: _population(s, "var"), None,
+             "the exact (biased) variance of the BN layer's input over all training rows"),
+    Quantity("snapshots", "snapshot", "", "saved", _snapshots, None,
+             "{'z' | 'bn' | 'act': [(K, rows, units) per hidden layer]}: the Dense output, BN output and "
+             "activation of the snapshot rows, BN with full-data statistics"),
+    Quantity("epoch_metrics", "epoch", "", "saved", _epoch_metrics, None,
+             "{name: (E + 1,)} loss and accuracy on the training and test rows, in evaluation mode (running "
+             "statistics, names ending _eval) and batch mode (each split normalized by its own statistics, "
+             "_batch); NaN where a split is empty"),
+)
+
+BY_NAME = {q.name: q for q in RECORDED}
+
+
+def describe() -> str:
+    """The table as text, for the Run's docstring."""
+    return "\n".join(f"    {q.name} [{q.axis}{', per ' + q.layers + ' layer' if q.layers else ''}]: {q.doc}"
+                     for q in RECORDED)
