@@ -18,7 +18,6 @@ class RunCache:
         self._bytes = 0
         self._lock = threading.Lock()
         self._pending: dict = {}
-        self.hits = self.misses = 0
 
     def __len__(self):
         return len(self._items)
@@ -31,7 +30,6 @@ class RunCache:
         with self._lock:
             if key in self._items:
                 self._items.move_to_end(key)
-                self.hits += 1
                 return self._items[key]
         return None
 
@@ -63,7 +61,6 @@ class RunCache:
             value = self.get(key)
             if value is not None:
                 return value
-            self.misses += 1
             try:
                 value = compute()
                 self.put(key, value)

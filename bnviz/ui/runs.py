@@ -1,23 +1,35 @@
 """Data and runs for the page: cached for every visitor, streamed while they train.
 
 A Config already computed comes from one process-wide cache, bounded in
-entries and memory, so a classroom on one link shares the work.
+entries and memory (bnviz.limits), so a classroom on one link shares the work.
+Trainings and sweeps run in a pool of worker processes (bnviz.workers), never
+on the server's own thread, so one heavy experiment cannot delay another
+visitor's page or the health check.
 """
 from __future__ import annotations
 
 import hashlib
-import time
+from concurrent.futures.process import BrokenProcessPool
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from .. import figures, limits, load_for, train
+from .. import figures, limits, load_for
 from ..budget import fit
 from ..cache import RunCache
 from ..data import DataError, load_csv
 from ..sweeps import sweep
 from ..toydata import TOY_MAKERS
+from ..workers import Pool, train_reporting
 
 STREAM_SECONDS = 0.4
+
+
+@st.cache_resource(show_spinner=False)
+def pool() -> Pool:
+    """The worker processes that train, shared by every visitor of this server process."""
+    return Pool(limits.WORKERS)
 
 
 @st.cache_resource(show_spinner=False)
@@ -73,7 +85,12 @@ def is_cached(cfg, key, init_params=None) -> bool:
 
 
 def get_run(cfg, data, key, label: str, init_params=None, stream=None):
-    """The Run of cfg on data: from the cache, or trained now with live progress in `stream`."""
+    """The Run of cfg on data: from the cache, or trained in a worker process with live progress in `stream`.
+
+    Everyone asking for the same run waits for one training. A visitor who
+    leaves, or changes a setting (the rerun interrupts this wait), stops
+    waiting; the training is cancelled once nobody waits for it.
+    """
     cache = run_cache()
     full_key = (cfg, key, _params_key(init_params))
     run = cache.get(full_key)
@@ -83,24 +100,54 @@ def get_run(cfg, data, key, label: str, init_params=None, stream=None):
     box = slot.container()
     bar = box.progress(0.0, text=f"Training {label}…")
     chart = box.empty()
-    last = {"chart": 0.0, "n": 0}
+    shown = {"step": -1, "n": 0}
 
-    def on_progress(p):
-        if p.step >= p.total_steps:
+    def on_update(update):
+        if update is None or update.step == shown["step"]:
+            bar.progress(0.0 if update is None else min(update.step / max(update.total_steps, 1), 1.0),
+                         text=f"Training {label}…" if update is None
+                         else f"Training {label}: step {update.step:,} of {update.total_steps:,}")
             return
-        bar.progress(min(p.fraction, 1.0), text=f"Training {label}: step {p.step:,} of {p.total_steps:,}")
-        now = time.perf_counter()
-        if now - last["chart"] >= STREAM_SECONDS:
-            last["n"] += 1
-            chart.plotly_chart(figures.training_curves(p.run()), key=f"stream-{label}-{last['n']}",
-                               theme=None, config={"displayModeBar": False})
-            last["chart"] = time.perf_counter()
+        shown["step"] = update.step
+        shown["n"] += 1
+        bar.progress(min(update.step / max(update.total_steps, 1), 1.0),
+                     text=f"Training {label}: step {update.step:,} of {update.total_steps:,}")
+        chart.plotly_chart(figures.training_curves(update.payload), key=f"stream-{label}-{shown['n']}",
+                           theme=None, config={"displayModeBar": False})
 
     try:
-        return cache.get_or_compute(full_key, lambda: train(cfg, data, init_params, progress=on_progress,
-                                                            progress_seconds=0.2))
+        run = wait_for(full_key, on_update, train_reporting, cfg, data, init_params, STREAM_SECONDS)
     finally:
         slot.empty()
+    cache.put(full_key, run)
+    return run
+
+
+def wait_for(key, on_update, fn, *args):
+    """fn(*args) computed in the worker pool (one job per key), calling on_update(latest Update or None)
+    about four times a second while waiting. Leaving the page or a rerun stops the wait."""
+    for attempt in range(2):
+        job = pool().job(key, fn, *args)
+        job.attach()
+        try:
+            while not job.wait(0.25):
+                if not _visitor_connected():
+                    st.stop()
+                on_update(job.latest())
+            return job.result()
+        except BrokenProcessPool:      # a worker was killed from outside: one more try on a fresh one
+            if attempt:
+                st.error("The server could not compute this. Reload the page to try again.")
+                st.stop()
+        finally:
+            job.detach()
+
+
+def _visitor_connected() -> bool:
+    ctx = get_script_run_ctx()
+    if ctx is None or not runtime.exists():
+        return True
+    return runtime.get_instance().is_active_session(ctx.session_id)
 
 
 def _params_key(params) -> str | None:
@@ -114,4 +161,9 @@ def _params_key(params) -> str | None:
 
 
 def get_sweep(cfg, data, key, field: str):
-    return sweep_cache().get_or_compute((cfg, key, field), lambda: sweep(cfg, data, field))
+    full_key = ("sweep", cfg, key, field)
+    result = sweep_cache().get(full_key)
+    if result is None:
+        result = wait_for(full_key, lambda update: None, sweep, cfg, data, field)
+        sweep_cache().put(full_key, result)
+    return result
