@@ -151,11 +151,13 @@ class Run:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the Run's arrays."""
-        total = 0
-        for value in vars(self).values():
-            total += _nbytes(value)
-        return total
+        """Memory held by the Run's arrays, each buffer counted once (γ and β are views of params)."""
+        buffers = {}
+        for array in _arrays(vars(self)):
+            while isinstance(array.base, np.ndarray):
+                array = array.base
+            buffers[id(array)] = array.nbytes
+        return sum(buffers.values())
 
     def __repr__(self):
         end = f"diverged at step {self.diverged_at}" if self.diverged_at is not None else "finished"
@@ -167,14 +169,16 @@ class Run:
 Run.__doc__ = Run.__doc__.rstrip() + "\n\n" + describe() + "\n"
 
 
-def _nbytes(value) -> int:
+def _arrays(value):
+    """Every NumPy array inside nested dicts, lists and tuples."""
     if isinstance(value, np.ndarray):
-        return value.nbytes
-    if isinstance(value, dict):
-        return sum(_nbytes(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return sum(_nbytes(v) for v in value)
-    return 0
+        yield value
+    elif isinstance(value, dict):
+        for v in value.values():
+            yield from _arrays(v)
+    elif isinstance(value, (list, tuple)):
+        for v in value:
+            yield from _arrays(v)
 
 
 # ----------------------------------------------------------------------- assembly
