@@ -14,7 +14,7 @@ from typing import Any
 from .nn import ACTIVATIONS, BN_POSITIONS, INITS
 from .optim import OPTIMIZERS
 
-DATASETS = ("placement", "notes4", "notes_students", "xor", "circles", "moons", "gaussians")
+DATASETS = ("placement", "notes4", "notes_batch", "notes_students", "xor", "circles", "moons", "gaussians")
 MAX_LAYERS = 8
 MAX_UNITS = 16
 
@@ -51,6 +51,10 @@ FIELDS = (
     Field("init", "choice", "he", "Network", "How the weights start (biases start at 0, gamma at 1, beta at 0).",
           INITS),
     Field("init_scale", "float", 1.0, "Network", "Multiplier on every initial weight.", low=1e-4, high=1e4, log=True),
+    Field("bias_init", "float", 0.0, "Network",
+          "Starting value of every hidden Dense layer's bias. In front of BN (keep_bias) it changes nothing in "
+          "training mode; in evaluation mode it shifts the outputs until the running mean catches up.",
+          low=-10.0, high=10.0),
     Field("bn", "bool", True, "Batch norm", "Batch normalization after every hidden Dense layer."),
     Field("bn_position", "choice", "before", "Batch norm",
           "before: Dense -> BN -> activation; after: Dense -> activation -> BN.", BN_POSITIONS),
@@ -59,6 +63,9 @@ FIELDS = (
     Field("bn_momentum", "float", 0.99, "Batch norm",
           "running = m * running + (1 - m) * batch (Keras convention; PyTorch's momentum is 1 - m).",
           low=0.0, high=0.9999),
+    Field("bn_noise", "float", 0.0, "Batch norm",
+          "Noisy BN (Santurkar et al. 2018): after every BN a random per-unit scale exp(s·n) and shift s·n, drawn "
+          "afresh each step from the seed; s is this size, 0 = off.", low=0.0, high=2.0),
     Field("running_avg", "choice", "ewma", "Batch norm",
           "ewma: exponentially weighted moving average; cumulative: plain average of every mini-batch statistic.",
           ("ewma", "cumulative")),
@@ -109,10 +116,12 @@ class Config:
     activation: str = _d("activation")
     init: str = _d("init")
     init_scale: float = _d("init_scale")
+    bias_init: float = _d("bias_init")
     bn: bool = _d("bn")
     bn_position: str = _d("bn_position")
     keep_bias: bool = _d("keep_bias")
     bn_momentum: float = _d("bn_momentum")
+    bn_noise: float = _d("bn_noise")
     running_avg: str = _d("running_avg")
     running_var: str = _d("running_var")
     eps: float = _d("eps")

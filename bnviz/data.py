@@ -13,8 +13,9 @@ import numpy as np
 
 from .csvread import DataError, read_table
 from .seeding import rng_for
-from .toydata import NOTES_FOUR, NOTES_STUDENTS, TOY_MAKERS, notes_table
+from .toydata import NOTES_BATCH, NOTES_FOUR, NOTES_STUDENTS, TOY_MAKERS, notes_table
 
+NOTES_TABLES = {"notes4": NOTES_FOUR, "notes_batch": NOTES_BATCH, "notes_students": NOTES_STUDENTS}
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 __all__ = ["DataError", "Dataset", "load_csv", "load_dataset", "make_dataset", "stratified_split"]
 
@@ -98,20 +99,21 @@ def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float
                  size: int = 400, noise: float = 0.2) -> Dataset:
     """A built-in data set by name, split by `seed`.
 
-    placement: data/placement.csv (see data/README.md). notes4, notes_students:
-    the notes' tables, used whole for training (too small to hold rows out).
+    placement: data/placement.csv (see data/README.md). notes4, notes_batch,
+    notes_students: the notes' tables, used whole for training (too small to
+    hold rows out); notes_batch is their numbered batch of four students.
     xor, circles, moons, gaussians: `size` points made from `seed` with `noise`.
     """
     if name == "placement":
         return load_csv(DATA_DIR / "placement.csv", features=("cgpa", "iq"), label="placed",
                         seed=seed, test_fraction=test_fraction, name="placement")
-    if name in ("notes4", "notes_students"):
-        X, y, names = notes_table(NOTES_FOUR if name == "notes4" else NOTES_STUDENTS)
+    if name in NOTES_TABLES:
+        X, y, names = notes_table(NOTES_TABLES[name])
         return make_dataset(name, X, y, names, seed=seed, test_fraction=0.0)
     if name in TOY_MAKERS:
         X, y = TOY_MAKERS[name](rng_for(seed, "data"), int(size), float(noise))
         return make_dataset(name, X, y, ("x1", "x2"), seed=seed, test_fraction=test_fraction, label_name="class")
-    raise ValueError(f"unknown data set {name!r}: use placement, notes4, notes_students, "
+    raise ValueError(f"unknown data set {name!r}: use placement, {', '.join(NOTES_TABLES)}, "
                      f"{', '.join(TOY_MAKERS)}")
 
 

@@ -64,6 +64,15 @@ def _logistic_optimum(X, y, iterations=50):
     return w
 
 
+def logistic_curvatures(X: np.ndarray, y: np.ndarray, optimum: np.ndarray | None = None) -> np.ndarray:
+    """(2,) eigenvalues of the loss's Hessian at the optimum of a logistic unit without bias,
+    smallest first. sqrt(largest / smallest) is how much longer than wide the valley is;
+    gradient descent is stable for learning rates below 2 / largest."""
+    w = _logistic_optimum(X, y) if optimum is None else optimum
+    p = 0.5 * np.tanh(0.5 * (X @ w)) + 0.5
+    return np.linalg.eigvalsh((X * (p * (1 - p))[:, None]).T @ X / len(y))
+
+
 def logistic_contours(X: np.ndarray, y: np.ndarray, lr: float, steps: int, names=("gpa", "iq"),
                       size: int = 61, unit: str = "") -> ContourGrid:
     """Loss of sigmoid(w1 x1 + w2 x2) over (w1, w2), and gradient descent's path from (0, 0).
@@ -88,8 +97,7 @@ def logistic_contours(X: np.ndarray, y: np.ndarray, lr: float, steps: int, names
     b = np.linspace(centre[1] - half, centre[1] + half, size)
     A, B = np.meshgrid(a, b)
     loss = _logistic_loss(np.column_stack([A.ravel(), B.ravel()]), X, y).reshape(size, size)
-    p = 0.5 * np.tanh(0.5 * (X @ optimum)) + 0.5
-    curvature = np.linalg.eigvalsh((X * (p * (1 - p))[:, None]).T @ X / len(y)).max()
+    curvature = logistic_curvatures(X, y, optimum).max()
     return ContourGrid(a, b, loss, path, _logistic_loss(path, X, y), optimum,
                        f"w_{names[0]}{unit}", f"w_{names[1]}{unit}",
                        f"one logistic unit, no bias, {len(path) - 1} steps of gradient descent at lr {lr:g}",

@@ -211,8 +211,8 @@ def replay(history, members, steps: int, first: int = 0) -> dict:
     logit of the step was finite.
     """
     members = list(members)
-    arch, data, cfg = history.arch, history.data, history.configs[members[0]]
-    X, y = data.inputs(data.X_train, cfg.standardize), np.asarray(data.y_train, dtype=float)
+    arch = history.arch
+    X, y = history.inputs(members, "train")
     player, spe = arch.param_layout(), history.steps_per_epoch
     count = max(steps - first, 0)
     wanted = [q for q in RECORDED if q.source == "batch"]
@@ -231,10 +231,14 @@ def replay(history, members, steps: int, first: int = 0) -> dict:
         rows = orders[:, (at // spe)[:, None], columns].transpose(1, 0, 2)  # (K, m, n)
         for chunk in chunks(len(at), len(members) * n, max(arch.hidden)):
             flat = history.params[at[chunk]][:, members]                   # (k, m, P)
-            yb = y[rows[chunk]]
+            if X.ndim == 3:                                                # each member its own rows
+                who = np.arange(len(members))[None, :, None]
+                xb, yb = X[who, rows[chunk]], y[who, rows[chunk]]
+            else:
+                xb, yb = X[rows[chunk]], y[rows[chunk]]
             out = at[chunk] - first
             with np.errstate(all="ignore"):
-                result = forward(arch, player.views(flat), X[rows[chunk]])
+                result = forward(arch, player.views(flat), xb, None, history.noise_at(at[chunk], members))
                 for q in wanted:
                     _put(seen[q.name], out, q.compute(result, yb, arch))
                 seen["logits_ok"][out] = np.isfinite(result.logits).all(-1)
@@ -249,7 +253,7 @@ def _member(value, i: int):
 def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
     """The Run of one member of a History, over its first `upto` steps (default: all)."""
     cfg = history.configs[member]
-    data, arch = history.data, history.arch
+    data, arch = history.data_of(member), history.arch
     S = history.member_steps(member)
     if upto is not None:
         S = min(S, upto)
@@ -338,11 +342,10 @@ class Ensemble:
     def final_metrics(self) -> dict:
         """{name: (M,)} the EPOCH_METRICS of each member's final state (NaN if it diverged)."""
         h = self.history
-        arch, data, cfg = h.arch, h.data, h.configs[0]
-        X, X_test = data.inputs(data.X_train, cfg.standardize), data.inputs(data.X_test, cfg.standardize)
+        arch, members = h.arch, range(len(self))
         S = h.steps_done
-        flat = h.params[S]
-        out = epoch_metrics(arch, flat, h.running[S] if arch.bn else None, (X, data.y_train), (X_test, data.y_test))
+        out = epoch_metrics(arch, h.params[S], h.running[S] if arch.bn else None, h.inputs(members, "train"),
+                            h.inputs(members, "test"))
         for values in out.values():
             values[h.diverged_at >= 0] = np.nan
         return out

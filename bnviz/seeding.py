@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-STREAMS = ("init", "shuffle", "data", "split")
+STREAMS = ("init", "shuffle", "data", "split", "noise")
 
 
 def rng_for(seed: int, purpose: str) -> np.random.Generator:
-    """The generator for one purpose (data, split, init or shuffle) of a seed."""
+    """The generator for one purpose (data, split, init, shuffle or noise) of a seed.
+
+    Children of a SeedSequence depend only on their position, so adding a
+    stream at the end leaves the others' numbers unchanged."""
     children = np.random.SeedSequence(int(seed)).spawn(len(STREAMS))
     return np.random.default_rng(children[STREAMS.index(purpose)])

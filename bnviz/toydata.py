@@ -12,6 +12,10 @@ PLACEMENT_ROWS = 400
 # The four students of the worked batch-norm example in the notes (GPA, IQ, placed).
 NOTES_FOUR = ((7.0, 70.0, 1), (8.0, 80.0, 0), (9.0, 90.0, 1), (6.0, 60.0, 0))
 
+# The notes' numbered batch of four (①-④), whose mu_B and sigma_B they work out by
+# hand. Unlike NOTES_FOUR (IQ exactly 10 x GPA) the two features are not collinear.
+NOTES_BATCH = ((6.2, 89.0, 0), (9.1, 91.0, 0), (7.7, 76.0, 1), (8.9, 150.0, 1))
+
 # The larger table of students in the same notes.
 NOTES_STUDENTS = (
     (8.9, 100.0, 1), (6.2, 89.0, 0), (9.1, 91.0, 0), (7.7, 76.0, 1), (8.9, 150.0, 1), (6.7, 91.0, 0),

@@ -29,7 +29,7 @@ import numpy as np
 
 from .config import Config
 from .data import Dataset
-from .nn import Architecture, backward, bce_with_logits_backward, forward, init_params
+from .nn import Architecture, backward, bce_with_logits_backward, draw_bn_noise, forward, init_params, noise_pairs
 from .optim import make_optimizer
 from .run import Ensemble, assemble_run, replay
 from .running import RunningAverage
@@ -63,7 +63,14 @@ def network_inputs(cfg: Config, data: Dataset, X: np.ndarray) -> np.ndarray:
 
 
 def initial_params(cfg: Config, arch: Architecture) -> dict:
-    return init_params(arch, rng_for(cfg.seed, "init"), cfg.init, cfg.init_scale)
+    return init_params(arch, rng_for(cfg.seed, "init"), cfg.init, cfg.init_scale, cfg.bias_init)
+
+
+def bn_noise(cfg: Config, steps: int):
+    """(steps, 2 * sum(hidden)) the noisy-BN scales and shifts of every step, or None when off."""
+    if not (cfg.bn and cfg.bn_noise > 0):
+        return None
+    return draw_bn_noise(rng_for(cfg.seed, "noise"), steps, cfg.hidden, cfg.bn_noise)
 
 
 def epoch_orders(seed: int, n_rows: int, epochs: int) -> np.ndarray:
@@ -97,11 +104,14 @@ class History:
     each step; running: (S + 1, M, R) BN's running statistics after 0..S updates
     (mean1, var1, ...); orders: (M, E, N); diverged_at: (M,) the step whose
     logits (and so loss) were not finite, or -1. Losses, accuracies and batch
-    statistics are recomputed from these by ``bnviz.run.replay``.
+    statistics are recomputed from these by ``bnviz.run.replay``. data: the
+    Dataset every member learns from, or a list of one Dataset per member (same
+    row counts). noise: (S, M, 2 * sum(hidden)) noisy BN's scales and shifts of
+    every step, or None.
     """
 
     configs: list
-    data: Dataset
+    data: Dataset | list
     arch: Architecture
     bounds: list
     orders: np.ndarray
@@ -111,6 +121,21 @@ class History:
     diverged_at: np.ndarray
     steps_done: int = 0
     seconds: float = 0.0
+    noise: np.ndarray | None = None
+
+    def data_of(self, member: int) -> Dataset:
+        return self.data[member] if isinstance(self.data, list) else self.data
+
+    def inputs(self, members, split: str = "train"):
+        """(X, y) of a split as the members' networks see it: X (N, n_in) and y (N,)
+        when they share one Dataset, else X (m, N, n_in) and y (m, N)."""
+        return split_inputs(self.configs[0], self.data, members, split)
+
+    def noise_at(self, steps, members) -> list | None:
+        """[(scale, shift)] per BN layer, each (len(steps), len(members), units), or None."""
+        if self.noise is None:
+            return None
+        return noise_pairs(self.noise[np.asarray(steps)][:, list(members)], self.arch.hidden)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -119,6 +144,19 @@ class History:
     def member_steps(self, member: int) -> int:
         d = int(self.diverged_at[member])
         return self.steps_done if d < 0 else min(d, self.steps_done)
+
+
+def split_inputs(cfg: Config, data, members, split: str = "train"):
+    """(X, y) of the training or test rows of `data` (one Dataset, or a list of one per member)."""
+
+    def one(d):
+        X, y = (d.X_train, d.y_train) if split == "train" else (d.X_test, d.y_test)
+        return network_inputs(cfg, d, X), np.asarray(y, dtype=float)
+
+    if not isinstance(data, list):
+        return one(data)
+    pairs = [one(data[i]) for i in members]
+    return np.stack([p[0] for p in pairs]), np.stack([p[1] for p in pairs])
 
 
 def check_members(configs: list) -> None:
@@ -140,12 +178,18 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     check_members(configs)
     cfg = configs[0]
     M = len(configs)
-    X = network_inputs(cfg, data, data.X_train)
-    y = np.asarray(data.y_train, dtype=float)
-    N = len(y)
+    if isinstance(data, (list, tuple)):
+        data = list(data)
+        if len(data) != M:
+            raise ValueError(f"give one Dataset per member: {M} members, {len(data)} data sets")
+        if len({(len(d.y_train), len(d.y_test), d.n_features) for d in data}) > 1:
+            raise ValueError("the members' data sets need the same numbers of training and test rows and features")
+    X, y = split_inputs(cfg, data, range(M), "train")
+    per_member = X.ndim == 3
+    N = y.shape[-1]
     if N < 2:
         raise ValueError("training needs at least two rows")
-    arch = architecture(cfg, X.shape[1])
+    arch = architecture(cfg, X.shape[-1])
     player, blayout = arch.param_layout(), arch.buffer_layout()
     P, R = player.size, blayout.size
 
@@ -161,9 +205,11 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     bounds = batch_bounds(N, cfg.batch_size)
     orders = np.stack([epoch_orders(c.seed, N, cfg.epochs) for c in configs])
     S = cfg.epochs * len(bounds)
+    noise = [bn_noise(c, S) for c in configs]
+    noise = None if noise[0] is None else np.stack(noise, axis=1)          # (S, M, 2 * units)
     hist = History(configs=list(configs), data=data, arch=arch, bounds=bounds, orders=orders,
                    params=np.zeros((S + 1, M, P)), grads=np.zeros((S, M, P)), running=np.zeros((S + 1, M, R)),
-                   diverged_at=np.full(M, -1))
+                   diverged_at=np.full(M, -1), noise=noise)
     hist.params[0] = params
     # BN's buffers start at mean 0, variance 1; batch_stats is this step's (mean1, var1, ...)
     running = arch.initial_buffers((M,))
@@ -186,9 +232,13 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
         for epoch in range(cfg.epochs):
             # gather the epoch's rows once; each batch is then a view
             order = orders[:, epoch]
-            X_epoch, y_epoch = X[order], y[order]
+            if per_member:
+                X_epoch, y_epoch = X[np.arange(M)[:, None], order], y[np.arange(M)[:, None], order]
+            else:
+                X_epoch, y_epoch = X[order], y[order]
             for start, stop in bounds:
-                result = forward(arch, pviews, X_epoch[:, start:stop])
+                step_noise = None if noise is None else noise_pairs(noise[s], arch.hidden)
+                result = forward(arch, pviews, X_epoch[:, start:stop], None, step_noise)
                 backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
                          out=gviews)
                 hist.grads[s] = grad_flat
@@ -251,7 +301,12 @@ def train(cfg: Config, data: Dataset, init_params: dict | None = None,
     return assemble_run(history, 0)
 
 
-def train_ensemble(configs: list, data: Dataset, init_params: list | None = None,
+def train_ensemble(configs: list, data, init_params: list | None = None,
                    progress: Callable | None = None, progress_seconds: float = 0.25):
-    """Train M networks at once; they may differ in lr, init_scale and seed. Returns an Ensemble."""
+    """Train M networks at once; they may differ in lr, init_scale and seed. Returns an Ensemble.
+
+    data: one Dataset for every member, or a list of one per member (for
+    example each seed's own split, as ``load_for`` gives it), all with the same
+    numbers of rows.
+    """
     return Ensemble(run_loop(list(configs), data, init_params, progress, progress_seconds))

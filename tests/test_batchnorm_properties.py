@@ -93,7 +93,7 @@ def test_backward_sums_to_zero_over_the_batch(x, eps, data):
 @settings(max_examples=60, deadline=None)
 @given(st.integers(0, 10_000), st.sampled_from(["relu", "tanh", "sigmoid", "linear"]),
        st.lists(st.integers(1, 6), min_size=1, max_size=4))
-def test_the_bias_in_front_of_bn_gets_exactly_zero_gradient(seed, activation, hidden):
+def test_the_bias_in_front_of_bn_gets_zero_gradient_up_to_rounding(seed, activation, hidden):
     rng = np.random.default_rng(seed)
     arch = Architecture(n_in=2, hidden=tuple(hidden), activation=activation, bn=True, bn_position="before",
                         keep_bias=True)
@@ -103,8 +103,9 @@ def test_the_bias_in_front_of_bn_gets_exactly_zero_gradient(seed, activation, hi
             params[name] = rng.normal(size=params[name].shape)
     x, y = rng.normal(size=(8, 2)), (rng.random(8) > 0.5).astype(float)
     loss, grads, _ = loss_and_grads(arch, params, x, y)
+    largest_weight_gradient = max(np.abs(grads[f"W{j}"]).max() for j in range(1, len(hidden) + 2))
     for k in range(1, len(hidden) + 1):
-        assert np.all(grads[f"b{k}"] == 0.0)
+        assert np.abs(grads[f"b{k}"]).max() <= 1e-12 * largest_weight_gradient + 1e-300
         # and the bias really does not matter: moving it leaves the loss as it was
         moved = dict(params, **{f"b{k}": params[f"b{k}"] + 3.0})
         assert abs(loss_and_grads(arch, moved, x, y)[0] - loss) < 1e-12 * (1 + abs(loss))

@@ -203,7 +203,8 @@ def test_keep_bias_changes_nothing_but_adds_parameters(data):
     kept = train(Config(epochs=3, keep_bias=True), data)
     assert "b1" in kept.param_names and "b1" not in base.param_names
     for k in (1, 2):
-        np.testing.assert_array_equal(kept.param_history(f"b{k}"), 0.0)
+        # its gradient is computed: rounding noise only, so the bias barely moves from 0
+        np.testing.assert_allclose(kept.param_history(f"b{k}"), 0.0, atol=1e-14)
     np.testing.assert_allclose(kept.train_loss, base.train_loss, rtol=1e-12)
     for name in base.param_names:
         np.testing.assert_allclose(kept.final_params[name], base.final_params[name], rtol=1e-10, atol=1e-12)

@@ -13,11 +13,12 @@ from .layers import (
     dense_backward,
     dense_forward,
 )
+from .noise import draw_bn_noise, noise_pairs
 from .mlp import ACTIVATIONS, BN_POSITIONS, Architecture, FlatLayout, LayerTrace, backward, forward, loss_and_grads
 
 __all__ = [
     "ACTIVATIONS", "BN_POSITIONS", "INITS", "Architecture", "BatchNormCache", "FlatLayout", "LayerTrace",
     "activation_backward", "activation_forward", "backward", "batch_sum", "batchnorm_backward",
     "batchnorm_eval_forward", "batchnorm_forward", "bce_with_logits_backward", "bce_with_logits_forward",
-    "dense_backward", "dense_forward", "forward", "init_params", "init_weight", "loss_and_grads",
+    "dense_backward", "dense_forward", "draw_bn_noise", "noise_pairs", "forward", "init_params", "init_weight", "loss_and_grads",
 ]

@@ -1,4 +1,4 @@
-"""Weight initializers. Biases and beta start at 0, gamma at 1.
+"""Weight initializers. Biases (unless told otherwise) and beta start at 0, gamma at 1.
 
 The weights are drawn layer by layer from one generator, whatever the BN
 setting, so runs with and without BN (same seed) start from the same W's.
@@ -37,13 +37,18 @@ def init_weight(rng: np.random.Generator, fan_in: int, fan_out: int, kind: str) 
     raise ValueError(f"unknown init {kind!r}: use one of {INITS}")
 
 
-def init_params(arch: Architecture, rng: np.random.Generator, kind: str = "he", scale: float = 1.0) -> dict:
-    """A parameter dict {W1, b1?, gamma1, beta1, ..., WL, bL} for `arch`; W's times `scale`."""
+def init_params(arch: Architecture, rng: np.random.Generator, kind: str = "he", scale: float = 1.0,
+                bias: float = 0.0) -> dict:
+    """A parameter dict {W1, b1?, gamma1, beta1, ..., WL, bL} for `arch`; W's times `scale`,
+    hidden layers' biases at `bias` (the output bias at 0)."""
     params = {}
     for k in range(1, arch.n_dense + 1):
         params[f"W{k}"] = init_weight(rng, arch.widths[k - 1], arch.widths[k], kind) * scale
     for slot in arch.param_layout().slots:
-        if slot.name.startswith("b"):
+        if slot.name.startswith("b") and not slot.name.startswith("beta"):
+            hidden = slot.name != f"b{arch.n_dense}"
+            params[slot.name] = np.full(slot.shape, float(bias) if hidden else 0.0)
+        elif slot.name.startswith("beta"):
             params[slot.name] = np.zeros(slot.shape)
         elif slot.name.startswith("gamma"):
             params[slot.name] = np.ones(slot.shape)

@@ -190,46 +190,53 @@ class LayerTrace(NamedTuple):
 class ForwardResult(NamedTuple):
     logits: np.ndarray          # (..., N)
     traces: list                # one LayerTrace per hidden layer
-    caches: list                # per hidden layer (dense, bn or None, act), then the output dense
+    caches: list                # per hidden layer (dense, bn or None, act, noise scale or None), then the output dense
     bn_caches: list             # the BatchNormCache of each BN layer, in order
 
 
-def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | None = None) -> ForwardResult:
+def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | None = None,
+            noise: list | None = None) -> ForwardResult:
     """Run the network on a batch.
 
     params: views as from ``param_layout().views`` with leading axes (...);
     x: (..., N, n_in) or (N, n_in). With buffers=None BN is in training mode
     and uses the statistics of this batch; with buffers (views of the running
     statistics, keys mean1, var1, ...) BN is in evaluation mode.
+    noise: for noisy BN in training mode, one (scale, shift) pair per BN layer,
+    each (..., units): every BN output becomes y * scale + shift.
     """
     a = x
     traces, caches, bn_caches = [], [], []
-    bn, before, g, eps = arch.bn, arch.bn_position == "before", arch.activation, arch.eps
-    for W, b, gamma, beta, mean, var in arch.keys:
+    before, g = arch.bn_position == "before", arch.activation
+
+    def normalize(v, k, names):
+        gamma, beta, mean, var = names
+        if buffers is None:
+            out, cache = batchnorm_forward(v, params[gamma], params[beta], arch.eps)
+        else:
+            out, cache = batchnorm_eval_forward(v, params[gamma], params[beta], buffers[mean], buffers[var], arch.eps)
+        scale = None
+        if noise is not None and buffers is None:
+            scale, shift = noise[k]
+            out = out * scale[..., None, :] + shift[..., None, :]
+        bn_caches.append(cache)
+        return out, cache, scale
+
+    for k, (W, b, *bn_names) in enumerate(arch.keys):
         z, dense_cache = dense_forward(a, params[W], params[b] if b else None)
-        bn_out = bn_cache = None
-        if bn and before:
-            if buffers is None:
-                bn_out, bn_cache = batchnorm_forward(z, params[gamma], params[beta], eps)
-            else:
-                bn_out, bn_cache = batchnorm_eval_forward(z, params[gamma], params[beta], buffers[mean],
-                                                          buffers[var], eps)
-            act, act_cache = activation_forward(bn_out, g)
-            a = act
+        bn_out = bn_cache = scale = None
+        if arch.bn and before:
+            bn_out, bn_cache, scale = normalize(z, k, bn_names)
+            a, act_cache = activation_forward(bn_out, g)
+            act = a
         else:
             act, act_cache = activation_forward(z, g)
             a = act
-            if bn:
-                if buffers is None:
-                    bn_out, bn_cache = batchnorm_forward(act, params[gamma], params[beta], eps)
-                else:
-                    bn_out, bn_cache = batchnorm_eval_forward(act, params[gamma], params[beta], buffers[mean],
-                                                              buffers[var], eps)
+            if arch.bn:
+                bn_out, bn_cache, scale = normalize(act, k, bn_names)
                 a = bn_out
-        if bn_cache is not None:
-            bn_caches.append(bn_cache)
         traces.append(LayerTrace(z, bn_out, act, a))
-        caches.append((dense_cache, bn_cache, act_cache))
+        caches.append((dense_cache, bn_cache, act_cache, scale))
     L = arch.n_dense
     z, dense_cache = dense_forward(a, params[f"W{L}"], params[f"b{L}"])
     caches.append(dense_cache)
@@ -253,26 +260,28 @@ def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray, out
     keys = arch.keys
     for k in range(L - 1, 0, -1):
         W, b, gamma, beta = keys[k - 1][:4]
-        dense_cache, bn_cache, act_cache = result.caches[k - 1]
+        dense_cache, bn_cache, act_cache, scale = result.caches[k - 1]
         if bn_after:
+            if scale is not None:
+                dx = dx * scale[..., None, :]
             dx, out[gamma], out[beta] = batchnorm_backward(dx, bn_cache, put(gamma), put(beta))
         dz = activation_backward(dx, act_cache)
         if bn_before:
+            if scale is not None:
+                dz = dz * scale[..., None, :]
             dz, out[gamma], out[beta] = batchnorm_backward(dz, bn_cache, put(gamma), put(beta))
+        # A bias just in front of BN (keep_bias) gets the sum of dz like any other;
+        # in training mode BN's backward leaves dz with zero batch mean, so that
+        # sum is 0 up to rounding (about 1e-17), computed rather than written in.
         dx, out[W], db = dense_backward(dz, dense_cache, k > 1, put(W), put(b) if b else None)
         if b:
-            if bn_before and bn_cache.train:
-                # BN subtracts the batch mean, so a bias just in front of it
-                # cancels exactly and its true gradient is 0; summing dz
-                # would give rounding noise of order 1e-17 instead.
-                db[...] = 0.0
             out[b] = db
     return out
 
 
-def loss_and_grads(arch: Architecture, params: dict, x, y, buffers=None):
+def loss_and_grads(arch: Architecture, params: dict, x, y, buffers=None, noise=None):
     """Loss (...,), logits (..., N), gradients {name: ...} and the forward result."""
-    result = forward(arch, params, x, buffers)
+    result = forward(arch, params, x, buffers, noise)
     loss, loss_cache = bce_with_logits_forward(result.logits, y)
     grads = backward(arch, result, bce_with_logits_backward(loss_cache))
     return loss, grads, result

@@ -1,0 +1,424 @@
+"""The measurements behind the lessons, each over a list of seeds.
+
+Every function trains what it needs through ``bnviz.overseeds`` (one ensemble
+per setting, each seed on its own split) and returns plain arrays, one value
+per seed (axis 0), so ``bnviz.lessons`` can judge them and the page can draw
+them. Settings that are not the defaults are the ones the lessons' links open.
+"""
+from __future__ import annotations
+
+import math
+from functools import lru_cache
+
+import numpy as np
+
+from .config import Config
+from .landscape import logistic_curvatures
+from .nn import batchnorm_forward, bce_with_logits_forward, forward
+from .overseeds import dataset_for, learned, over_seeds
+from .smoothness import along_gradient
+from .train import architecture, batch_bounds, epoch_orders, initial_params
+
+LR_GRID = 2.0 ** np.arange(-2, 4.01, 0.5)          # 0.25 ... 16, four steps per factor of 4
+PROBE_LR = 2.0                                    # the rate the lesson's link opens
+INIT_GRID = 10.0 ** np.arange(-3, 3.01)           # 0.001 ... 1000, one per decade
+SWEEP_EPOCHS = 30
+BATCH_SIZES = (2, 4, 8, 16, 32, 64, None)         # None: the whole training set
+BATCH_EPOCHS = 10
+BIAS_INIT = 1.0
+RUNNING_TOLERANCE = 0.05                          # as Run.settled_step: 5% of a std / of the variance
+SHIFT_NET = Config(hidden=(4, 4, 4), activation="sigmoid")
+DEEP_NET = Config(hidden=(8,) * 6, activation="sigmoid", epochs=30)
+OPTIMIZER_LR = {"sgd": 0.1, "momentum": 0.1, "rmsprop": 0.01, "adam": 0.01}
+OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "rmsprop": "RMSprop", "adam": "Adam"}
+NOISE = 0.5
+DEFAULT = Config()
+SWEEP_BASE = Config(epochs=SWEEP_EPOCHS)
+WORKED = Config(dataset="notes_batch", batch_size=4, standardize=False, activation="tanh", lr=0.5, epochs=200)
+
+
+def seed_list(seeds) -> list:
+    seeds = [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("measure over at least one seed")
+    if any(s < 0 for s in seeds):
+        raise ValueError("seeds are whole numbers from 0")
+    return seeds
+
+
+def seed_text(seeds) -> str:
+    seeds = list(seeds)
+    if len(seeds) == 1:
+        return f"seed {seeds[0]}"
+    return "seeds " + ", ".join(str(s) for s in seeds[:-1]) + f" and {seeds[-1]}"
+
+
+def fmt(x) -> str:
+    """A measured number as the sentences print it (3 significant digits, small ones in e-notation)."""
+    x = float(x)
+    if math.isnan(x):
+        return "n/a"
+    if math.isinf(x):
+        return "∞" if x > 0 else "−∞"
+    if x == 0:
+        return "0"
+    a = abs(x)
+    if x.is_integer() and a < 1e6:
+        return str(int(x))
+    if a >= 1000:
+        return f"{x:,.0f}"
+    if a >= 0.01:
+        return f"{x:.3g}"
+    if a >= 1e-4:
+        return f"{x:.2g}"
+    return f"{x:.1e}"
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _final(ensemble, name: str, shape=None) -> np.ndarray:
+    values = ensemble.final_metrics()[name]
+    return values if shape is None else values.reshape(shape)
+
+
+def _states_inputs(ensemble, states):
+    """Parameters (T, M, P) at `states` and each member's training inputs (M, N, d)."""
+    h = ensemble.history
+    X, y = h.inputs(range(len(ensemble)), "train")
+    if X.ndim == 2:
+        X = np.broadcast_to(X, (len(ensemble),) + X.shape)
+    return h.params[np.asarray(states)], X
+
+
+def _batch_mode_traces(ensemble, states, noise_steps=None):
+    """Forward pass of every member at `states` on all its training rows, BN with those
+    rows' own statistics. With noise_steps, noisy BN applies the noise of those steps.
+    Returns the ForwardResult with leading axes (T, M)."""
+    h = ensemble.history
+    flat, X = _states_inputs(ensemble, states)
+    views = h.arch.param_layout().views(flat)
+    noise = None if noise_steps is None else h.noise_at(noise_steps, range(len(ensemble)))
+    with np.errstate(all="ignore"):
+        return forward(h.arch, views, X[None], None, noise)
+
+
+def _epoch_states(ensemble) -> np.ndarray:
+    h = ensemble.history
+    return np.arange(0, h.steps_done + 1, h.steps_per_epoch)
+
+
+def _drift(ensemble, layer: int = -1, noisy: bool = False) -> np.ndarray:
+    """(M,) how far the input of a hidden layer's activation (BN output with BN before, else
+    the Dense output) moves over training: the path length of its 15th, 50th and 85th
+    percentiles from epoch to epoch, averaged over the three and over units, in units of
+    the final 15-85 width."""
+    h = ensemble.history
+    states = _epoch_states(ensemble)
+    noise_steps = np.minimum(states, h.steps_done - 1) if noisy and h.noise is not None else None
+    trace = _batch_mode_traces(ensemble, states, noise_steps).traces[layer]
+    seen = trace.bn if (h.arch.bn and h.arch.bn_position == "before") else trace.z     # (T, M, N, units)
+    p = np.percentile(seen, (15, 50, 85), axis=-2)                                       # (3, T, M, units)
+    path = np.abs(np.diff(p, axis=1)).sum(axis=1).mean(axis=0)                           # (M, units)
+    width = np.maximum(p[2, -1] - p[0, -1], 1e-9)
+    return (path / width).mean(axis=-1)
+
+
+# ------------------------------------------------------------------ claim 1
+
+
+def input_scaling(seeds) -> dict:
+    """Curvature of one logistic unit's loss (no bias) on centred raw and on standardized features."""
+    out = {k: [] for k in ("elongation_raw", "elongation_std", "lr_limit_raw", "lr_limit_std")}
+    for s in seeds:
+        data = dataset_for(Config(seed=s))
+        X, y = data.X_train, data.y_train
+        for name, inputs in (("raw", X - X.mean(axis=0)), ("std", data.standardize(X))):
+            low, high = logistic_curvatures(inputs, y)
+            out[f"elongation_{name}"].append(math.sqrt(high / low))
+            out[f"lr_limit_{name}"].append(2.0 / high)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+# ------------------------------------------------------------------ claims 2 and 3
+
+
+def _sweep(seeds, field, grid, base: Config):
+    acc, ok = {}, {}
+    for bn in (True, False):
+        ensemble, configs = over_seeds(base.replace(bn=bn), seeds, **{field: grid})
+        a = _final(ensemble, "train_acc_eval")
+        acc[bn] = a.reshape(len(seeds), len(grid))
+        ok[bn] = learned(a, configs).reshape(len(seeds), len(grid))
+    return acc, ok
+
+
+def learning_rate_sweep(seeds, base: Config = SWEEP_BASE) -> dict:
+    """Per seed and rate, BN on and off: training accuracy, whether it learned, the largest rate that did."""
+    acc, ok = _sweep(seeds, "lr", LR_GRID, base)
+    probe = int(np.argmin(np.abs(LR_GRID - PROBE_LR)))
+    best = {bn: np.array([LR_GRID[row].max() if row.any() else 0.0 for row in ok[bn]]) for bn in ok}
+    return {"grid": LR_GRID, "acc": acc, "learned": ok, "best_lr": best, "probe_lr": float(LR_GRID[probe]),
+            "at_probe": {bn: ok[bn][:, probe] for bn in ok}}
+
+
+def init_scale_sweep(seeds, base: Config = SWEEP_BASE) -> dict:
+    acc, ok = _sweep(seeds, "init_scale", INIT_GRID, base)
+    return {"grid": INIT_GRID, "acc": acc, "learned": ok}
+
+
+# ------------------------------------------------------------------ claim 4
+
+
+def _mode_gap(ensemble) -> np.ndarray:
+    """(M,) training-mode loss (the last epoch's batches, final weights) minus evaluation-mode loss."""
+    h = ensemble.history
+    M, S = len(ensemble), h.steps_done
+    X, y = h.inputs(range(M), "train")
+    if X.ndim == 2:
+        X, y = np.broadcast_to(X, (M,) + X.shape), np.broadcast_to(y, (M,) + y.shape)
+    size = h.bounds[0][1] - h.bounds[0][0]
+    full = [(a, b) for a, b in h.bounds if b - a == size]
+    order = h.orders[:, (S - 1) // h.steps_per_epoch]                          # (M, N)
+    cols = np.concatenate([np.arange(a, b) for a, b in full]).reshape(len(full), size)
+    rows = order[:, cols]                                                      # (M, batches, size)
+    members = np.arange(M)[:, None, None]
+    flat = h.params[S][:, None, :]                                             # (M, 1, P)
+    with np.errstate(all="ignore"):
+        result = forward(h.arch, h.arch.param_layout().views(flat), X[members, rows])
+        train_mode = bce_with_logits_forward(result.logits, y[members, rows])[0].mean(axis=1)
+    return train_mode - _final(ensemble, "train_loss_eval")
+
+
+def _mean_spread(ensemble) -> np.ndarray:
+    """(M,) how much the first BN layer's batch mean wanders over the last epoch: its std over
+    that epoch's batches, over the exact full-data std at the end, averaged over units."""
+    h = ensemble.history
+    S, spe = h.steps_done, h.steps_per_epoch
+    means = ensemble._replay()["batch_mean"][0][S - spe:S]                             # (spe, M, units)
+    cache = _batch_mode_traces(ensemble, [S]).bn_caches[0]
+    std = np.sqrt(cache.var[0])                                                        # (M, units)
+    with np.errstate(all="ignore"):
+        return (means.std(axis=0) / np.maximum(std, 1e-12)).mean(axis=-1)
+
+
+def batch_noise(seeds, sizes=BATCH_SIZES, epochs: int = BATCH_EPOCHS) -> dict:
+    """Batch-size sweep x seeds, BN on and off (arrays (seeds, len(sizes))):
+    mu_spread (BN on): the batch mean's spread relative to the full-data spread;
+    mode_gap (BN on): training-mode minus evaluation-mode loss;
+    acc_gap[bn]: train minus test accuracy (evaluation mode); test_acc[bn]."""
+    rows = len(dataset_for(Config(seed=seed_list(seeds)[0])).y_train)
+    sizes = np.array([rows if b is None else min(b, rows) for b in sizes])
+    shape = (len(seeds), len(sizes))
+    spread, mode_gap = np.zeros(shape), np.zeros(shape)
+    acc_gap = {True: np.zeros(shape), False: np.zeros(shape)}
+    test_acc = {True: np.zeros(shape), False: np.zeros(shape)}
+    for j, size in enumerate(sizes):
+        for bn in (True, False):
+            ensemble, _ = over_seeds(Config(bn=bn, batch_size=int(size), epochs=epochs), seeds)
+            fm = ensemble.final_metrics()
+            acc_gap[bn][:, j] = fm["train_acc_eval"] - fm["test_acc_eval"]
+            test_acc[bn][:, j] = fm["test_acc_eval"]
+            if bn:
+                spread[:, j] = _mean_spread(ensemble)
+                mode_gap[:, j] = _mode_gap(ensemble)
+    test_rows = len(dataset_for(Config(seed=seed_list(seeds)[0])).y_test)
+    return {"batch_sizes": sizes, "mu_spread": spread, "mode_gap": mode_gap, "acc_gap": acc_gap,
+            "test_acc": test_acc, "test_rows": test_rows, "epochs": epochs, "train_rows": rows}
+
+
+# ------------------------------------------------------------------ claim 5
+
+
+def bias_before_bn(seeds) -> dict:
+    """A kept bias started at BIAS_INIT vs no bias, BN before the activation.
+
+    grad_ratio (seeds,): the bias gradient's largest size over the weights' gradient in
+    the same layer, worst over steps and layers; train_output_diff (seeds,): the largest
+    change of training-mode logits the bias makes at the start (all training rows as one
+    batch); loss_path_diff (seeds,): largest difference of the two runs' mini-batch
+    losses over training; eval_shift (seeds, epochs + 1): the largest change of
+    evaluation-mode logits at each epoch end."""
+    kept, _ = over_seeds(Config(keep_bias=True, bias_init=BIAS_INIT), seeds)
+    plain, _ = over_seeds(Config(keep_bias=False), seeds)
+    h = kept.history
+    layout = h.arch.param_layout()
+    ratio = np.zeros(len(seeds))
+    for k in range(1, len(h.arch.hidden) + 1):
+        b, W = layout[f"b{k}"], layout[f"W{k}"]
+        db = np.abs(h.grads[:, :, b.start:b.stop]).max(axis=2)
+        dW = np.abs(h.grads[:, :, W.start:W.stop]).max(axis=2)
+        with np.errstate(all="ignore"):
+            ratio = np.maximum(ratio, np.nanmax(db / np.maximum(dW, 1e-300), axis=0))
+    start_kept = _batch_mode_traces(kept, [0])
+    start_plain = _batch_mode_traces(plain, [0])
+    train_diff = np.abs(start_kept.logits[0] - start_plain.logits[0]).max(axis=-1)
+    path_diff = np.nanmax(np.abs(kept.train_loss - plain.train_loss), axis=0)
+    states = _epoch_states(kept)
+    shifts = []
+    for ensemble in (kept, plain):
+        buffers = ensemble.history.running[states]                                          # (T, M, R)
+        flat, X = _states_inputs(ensemble, states)
+        arch = ensemble.history.arch
+        with np.errstate(all="ignore"):
+            shifts.append(forward(arch, arch.param_layout().views(flat), X[None],
+                                  arch.buffer_layout().views(buffers)).logits)            # (T, M, N)
+    eval_shift = np.abs(shifts[0] - shifts[1]).max(axis=-1).T                              # (M, T)
+    return {"grad_ratio": ratio, "train_output_diff": train_diff, "loss_path_diff": path_diff,
+            "eval_shift": eval_shift[:, 1:], "bias_init": BIAS_INIT}
+
+
+# ------------------------------------------------------------------ claim 6
+
+
+def gamma_beta_identity(seeds, cfg: Config = DEFAULT) -> dict:
+    """error (seeds,): with every BN layer's gamma = sqrt(var_B + eps) and beta = mu_B of the
+    first batch (initial weights), the largest |BN output - BN input| over the largest |input|."""
+    errors = []
+    for s in seeds:
+        c = cfg.replace(seed=s)
+        data = dataset_for(c)
+        X = data.inputs(data.X_train, c.standardize)
+        arch = architecture(c, X.shape[1])
+        rows = epoch_orders(s, len(X), 1)[0][slice(*batch_bounds(len(X), c.batch_size)[0])]
+        result = forward(arch, initial_params(c, arch), X[rows])
+        worst = 0.0
+        for trace, cache in zip(result.traces, result.bn_caches):
+            x = trace.z if arch.bn_position == "before" else trace.act
+            y, _ = batchnorm_forward(x, np.sqrt(cache.var + arch.eps), cache.mean, arch.eps)
+            worst = max(worst, float(np.abs(y - x).max() / max(np.abs(x).max(), 1e-300)))
+        errors.append(worst)
+    return {"error": np.array(errors), "batch_size": int(min(cfg.batch_size, len(X)))}
+
+
+# ------------------------------------------------------------------ claim 7
+
+
+def _running_gap(ensemble, states) -> np.ndarray:
+    """(T, M) worst gap over BN units between running and exact statistics at `states` (>= 1):
+    |mean difference| / exact std and |variance difference| / exact variance."""
+    h = ensemble.history
+    running = h.running[np.asarray(states)]                                       # (T, M, R)
+    views = h.arch.buffer_layout().views(running)
+    caches = _batch_mode_traces(ensemble, states).bn_caches
+    worst = np.zeros(running.shape[:2])
+    with np.errstate(all="ignore"):
+        for k, cache in enumerate(caches, start=1):
+            mean_gap = np.abs(views[f"mean{k}"] - cache.mean) / np.sqrt(cache.var)
+            var_gap = np.abs(views[f"var{k}"] - cache.var) / cache.var
+            worst = np.fmax(worst, np.fmax(mean_gap, var_gap).max(axis=-1))
+    return worst
+
+
+def running_averages(seeds) -> dict:
+    """final_gap[rule] (seeds,) at the end; settled_epoch[rule] (seeds,): first epoch from
+    which the gap stays under RUNNING_TOLERANCE (NaN if never), for the ewma and cumulative rules."""
+    final, settled = {}, {}
+    for rule in ("ewma", "cumulative"):
+        ensemble, _ = over_seeds(Config(running_avg=rule), seeds)
+        states = _epoch_states(ensemble)[1:]
+        gaps = _running_gap(ensemble, states)                                     # (E, M)
+        final[rule] = gaps[-1]
+        bad = ~(gaps < RUNNING_TOLERANCE)
+        epochs = []
+        for m in range(gaps.shape[1]):
+            wrong = np.flatnonzero(bad[:, m])
+            epochs.append(float("nan") if len(wrong) and wrong[-1] == len(states) - 1
+                          else float(wrong[-1] + 2 if len(wrong) else 1))
+        settled[rule] = np.array(epochs)
+    return {"final_gap": final, "settled_epoch": settled, "tolerance": RUNNING_TOLERANCE}
+
+
+# ------------------------------------------------------------------ claims 8 and 9
+
+
+def covariate_shift(seeds, cfg: Config = SHIFT_NET) -> dict:
+    drift, test_acc = {}, {}
+    for bn in (True, False):
+        ensemble, _ = over_seeds(cfg.replace(bn=bn), seeds)
+        drift[bn] = _drift(ensemble)
+        test_acc[bn] = _final(ensemble, "test_acc_eval")
+    return {"drift": drift, "test_acc": test_acc}
+
+
+def bn_position(seeds) -> dict:
+    acc, ok = {}, {}
+    for position in ("before", "after"):
+        ensemble, configs = over_seeds(Config(bn_position=position), seeds)
+        acc[position] = _final(ensemble, "train_acc_eval")
+        ok[position] = learned(acc[position], configs)
+    return {"acc": acc, "learned": ok}
+
+
+# ------------------------------------------------------------------ claim 10
+
+
+def gradient_flow(seeds, cfg: Config = DEEP_NET) -> dict:
+    """ratio[bn] (seeds,): median over the first epoch of ||dW_output|| / ||dW_1||."""
+    ratio, ok = {}, {}
+    for bn in (True, False):
+        ensemble, configs = over_seeds(cfg.replace(bn=bn), seeds)
+        h = ensemble.history
+        layout = h.arch.param_layout()
+        first, last = layout["W1"], layout[f"W{h.arch.n_dense}"]
+        g = h.grads[:h.steps_per_epoch]
+        with np.errstate(all="ignore"):
+            r = (np.linalg.norm(g[:, :, last.start:last.stop], axis=2)
+                 / np.maximum(np.linalg.norm(g[:, :, first.start:first.stop], axis=2), 1e-300))
+        ratio[bn] = np.median(r, axis=0)
+        ok[bn] = learned(_final(ensemble, "train_acc_eval"), configs)
+    return {"ratio": ratio, "learned": ok, "depth": len(cfg.hidden)}
+
+
+# ------------------------------------------------------------------ claim 11
+
+
+def optimizers(seeds) -> dict:
+    acc, ok = {}, {}
+    for name, lr in OPTIMIZER_LR.items():
+        ensemble, configs = over_seeds(Config(optimizer=name, lr=lr), seeds)
+        acc[name] = _final(ensemble, "train_acc_eval")
+        ok[name] = learned(acc[name], configs)
+    return {"acc": acc, "learned": ok, "lr": dict(OPTIMIZER_LR)}
+
+
+# ------------------------------------------------------------------ Santurkar et al.
+
+
+def noisy_bn(seeds, noise: float = NOISE) -> dict:
+    """BN, noisy BN (bn_noise = noise) and no BN: whether each learns, how far the second
+    hidden layer's activation input moves (with each step's noise), and the loss landscape
+    along the training path (bnviz.smoothness)."""
+    settings = {"bn": Config(), "noisy": Config(bn_noise=noise), "plain": Config(bn=False)}
+    out = {"learned": {}, "drift": {}, "loss_variation": {}, "grad_change": {}, "beta_smoothness": {},
+           "noise": noise}
+    for name, cfg in settings.items():
+        ensemble, configs = over_seeds(cfg, seeds)
+        out["learned"][name] = learned(_final(ensemble, "train_acc_eval"), configs)
+        out["drift"][name] = _drift(ensemble, noisy=True)
+        smooth = along_gradient(ensemble.history)
+        out["loss_variation"][name] = smooth.loss_variation
+        out["grad_change"][name] = smooth.grad_change
+        out["beta_smoothness"][name] = smooth.beta_smoothness
+    return out
+
+
+# ------------------------------------------------------------------ the worked example
+
+
+@lru_cache(maxsize=1)
+def _notes_batch_correlation() -> float:
+    data = dataset_for(Config(dataset="notes_batch"))
+    return float(np.corrcoef(data.X_train.T)[0, 1])
+
+
+def worked_example(seeds, cfg: Config = WORKED) -> dict:
+    """The notes' batch of four: correlation of GPA and IQ; mu_B and var_B of the first BN
+    unit at the first step (first seed); training-mode and evaluation-mode accuracy."""
+    ensemble, _ = over_seeds(cfg, seeds)
+    fm = ensemble.final_metrics()
+    seen = ensemble._replay()
+    return {"correlation": _notes_batch_correlation(), "acc_batch": fm["train_acc_batch"],
+            "acc_eval": fm["train_acc_eval"], "learned": fm["train_acc_batch"] >= 1.0,
+            "mu_B": float(seen["batch_mean"][0][0, 0, 0]), "var_B": float(seen["batch_var"][0][0, 0, 0]),
+            "seed_shown": int(seed_list(seeds)[0])}

@@ -1,0 +1,86 @@
+"""One experiment repeated over seeds, trained as ensembles.
+
+Each seed trains on its own split, exactly as ``load_for(cfg.replace(seed=s))``
+gives it, so member s of an ensemble is the Run a link with ``seed=s`` opens.
+Members of one ensemble may also differ in learning rate and init scale.
+
+Whether a network "learned" is judged against two references computed from
+the same split: chance (always answering the larger class) and a logistic
+regression on the standardized features (a straight boundary, the simplest
+model that learns). A network learned when its training accuracy is past the
+midpoint between the two.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from .config import Config
+from .data import Dataset, load_dataset
+from .train import train_ensemble
+
+
+@lru_cache(maxsize=256)
+def dataset_for(cfg: Config) -> Dataset:
+    """The built-in data set a Config names, split by its seed (shared, do not modify)."""
+    return load_dataset(cfg.dataset, seed=cfg.seed, test_fraction=cfg.test_fraction, size=cfg.data_size,
+                        noise=cfg.data_noise)
+
+
+def _data_key(cfg: Config) -> Config:
+    return Config(dataset=cfg.dataset, seed=cfg.seed, test_fraction=cfg.test_fraction, data_size=cfg.data_size,
+                  data_noise=cfg.data_noise)
+
+
+def datasets(configs) -> list:
+    """[Dataset] one per Config, each split by that Config's seed."""
+    return [dataset_for(_data_key(c)) for c in configs]
+
+
+def over_seeds(cfg: Config, seeds, **values):
+    """Train cfg once per seed (and per combination of `values`) as one ensemble.
+
+    values: at most lr and init_scale, each a sequence; members are ordered seed
+    first, then the values, so ``metric.reshape(len(seeds), len(values))``.
+    Returns (ensemble, configs).
+    """
+    seeds = [int(s) for s in seeds]
+    if len(values) > 1:
+        raise ValueError("sweep one of lr, init_scale at a time")
+    ((field, grid),) = values.items() if values else ((None, [None]),)
+    configs = [cfg.replace(seed=s) if field is None else cfg.replace(seed=s, **{field: float(v)})
+               for s in seeds for v in grid]
+    return train_ensemble(configs, datasets(configs)), configs
+
+
+def _logistic_accuracy(X: np.ndarray, y: np.ndarray, iterations: int = 30) -> float:
+    """Training accuracy of a logistic regression with intercept (Newton's method, lightly ridged)."""
+    Z = np.column_stack([np.ones(len(X)), (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)])
+    w = np.zeros(Z.shape[1])
+    for _ in range(iterations):
+        p = 0.5 * np.tanh(0.5 * (Z @ w)) + 0.5
+        hessian = (Z * (p * (1 - p))[:, None]).T @ Z / len(y) + 1e-6 * np.eye(Z.shape[1])
+        w -= np.linalg.solve(hessian, Z.T @ (p - y) / len(y) + 1e-6 * w)
+    return float(((Z @ w > 0) == (y > 0.5)).mean())
+
+
+@lru_cache(maxsize=256)
+def _references(data: Dataset) -> tuple:
+    y = np.asarray(data.y_train, dtype=float)
+    chance = max(y.mean(), 1 - y.mean())
+    return float(chance), _logistic_accuracy(np.asarray(data.X_train, float), y)
+
+
+def learn_bar(data: Dataset) -> float:
+    """The training accuracy a network must reach to count as having learned: halfway
+    from chance (the larger class's share) to a logistic regression's accuracy."""
+    chance, logistic = _references(data)
+    return (chance + max(logistic, chance)) / 2
+
+
+def learned(accuracy, configs) -> np.ndarray:
+    """(M,) bool: each member's training accuracy is past its own split's bar (NaN: no)."""
+    bars = np.array([learn_bar(d) for d in datasets(configs)])
+    accuracy = np.asarray(accuracy, dtype=float)
+    return np.nan_to_num(accuracy, nan=-1.0) >= bars - 1e-12
