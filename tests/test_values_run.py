@@ -187,9 +187,11 @@ def test_each_gradient_is_that_of_its_step_batch(case):
 
         numeric = (loss_at(run.params[s] + h * direction) - loss_at(run.params[s] - h * direction)) / (2 * h)
         assert run.grads[s] @ direction == pytest.approx(numeric, rel=1e-5, abs=1e-9), f"step {s}"
+    weights = np.concatenate([run.grads[:, a:b] for n, (a, b, _) in run.param_slices.items() if n[0] == "W"], axis=1)
     for name, (start, stop, _) in run.param_slices.items():
         if bias_before_bn(run, name):
-            assert np.all(run.grads[:, start:stop] == 0.0)
+            # computed, so rounding noise rather than a written-in 0, far below every weight gradient
+            assert np.all(np.abs(run.grads[:, start:stop]).max(axis=1) <= 1e-12 * np.abs(weights).max(axis=1))
 
 
 def test_buffers_at_each_state(case):
