@@ -116,6 +116,13 @@ def _batch_accuracy(result, y, arch):
     return ((result.logits > 0.0) == (y > 0.5)).mean(-1)
 
 
+def _saturated(result, y, arch):
+    """(..., H) share of each hidden layer's activations (rows x units) where the activation is flat."""
+    flat = {"relu": lambda a: a <= 0.0, "tanh": lambda a: np.abs(a) > 0.97,
+            "sigmoid": lambda a: (a < 0.03) | (a > 0.97), "linear": lambda a: np.zeros(a.shape, bool)}[arch.activation]
+    return np.stack([flat(t.act).mean(axis=(-2, -1)) for t in result.traces], axis=-1)
+
+
 def _norms(saved: Saved, of_change: bool) -> np.ndarray:
     """(S, L): ||dW_l|| of each step's gradient, or ||W_l(after) - W_l(before)|| / ||W_l(before)||."""
     layout = saved.arch.param_layout()
@@ -165,6 +172,9 @@ RECORDED = (
              "bn{k}_unit{u}_batch_mean", "μ_B: the mean of the BN layer's input over the step's batch"),
     Quantity("batch_var", "step", "bn", "batch", lambda result, y, arch: [c.var for c in result.bn_caches],
              "bn{k}_unit{u}_batch_var", "σ²_B: the biased variance of the BN layer's input over the step's batch"),
+    Quantity("saturated", "step", "hidden", "batch", _saturated, "layer{l}_saturated",
+             "share of the step's activations (batch rows × units) of each hidden layer where the activation "
+             "is flat and passes almost no gradient: ReLU at 0, tanh beyond ±0.97, sigmoid below 0.03 or above 0.97"),
     Quantity("running_mean", "step", "bn", "saved", lambda s: _per_bn(s, "mean", s.buffer_after),
              "bn{k}_unit{u}_running_mean", "the running mean after the step's update (the training loop keeps it)"),
     Quantity("running_var", "step", "bn", "saved", lambda s: _per_bn(s, "var", s.buffer_after),

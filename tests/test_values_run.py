@@ -81,6 +81,17 @@ def epoch_values(run, data, running):
     return {name: np.array(values) for name, values in out.items()}
 
 
+def flat(activation, a):
+    """Whether one activation value sits where its function is flat."""
+    if activation == "relu":
+        return a <= 0
+    if activation == "tanh":
+        return abs(a) > 0.97
+    if activation == "sigmoid":
+        return a < 0.03 or a > 0.97
+    return False
+
+
 PLAIN = {
     "train_loss": lambda run, data, running, passes: np.array(
         [plain.bce(logits, data.y_train[rows]) for rows, logits, _ in passes]),
@@ -88,6 +99,9 @@ PLAIN = {
         [plain.accuracy(logits, data.y_train[rows]) for rows, logits, _ in passes]),
     "batch_mean": lambda run, data, running, passes: per_step_bn(run, lambda s, k: passes[s][2][k - 1]["mean"]),
     "batch_var": lambda run, data, running, passes: per_step_bn(run, lambda s, k: passes[s][2][k - 1]["var"]),
+    "saturated": lambda run, data, running, passes: np.array(
+        [[np.mean([[flat(run.arch.activation, a) for a in row] for row in layer["act"]]) for layer in layers]
+         for _, _, layers in passes]),
     "running_mean": lambda run, data, running, passes: per_step_bn(run, lambda s, k: running[k][s][0]),
     "running_var": lambda run, data, running, passes: per_step_bn(run, lambda s, k: running[k][s][1]),
     "gamma": lambda run, data, running, passes: per_step_bn(run, lambda s, k: plain.params_at(run, s + 1)[f"gamma{k}"]),
@@ -262,6 +276,8 @@ def test_step_table_every_column(case):
             row[f"W{l}_grad_norm"] = np.sqrt((run.grads[s, start:stop] ** 2).sum())
             change = after[f"W{l}"] - before[f"W{l}"]
             row[f"W{l}_update_ratio"] = np.sqrt((change ** 2).sum()) / np.sqrt((before[f"W{l}"] ** 2).sum())
+        for l, layer in enumerate(layers, start=1):
+            row[f"layer{l}_saturated"] = np.mean([[flat(run.arch.activation, a) for a in r] for r in layer["act"]])
         assert set(row) == set(table.columns), set(row) ^ set(table.columns)
         for name, value in row.items():
             expected[name].append(value)
