@@ -42,15 +42,10 @@ def variant(cfg: Config, field: str, text: str) -> tuple:
     return Config.from_query(query)
 
 
-def changed_fields(a: Config, b: Config) -> list:
-    da, db = a.to_dict(), b.to_dict()
-    return [k for k in da if da[k] != db[k]]
-
-
 def shared_start(a_initial: dict, b_initial: dict, a: Config, b: Config) -> dict:
     """B's initial parameters: A's wherever names and shapes agree (unless the change
     is to how weights start), B's own elsewhere."""
-    if any(f in _STARTS_DIFFERENTLY for f in changed_fields(a, b)):
+    if any(f in _STARTS_DIFFERENTLY for f in a.differences(b)):
         return b_initial
     return {name: (a_initial[name] if name in a_initial and a_initial[name].shape == value.shape else value)
             for name, value in b_initial.items()}

@@ -8,7 +8,7 @@ the page its widget ranges.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 from .nn import ACTIVATIONS, BN_POSITIONS, INITS
@@ -145,6 +145,10 @@ class Config:
         """{field name: text} for the URL; only fields that differ from the default."""
         return {f.name: _format(f, getattr(self, f.name)) for f in FIELDS if getattr(self, f.name) != f.default}
 
+    def differences(self, other: "Config") -> list:
+        """The names of the fields whose values differ from other's, in table order."""
+        return [f.name for f in FIELDS if getattr(self, f.name) != getattr(other, f.name)]
+
     def to_dict(self) -> dict:
         return {f.name: (list(v) if isinstance(v := getattr(self, f.name), tuple) else v) for f in FIELDS}
 
@@ -270,7 +274,3 @@ def _format(f: Field, value) -> str:
         return repr(float(value))
     return str(value)
 
-
-def config_fields() -> list:
-    """The field names in table order (the dataclass and the table must agree)."""
-    return [f.name for f in fields(Config)]

@@ -26,7 +26,7 @@ class Dataset:
 
     X_train: (n_train, 2), y_train: (n_train,) float 0/1, likewise X_test, y_test
     (n_test may be 0 for the notes' tiny tables). feature_mean, feature_std: (2,)
-    from the training rows (biased std). train_rows, test_rows: the rows' positions
+    from the training rows (biased std). test_rows: the held-out rows' positions
     in the source. notes: sentences about how the source was read.
     """
 
@@ -38,7 +38,6 @@ class Dataset:
     feature_names: tuple
     label_name: str = "placed"
     label_values: tuple = (0, 1)
-    train_rows: np.ndarray = field(default=None)
     test_rows: np.ndarray = field(default=None)
     notes: tuple = ()
 
@@ -92,7 +91,7 @@ def make_dataset(name, X, y, feature_names, *, seed=0, test_fraction=0.2, label_
     y = np.asarray(y, dtype=float)
     train, test = stratified_split(y, test_fraction, seed)
     return Dataset(name, X[train], y[train], X[test], y[test], tuple(feature_names), label_name,
-                   tuple(label_values), train, test, tuple(notes))
+                   tuple(label_values), test, tuple(notes))
 
 
 def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float = 0.2,

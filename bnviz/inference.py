@@ -10,12 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .nn import batchnorm_forward, forward
+from .nn import batchnorm_forward, forward, sigmoid
 from .run import Run, forward_states
 
 
-def _sigmoid(z):
-    return 0.5 * np.tanh(0.5 * z) + 0.5
+def spread_states(run: Run, count: int) -> np.ndarray:
+    """Up to `count` of the run's snapshot states, evenly spread, the first and last among them."""
+    snaps = run.snapshot_steps
+    picks = np.unique(np.linspace(0, len(snaps) - 1, min(count, len(snaps))).round().astype(int))
+    return snaps[picks]
 
 
 def running_buffers(run: Run, states) -> np.ndarray | None:
@@ -40,7 +43,7 @@ def predict(run: Run, data, X_raw: np.ndarray, state: int | None = None, mode: s
     X = data.inputs(np.atleast_2d(np.asarray(X_raw, dtype=float)), run.config.standardize)
     buffers = running_buffers(run, [state]) if mode == "eval" else None
     result = forward_states(run.arch, run.params[[state]], X, buffers)
-    return _sigmoid(result.logits[0])
+    return sigmoid(result.logits[0])
 
 
 def one_row_at_a_time(run: Run, data, states) -> np.ndarray:
@@ -52,6 +55,26 @@ def one_row_at_a_time(run: Run, data, states) -> np.ndarray:
     with np.errstate(all="ignore"):
         logits = forward(run.arch, views, X[None]).logits[..., 0]        # (K, n)
     return ((logits > 0) == (data.y_test > 0.5)).mean(axis=1)
+
+
+@dataclass
+class AccuracyByStatistics:
+    """Test accuracy at the epoch-end states `steps` (E + 1,), three ways, each (E + 1,):
+    running: BN with the running statistics (evaluation mode); whole_batch: the test
+    set normalized by its own statistics; alone: each test row normalized by itself.
+    Without BN the three are the same network and agree."""
+
+    steps: np.ndarray
+    running: np.ndarray
+    whole_batch: np.ndarray
+    alone: np.ndarray
+
+
+def accuracy_by_statistics(run: Run, data) -> AccuracyByStatistics:
+    """How the choice of statistics at test time changes the test accuracy, per epoch."""
+    em = run.epoch_metrics
+    alone = one_row_at_a_time(run, data, run.epoch_steps) if run.n_bn else em["test_acc_eval"]
+    return AccuracyByStatistics(run.epoch_steps, em["test_acc_eval"], em["test_acc_batch"], alone)
 
 
 @dataclass
@@ -79,7 +102,12 @@ def decision_grid(run: Run, data, states, size: int = 45, margin: float = 0.08) 
     points = data.inputs(np.column_stack([XX.ravel(), YY.ravel()]), run.config.standardize)
     states = np.asarray(states, dtype=int)
     result = forward_states(run.arch, run.params[states], points, running_buffers(run, states))
-    return DecisionGrid(gx, gy, _sigmoid(result.logits).reshape(len(states), size, size), states)
+    return DecisionGrid(gx, gy, sigmoid(result.logits).reshape(len(states), size, size), states)
+
+
+def boundary_replay(run: Run, data, frames: int = 25, size: int = 40) -> DecisionGrid:
+    """The decision grid at up to `frames` evenly spread snapshot states: the boundary's replay."""
+    return decision_grid(run, data, spread_states(run, frames), size)
 
 
 @dataclass

@@ -15,17 +15,21 @@ from dataclasses import dataclass
 import numpy as np
 
 from .budget import plane_sampling
-from .nn import bce_with_logits_forward
+from .nn import bce_with_logits_forward, sigmoid
 from .run import Run, forward_states
 
-CHUNK_NUMBERS = 1_000_000     # activations (points x rows x units) per batched pass, to bound memory
+# activations (points x rows x units) per batched pass: bounds memory, and passes
+# this small stay in cache (about twice as fast as one pass over a 41 x 41 plane)
+CHUNK_NUMBERS = 250_000
 
 
 @dataclass
 class ContourGrid:
-    """loss[i, j] at (a[j], b[i]); path: (T + 1, 2) the optimizer's points; optimum: (2,).
+    """loss[i, j] at (a[j], b[i]); path: (T + 1, 2) the optimizer's points and
+    path_loss: (T + 1,) the loss at each; optimum: (2,).
 
-    a_label, b_label: axis titles; note: what the picture is, in a sentence.
+    a_label, b_label: axis titles; note: what the picture is, in a sentence;
+    path_steps: (T + 1,) the training step of each path point (a network's path).
     """
 
     a: np.ndarray
@@ -38,6 +42,7 @@ class ContourGrid:
     b_label: str
     note: str
     lr_limit: float = float("nan")   # 2 / largest curvature at the optimum: gradient descent is stable below it
+    path_steps: np.ndarray | None = None
 
 
 # --------------------------------------------------------------- input scaling
@@ -50,7 +55,7 @@ def _logistic_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
 
 
 def _logistic_grad(w, X, y):
-    p = 0.5 * np.tanh(0.5 * (X @ w)) + 0.5
+    p = sigmoid(X @ w)
     return X.T @ (p - y) / len(y)
 
 
@@ -58,7 +63,7 @@ def _logistic_optimum(X, y, iterations=50):
     """Newton's method for the two weights; the loss is convex."""
     w = np.zeros(X.shape[1])
     for _ in range(iterations):
-        p = 0.5 * np.tanh(0.5 * (X @ w)) + 0.5
+        p = sigmoid(X @ w)
         hessian = (X * (p * (1 - p))[:, None]).T @ X / len(y) + 1e-9 * np.eye(X.shape[1])
         w = w - np.linalg.solve(hessian, _logistic_grad(w, X, y))
     return w
@@ -69,7 +74,7 @@ def logistic_curvatures(X: np.ndarray, y: np.ndarray, optimum: np.ndarray | None
     smallest first. sqrt(largest / smallest) is how much longer than wide the valley is;
     gradient descent is stable for learning rates below 2 / largest."""
     w = _logistic_optimum(X, y) if optimum is None else optimum
-    p = 0.5 * np.tanh(0.5 * (X @ w)) + 0.5
+    p = sigmoid(X @ w)
     return np.linalg.eigvalsh((X * (p * (1 - p))[:, None]).T @ X / len(y))
 
 
@@ -104,15 +109,23 @@ def logistic_contours(X: np.ndarray, y: np.ndarray, lr: float, steps: int, names
                        lr_limit=float(2.0 / curvature))
 
 
-def input_scaling(data, lr: float = 0.03, steps: int = 100, size: int = 61):
-    """(raw, standardized): the same unit and the same descent on centred raw and on z-scored features."""
+@dataclass(eq=False)
+class InputScaling:
+    """The same logistic unit and the same descent on centred raw and on z-scored features."""
+
+    raw: ContourGrid
+    standardized: ContourGrid
+
+
+def input_scaling(data, lr: float = 0.03, steps: int = 100, size: int = 61) -> InputScaling:
+    """Loss contours and descent paths of one logistic unit on raw and on standardized features."""
     X, y = data.X_train, data.y_train
     names = data.feature_names
     raw = logistic_contours(X - X.mean(axis=0), y, lr, steps, names, size)
     raw.note = "raw units (centred): " + raw.note
     standardized = logistic_contours(data.standardize(X), y, lr, steps, names, size)
     standardized.note = "standardized: " + standardized.note
-    return raw, standardized
+    return InputScaling(raw, standardized)
 
 
 # ------------------------------------------------------------ network landscape
@@ -183,7 +196,7 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
     return ContourGrid(a, b, loss, path, plane_losses(run, data, path_params, rows), np.zeros(2), a_label, b_label,
                        f"training loss over a plane through the final weights, spanned by {how}"
                        + ("; BN in evaluation mode with the final running statistics" if run.n_bn else "")
-                       + sampled)
+                       + sampled, path_steps=states)
 
 
 def plane_losses(run: Run, data, flat_params: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:

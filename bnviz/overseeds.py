@@ -18,6 +18,7 @@ import numpy as np
 
 from .config import Config
 from .data import Dataset, load_dataset
+from .nn import sigmoid
 from .train import train_ensemble
 
 
@@ -59,7 +60,7 @@ def _logistic_accuracy(X: np.ndarray, y: np.ndarray, iterations: int = 30) -> fl
     Z = np.column_stack([np.ones(len(X)), (X - X.mean(0)) / np.where(X.std(0) > 0, X.std(0), 1.0)])
     w = np.zeros(Z.shape[1])
     for _ in range(iterations):
-        p = 0.5 * np.tanh(0.5 * (Z @ w)) + 0.5
+        p = sigmoid(Z @ w)
         hessian = (Z * (p * (1 - p))[:, None]).T @ Z / len(y) + 1e-6 * np.eye(Z.shape[1])
         w -= np.linalg.solve(hessian, Z.T @ (p - y) / len(y) + 1e-6 * w)
     return float(((Z @ w > 0) == (y > 0.5)).mean())

@@ -1,6 +1,8 @@
 """BN's running statistics: buffers trained by an averaging rule, not by backprop."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -55,3 +57,26 @@ class RunningAverage:
         for slot in buffer_layout.slots:
             is_var[slot.start:slot.stop] = slot.name.startswith("var")
         return cls(is_var, cfg.bn_momentum, cfg.running_avg, cfg.running_var)
+
+
+@dataclass(eq=False)
+class RunningSeries:
+    """Running statistics of one BN layer after each step: mean, var (S, units)."""
+
+    mean: np.ndarray
+    var: np.ndarray
+
+
+def cumulative_running(run, k: int) -> RunningSeries:
+    """What BN layer k (0-based) of a finished run would have kept with the cumulative
+    rule instead, from the same mini-batch statistics.
+
+    run: a bnviz.run.Run with BN; shown beside the EWMA as the notes' alternative.
+    """
+    units = run.batch_mean[k].shape[1]
+    is_var = np.r_[np.zeros(units, bool), np.ones(units, bool)]
+    rule = RunningAverage(is_var, run.config.bn_momentum, "cumulative", run.config.running_var)
+    stats = np.concatenate([run.batch_mean[k], run.batch_var[k]], axis=1)
+    initial = np.r_[np.zeros(units), np.ones(units)]
+    series = rule.series(stats, [len(rows) for rows in run.batch_indices], initial)
+    return RunningSeries(series[:, :units], series[:, units:])

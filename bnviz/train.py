@@ -161,10 +161,8 @@ def split_inputs(cfg: Config, data, members, split: str = "train"):
 
 def check_members(configs: list) -> None:
     """Members may differ only in MEMBER_FIELDS."""
-    first = configs[0].to_dict()
     for cfg in configs[1:]:
-        other = cfg.to_dict()
-        diff = [k for k in first if first[k] != other[k] and k not in MEMBER_FIELDS]
+        diff = [k for k in configs[0].differences(cfg) if k not in MEMBER_FIELDS]
         if diff:
             raise ValueError(f"ensemble members may differ only in {', '.join(MEMBER_FIELDS)}; "
                              f"they also differ in {', '.join(diff)}")

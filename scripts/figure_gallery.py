@@ -13,6 +13,8 @@ sys.path.insert(0, str(ROOT))
 
 from bnviz import Config, load_for, train  # noqa: E402
 from bnviz import figures  # noqa: E402
+from bnviz.activations import layer_histograms  # noqa: E402
+from bnviz.landscape import input_scaling, network_plane  # noqa: E402
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -23,9 +25,10 @@ def write_gallery(out: Path, config: Config = Config()) -> Path:
     run = train(config, data)
     other = train(config.replace(bn=False), data)
     figs = figures.all_figures(run, data, other)
-    figs["input_scaling_fast"] = figures.input_scaling_figure(run, data, lr=0.05, steps=60)
-    figs["landscape_random"] = figures.landscape_figure(run, data, "random")
-    figs["activations_z_unit"] = figures.activation_heatmap(run, 2, "z", other, unit=0)
+    figs["input_scaling_fast"] = figures.input_scaling_figure(input_scaling(data, lr=0.05, steps=60))
+    figs["landscape_random"] = figures.landscape_figure(run, network_plane(run, data, "random"))
+    figs["activations_z_unit"] = figures.activation_heatmap(run, layer_histograms([run, other], 2, "z", unit=0),
+                                                            other)
     parts = []
     for i, (name, fig) in enumerate(figs.items()):
         fig.update_layout(width=1280)

@@ -38,13 +38,13 @@ def test_records_are_the_recorded_gradients(biased_run):
 def test_no_records_without_a_bias_in_front_of_bn(default_run, data):
     assert biases_before_bn(default_run) == []
     assert biases_before_bn(train(Config(keep_bias=True, bn_position="after", epochs=1), data)) == []
-    with pytest.raises(ValueError, match="keep_bias"):
-        F.bias_figure(default_run)
+    blank = F.bias_figure(default_run, biases_before_bn(default_run))
+    assert not blank.data and "keep_bias" in blank.layout.annotations[0].text
 
 
 def test_bias_figure_draws_the_records(biased_run):
-    fig = F.bias_figure(biased_run)
     records = biases_before_bn(biased_run)
+    fig = F.bias_figure(biased_run, records)
     by_name = {t.name: t for t in fig.data}
     for rec in records:
         shown = F.curves.thin(len(rec.values))

@@ -8,9 +8,13 @@ import pytest
 
 from bnviz import Config, load_for, train
 from bnviz import figures as F
-from bnviz.inference import batch_calculation, decision_grid, one_row_at_a_time, predict
+from bnviz.activations import layer_histograms, stage_values, unit_percentiles
+from bnviz.inference import (accuracy_by_statistics, batch_calculation, boundary_replay, decision_grid,
+                             one_row_at_a_time, predict)
 from bnviz.landscape import input_scaling, network_plane, plane_losses
 from bnviz.nn import batchnorm_forward, bce_with_logits_forward, forward
+from bnviz.running import cumulative_running
+from bnviz.train import architecture, initial_params
 
 
 @pytest.fixture(scope="module")
@@ -50,7 +54,8 @@ def test_divergence_is_marked(data):
 
 
 def test_input_scaling_contours_equal_a_direct_loop(bn_run, data):
-    raw, std = input_scaling(data, lr=0.1, steps=20, size=9)
+    scaling = input_scaling(data, lr=0.1, steps=20, size=9)
+    raw, std = scaling.raw, scaling.standardized
     X = data.standardize(data.X_train)
     for i in (0, 4, 8):
         for j in (0, 3, 8):
@@ -59,7 +64,7 @@ def test_input_scaling_contours_equal_a_direct_loop(bn_run, data):
             assert std.loss[i, j] == pytest.approx(direct, rel=1e-12)
     assert raw.lr_limit < std.lr_limit / 20        # raw features need a far smaller step
     assert len(raw.path) == 21 and np.all(raw.path[0] == 0)
-    fig = F.input_scaling_figure(bn_run, data)
+    fig = F.input_scaling_figure(input_scaling(data, 0.12, 100))
     assert [t.type for t in fig.data] == ["contour", "scatter", "scatter"] * 2
     assert fig.layout.yaxis.scaleanchor == "x" and fig.layout.yaxis2.scaleanchor == "x2"
 
@@ -81,7 +86,7 @@ def test_network_plane_equals_a_direct_loop(bn_run, data):
 
 
 def test_landscape_figure_frames(bn_run, data):
-    fig = F.landscape_figure(bn_run, data)
+    fig = F.landscape_figure(bn_run, network_plane(bn_run, data))
     assert [t.type for t in fig.data] == ["contour", "scatter", "scatter", "scatter"]
     assert 2 <= len(fig.frames) <= F.MAX_FRAMES
     assert fig.frames[-1].name == str(bn_run.n_steps)
@@ -91,24 +96,49 @@ def test_landscape_figure_frames(bn_run, data):
 
 @pytest.mark.parametrize("stage", ["z", "act", "act_in", "bn"])
 def test_activation_heatmap(bn_run, plain_run, stage):
-    fig = F.activation_heatmap(bn_run, 1, stage, plain_run)
+    hist = layer_histograms([bn_run, plain_run], 1, stage)
+    fig = F.activation_heatmap(bn_run, hist, plain_run)
     expected = 2 if stage != "bn" else 1      # the BN-off run has no BN output
     assert [t.type for t in fig.data] == ["heatmap"] * expected
     heat = fig.data[0]
     np.testing.assert_array_equal(heat.x, bn_run.snapshot_steps)
     np.testing.assert_allclose(np.asarray(heat.z).sum(axis=0), 1.0)   # each column a histogram
+    # every column counted again by hand: the share of values in each bin, the end bins taking the overflow
+    values = stage_values(bn_run, 1, stage)
+    edges = hist.edges
+    for k in (0, len(values) // 2, len(values) - 1):
+        flat = values[k].ravel()
+        for j in range(len(edges) - 1):
+            inside = [v for v in flat if (v >= edges[j] or j == 0) and (v < edges[j + 1] or j == len(edges) - 2)]
+            assert np.asarray(heat.z)[j, k] == pytest.approx(len(inside) / len(flat), abs=1e-15)
+
+
+def test_histogram_bins_span_the_pooled_values(bn_run, plain_run):
+    hist = layer_histograms([bn_run, plain_run], 2, "z")
+    pooled = np.sort(np.concatenate([stage_values(r, 2, "z").ravel() for r in (bn_run, plain_run)]))
+    # the 0.5th and 99.5th percentiles by their definition: linear interpolation between order statistics
+    for q, edge in ((0.5, hist.edges[0]), (99.5, hist.edges[-1])):
+        pos = q / 100 * (len(pooled) - 1)
+        lo = int(np.floor(pos))
+        assert edge == pytest.approx(pooled[lo] + (pos - lo) * (pooled[lo + 1] - pooled[lo]), rel=1e-12)
 
 
 def test_percentiles_are_the_snapshot_percentiles(bn_run, plain_run):
-    fig = F.activation_percentiles(bn_run, 2, 1, "act_in", plain_run)
-    median = [t for t in fig.data if t.name == "A: BN before relu: median"][0]
-    values = bn_run.snapshots["bn"][1][..., 1]
-    np.testing.assert_allclose(median.y, np.percentile(values, 50, axis=1))
+    fig = F.activation_percentiles(bn_run, unit_percentiles([bn_run, plain_run], 2, 1, "act_in"), plain_run)
     assert len(fig.data) == 8
+    values = bn_run.snapshots["bn"][1][..., 1]        # BN before relu: the activation's input is BN's output
+    for label, q in (("15th", 15), ("median", 50), ("85th", 85)):
+        line = [t for t in fig.data if t.name == f"A: BN before relu: {label}"][0]
+        for k in (0, 7, len(values) - 1):
+            ordered = sorted(values[k])
+            pos = q / 100 * (len(ordered) - 1)
+            lo = int(pos)
+            expected = ordered[lo] + (pos - lo) * (ordered[min(lo + 1, len(ordered) - 1)] - ordered[lo])
+            assert line.y[k] == pytest.approx(expected, rel=1e-12, abs=1e-15)
 
 
 def test_histogram_replay_frames(bn_run, plain_run):
-    fig = F.activation_histogram_replay(bn_run, 1, "act_in", plain_run)
+    fig = F.activation_histogram_replay(bn_run, layer_histograms([bn_run, plain_run], 1, "act_in"), plain_run)
     assert len(fig.data) == 2 and len(fig.frames) == min(F.LIGHT_FRAMES, len(bn_run.snapshot_steps))
     for frame in fig.frames:
         for bars in frame.data:
@@ -116,7 +146,7 @@ def test_histogram_replay_frames(bn_run, plain_run):
 
 
 def test_running_stats_figure(bn_run):
-    fig = F.running_stats_figure(bn_run, 2, 0)
+    fig = F.running_stats_figure(bn_run, 2, 0, cumulative_running(bn_run, 1))
     running = [t for t in fig.data if (t.name or "").startswith("running")][0]
     np.testing.assert_array_equal(running.y, bn_run.running_mean[1][:, 0])
     exact = [t for t in fig.data if t.name == "exact, over all training rows"][0]
@@ -142,15 +172,26 @@ def test_running_gap_and_settled_step(bn_run):
         assert expected in text, (layer, settled)
 
 
-def test_running_figures_refuse_a_run_without_bn(plain_run):
-    with pytest.raises(ValueError, match="no batch norm"):
-        F.running_stats_figure(plain_run, 1, 0)
+def sentence(fig) -> str:
+    """The text of a figure that stands in for a chart."""
+    assert not fig.data
+    return " ".join(a.text for a in fig.layout.annotations if a.text)
+
+
+def test_bn_figures_of_a_run_without_bn_say_so(plain_run):
+    for fig in (F.running_stats_figure(plain_run, 1, 0), F.running_gap_figure(plain_run, 1),
+                F.gamma_beta_figure(plain_run, 1),
+                F.activation_heatmap(plain_run, layer_histograms([plain_run], 1, "bn")),
+                F.activation_histogram_replay(plain_run, layer_histograms([plain_run], 1, "bn")),
+                F.activation_percentiles(plain_run, unit_percentiles([plain_run], 1, 0, "bn"))):
+        assert "batch norm" in sentence(fig) and fig.layout.title.text
 
 
 def test_test_time_three_ways(bn_run, data):
-    fig = F.test_time_figure(bn_run, data)
+    fig = F.test_time_figure(bn_run, accuracy_by_statistics(bn_run, data))
     assert len(fig.data) == 3
     np.testing.assert_array_equal(fig.data[0].y, bn_run.epoch_metrics["test_acc_eval"])
+    np.testing.assert_array_equal(fig.data[2].y, one_row_at_a_time(bn_run, data, bn_run.epoch_steps))
     single = one_row_at_a_time(bn_run, data, [bn_run.n_steps])[0]
     # alone, every student gets the same answer, so accuracy is one class's share
     shares = {np.mean(data.y_test == 1), np.mean(data.y_test == 0)}
@@ -165,7 +206,7 @@ def test_predictions_in_both_modes(bn_run, data):
 
 
 def test_decision_boundary_frames_and_grid(bn_run, data):
-    fig = F.decision_boundary_figure(bn_run, data)
+    fig = F.decision_boundary_figure(bn_run, boundary_replay(bn_run, data), data)
     assert fig.data[0].type == "contour" and len(fig.frames) >= 2
     assert fig.frames[-1].name == str(bn_run.n_steps)
     grid = decision_grid(bn_run, data, [bn_run.n_steps], size=7)
@@ -232,7 +273,7 @@ def test_builders_refuse_wrong_input(bn_run):
     with pytest.raises(TypeError):
         F.training_curves("not a run")
     with pytest.raises(ValueError, match="layer"):
-        F.activation_heatmap(bn_run, 3)
+        layer_histograms([bn_run], 3)
 
 
 def test_all_figures_of_a_default_run_fit_the_payload_budget(bn_run, data):
@@ -245,8 +286,28 @@ def test_all_figures_of_a_default_run_fit_the_payload_budget(bn_run, data):
 
 def test_figures_of_a_bn_off_run(plain_run, data):
     figs = F.all_figures(plain_run, data)
-    assert "running_stats" not in figs and "activations" in figs
-    assert len(F.test_time_figure(plain_run, data).data) == 3
+    assert "batch norm" in sentence(figs["running_stats"]) and figs["activations"].data
+    assert len(figs["test_time"].data) == 3
+
+
+def zero_step_run(data, bn: bool):
+    """A run whose first loss is not finite: an infinite output bias."""
+    cfg = Config(bn=bn, epochs=2)
+    arch = architecture(cfg, data.n_features)
+    params = initial_params(cfg, arch)
+    params[f"b{arch.n_dense}"] = np.full(1, np.inf)
+    return train(cfg, data, init_params=params)
+
+
+@pytest.mark.parametrize("bn", [True, False])
+def test_every_figure_of_a_run_without_steps_says_so(data, bn):
+    run = zero_step_run(data, bn)
+    assert run.n_steps == 0 and run.diverged_at == 0
+    for name, fig in F.all_figures(run, data).items():
+        if name in ("input_scaling", "network"):      # these do not depend on training
+            assert fig.data or fig.layout.shapes, name
+            continue
+        assert "no steps" in sentence(fig), name
 
 
 def test_figures_of_a_diverged_run(data):
@@ -264,7 +325,7 @@ def test_figures_of_a_diverged_run(data):
 def test_every_chart_titles_its_axes(which, default_run, plain_run, data):
     run = default_run if which == "bn" else plain_run
     for name, fig in F.all_figures(run, data).items():
-        if name == "network":
+        if name == "network" or not fig.data:       # the diagram, and sentences standing in for charts
             continue
         layout = fig.layout.to_plotly_json()
         axes = [k for k in layout if k.startswith(("xaxis", "yaxis")) and layout[k].get("visible", True)]
@@ -274,3 +335,24 @@ def test_every_chart_titles_its_axes(which, default_run, plain_run, data):
                     and layout[k].get("showticklabels", True)]
         assert not untitled, (name, untitled)
         assert fig.layout.title.text, name
+
+
+def test_builders_only_draw():
+    """Figure modules take the engine's results as arguments: from the engine they
+    import types to name them, never a function that computes (the replay's choice
+    of frames aside)."""
+    import ast
+    import importlib
+    from pathlib import Path
+
+    allowed = {"spread_states"}
+    folder = Path(F.__file__).parent
+    for path in folder.glob("*.py"):
+        if path.name in ("__init__.py", "calculator.py"):     # the gallery's composer; the tables
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level == 2 and node.module not in (None, "run"):
+                engine = importlib.import_module(f"bnviz.{node.module}")
+                for alias in node.names:
+                    assert isinstance(getattr(engine, alias.name), type) or alias.name in allowed, \
+                        (path.name, alias.name)

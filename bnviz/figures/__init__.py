@@ -1,10 +1,17 @@
-"""Plotly figures of the lab, one module per subject, each built from a Run.
+"""Plotly figures of the lab, one module per subject.
 
-Builders read a Run's arrays (and a Dataset or a second Run); they never touch
-the model. ``common`` holds the shared look.
+Builders draw what they are given: a Run's arrays, or numbers computed from a
+Run by the engine (``bnviz.activations``, ``bnviz.inference``,
+``bnviz.landscape``, ``bnviz.running``). They never run the model. A run that
+lacks what a chart needs (no steps, no BN) gets a figure saying so.
+``common`` holds the shared look.
 """
 from __future__ import annotations
 
+from ..activations import layer_histograms, unit_percentiles
+from ..inference import accuracy_by_statistics, boundary_replay
+from ..landscape import input_scaling, network_plane
+from ..running import cumulative_running
 from ..tables import batch_table, model_summary, step_table  # tables live engine-side; kept here for callers
 from .activations import activation_heatmap, activation_histogram_replay, activation_percentiles
 from .common import BN_OFF, BN_ON, LIGHT_FRAMES, MAX_FRAMES, STAGE_NAMES, run_colour, run_label
@@ -18,22 +25,27 @@ from .testtime import decision_boundary_figure, test_time_figure
 
 
 def all_figures(run, data, other=None) -> dict:
-    """Every chart of a run by name (what the page shows), for checks and exports."""
+    """Every chart of a run by name, its inputs computed by the engine as the page does
+    (for checks, the gallery and exports). A run without steps or without BN still
+    gets every chart: those that need what it lacks say so."""
+    runs = [run] if other is None else [run, other]
+    finite = run.diverged_at is None
+    last_layer = len(run.arch.hidden)
     figures = {
         "training_curves": training_curves(run, other),
-        "input_scaling": input_scaling_figure(run, data),
-        "landscape": landscape_figure(run, data),
-        "activations": activation_heatmap(run, 1, "act_in", other),
-        "percentiles": activation_percentiles(run, len(run.arch.hidden), 0, "act_in", other),
-        "histogram_replay": activation_histogram_replay(run, 1, "act_in", other),
-        "test_time": test_time_figure(run, data),
-        "decision_boundary": decision_boundary_figure(run, data),
+        "input_scaling": input_scaling_figure(input_scaling(data, 0.12, 100)),
+        "landscape": landscape_figure(run, network_plane(run, data) if finite else None),
+        "activations": activation_heatmap(run, layer_histograms(runs, 1, "act_in"), other),
+        "percentiles": activation_percentiles(run, unit_percentiles(runs, last_layer, 0, "act_in"), other),
+        "histogram_replay": activation_histogram_replay(run, layer_histograms(runs, 1, "act_in"), other),
+        "test_time": test_time_figure(run, accuracy_by_statistics(run, data)),
+        "decision_boundary": decision_boundary_figure(run, boundary_replay(run, data) if finite else None, data),
         "gradient_norms": gradient_norm_figure(run, other),
         "update_ratios": update_ratio_figure(run, other),
         "network": network_diagram(run),
+        "running_stats": running_stats_figure(run, max(run.n_bn, 1), 0,
+                                              cumulative_running(run, run.n_bn - 1) if run.n_bn else None),
+        "running_gap": running_gap_figure(run, max(run.n_bn, 1)),
+        "gamma_beta": gamma_beta_figure(run, 1),
     }
-    if run.n_bn:
-        figures["running_stats"] = running_stats_figure(run, run.n_bn, 0)
-        figures["running_gap"] = running_gap_figure(run, run.n_bn)
-        figures["gamma_beta"] = gamma_beta_figure(run, 1)
     return figures

@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
+from ..inference import spread_states as frame_states  # noqa: F401 (the replay frames' states)
 from ..run import Run
 
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
@@ -56,9 +57,10 @@ def pair_labels(run: Run, other: Run | None):
         return [(run, run_label(run), "solid")]
     a, b = run_label(run), run_label(other)
     if a == b:  # the same BN setting: name what differs instead
-        diff = [k for k, v in run.config.to_dict().items() if other.config.to_dict()[k] != v]
-        a = ", ".join(f"{k}={run.config.to_dict()[k]}" for k in diff[:2]) or a
-        b = ", ".join(f"{k}={other.config.to_dict()[k]}" for k in diff[:2]) or b
+        diff = run.config.differences(other.config)[:2]
+        values_a, values_b = run.config.to_dict(), other.config.to_dict()
+        a = ", ".join(f"{k}={values_a[k]}" for k in diff) or a
+        b = ", ".join(f"{k}={values_b[k]}" for k in diff) or b
     return [(run, f"A: {a}", "solid"), (other, f"B: {b}", "dash" if run.n_bn == other.n_bn else "solid")]
 
 
@@ -108,16 +110,33 @@ def style(fig: go.Figure, title: str, height: int = 440, subtitle: str | None = 
 def check_run(run):
     if not isinstance(run, Run):
         raise TypeError(f"expected a Run, got {type(run).__name__}")
-    if run.n_steps == 0:
-        raise ValueError("this run has no steps to show (it diverged at its first step)")
 
 
 def check_layer(run: Run, layer: int, need_bn: bool = False):
     limit = run.n_bn if need_bn else len(run.arch.hidden)
-    if need_bn and not run.n_bn:
-        raise ValueError("this run has no batch norm layers")
     if not 1 <= layer <= limit:
         raise ValueError(f"layer must be 1 to {limit}, got {layer}")
+
+
+def missing(run: Run, title: str, need_bn: bool = False, need_finite: bool = False) -> go.Figure | None:
+    """A figure that says what this run lacks for the chart `title`, or None if it has it all.
+
+    Every run gets a figure: a run with no steps (diverged at its first) and,
+    for charts about BN, a run without BN get a sentence instead of a picture.
+    need_finite: the chart needs the final weights of a run that did not diverge.
+    """
+    check_run(run)
+    if run.n_steps == 0:
+        return placeholder(title, "This run has no steps to show: its loss was not a finite number at the "
+                                  "first step.<br>Lower the learning rate or the init scale, or standardize the inputs.")
+    if need_bn and not run.n_bn:
+        return placeholder(title, "This run has no batch norm, so there is nothing of BN's to show here.<br>"
+                                  "Turn batch normalization on to see it.")
+    if need_finite and run.diverged_at is not None:
+        return placeholder(title, f"This run diverged at step {run.diverged_at}: its weights left the range where "
+                                  "this picture can be drawn.<br>Lower the learning rate, turn batch norm on, or "
+                                  "standardize the inputs.")
+    return None
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -148,19 +167,10 @@ def frame_slider(fig: go.Figure, labels: list, prefix: str = "step ") -> None:
     fig.update_layout(margin=dict(b=140))
 
 
-def frame_states(run: Run, count: int = MAX_FRAMES) -> np.ndarray:
-    """Up to `count` snapshot states, evenly spread, always with the first and last."""
-    snaps = run.snapshot_steps
-    picks = np.unique(np.linspace(0, len(snaps) - 1, min(count, len(snaps))).round().astype(int))
-    return snaps[picks]
-
-
-def diverged_placeholder(run: Run, title: str) -> go.Figure:
-    """What to show instead of a picture that needs finite final weights."""
-    fig = go.Figure(layout=dict(annotations=[dict(
-        text=f"This run diverged at step {run.diverged_at}: its weights left the range where this picture "
-             "can be drawn.<br>Lower the learning rate, turn batch norm on, or standardize the inputs.",
-        x=0.5, y=0.5, xref="paper", yref="paper", showarrow=False, font=dict(size=15))]))
+def placeholder(title: str, sentence: str) -> go.Figure:
+    """A figure holding one sentence instead of a chart."""
+    fig = go.Figure(layout=dict(annotations=[dict(text=sentence, x=0.5, y=0.5, xref="paper", yref="paper",
+                                                  showarrow=False, font=dict(size=15))]))
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return style(fig, title, 300, legend="none")

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..run import Run
-from .common import check_run, mark_divergence, pair_labels, run_colour, smooth, style
+from .common import mark_divergence, missing, pair_labels, run_colour, smooth, style
 
 
 def thin(n: int, most: int = 600) -> np.ndarray:
@@ -44,15 +44,19 @@ def training_curves(run: Run, other: Run | None = None, x: str = "steps") -> go.
 
     x: "steps", "epochs" or "examples" (see ``state_axis``); a step's
     mini-batch loss sits where its state was, before its update."""
-    check_run(run)
     if x not in X_AXES:
         raise ValueError(f"x axis must be one of {', '.join(X_AXES)}, got {x!r}")
+    blank = missing(run, "Training curves")
+    if blank is not None:
+        return blank
+    note = ""
+    if other is not None and missing(other, "") is not None:
+        other, note = None, "; run B has no steps to show (it diverged at its first step)"
     unit = {"steps": "step", "epochs": "epoch", "examples": "examples"}[x]
     fmt = "%{x:.3g}" if x == "epochs" else "%{x:,}"
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("loss (binary cross-entropy)", "accuracy"))
     for r, name, dash in pair_labels(run, other):
-        check_run(r)
         colour = run_colour(r)
         steps = thin(r.n_steps)
         where = state_axis(r, x)
@@ -81,7 +85,7 @@ def training_curves(run: Run, other: Run | None = None, x: str = "steps") -> go.
     fig.update_yaxes(title_text="accuracy", row=1, col=2, range=[max(0.0, min(low, 0.9) - 0.05), 1.0])
     _cap_loss_axis(fig, run, other)
     return style(fig, "Training curves", 460, "faint: each mini-batch's loss before its update; "
-                  "markers: all train and test rows at epoch ends (BN in evaluation mode)")
+                  "markers: all train and test rows at epoch ends (BN in evaluation mode)" + note)
 
 
 def _cap_loss_axis(fig, run, other):

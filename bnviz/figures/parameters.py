@@ -5,15 +5,18 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..bias import biases_before_bn
+from ..bias import BiasRecord
 from ..run import Run
+from .common import BLACK, UNIT_COLOURS, check_layer, missing, pair_labels, placeholder, run_colour, smooth, style
 from .curves import thin
-from .common import BLACK, UNIT_COLOURS, check_layer, check_run, pair_labels, run_colour, smooth, style
 
 
 def gamma_beta_figure(run: Run, layer: int = 1) -> go.Figure:
     """γ and β of every unit of one BN layer over training."""
-    check_run(run)
+    title = f"BN layer {layer}: the learned scale and shift"
+    blank = missing(run, title, need_bn=True)
+    if blank is not None:
+        return blank
     check_layer(run, layer, need_bn=True)
     k = layer - 1
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("γ (scale)", "β (shift)"))
@@ -27,60 +30,73 @@ def gamma_beta_figure(run: Run, layer: int = 1) -> go.Figure:
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="γ", row=1, col=1)
     fig.update_yaxes(title_text="β", row=1, col=2)
-    return style(fig, f"BN layer {layer}: the learned scale and shift", 420,
+    return style(fig, title, 420,
                   "γ = √(σ² + ε), β = μ would undo the normalization; training finds its own values")
+
+
+def _per_layer_lines(run: Run, other: Run | None, values, hover: str) -> go.Figure:
+    """One line per Dense layer and run: values(run) (S, L), smoothed over an epoch."""
+    fig = go.Figure()
+    for r, name, _ in pair_labels(run, other):
+        if r.n_steps == 0:
+            continue
+        per_layer = values(r)
+        for l in range(per_layer.shape[1]):
+            fig.add_trace(go.Scatter(x=np.arange(r.n_steps), y=smooth(per_layer[:, l], r.steps_per_epoch),
+                                     mode="lines", name=f"{name}: W{l + 1}",
+                                     line=dict(color=run_colour(r) if other is not None else
+                                               UNIT_COLOURS[l % len(UNIT_COLOURS)], width=2,
+                                               dash=["solid", "dash", "dot", "dashdot", "longdash"][l % 5]),
+                                     hovertemplate=f"step %{{x}}<br>{hover}<extra></extra>"))
+    fig.update_xaxes(title_text="step")
+    return fig
 
 
 def gradient_norm_figure(run: Run, other: Run | None = None) -> go.Figure:
     """‖∂L/∂W‖ of every Dense layer per step, on a log axis."""
-    check_run(run)
-    fig = go.Figure()
-    for r, name, dash in pair_labels(run, other):
-        for l in range(r.grad_norm.shape[1]):
-            fig.add_trace(go.Scatter(x=np.arange(r.n_steps), y=smooth(r.grad_norm[:, l], r.steps_per_epoch),
-                                       mode="lines", name=f"{name}: W{l + 1}",
-                                       line=dict(color=run_colour(r) if other is not None else
-                                                 UNIT_COLOURS[l % len(UNIT_COLOURS)], width=2,
-                                                 dash=["solid", "dash", "dot", "dashdot", "longdash"][l % 5]),
-                                       hovertemplate="step %{x}<br>‖dW‖ %{y:.3g}<extra></extra>"))
+    title = "Gradient norm per layer"
+    blank = missing(run, title)
+    if blank is not None:
+        return blank
+    fig = _per_layer_lines(run, other, lambda r: r.grad_norm, "‖dW‖ %{y:.3g}")
     fig.update_yaxes(type="log", title_text="‖∂L/∂W‖ (1-epoch mean)")
-    fig.update_xaxes(title_text="step")
-    return style(fig, "Gradient norm per layer", 440,
-                  "when gradients vanish, the first layers' norms fall orders of magnitude below the last layer's")
+    return style(fig, title, 440,
+                 "when gradients vanish, the first layers' norms fall orders of magnitude below the last layer's")
+
+
+def _log_ratio(run: Run) -> np.ndarray:
+    """log10 of the update ratio, with an update of exactly 0 drawn at -12."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.nan_to_num(np.log10(run.update_ratio), neginf=-12)
 
 
 def update_ratio_figure(run: Run, other: Run | None = None) -> go.Figure:
     """log₁₀ of ‖ΔW‖ / ‖W‖ per Dense layer per step (about −3 is a healthy pace)."""
-    check_run(run)
-    fig = go.Figure()
-    for r, name, dash in pair_labels(run, other):
-        with np.errstate(divide="ignore", invalid="ignore"):
-            ratio = np.log10(r.update_ratio)
-        for l in range(ratio.shape[1]):
-            fig.add_trace(go.Scatter(x=np.arange(r.n_steps), y=smooth(np.nan_to_num(ratio[:, l], neginf=-12),
-                                                                          r.steps_per_epoch),
-                                       mode="lines", name=f"{name}: W{l + 1}",
-                                       line=dict(color=run_colour(r) if other is not None else
-                                                 UNIT_COLOURS[l % len(UNIT_COLOURS)], width=2,
-                                                 dash=["solid", "dash", "dot", "dashdot", "longdash"][l % 5]),
-                                       hovertemplate="step %{x}<br>log₁₀ ratio %{y:.2f}<extra></extra>"))
+    title = "How much each step changes the weights"
+    blank = missing(run, title)
+    if blank is not None:
+        return blank
+    fig = _per_layer_lines(run, other, _log_ratio, "log₁₀ ratio %{y:.2f}")
     fig.add_hline(y=-3, line=dict(color=BLACK, dash="dash"), annotation_text="10⁻³")
     fig.update_yaxes(title_text="log₁₀ ‖ΔW‖ / ‖W‖ (1-epoch mean)")
-    fig.update_xaxes(title_text="step")
-    return style(fig, "How much each step changes the weights", 440, "update-to-weight ratio, per Dense layer")
+    return style(fig, title, 440, "update-to-weight ratio, per Dense layer")
 
 
-def bias_figure(run: Run) -> go.Figure:
-    """The Dense biases in front of BN (``bnviz.bias.biases_before_bn``): their values over
-    training and the size of their recorded gradient next to the weight gradient's, on a log axis.
+def bias_figure(run: Run, records: list) -> go.Figure:
+    """The Dense biases in front of BN: their values over training and the size of
+    their recorded gradient next to the weight gradient's, on a log axis.
 
-    Steps where a norm is exactly 0 cannot sit on a log axis and are left out;
-    lines show at most 600 evenly spread steps.
+    records: ``bnviz.bias.biases_before_bn(run)``, one BiasRecord per such bias
+    (none without keep_bias). Steps where a norm is exactly 0 cannot sit on a log
+    axis and are left out; lines show at most 600 evenly spread steps.
     """
-    check_run(run)
-    records = biases_before_bn(run)
+    title = "The bias in front of BN"
+    blank = missing(run, title, need_bn=True)
+    if blank is not None:
+        return blank
     if not records:
-        raise ValueError("this run has no bias in front of a BN layer (turn on keep_bias)")
+        return placeholder(title, "This run has no bias in front of a BN layer: BN before the activation drops "
+                                  "it.<br>Turn on keep_bias to keep it and watch its gradient.")
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
                         subplot_titles=("the bias b over training", "gradient size per step"))
     for i, rec in enumerate(records):
@@ -106,6 +122,6 @@ def bias_figure(run: Run) -> go.Figure:
     fig.update_xaxes(title_text="step", row=1, col=2)
     fig.update_yaxes(title_text="b", row=1, col=1)
     fig.update_yaxes(type="log", title_text="gradient norm", exponentformat="power", row=1, col=2)
-    return style(fig, "The bias in front of BN", 440,
+    return style(fig, title, 440,
                  "BN subtracts the batch mean, so a constant added before it cancels: its gradient is "
                  "rounding noise, many orders of magnitude below the weights'")

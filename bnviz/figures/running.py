@@ -6,40 +6,45 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..run import Run
-from ..running import RunningAverage
-from .common import (BLACK, BLUE, GREEN, LIGHT_FRAMES, ORANGE, SKY, UNIT_COLOURS, check_layer, check_run,
-                     frame_slider, frame_states, style)
+from ..running import RunningSeries
+from .common import (BLACK, BLUE, GREEN, LIGHT_FRAMES, ORANGE, SKY, UNIT_COLOURS, check_layer, frame_slider,
+                     frame_states, missing, style)
 
 
-def running_stats_figure(run: Run, layer: int = 1, unit: int = 0) -> go.Figure:
-    """One BN unit: batch statistics (dots), the running averages, the cumulative
-    average as the alternative, and the exact full-data statistics they estimate."""
-    check_run(run)
+def running_stats_figure(run: Run, layer: int = 1, unit: int = 0,
+                         alternative: RunningSeries | None = None) -> go.Figure:
+    """One BN unit: batch statistics (dots), the running averages, the exact
+    full-data statistics they estimate and, when given, another averaging rule.
+
+    alternative: the same layer's statistics under another rule, e.g.
+    ``bnviz.running.cumulative_running(run, layer - 1)``, drawn when the run itself uses EWMA.
+    """
+    blank = missing(run, f"BN layer {layer}, unit {unit + 1}: running statistics", need_bn=True)
+    if blank is not None:
+        return blank
     check_layer(run, layer, need_bn=True)
     k = layer - 1
     if not 0 <= unit < run.running_mean[k].shape[1]:
         raise ValueError(f"unit must be 0 to {run.running_mean[k].shape[1] - 1}, got {unit}")
     steps = np.arange(1, run.n_steps + 1)
     cfg = run.config
-    cumulative = RunningAverage(np.array([False, True]), cfg.bn_momentum, "cumulative", cfg.running_var).series(
-        np.stack([run.batch_mean[k][:, unit], run.batch_var[k][:, unit]], axis=1),
-        [len(r) for r in run.batch_indices], np.array([0.0, 1.0]))
+    other_rule = (None, None) if alternative is None else (alternative.mean[:, unit], alternative.var[:, unit])
     rule = (f"EWMA, m = {cfg.bn_momentum:g}" if cfg.running_avg == "ewma" else "cumulative average")
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.09,
                         subplot_titles=("mean: μ_B and the running μ",
                                         f"variance: σ²_B (biased) and the running σ² ({cfg.running_var})"))
     for row, batch, running, exact, alt, symbol in (
             (1, run.batch_mean[k][:, unit], run.running_mean[k][:, unit], run.population_mean[k][:, unit],
-             cumulative[:, 0], "μ"),
+             other_rule[0], "μ"),
             (2, run.batch_var[k][:, unit], run.running_var[k][:, unit], run.population_var[k][:, unit],
-             cumulative[:, 1], "σ²")):
+             other_rule[1], "σ²")):
         fig.add_trace(go.Scatter(x=steps, y=batch, mode="markers", marker=dict(size=3, color=SKY, opacity=0.45),
                                    name="mini-batch statistic", showlegend=row == 1, legendgroup="batch",
                                    hovertemplate=f"step %{{x}}<br>{symbol}_B %{{y:.4g}}<extra></extra>"), row, 1)
         fig.add_trace(go.Scatter(x=steps, y=running, mode="lines", line=dict(color=BLUE, width=2.5),
                                  name=f"running ({rule})", showlegend=row == 1, legendgroup="running",
                                  hovertemplate=f"step %{{x}}<br>running {symbol} %{{y:.4g}}<extra></extra>"), row, 1)
-        if cfg.running_avg == "ewma":
+        if cfg.running_avg == "ewma" and alt is not None:
             fig.add_trace(go.Scatter(x=steps, y=alt, mode="lines", line=dict(color=GREEN, width=2, dash="dot"),
                                      name="alternative: cumulative average", showlegend=row == 1,
                                      legendgroup="cumulative",
@@ -76,7 +81,9 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0) -> go.Figure:
 
 def running_gap_figure(run: Run, layer: int = 1) -> go.Figure:
     """|running − exact| for every unit of one BN layer on a log axis, with the 5% line."""
-    check_run(run)
+    blank = missing(run, f"BN layer {layer}: how far the running statistics are from the exact ones", need_bn=True)
+    if blank is not None:
+        return blank
     check_layer(run, layer, need_bn=True)
     states, mean_gap, var_gap = run.running_gap(layer - 1)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=(

@@ -1,42 +1,51 @@
-"""Test time: one row at a time with running statistics, and the decision boundary."""
+"""Test time: one row at a time with running statistics, and the decision boundary.
+
+The accuracies and the probability grid come from ``bnviz.inference``; these builders draw them.
+"""
 from __future__ import annotations
 
 import numpy as np
 import plotly.graph_objects as go
 
-from ..inference import decision_grid, one_row_at_a_time
+from ..inference import AccuracyByStatistics, DecisionGrid
 from ..run import Run
-from .common import BLACK, BLUE, GREEN, VERMILLION, check_run, diverged_placeholder, frame_slider, frame_states, style
+from .common import BLACK, BLUE, GREEN, VERMILLION, frame_slider, missing, style
 
 
-def test_time_figure(run: Run, data) -> go.Figure:
+def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
     """Test accuracy per epoch three ways: BN with running statistics, with the test
-    set's own batch statistics, and one row at a time with its own statistics."""
-    check_run(run)
-    em = run.epoch_metrics
-    single = one_row_at_a_time(run, data, run.epoch_steps) if run.n_bn else em["test_acc_eval"]
+    set's own batch statistics, and one row at a time with its own statistics.
+
+    accuracy: ``bnviz.inference.accuracy_by_statistics(run, data)``.
+    """
+    title = "At test time: which statistics normalize?"
+    blank = missing(run, title)
+    if blank is not None:
+        return blank
     fig = go.Figure()
-    for y, name, colour, dash in ((em["test_acc_eval"], "running statistics (evaluation mode)", BLUE, "solid"),
-                                  (em["test_acc_batch"], "the whole test set as one batch", GREEN, "dash"),
-                                  (single, "one student at a time, own batch statistics", VERMILLION, "dot")):
-        fig.add_trace(go.Scatter(x=run.epoch_steps, y=y, mode="lines+markers", name=name,
+    for y, name, colour, dash in ((accuracy.running, "running statistics (evaluation mode)", BLUE, "solid"),
+                                  (accuracy.whole_batch, "the whole test set as one batch", GREEN, "dash"),
+                                  (accuracy.alone, "one student at a time, own batch statistics", VERMILLION, "dot")):
+        fig.add_trace(go.Scatter(x=accuracy.steps, y=y, mode="lines+markers", name=name,
                                  line=dict(color=colour, width=2.5, dash=dash), marker=dict(size=5),
                                  hovertemplate="step %{x}<br>test accuracy %{y:.3f}<extra></extra>"))
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text="test accuracy", range=[0, 1.02])
     sub = ("a lone row's batch mean is itself, so BN outputs β for every student: one answer for all"
            if run.n_bn else "without BN the three ways agree")
-    return style(fig, "At test time: which statistics normalize?", 440, sub)
+    return style(fig, title, 440, sub)
 
 
-def decision_boundary_figure(run: Run, data, size: int = 40, frames: int = 25) -> go.Figure:
+def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Figure:
     """P(placed) over the raw feature plane in evaluation mode, with the 0.5 boundary,
-    training (circles) and test (crosses) students; the slider replays training."""
-    check_run(run)
-    if run.diverged_at is not None:
-        return diverged_placeholder(run, "Decision boundary")
-    states = frame_states(run, frames)
-    grid = decision_grid(run, data, states, size)
+    training (circles) and test (crosses) students; the slider replays training.
+
+    grid: ``bnviz.inference.decision_grid(run, data, states)`` at the states to replay
+    (None for a run that diverged); data: the Dataset whose students are drawn.
+    """
+    blank = missing(run, "Decision boundary", need_finite=True)
+    if blank is not None:
+        return blank
     prob = grid.prob.astype(np.float32)  # probabilities to 7 digits: half the payload of every frame
     names = data.feature_names
     fig = go.Figure()

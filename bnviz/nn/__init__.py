@@ -12,6 +12,7 @@ from .layers import (
     bce_with_logits_forward,
     dense_backward,
     dense_forward,
+    sigmoid,
 )
 from .noise import draw_bn_noise, noise_pairs
 from .mlp import ACTIVATIONS, BN_POSITIONS, Architecture, FlatLayout, LayerTrace, backward, forward, loss_and_grads
@@ -21,4 +22,5 @@ __all__ = [
     "activation_backward", "activation_forward", "backward", "batch_sum", "batchnorm_backward",
     "batchnorm_eval_forward", "batchnorm_forward", "bce_with_logits_backward", "bce_with_logits_forward",
     "dense_backward", "dense_forward", "draw_bn_noise", "noise_pairs", "forward", "init_params", "init_weight", "loss_and_grads",
+    "sigmoid",
 ]

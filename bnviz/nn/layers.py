@@ -169,7 +169,8 @@ def batchnorm_backward(dy, cache, out_dgamma=None, out_dbeta=None):
 # --------------------------------------------------------------------- activations
 
 
-def _sigmoid(x):
+def sigmoid(x):
+    """1 / (1 + e^-x) elementwise, any shape."""
     # tanh form: no overflow warning for large |x|, same value as 1 / (1 + e^-x)
     return 0.5 * np.tanh(0.5 * x) + 0.5
 
@@ -182,7 +183,7 @@ def _identity(x):
     return x
 
 
-_FORWARD = {"relu": _relu, "tanh": np.tanh, "sigmoid": _sigmoid, "linear": _identity}
+_FORWARD = {"relu": _relu, "tanh": np.tanh, "sigmoid": sigmoid, "linear": _identity}
 
 
 def activation_forward(x, name):
@@ -226,4 +227,4 @@ def bce_with_logits_forward(logits, y):
 def bce_with_logits_backward(cache):
     """d loss / d logits = (sigmoid(z) - y) / N, shape (..., N)."""
     z, y = cache
-    return (_sigmoid(z) - y) * (1.0 / z.shape[-1])
+    return (sigmoid(z) - y) * (1.0 / z.shape[-1])

@@ -178,13 +178,12 @@ class LayerTrace(NamedTuple):
     """One hidden layer's values in a forward pass, each (..., N, units).
 
     z: the Dense output; bn: the BN output (None without BN); act: the
-    activation output; out: what the next layer receives (bn or act).
+    activation output.
     """
 
     z: np.ndarray
     bn: np.ndarray | None
     act: np.ndarray
-    out: np.ndarray
 
 
 class ForwardResult(NamedTuple):
@@ -235,7 +234,7 @@ def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | Non
             if arch.bn:
                 bn_out, bn_cache, scale = normalize(act, k, bn_names)
                 a = bn_out
-        traces.append(LayerTrace(z, bn_out, act, a))
+        traces.append(LayerTrace(z, bn_out, act))
         caches.append((dense_cache, bn_cache, act_cache, scale))
     L = arch.n_dense
     z, dense_cache = dense_forward(a, params[f"W{L}"], params[f"b{L}"])

@@ -7,11 +7,13 @@ import weakref
 import numpy as np
 import streamlit as st
 
-from .. import figures, tables
+from .. import figures, limits, tables
+from ..activations import layer_histograms, unit_percentiles
 from ..bias import biases_before_bn
-from ..inference import batch_calculation, predict
-from .. import limits
 from ..budget import Budget, fit, show_value
+from ..inference import accuracy_by_statistics, batch_calculation, boundary_replay, predict
+from ..landscape import input_scaling, network_plane
+from ..running import cumulative_running
 from ..sweeps import SWEEP_FIELDS
 from .runs import get_sweep
 from .state import CURVES_X_KEY
@@ -23,30 +25,43 @@ TABS = ("Training", "Loss landscape", "Activations", "Running statistics & test 
 CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}})
 
 
-_FIGURES = weakref.WeakKeyDictionary()   # run -> {(builder, settings): figure}, gone with the run
+_CACHED = weakref.WeakKeyDictionary()   # run (or data) -> {(function, settings): result}, gone with it
 
 
-def figure(builder, first, *args):
-    """builder(first, *args), built once per run and settings and shared by every visitor.
+_PLAIN = (str, int, float, bool, type(None))
 
-    Reruns that change nothing about a chart (another tab's control, a second
-    visitor) reuse it instead of building it again.
+
+def _identity(x):
+    """(key part, how to check it later) for one argument: plain values by value,
+    objects by identity, checked through a weak reference where the object takes one
+    (so a cached chart never keeps another run alive) and a strong one otherwise."""
+    if isinstance(x, _PLAIN) or (isinstance(x, tuple) and all(isinstance(v, _PLAIN) for v in x)):
+        return x, None
+    return id(x), (weakref.ref(x) if hasattr(x, "__weakref__") else (lambda: x))
+
+
+def cached(function, first, *args):
+    """function(first, *args), computed once per run and settings and shared by every visitor.
+
+    Holds both what the engine computes for a chart (grids, histograms) and the
+    chart itself: reruns that change nothing about a chart (another tab's
+    control, a second visitor) reuse it instead of computing it again.
     """
-    others = [x for x in args if hasattr(x, "__weakref__") and not isinstance(x, (str, tuple))]
-    key = (builder.__name__,) + tuple(id(x) if x in others else x for x in args)
-    entries = _FIGURES.setdefault(first, {})
+    parts = [_identity(x) for x in args]
+    key = (function.__module__, function.__name__) + tuple(part for part, _ in parts)
+    entries = _CACHED.setdefault(first, {})
     hit = entries.get(key)
-    if hit is not None and all(ref() is x for ref, x in zip(hit[1], others)):
+    if hit is not None and all(ref is None or ref() is x for ref, x in zip(hit[1], args)):
         return hit[0]
-    fig = builder(first, *args)
-    entries[key] = (fig, [weakref.ref(x) for x in others])
-    return fig
+    result = function(first, *args)
+    entries[key] = (result, [ref for _, ref in parts])
+    return result
 
 
 def show(key: str, builder, first, *args) -> None:
     """Draw a chart; one that cannot be drawn becomes a sentence on the page, never a traceback."""
     try:
-        st.plotly_chart(figure(builder, first, *args), key=key, **CHART)
+        st.plotly_chart(cached(builder, first, *args), key=key, **CHART)
     except (ValueError, TypeError, FloatingPointError) as err:
         st.warning(f"This chart cannot be drawn for these settings: {err}")
 
@@ -113,7 +128,7 @@ def landscape_tab(a, b, data) -> None:
     lr = c1.select_slider("Learning rate for both", options=[0.01, 0.02, 0.05, 0.1, 0.12, 0.2, 0.5, 1.0, 2.0, 5.0],
                           value=0.12, key="scaling_lr")
     steps = c2.slider("Steps of gradient descent", 10, 300, 100, step=10, key="scaling_steps")
-    show("scaling", figures.input_scaling_figure, a, data, lr, steps)
+    show("scaling", figures.input_scaling_figure, cached(input_scaling, data, lr, steps))
     st.markdown("**The trained network.** The loss around the final weights, with the path training took.")
     directions = st.radio("Plane", ("pca", "random"), horizontal=True, key="plane",
                           format_func={"pca": "principal directions of the path",
@@ -122,7 +137,8 @@ def landscape_tab(a, b, data) -> None:
     for col, run, name in zip(cols, (a, b), ("A", "B")):
         if run is not None:
             with col:
-                show(f"landscape-{name}", figures.landscape_figure, run, data, directions)
+                plane = cached(network_plane, run, data, directions) if run.diverged_at is None else None
+                show(f"landscape-{name}", figures.landscape_figure, run, plane)
 
 
 # ---------------------------------------------------------------- Activations
@@ -137,12 +153,21 @@ def activations_tab(a, b, data) -> None:
     stages = ["act_in", "z", "act"] + (["bn"] if a.n_bn else [])
     stage = c2.selectbox("Values", stages, key="act_stage", format_func=figures.STAGE_NAMES.get)
     unit = c3.selectbox("Unit", range(a.arch.hidden[layer - 1]), key="act_unit", format_func=lambda u: f"{u + 1}")
-    show("percentiles", figures.activation_percentiles, a, layer, unit, stage, b)
-    show("heatmap", figures.activation_heatmap, a, layer, stage, b)
-    show("replay-hist", figures.activation_histogram_replay, a, layer, stage, b)
+    hist = cached(_histograms, a, b, layer, stage)
+    show("percentiles", figures.activation_percentiles, a, cached(_percentiles, a, b, layer, unit, stage), b)
+    show("heatmap", figures.activation_heatmap, a, hist, b)
+    show("replay-hist", figures.activation_histogram_replay, a, hist, b)
     st.info("A caution from Santurkar et al. (2018): BN with noise injected after it, so every layer's input "
             "shifts again each step, still trains about as fast. Their account of BN's help is a smoother loss "
             "landscape rather than steadier inputs; see the Loss landscape tab.")
+
+
+def _histograms(a, b, layer, stage):
+    return layer_histograms([a] if b is None else [a, b], layer, stage)
+
+
+def _percentiles(a, b, layer, unit, stage):
+    return unit_percentiles([a] if b is None else [a, b], layer, unit, stage)
 
 
 # ------------------------------------------------- Running statistics & test time
@@ -157,11 +182,12 @@ def running_tab(a, b, data) -> None:
         c1, c2 = st.columns(2)
         layer = c1.selectbox("BN layer", range(1, a.n_bn + 1), index=a.n_bn - 1, key="run_layer")
         unit = c2.selectbox("Unit", range(a.arch.hidden[layer - 1]), key="run_unit", format_func=lambda u: f"{u + 1}")
-        show("running", figures.running_stats_figure, a, layer, unit)
+        show("running", figures.running_stats_figure, a, layer, unit, cached(cumulative_running, a, layer - 1))
         show("gap", figures.running_gap_figure, a, layer)
-    show("testtime", figures.test_time_figure, a, data)
+    show("testtime", figures.test_time_figure, a, cached(accuracy_by_statistics, a, data))
     predict_one(a, data)
-    show("boundary", figures.decision_boundary_figure, a, data)
+    grid = cached(boundary_replay, a, data) if a.diverged_at is None else None
+    show("boundary", figures.decision_boundary_figure, a, grid, data)
 
 
 def predict_one(run, data) -> None:
@@ -246,14 +272,14 @@ def parameters_tab(a, b, data) -> None:
 def bias_section(run) -> None:
     """The Dense bias in front of BN and its recorded gradient, when the run keeps one."""
     st.markdown("**The bias in front of BN.**")
-    records = biases_before_bn(run)
+    records = cached(biases_before_bn, run)
     if not records:
         st.caption("This run has no Dense bias directly in front of a BN layer (BN drops it unless "
                    f"'keep bias' is on). [Keep the bias and compare]({BIAS_LINK})")
         return
     for sentence in bias_sentences(run, records):
         st.markdown(sentence)
-    show("bias", figures.bias_figure, run)
+    show("bias", figures.bias_figure, run, records)
 
 
 BIAS_LINK = "?keep_bias=1&compare=keep_bias&b=0&tab=Parameters"
@@ -297,7 +323,7 @@ def sweeps_tab(cfg, data, key) -> None:
             st.session_state[f"swept-{field}"] = (capped, key)
     for field in ("lr", "init_scale"):
         if st.session_state.get(f"swept-{field}") == (capped, key):   # asked for, for these very settings
-            with st.spinner(f"Training {2 * 14} networks…"):
+            with st.spinner(f"Training {2 * len(SWEEP_FIELDS[field])} networks…"):   # BN on and off
                 result = get_sweep(capped, data, key, field)
             show(f"sweepchart-{field}", figures.sweep_figure, result)
 
