@@ -9,6 +9,7 @@ import pytest
 import plain
 from bnviz import Config, train
 from bnviz import figures as F
+from bnviz.activations import unit_percentiles
 from bnviz.inference import batch_calculation, decision_grid, one_row_at_a_time, predict
 from bnviz.sweeps import sweep
 from bnviz.tables import batch_table, model_summary
@@ -144,7 +145,7 @@ def test_model_summary_counts(case):
 def test_percentile_bands_are_the_snapshot_percentiles(case):
     run, data, _ = case
     layer, unit = len(run.arch.hidden), 1
-    fig = F.activation_percentiles(run, layer, unit, "act_in")
+    fig = F.activation_percentiles(run, unit_percentiles([run], layer, unit, "act_in"))
     X = plain.inputs(run, data, data.X_train)
     stage = "bn" if run.n_bn and run.arch.bn_position == "before" else "z"
     expected = {q: [] for q in (15, 50, 85)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from ..run import Run
-from ..tables import model_summary
 from .common import BLUE, GREEN, ORANGE, SKY, alpha, style
 
 
@@ -32,7 +31,7 @@ def network_diagram(run: Run) -> go.Figure:
     fig = go.Figure(layout=dict(shapes=shapes, annotations=labels + arrows))
     fig.update_xaxes(visible=False, range=[-0.6, n - 0.4])
     fig.update_yaxes(visible=False, range=[-0.8, 0.8])
-    counts = model_summary(run).iloc[-1]
-    return style(fig, "The network", 220, f"{counts['trainable']} trainable parameters, "
-                  f"{counts['non_trainable']} running statistics (4 numbers per BN unit: γ, β, μ, σ²)",
+    trainable, averaged = arch.param_layout().size, arch.buffer_layout().size
+    return style(fig, "The network", 220, f"{trainable} trainable parameters, "
+                  f"{averaged} running statistics (4 numbers per BN unit: γ, β, μ, σ²)",
                   legend="none")
