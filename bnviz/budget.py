@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 from . import limits
 from .config import Config
+from .recording import RECORDED
+from .run import SNAPSHOT_BUDGET, SNAPSHOT_CAP
 from .train import batch_bounds
 
-SNAPSHOT_NUMBERS = 1_500_000 + 2 * 120 * 16 * 8   # bnviz.run's snapshot budget plus population statistics
 MIN_EPOCHS = 5                                     # epochs are cut to this before anything else changes
 
 
@@ -66,10 +67,23 @@ def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2) -> Cost:
     n_rows = max(int(n_rows), 2)
     steps = cfg.epochs * len(batch_bounds(n_rows, cfg.batch_size))
     P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
-    units, layers = sum(cfg.hidden), len(cfg.hidden) + 1
-    per_member = 8 * (steps * (2 * P + 2 + 4 * units + 2 * layers) + cfg.epochs * n_rows
-                      + SNAPSHOT_NUMBERS + 10 * cfg.epochs + 3 * P)
-    return Cost(steps, float(cfg.epochs) * n_rows * P * members, float(per_member) * members)
+    return Cost(steps, float(cfg.epochs) * n_rows * P * members, float(record_bytes(cfg, steps, n_rows, P)) * members)
+
+
+def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int) -> int:
+    """Bytes of a Run's record, from the table of what it records (bnviz.recording.RECORDED).
+
+    Per step: the parameters after it and its gradient, plus every per-step quantity;
+    per snapshot: the activations (within the snapshot budget) and population statistics;
+    per epoch: the row order and the epoch metrics.
+    """
+    bn_units = sum(cfg.hidden) if cfg.bn else 0
+    width = {"": 1, "bn": bn_units, "dense": len(cfg.hidden) + 1, "hidden": len(cfg.hidden)}
+    per_step = 2 * n_params + sum(width[q.layers] for q in RECORDED if q.axis == "step")
+    per_snapshot = sum(width[q.layers] for q in RECORDED if q.axis == "snapshot" and q.layers)
+    numbers = (steps * per_step + SNAPSHOT_BUDGET + SNAPSHOT_CAP * per_snapshot
+               + cfg.epochs * (n_rows + 8) + 8 + 4 * n_params)
+    return 8 * numbers
 
 
 @dataclass(frozen=True)
