@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from .config import FIELD_BY_NAME, Config
 
-COMPARE_FIELDS = ("bn", "bn_position", "keep_bias", "lr", "optimizer", "batch_size", "activation", "init",
+COMPARE_FIELDS = ("bn", "bn_position", "keep_bias", "bias_init", "bn_noise", "lr", "optimizer", "batch_size", "activation", "init",
                   "init_scale", "standardize", "running_var", "running_avg", "bn_momentum", "eps", "hidden", "seed")
 # changing these changes the initial weights themselves
-_STARTS_DIFFERENTLY = ("init", "init_scale", "seed")
+_STARTS_DIFFERENTLY = ("init", "init_scale", "bias_init", "seed")
 
 
 def default_value(cfg: Config, field: str) -> str:
@@ -28,6 +28,10 @@ def default_value(cfg: Config, field: str) -> str:
         return str(value + 1)
     if field in ("lr", "init_scale"):
         return f"{min(value * 10, f.high):g}"
+    if field == "bn_noise":
+        return "0" if value else "0.5"
+    if field == "bias_init":
+        return "0" if value else "1"
     if field == "batch_size":    # the other end of the range the notes discuss: small against large
         return "64" if value < 64 else "4"
     return f"{value:g}"

@@ -25,8 +25,9 @@ INIT_GRID = 10.0 ** np.arange(-3, 3.01)           # 0.001 ... 1000, one per deca
 SWEEP_EPOCHS = 30
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, None)         # None: the whole training set
 BATCH_EPOCHS = 10
+LINK_BATCH = 4                                    # the small batch of the lesson's link
 BIAS_INIT = 1.0
-RUNNING_TOLERANCE = 0.05                          # as Run.settled_step: 5% of a std / of the variance
+NOISE_SIGMAS = 3                                  # a running statistic is "there" within 3 of its own noise
 SHIFT_NET = Config(hidden=(4, 4, 4), activation="sigmoid")
 DEEP_NET = Config(hidden=(8,) * 6, activation="sigmoid", epochs=30)
 OPTIMIZER_LR = {"sgd": 0.1, "momentum": 0.1, "rmsprop": 0.01, "adam": 0.01}
@@ -171,7 +172,10 @@ def init_scale_sweep(seeds, base: Config = SWEEP_BASE) -> dict:
 
 
 def _mode_gap(ensemble) -> np.ndarray:
-    """(M,) training-mode loss (the last epoch's batches, final weights) minus evaluation-mode loss."""
+    """(M,) training-mode loss minus full-data loss, both at the final weights: the mean loss of
+    the last epoch's mini-batches, each normalized by its own statistics, minus the loss of all
+    training rows normalized by their exact statistics (what evaluation mode tends to once
+    the running averages have caught up; they may still lag after few steps)."""
     h = ensemble.history
     M, S = len(ensemble), h.steps_done
     X, y = h.inputs(range(M), "train")
@@ -187,7 +191,7 @@ def _mode_gap(ensemble) -> np.ndarray:
     with np.errstate(all="ignore"):
         result = forward(h.arch, h.arch.param_layout().views(flat), X[members, rows])
         train_mode = bce_with_logits_forward(result.logits, y[members, rows])[0].mean(axis=1)
-    return train_mode - _final(ensemble, "train_loss_eval")
+    return train_mode - _final(ensemble, "train_loss_batch")
 
 
 def _mean_spread(ensemble) -> np.ndarray:
@@ -202,11 +206,18 @@ def _mean_spread(ensemble) -> np.ndarray:
         return (means.std(axis=0) / np.maximum(std, 1e-12)).mean(axis=-1)
 
 
+def sampling_spread(batch: int, rows: int) -> float:
+    """Std of the mean of `batch` rows drawn without replacement from `rows`, in units of the
+    rows' std: sqrt((N - B) / (B (N - 1))). What the batch mean's wandering should be for
+    a fixed network; 0 for the whole set."""
+    return math.sqrt(max(rows - batch, 0) / (batch * (rows - 1)))
+
+
 def batch_noise(seeds, sizes=BATCH_SIZES, epochs: int = BATCH_EPOCHS) -> dict:
     """Batch-size sweep x seeds, BN on and off (arrays (seeds, len(sizes))):
-    mu_spread (BN on): the batch mean's spread relative to the full-data spread;
-    mode_gap (BN on): training-mode minus evaluation-mode loss;
-    acc_gap[bn]: train minus test accuracy (evaluation mode); test_acc[bn]."""
+    mu_spread (BN on): the batch mean's spread relative to the full-data spread
+    (theory: sampling_spread per size); mode_gap (BN on): training-mode minus
+    full-data loss; acc_gap[bn]: train minus test accuracy (evaluation mode); test_acc[bn]."""
     rows = len(dataset_for(Config(seed=seed_list(seeds)[0])).y_train)
     sizes = np.array([rows if b is None else min(b, rows) for b in sizes])
     shape = (len(seeds), len(sizes))
@@ -223,7 +234,8 @@ def batch_noise(seeds, sizes=BATCH_SIZES, epochs: int = BATCH_EPOCHS) -> dict:
                 spread[:, j] = _mean_spread(ensemble)
                 mode_gap[:, j] = _mode_gap(ensemble)
     test_rows = len(dataset_for(Config(seed=seed_list(seeds)[0])).y_test)
-    return {"batch_sizes": sizes, "mu_spread": spread, "mode_gap": mode_gap, "acc_gap": acc_gap,
+    return {"batch_sizes": sizes, "mu_spread": spread, "theory": np.array([sampling_spread(b, rows) for b in sizes]),
+            "mode_gap": mode_gap, "acc_gap": acc_gap,
             "test_acc": test_acc, "test_rows": test_rows, "epochs": epochs, "train_rows": rows}
 
 
@@ -294,39 +306,68 @@ def gamma_beta_identity(seeds, cfg: Config = DEFAULT) -> dict:
 # ------------------------------------------------------------------ claim 7
 
 
-def _running_gap(ensemble, states) -> np.ndarray:
-    """(T, M) worst gap over BN units between running and exact statistics at `states` (>= 1):
-    |mean difference| / exact std and |variance difference| / exact variance."""
+RUNNING_RULES = {"keras": Config(), "pytorch": Config(running_var="unbiased"),
+                 "cumulative": Config(running_avg="cumulative")}
+RUNNING_RULE_NAMES = {"keras": "EWMA of the biased variance (Keras)", "pytorch": "EWMA of the unbiased variance (PyTorch)",
+                      "cumulative": "cumulative average"}
+
+
+def _running_gaps(ensemble, states):
+    """At `states`, how far BN's running statistics are from the exact full-data ones
+    (every layer before using full-data statistics too). Returns (mean_gap, var_error):
+    mean_gap (T, M) the worst |running mean - exact mean| / exact std over units;
+    var_error [ (T, M, units) per BN layer ] (running var - exact var) / exact var."""
     h = ensemble.history
-    running = h.running[np.asarray(states)]                                       # (T, M, R)
-    views = h.arch.buffer_layout().views(running)
+    views = h.arch.buffer_layout().views(h.running[np.asarray(states)])           # (T, M, R)
     caches = _batch_mode_traces(ensemble, states).bn_caches
-    worst = np.zeros(running.shape[:2])
+    mean_gap = np.zeros((len(states), len(ensemble)))
+    var_error = []
     with np.errstate(all="ignore"):
         for k, cache in enumerate(caches, start=1):
-            mean_gap = np.abs(views[f"mean{k}"] - cache.mean) / np.sqrt(cache.var)
-            var_gap = np.abs(views[f"var{k}"] - cache.var) / cache.var
-            worst = np.fmax(worst, np.fmax(mean_gap, var_gap).max(axis=-1))
-    return worst
+            gap = np.abs(views[f"mean{k}"] - cache.mean) / np.sqrt(cache.var)
+            mean_gap = np.fmax(mean_gap, gap.max(axis=-1))
+            var_error.append((views[f"var{k}"] - cache.var) / cache.var)
+    return mean_gap, var_error
+
+
+def ewma_noise(batch: int, rows: int, momentum: float) -> tuple:
+    """(mean_sd, var_sd): the standard deviation an EWMA of batch statistics keeps even
+    when the network stands still, for the mean (in stds) and the variance (relative).
+    A batch mean wanders by sampling_spread, a batch variance by about sqrt(2 / (B - 1))
+    (normal rows); the EWMA averages about (1 + m) / (1 - m) batches."""
+    shrink = math.sqrt((1 - momentum) / (1 + momentum))
+    return sampling_spread(batch, rows) * shrink, math.sqrt(2 / max(batch - 1, 1)) * shrink
 
 
 def running_averages(seeds) -> dict:
-    """final_gap[rule] (seeds,) at the end; settled_epoch[rule] (seeds,): first epoch from
-    which the gap stays under RUNNING_TOLERANCE (NaN if never), for the ewma and cumulative rules."""
-    final, settled = {}, {}
-    for rule in ("ewma", "cumulative"):
-        ensemble, _ = over_seeds(Config(running_avg=rule), seeds)
+    """For each rule of RUNNING_RULES, arrays over seeds: mean_gap (worst unit, in exact
+    stds) and var_gap (worst unit, relative) at the end; var_error_first / var_error_last:
+    the median relative error of the running variance of the first and the last BN layer
+    (signed); settled_epoch: the first epoch from which the mean gap stays under
+    tolerance (NaN if it never does). tolerance, var_tolerance: NOISE_SIGMAS times the
+    EWMA's own noise (ewma_noise) for the mean and the variance."""
+    base = RUNNING_RULES["keras"]
+    rows = len(dataset_for(Config(seed=seed_list(seeds)[0])).y_train)
+    mean_sd, var_sd = ewma_noise(base.batch_size, rows, base.bn_momentum)
+    tolerance, var_tolerance = NOISE_SIGMAS * mean_sd, NOISE_SIGMAS * var_sd
+    out = {"tolerance": tolerance, "var_tolerance": var_tolerance, "batch_size": base.batch_size}
+    for rule, cfg in RUNNING_RULES.items():
+        ensemble, _ = over_seeds(cfg, seeds)
         states = _epoch_states(ensemble)[1:]
-        gaps = _running_gap(ensemble, states)                                     # (E, M)
-        final[rule] = gaps[-1]
-        bad = ~(gaps < RUNNING_TOLERANCE)
-        epochs = []
-        for m in range(gaps.shape[1]):
+        mean_gap, var_error = _running_gaps(ensemble, states)                    # (E, M)
+        final_var = [v[-1] for v in var_error]                                   # (M, units) per layer
+        bad = ~(mean_gap < tolerance)
+        settled = []
+        for m in range(mean_gap.shape[1]):
             wrong = np.flatnonzero(bad[:, m])
-            epochs.append(float("nan") if len(wrong) and wrong[-1] == len(states) - 1
-                          else float(wrong[-1] + 2 if len(wrong) else 1))
-        settled[rule] = np.array(epochs)
-    return {"final_gap": final, "settled_epoch": settled, "tolerance": RUNNING_TOLERANCE}
+            settled.append(float("nan") if len(wrong) and wrong[-1] == len(states) - 1
+                           else float(wrong[-1] + 2 if len(wrong) else 1))
+        out[rule] = {"mean_gap": mean_gap[-1],
+                     "var_gap": np.max([np.abs(v).max(axis=-1) for v in final_var], axis=0),
+                     "var_error_first": np.median(final_var[0], axis=-1),
+                     "var_error_last": np.median(final_var[-1], axis=-1),
+                     "settled_epoch": np.array(settled)}
+    return out
 
 
 # ------------------------------------------------------------------ claims 8 and 9

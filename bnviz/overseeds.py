@@ -12,6 +12,7 @@ midpoint between the two.
 """
 from __future__ import annotations
 
+from collections import OrderedDict
 from functools import lru_cache
 
 import numpy as np
@@ -39,12 +40,18 @@ def datasets(configs) -> list:
     return [dataset_for(_data_key(c)) for c in configs]
 
 
-def over_seeds(cfg: Config, seeds, **values):
-    """Train cfg once per seed (and per combination of `values`) as one ensemble.
+# Small ensembles are kept for reuse (several lessons train the default network
+# over the same seeds); big sweeps are not.
+KEEP_BYTES = 64 * 2**20
+_kept: OrderedDict = OrderedDict()
 
-    values: at most lr and init_scale, each a sequence; members are ordered seed
-    first, then the values, so ``metric.reshape(len(seeds), len(values))``.
-    Returns (ensemble, configs).
+
+def over_seeds(cfg: Config, seeds, **values):
+    """Train cfg once per seed (and per value of one swept field) as one ensemble.
+
+    values: at most one of lr, init_scale, as a sequence; members are ordered
+    seed first, then the values, so ``metric.reshape(len(seeds), len(values))``.
+    Returns (ensemble, configs). Do not modify the ensemble: it may be shared.
     """
     seeds = [int(s) for s in seeds]
     if len(values) > 1:
@@ -52,7 +59,19 @@ def over_seeds(cfg: Config, seeds, **values):
     ((field, grid),) = values.items() if values else ((None, [None]),)
     configs = [cfg.replace(seed=s) if field is None else cfg.replace(seed=s, **{field: float(v)})
                for s in seeds for v in grid]
-    return train_ensemble(configs, datasets(configs)), configs
+    key = tuple(configs)
+    if key in _kept:
+        _kept.move_to_end(key)
+        return _kept[key], configs
+    ensemble = train_ensemble(configs, datasets(configs))
+    h = ensemble.history
+    size = h.params.nbytes + h.grads.nbytes + h.running.nbytes
+    if size <= KEEP_BYTES // 8:
+        _kept[key] = ensemble
+        while sum(e.history.params.nbytes + e.history.grads.nbytes + e.history.running.nbytes
+                  for e in _kept.values()) > KEEP_BYTES:
+            _kept.popitem(last=False)
+    return ensemble, configs
 
 
 def _logistic_accuracy(X: np.ndarray, y: np.ndarray, iterations: int = 30) -> float:

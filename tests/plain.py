@@ -18,11 +18,12 @@ def activation(x, name):
     return x
 
 
-def forward(run, params, X, running=None):
+def forward(run, params, X, running=None, noise=None):
     """The network on rows X (n, n_in), layer by layer.
 
     running: {k: (mean, var)} per BN layer (1-based) for evaluation mode, or
-    None to normalize with the batch's own statistics. Returns (logits (n,),
+    None to normalize with the batch's own statistics. noise: {k: (scale,
+    shift)} for noisy BN, applied to every BN output. Returns (logits (n,),
     layers): one dict per hidden layer with z, bn_in, mean, var, bn, act.
     """
     arch = run.arch
@@ -43,6 +44,9 @@ def forward(run, params, X, running=None):
             else:
                 mean, var = running[k]
             bn = params[f"gamma{k}"] * (bn_in - mean) / np.sqrt(var + arch.eps) + params[f"beta{k}"]
+            if noise is not None:
+                scale, shift = noise[k]
+                bn = bn * scale + shift
             layer.update(bn_in=bn_in, mean=mean, var=var, bn=bn)
             if arch.bn_position == "before":
                 layer["act"] = a = activation(bn, arch.activation)

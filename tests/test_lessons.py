@@ -4,6 +4,8 @@ import re
 import numpy as np
 import pytest
 
+import plain
+from bnviz import Config, load_for, train
 from bnviz.lessons import LESSONS, STATUSES, Verdict, lesson_by_id, measure
 from bnviz.measures import fmt
 
@@ -68,3 +70,199 @@ def test_unknown_lesson_is_named():
     with pytest.raises(KeyError, match="no lesson"):
         lesson_by_id("nope")
     assert np.isfinite(len(LESSONS))
+
+
+# ------------------------------------------------------------------ one test per lesson
+#
+# What seeds 0-9 show on this data. Each check recomputes at least one of the
+# lesson's figures the slow way (single trainings, tests/plain.py) where that is
+# cheap, and states the verdict the runs give.
+
+
+def plain_learn_bar(data):
+    """Halfway from chance to a logistic regression with intercept (Newton's method), by hand."""
+    y = data.y_train
+    chance = max(y.mean(), 1 - y.mean())
+    X = (data.X_train - data.X_train.mean(0)) / data.X_train.std(0)
+    Z = np.column_stack([np.ones(len(X)), X])
+    w = np.zeros(3)
+    for _ in range(30):
+        p = 1 / (1 + np.exp(-Z @ w))
+        H = (Z * (p * (1 - p))[:, None]).T @ Z / len(y) + 1e-6 * np.eye(3)
+        w -= np.linalg.solve(H, Z.T @ (p - y) / len(y) + 1e-6 * w)
+    logistic = ((Z @ w > 0) == (y > 0.5)).mean()
+    return (chance + max(logistic, chance)) / 2
+
+
+def final_eval_accuracy(run, data):
+    """Training accuracy in evaluation mode at the end, recomputed with the plain running averages."""
+    X = plain.inputs(run, data, data.X_train)
+    buffers = None
+    if run.arch.bn:
+        buffers = plain.buffers_after(run, plain.running_statistics(run, data), run.n_steps)
+    logits, _ = plain.forward(run, plain.params_at(run, run.n_steps), X, buffers)
+    return plain.accuracy(logits, data.y_train)
+
+
+def check_input_scaling(v):
+    assert v.numbers["seeds_rounder"] == 10
+    assert v.numbers["elongation_raw"] > 10 > 3 > v.numbers["elongation_std"]
+    data = load_for(Config(seed=0))
+    X = data.X_train - data.X_train.mean(0)
+    w = np.zeros(2)
+    for _ in range(60):
+        p = 1 / (1 + np.exp(-X @ w))
+        H = (X * (p * (1 - p))[:, None]).T @ X / len(X)
+        w -= np.linalg.solve(H + 1e-9 * np.eye(2), X.T @ (p - data.y_train) / len(X))
+    p = 1 / (1 + np.exp(-X @ w))
+    largest = np.linalg.eigvalsh((X * (p * (1 - p))[:, None]).T @ X / len(X)).max()
+    assert v.spread["raw"][0] == pytest.approx(2 / largest, rel=1e-6)
+
+
+def check_higher_lr(v):
+    n = v.numbers
+    assert (n["learn_at_probe_bn"], n["learn_at_probe_plain"]) == (5, 1)
+    assert 1 < n["ratio"] < 2 and n["median_best_lr_bn"] > n["median_best_lr_plain"]
+    for seed in (0, 1, 8):
+        for bn, key in ((True, "BN on"), (False, "BN off")):
+            cfg = Config(lr=2.0, epochs=30, bn=bn, seed=seed)
+            data = load_for(cfg)
+            learned = final_eval_accuracy(train(cfg, data), data) >= plain_learn_bar(data)
+            assert learned == (v.spread[key][seed] >= 2.0), (seed, bn)
+
+
+def check_init_scale(v):
+    n = v.numbers
+    assert n["seeds_bn_wider"] == 10 and n["median_scales_bn"] > n["median_scales_plain"]
+    assert "100" in n["bn_fails_at"] and "1000" in n["bn_fails_at"]
+    assert "BN too fails" in v.sentence
+
+
+def check_batch_noise(v):
+    n = v.numbers
+    assert n["small_batch"] == 4 and n["large_batch"] == 64
+    # the batch mean wanders as random sampling says it should, within a fifth
+    assert n["mu_spread_small"] == pytest.approx(n["theory_small"], rel=0.2)
+    assert n["mu_spread_large"] == pytest.approx(n["theory_large"], rel=0.35)
+    assert n["loss_gap_small"] > 10 * abs(n["loss_gap_large"])
+    assert n["seeds_regularized"] < 8
+    # seed 0 by hand: the spread of its first BN layer's batch means over the last epoch
+    from bnviz.measures import batch_noise
+    measured = batch_noise([0], sizes=(4, 64, None))
+    cfg = Config(batch_size=4, epochs=10)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    X = plain.inputs(run, data, data.X_train)
+    spe = run.steps_per_epoch
+    means = np.array([plain.forward(run, plain.params_at(run, s), X[plain.batch_rows(run, s)])[1][0]["mean"]
+                      for s in range(run.n_steps - spe, run.n_steps)])
+    full = plain.forward(run, plain.params_at(run, run.n_steps), X)[1][0]
+    assert measured["mu_spread"][0, 0] == pytest.approx((means.std(0) / np.sqrt(full["var"])).mean(), rel=1e-9)
+
+
+def check_bias(v):
+    n = v.numbers
+    assert n["max_grad_ratio"] < 1e-12 and n["max_train_output_diff"] < 1e-12
+    assert n["eval_shift_first"] > 0.1 and n["eval_shift_last"] < 1e-3 * n["eval_shift_first"]
+
+
+def check_gamma_beta(v):
+    assert v.numbers["max_error"] < 1e-12
+    cfg = Config(seed=4)
+    data = load_for(cfg)
+    run = train(cfg.replace(epochs=1), data)
+    X = plain.inputs(run, data, data.X_train)
+    _, layers = plain.forward(run, run.initial_params, X[plain.batch_rows(run, 0)])
+    for layer in layers:
+        z, mean, var = layer["bn_in"], layer["mean"], layer["var"]
+        back = np.sqrt(var + run.arch.eps) * (z - mean) / np.sqrt(var + run.arch.eps) + mean
+        assert np.abs(back - z).max() / np.abs(z).max() <= max(v.spread["BN on"][4], 1e-15) * 10
+
+
+def check_running(v):
+    n = v.numbers
+    assert n["seeds_mean_close"] >= 8 and n["mean_gap"] < n["tolerance"]
+    # biased batch variances of batches of 10 average to 9/10 of the truth
+    assert n["var_error_keras_pct"] == pytest.approx(-100 / n["batch_size"], abs=3)
+    assert abs(n["var_error_pytorch_first_pct"]) < 3
+    assert n["mean_gap_cumulative"] > n["tolerance"]
+    cfg = Config(seed=0)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    running = plain.running_statistics(run, data)
+    X = plain.inputs(run, data, data.X_train)
+    _, layers = plain.forward(run, plain.params_at(run, run.n_steps), X)
+    gap = max(np.max(np.abs(running[k][-1][0] - layers[k - 1]["mean"]) / np.sqrt(layers[k - 1]["var"]))
+              for k in running)
+    assert v.spread["mean (EWMA)"][0] == pytest.approx(gap, rel=1e-6)
+
+
+def check_covariate_shift(v):
+    n = v.numbers
+    assert n["seeds_steadier"] >= 8 and n["drift_bn"] < n["drift_plain"]
+    assert n["max_acc_diff"] <= 0.05
+
+
+def check_position(v):
+    assert v.numbers["seeds_before"] == 10 and v.numbers["seeds_after"] == 10
+
+
+def check_gradients(v):
+    n = v.numbers
+    assert n["seeds_plain_vanish"] >= 8 and n["seeds_bn_level"] >= 8
+    cfg = Config(hidden=(8,) * 6, activation="sigmoid", epochs=1, bn=False, seed=2)
+    run = train(cfg, load_for(cfg))
+    a, b, _ = run.param_slices["W1"]
+    c, d, _ = run.param_slices["W7"]
+    ratios = [np.linalg.norm(g[c:d]) / np.linalg.norm(g[a:b]) for g in run.grads]
+    assert v.spread["BN off"][2] == pytest.approx(float(np.median(ratios)), rel=1e-9)
+
+
+def check_optimizers(v):
+    n = v.numbers
+    assert (n["learn_sgd"], n["learn_momentum"], n["learn_adam"]) == (10, 10, 10)
+    assert n["learn_rmsprop"] == 9 and "RMSprop stays short of learning in seed 5" in v.sentence
+
+
+def check_santurkar(v):
+    n = v.numbers
+    assert n["learn_noisy"] >= 8 and n["drift_noisy"] > 2 * n["drift_bn"]
+
+
+def check_worked_example(v):
+    from bnviz.toydata import NOTES_BATCH
+    table = np.array(NOTES_BATCH, dtype=float)
+    assert v.numbers["correlation"] == pytest.approx(np.corrcoef(table[:, 0], table[:, 1])[0, 1])
+    assert abs(v.numbers["correlation"]) < 0.99
+    assert v.numbers["seeds_learned"] >= 8
+    cfg = Config(dataset="notes_batch", batch_size=4, standardize=False, activation="tanh", lr=0.5, epochs=1)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    z = data.X_train[plain.batch_rows(run, 0)] @ run.initial_params["W1"]
+    assert v.numbers["mu_B"] == pytest.approx(z[:, 0].mean(), rel=1e-12)
+    assert v.numbers["var_B"] == pytest.approx(z[:, 0].var(), rel=1e-12)
+
+
+EXPECTED = {
+    "input-scaling": ("holds", check_input_scaling),
+    "higher-lr": ("partly", check_higher_lr),
+    "init-scale": ("holds", check_init_scale),
+    "batch-noise": ("partly", check_batch_noise),
+    "bias-redundant": ("holds", check_bias),
+    "gamma-beta-undo": ("holds", check_gamma_beta),
+    "running-averages": ("partly", check_running),
+    "covariate-shift": ("holds", check_covariate_shift),
+    "bn-position": ("holds", check_position),
+    "vanishing-gradients": ("holds", check_gradients),
+    "optimizers": ("holds", check_optimizers),
+    "santurkar": ("partly", check_santurkar),
+    "worked-example": ("holds", check_worked_example),
+}
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.id for lesson in LESSONS])
+def test_each_lesson_over_seeds_0_to_9(lesson, verdicts):
+    status, check = EXPECTED[lesson.id]
+    v = verdicts[lesson.id]
+    assert v.status == status, v.sentence
+    check(v)

@@ -34,4 +34,4 @@ def sweep_figure(sweep) -> go.Figure:
     fig.add_vline(x=getattr(sweep.config, sweep.field), line=dict(color=BLACK, dash="dot"),
                   annotation_text="current setting")
     return style(fig, f"Sweep of the {label}: {len(sweep.values)} trainings with BN and {len(sweep.values)} without",
-                  460, "every training uses the same data, seed and number of epochs; only this number changes")
+                  460, f"median over seeds {', '.join(str(s) for s in sweep.seeds)} (same data and epochs); only this number changes")

@@ -14,7 +14,7 @@ from ..budget import Budget, fit, show_value
 from ..inference import accuracy_by_statistics, batch_calculation, boundary_replay, predict
 from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
-from ..sweeps import SWEEP_FIELDS
+from ..sweeps import SWEEP_FIELDS, SWEEP_SEEDS
 from .runs import get_sweep
 from .state import CURVES_X_KEY
 
@@ -311,7 +311,7 @@ def _vector(values) -> str:
 def sweeps_tab(cfg, data, key) -> None:
     st.markdown("Many trainings at once, the same in everything but one number, with BN and without.")
     # two ensembles (BN on and off) of one training per swept value
-    members = 2 * max(len(v) for v in SWEEP_FIELDS.values())
+    members = 2 * max(len(v) for v in SWEEP_FIELDS.values()) * SWEEP_SEEDS
     plan = fit(cfg, len(data.y_train), Budget().times(limits.SWEEP_SHARE), members=members, resizable_data=False)
     capped = plan.config
     if plan.changes:
@@ -323,7 +323,7 @@ def sweeps_tab(cfg, data, key) -> None:
             st.session_state[f"swept-{field}"] = (capped, key)
     for field in ("lr", "init_scale"):
         if st.session_state.get(f"swept-{field}") == (capped, key):   # asked for, for these very settings
-            with st.spinner(f"Training {2 * len(SWEEP_FIELDS[field])} networks…"):   # BN on and off
+            with st.spinner(f"Training {2 * len(SWEEP_FIELDS[field]) * SWEEP_SEEDS} networks…"):   # BN on and off, over seeds
                 result = get_sweep(capped, data, key, field)
             show(f"sweepchart-{field}", figures.sweep_figure, result)
 
