@@ -5,6 +5,7 @@ from bnviz.compare import shared_start
 from bnviz.budget import fit
 from bnviz.train import architecture, initial_params
 from bnviz.ui import tabs
+from bnviz.ui.watch import draw_partial, draw_view, page_style
 from bnviz.ui.lessons import experiments_box
 from bnviz.ui.controls import (DATASET_LABELS, compare_from_state, compare_widgets, config_from_state,
                                fit_batch_size, seed_widgets, sidebar)
@@ -44,7 +45,8 @@ def main():
         st.session_state.update(seeded=True, last_good=cfg, link_cfg=cfg, link_warnings=warnings, page=page,
                                 page_compare=page["compare"])
 
-    st.title("bnviz: a batch normalization lab")
+    page_style()
+    st.markdown("#### bnviz: a batch normalization lab")
     st.caption(INTRO)
 
     # Settings come from the widgets' state, so the charts can be drawn before the sidebar.
@@ -70,15 +72,18 @@ def main():
     # Cached runs: charts first, then the sidebar (the first chart shows sooner).
     # A run to train: the sidebar first, so the controls are there while it streams.
     controls_first = not is_cached(run_cfg, key)
+    view = st.empty()                              # the training view, first under any notes
     if controls_first:
         draw_sidebar(cfg, page, data, a=None)
-    a = get_run(run_cfg, data, key, "run A")
+    a = get_run(run_cfg, data, key, "run A", on_partial=lambda partial: draw_partial(view, partial, None, data))
     b = None
     if cfg_b is not None:
         b_cfg = fit(cfg_b.replace(data_size=run_cfg.data_size), len(data.y_train), resizable_data=False).config
         start = shared_start(a.initial_params, initial_params(b_cfg, architecture(b_cfg, data.n_features)),
                              run_cfg, b_cfg)
-        b = get_run(b_cfg, data, key, "run B", start)
+        b = get_run(b_cfg, data, key, "run B", start,
+                    on_partial=lambda partial: draw_partial(view, a, partial, data))
+    draw_view(view, a, b, data)
 
     experiments_box()
     chosen = st.tabs(list(tabs.TABS), key="tab", bind="query-params")

@@ -151,7 +151,7 @@ def _filter_normalized(run: Run, rng) -> np.ndarray:
 
 
 def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed: int = 0,
-                  path_points: int = 150) -> ContourGrid:
+                  path_points: int = 150, states=None) -> ContourGrid:
     """Training loss over a plane through the final parameters.
 
     directions "pca": the top two principal directions of the parameter
@@ -160,10 +160,11 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
     final running statistics, for every point of the plane. A big network on
     many rows is scored on evenly spread training rows and a coarser grid, so
     the work stays within the budget (bnviz.budget.plane_sampling); the note says so.
+    The path has `path_points` evenly spread states, or exactly the given `states`.
     """
     final = run.params[-1]
     n_rows = len(data.y_train)
-    states_wanted = min(path_points, run.n_steps + 1)
+    states_wanted = min(path_points, run.n_steps + 1) if states is None else len(states)
     size, n_used = plane_sampling(n_rows, len(final), size, states_wanted)
     rows = np.unique(np.linspace(0, n_rows - 1, n_used).round().astype(int)) if n_used < n_rows else None
     offsets = run.params - final
@@ -180,7 +181,8 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
         a_label, b_label = "direction 1", "direction 2"
     else:
         raise ValueError(f"unknown directions {directions!r}: use 'pca' or 'random'")
-    states = np.unique(np.linspace(0, run.n_steps, states_wanted).round().astype(int))
+    if states is None:
+        states = np.unique(np.linspace(0, run.n_steps, states_wanted).round().astype(int))
     coords, *_ = np.linalg.lstsq(basis.T, offsets[states].T, rcond=None)
     path = coords.T
     # frame the path and the final weights (the origin) with a margin

@@ -84,12 +84,14 @@ def is_cached(cfg, key, init_params=None) -> bool:
     return (cfg, key, _params_key(init_params)) in run_cache()
 
 
-def get_run(cfg, data, key, label: str, init_params=None, stream=None):
+def get_run(cfg, data, key, label: str, init_params=None, stream=None, on_partial=None):
     """The Run of cfg on data: from the cache, or trained in a worker process with live progress in `stream`.
 
     Everyone asking for the same run waits for one training. A visitor who
     leaves, or changes a setting (the rerun interrupts this wait), stops
     waiting; the training is cancelled once nobody waits for it.
+    on_partial(run): called with each newer partial Run the worker reports
+    (instead of the streamed training curves).
     """
     cache = run_cache()
     full_key = (cfg, key, _params_key(init_params))
@@ -112,8 +114,11 @@ def get_run(cfg, data, key, label: str, init_params=None, stream=None):
         shown["n"] += 1
         bar.progress(min(update.step / max(update.total_steps, 1), 1.0),
                      text=f"Training {label}: step {update.step:,} of {update.total_steps:,}")
-        chart.plotly_chart(figures.training_curves(update.payload), key=f"stream-{label}-{shown['n']}",
-                           theme=None, config={"displayModeBar": False})
+        if on_partial is not None:
+            on_partial(update.payload)
+        else:
+            chart.plotly_chart(figures.training_curves(update.payload), key=f"stream-{label}-{shown['n']}",
+                               theme=None, config={"displayModeBar": False})
 
     try:
         run = wait_for(full_key, on_update, train_reporting, cfg, data, init_params, STREAM_SECONDS)

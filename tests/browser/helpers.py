@@ -1,7 +1,7 @@
 """Waiting for the page the way a person would: until it has finished drawing."""
 import time
 
-CHART = ".js-plotly-plot"
+CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'   # the tabs' charts, not the training view's panels
 RUNNING = "[data-testid='stStatusWidget']"
 
 

@@ -2,7 +2,7 @@
 import pytest
 
 from bnviz.ui.tabs import TABS
-from tests.browser.helpers import chart_count, first_trace, open_page, open_tab, wait_idle
+from tests.browser.helpers import CHART, chart_count, first_trace, open_page, open_tab, wait_idle
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +21,7 @@ def test_page_loads_and_every_tab_draws(server, page, artifacts):
         open_tab(page, label)
         if label == "Sweeps":
             page.get_by_role("button", name="Learning-rate sweep").click()
-            page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 1", timeout=60000)
+            page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 1", timeout=60000)
             wait_idle(page)
             assert chart_count(page) >= 1
         elif label == "Batch calculator":
@@ -30,7 +30,7 @@ def test_page_loads_and_every_tab_draws(server, page, artifacts):
         elif label == "The math":
             assert page.locator(".katex").count() >= 6
         else:
-            page.wait_for_function(f"document.querySelectorAll('.js-plotly-plot').length >= {EXPECTED[label]}",
+            page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= {EXPECTED[label]}",
                                    timeout=60000)
             assert chart_count(page) >= EXPECTED[label]
         assert page.locator("[data-testid='stException']").count() == 0

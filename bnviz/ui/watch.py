@@ -1,0 +1,120 @@
+"""The "Watch it train" view on the page: one clock for every panel of runs A and B.
+
+Playback happens in the browser: a small component (watch.js) draws five
+Plotly panels per run and restyles them frame by frame from arrays sent once.
+A custom component rather than Plotly's own animation frames because the view
+needs step forward and back, a speed control and panels that restack on a
+phone; one figure with ten subplots can do none of these, and st.plotly_chart
+would remount it on every streamed update anyway.
+
+``draw_view`` draws finished runs (the replay); ``draw_partial`` draws runs
+still training, from whatever source reports a partial Run.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import plotly
+import streamlit as st
+import streamlit.components.v1 as components_v1
+
+from ..compare import changed_fields
+from ..figures.watch import watch_spec
+from ..watch import summary, watch_pair
+from .tabs import figure
+
+_STREAMED = "watch_streamed"   # set while this script run streams a training, read by the replay
+LIVE_FRAMES = 40          # frames computed for a run still training: cheap enough for twice a second
+SECONDS = 10.0            # one pass of the replay at normal speed: a pace a class can follow
+
+_JS = (Path(__file__).with_name("watch.js")).read_text()
+_player = st.components.v2.component("bnviz_watch", js=_JS, isolate_styles=False)
+# Plotly's own bundle, shipped inside the plotly package, served by Streamlit from there
+_plotly_files = components_v1.declare_component(
+    "plotlyjs", path=os.path.join(os.path.dirname(plotly.__file__), "package_data"))
+PLOTLY_URL = f"component/{_plotly_files.name}/plotly.min.js"
+
+
+def page_style() -> None:
+    """Less empty space above the headline, so the view's panels fit on the first screen."""
+    st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.4rem; }</style>")
+
+
+def run_names(a, b) -> list:
+    """Short labels for the view's rows: what each run is, and how B differs from A."""
+    if b is None:
+        return [f"A · BN {'on' if a.n_bn else 'off'}"]
+    fields = changed_fields(a.config, b.config)
+    if not fields or "bn" in fields:
+        return [f"A · BN {'on' if a.n_bn else 'off'}", f"B · BN {'on' if b.n_bn else 'off'}"]
+    shown = fields[:2]
+    return [f"{x} · " + ", ".join(f"{k} {_value(getattr(r.config, k))}" for k in shown)
+            for x, r in (("A", a), ("B", b))]
+
+
+def sentence_names(a, b) -> list:
+    if b is not None and bool(a.n_bn) != bool(b.n_bn):
+        return [f"{'with' if r.n_bn else 'without'} BN ({x})" for x, r in (("A", a), ("B", b))]
+    return ["in A", "in B"][: 1 if b is None else 2]
+
+
+def _value(v) -> str:
+    if isinstance(v, bool):
+        return "on" if v else "off"
+    if isinstance(v, tuple):
+        return ",".join(map(str, v))
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
+    """(player spec, sentence) for runs a and b (b may be None)."""
+    runs = [r for r in (a, b) if r is not None]
+    names = run_names(*runs) if len(runs) == 2 else run_names(runs[0], None)
+    words = sentence_names(*runs) if len(runs) == 2 else sentence_names(runs[0], None)
+    kept = [(r, n, w) for r, n, w in zip(runs, names, words) if r.n_steps > 0]
+    if not kept:
+        return None, "The run diverged at its very first step, so there is no training to watch."
+    views = watch_pair(kept[0][0], kept[1][0] if len(kept) > 1 else None, data,
+                       frames=LIVE_FRAMES if live else 200)
+    spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS)
+    spec["plotly"] = PLOTLY_URL
+    return spec, summary(views, [w for _, _, w in kept])
+
+
+def _replay_spec(a, b, data, autoplay):
+    return view_spec(a, b, data, autoplay=autoplay)
+
+
+def draw_view(slot, a, b, data) -> None:
+    """The replay of finished runs in `slot` (an st.empty), with its sentence underneath.
+
+    Runs too short to have been streamed start playing on their own; runs the
+    visitor has just watched train wait at their last step.
+    """
+    autoplay = not st.session_state.pop(_STREAMED, False)
+    try:
+        spec, sentence = figure(_replay_spec, a, b, data, autoplay)
+    except (ValueError, FloatingPointError) as err:
+        slot.warning(f"The training view cannot be drawn for these settings: {err}")
+        return
+    # one key for the replay, so reruns update it in place instead of restarting it
+    _show(slot, spec, sentence, key="watch-replay")
+
+
+def draw_partial(slot, a, b, data) -> None:
+    """Runs still training (either may be a partial Run, b may be None): the newest frame, no playback."""
+    try:
+        spec, sentence = view_spec(a, b, data, autoplay=False, live=True)
+    except (ValueError, FloatingPointError):
+        return                              # a partial run that cannot be drawn yet: the next one will
+    st.session_state[_STREAMED] = True
+    _show(slot, spec, "Training… the view fills as the steps come in, then becomes a replay.")
+
+
+def _show(slot, spec, sentence: str, key: str | None = None) -> None:
+    with slot.container():
+        st.markdown("**Watch it train** · press play, or drag the slider to any step")
+        if spec is not None:
+            _player(data=spec, key=key, width="stretch")
+        st.caption(sentence)

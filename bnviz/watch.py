@@ -1,0 +1,260 @@
+"""Watch it train: everything the shared-clock view shows, per frame, for one or two runs.
+
+A frame is one state of the network (state t: after t updates). The view
+plays up to MAX_FRAMES evenly spread states of each run, the same states for
+both when they ran equally long, and shows for each one:
+
+- the mini-batch loss of the step that led to it (a marker on the loss curve);
+- the training path on the loss surface up to it (``landscape.network_plane``);
+- one hidden layer's input to its activation, for one unit: a histogram over
+  the training rows with its 15th, 50th and 85th percentiles;
+- that layer's running mean and variance against the exact full-data values
+  (for a run without BN, the exact values only: there is nothing running);
+- P(label) over the feature plane (``inference.decision_grid``).
+
+NumPy only; the page turns a ``WatchRun`` into a drawing.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .inference import decision_grid
+from .landscape import ContourGrid, network_plane
+from .run import Run, forward_states, population_stats
+
+MAX_FRAMES = 200          # states per run: 10 s of playback at 20 frames a second
+MAX_CURVE_POINTS = 1500   # loss values drawn per run; longer runs are averaged in bins
+PLANE_SIZE = 31
+GRID_SIZE = 28
+BINS = 30
+CHUNK_NUMBERS = 2_000_000
+PERCENTILES = (15, 50, 85)
+
+
+@dataclass
+class WatchRun:
+    """One run, frame by frame. F frames, S steps, B histogram bins, G grid points a side.
+
+    states: (F,) network states (updates done); loss_at: (F,) mini-batch loss of
+    step `states` (1-based: the update that made the state), NaN for state 0.
+    curve_step, curve_loss, curve_smooth: the loss curve and its trailing mean over one
+    epoch of steps (every step, or bin means for long runs).
+    plane: the loss surface (path: (F, 2) at `states`), or None when it cannot be drawn.
+    layer, unit: which hidden layer (1-based) and unit (0-based) the distribution is of;
+    stage: "bn" (BN output) or "z" (Dense output): the input to the activation.
+    edges: (B + 1,) histogram bin edges; hist: (F, B) share of rows per bin;
+    percentiles: (F, 3) the 15th, 50th and 85th percentile of the values.
+    running_mean, running_var: (F,) that BN unit's running statistics, or None without BN;
+    exact_mean, exact_var: (F,) mean and biased variance over all training rows of
+    what BN normalizes (the Dense output without BN).
+    grid_x, grid_y: (G,) raw feature values; prob: (F, G, G) P(label) in evaluation mode.
+    final_loss: mean mini-batch loss over the last epoch's finite losses.
+    """
+
+    label: str
+    bn: bool
+    n_steps: int
+    diverged_at: int | None
+    states: np.ndarray
+    loss_at: np.ndarray
+    curve_step: np.ndarray
+    curve_loss: np.ndarray
+    curve_smooth: np.ndarray
+    plane: ContourGrid | None
+    layer: int
+    unit: int
+    stage: str
+    edges: np.ndarray
+    hist: np.ndarray
+    percentiles: np.ndarray
+    running_mean: np.ndarray | None
+    running_var: np.ndarray | None
+    exact_mean: np.ndarray
+    exact_var: np.ndarray
+    grid_x: np.ndarray
+    grid_y: np.ndarray
+    prob: np.ndarray
+    final_loss: float
+
+    def at(self, frame: int) -> dict:
+        """The numbers frame `frame` shows, by name (what a reader checks a drawing against)."""
+        out = {"state": int(self.states[frame]), "loss": float(self.loss_at[frame]),
+               "p15": float(self.percentiles[frame, 0]), "median": float(self.percentiles[frame, 1]),
+               "p85": float(self.percentiles[frame, 2]),
+               "exact_mean": float(self.exact_mean[frame]), "exact_var": float(self.exact_var[frame])}
+        if self.running_mean is not None:
+            out["running_mean"] = float(self.running_mean[frame])
+            out["running_var"] = float(self.running_var[frame])
+        return out
+
+
+def frame_states(n_steps: int, frames: int = MAX_FRAMES) -> np.ndarray:
+    """Up to `frames` evenly spread states 0..n_steps, always with both ends."""
+    return np.unique(np.linspace(0, n_steps, min(frames, n_steps + 1)).round().astype(int))
+
+
+def watched_layer(run: Run) -> int:
+    """The layer the view follows: the last hidden one (the one whose inputs move most)."""
+    return len(run.arch.hidden)
+
+
+def _stage(run: Run) -> str:
+    """The input to the activation: BN's output when BN sits before it, the Dense output otherwise."""
+    return "bn" if run.n_bn and run.arch.bn_position == "before" else "z"
+
+
+def _unit_values(run: Run, X: np.ndarray, states: np.ndarray, layer: int, unit: int, stages) -> dict:
+    """{stage: (F, N)} one unit's values over rows X at each state (batch statistics of X), chunked."""
+    out = {s: np.empty((len(states), len(X))) for s in stages}
+    per_chunk = max(1, CHUNK_NUMBERS // max(1, len(X) * max(run.arch.hidden) * 3))
+    for start in range(0, len(states), per_chunk):
+        chunk = slice(start, start + per_chunk)
+        trace = forward_states(run.arch, run.params[states[chunk]], X).traces[layer - 1]
+        for s in stages:
+            out[s][chunk] = getattr(trace, s)[..., unit]
+    return out
+
+
+def _curve(loss: np.ndarray, window: int, points: int = MAX_CURVE_POINTS):
+    """(steps, loss, trailing mean over `window` steps) for steps 1..S; bin means for long runs."""
+    steps = np.arange(1, len(loss) + 1, dtype=float)
+    finite = np.isfinite(loss)
+    csum = np.cumsum(np.r_[0.0, np.where(finite, loss, 0.0)])
+    count = np.cumsum(np.r_[0, finite])
+    start = np.maximum(np.arange(1, len(loss) + 1) - max(1, window), 0)
+    with np.errstate(all="ignore"):
+        smooth = (csum[1:] - csum[start]) / (count[1:] - count[start])
+    if len(loss) <= points:
+        return steps, loss.astype(float), smooth
+    bins = np.array_split(np.arange(len(loss)), points)
+    with np.errstate(all="ignore"):
+        def mean(values):
+            return np.array([np.nanmean(values[b]) if np.isfinite(values[b]).any() else np.nan for b in bins])
+        return np.array([steps[b].mean() for b in bins]), mean(loss), mean(smooth)
+
+
+def _shown_values(run: Run, data, states) -> np.ndarray:
+    """(F, rows) the watched unit's input to its activation over the run's snapshot rows."""
+    X = data.inputs(data.X_train, run.config.standardize)[run.snapshot_rows]
+    stage = _stage(run)
+    with np.errstate(all="ignore"):
+        return _unit_values(run, X, states, watched_layer(run), 0, {stage})[stage]
+
+
+def _watch_run(run: Run, data, label: str, states, shown, value_range) -> WatchRun:
+    layer, unit = watched_layer(run), 0
+    X = data.inputs(data.X_train, run.config.standardize)
+    with np.errstate(all="ignore"):
+        finite = np.isfinite(shown)
+        percentiles = np.full((len(states), 3), np.nan)
+        for f in np.flatnonzero(finite.any(axis=1)):
+            percentiles[f] = np.percentile(shown[f][finite[f]], PERCENTILES)
+        low, high = value_range
+        edges = np.linspace(low, high, BINS + 1)
+        hist = np.stack([np.histogram(np.clip(v[np.isfinite(v)], low, high), edges)[0] for v in shown])
+        hist = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
+        exact_mean, exact_var = _exact_stats(run, X, states, layer, unit)
+        running_mean = running_var = None
+        if run.n_bn:
+            before = np.maximum(states - 1, 0)
+            running_mean = np.where(states > 0, run.running_mean[layer - 1][before, unit], 0.0)
+            running_var = np.where(states > 0, run.running_var[layer - 1][before, unit], 1.0)
+    loss_at = np.where(states > 0, run.train_loss[np.maximum(states - 1, 0)], np.nan)
+    curve_step, curve_loss, curve_smooth = _curve(run.train_loss, run.steps_per_epoch)
+    grid = decision_grid(run, data, states, size=GRID_SIZE)
+    last = run.train_loss[-run.steps_per_epoch:]
+    last = last[np.isfinite(last)]
+    return WatchRun(label=label, bn=bool(run.n_bn), n_steps=run.n_steps, diverged_at=run.diverged_at,
+                    states=states, loss_at=loss_at, curve_step=curve_step, curve_loss=curve_loss,
+                    curve_smooth=curve_smooth,
+                    plane=_plane(run, data, states), layer=layer, unit=unit, stage=_stage(run), edges=edges,
+                    hist=hist, percentiles=percentiles, running_mean=running_mean, running_var=running_var,
+                    exact_mean=exact_mean, exact_var=exact_var, grid_x=grid.x, grid_y=grid.y, prob=grid.prob,
+                    final_loss=float(last.mean()) if len(last) else float("nan"))
+
+
+def _exact_stats(run: Run, X, states, layer, unit):
+    """(F,) mean and biased variance, over all training rows, of what BN normalizes
+    in the watched unit (the Dense output for a run without BN).
+
+    With BN every layer needs all rows at once (``population_stats``, chunked
+    over states); without it rows do not interact and are taken in blocks.
+    """
+    if run.n_bn:
+        means, variances = population_stats(run.arch, run.params[states], X)
+        return means[layer - 1][:, unit], variances[layer - 1][:, unit]
+    total, square = np.zeros(len(states)), np.zeros(len(states))
+    block = max(1, CHUNK_NUMBERS // (len(states) * max(run.arch.hidden) * 3))
+    for start in range(0, len(X), block):
+        values = _unit_values(run, X[start:start + block], states, layer, unit, {"z"})["z"]
+        total += values.sum(axis=1)
+        square += (values ** 2).sum(axis=1)
+    mean = total / len(X)
+    return mean, np.maximum(square / len(X) - mean ** 2, 0.0)
+
+
+def _plane(run: Run, data, states) -> ContourGrid | None:
+    """The loss surface around the path, or None when the weights left the finite range."""
+    if not np.isfinite(run.params[states]).all():
+        return None
+    try:
+        with np.errstate(all="ignore"):
+            plane = network_plane(run, data, "pca", size=PLANE_SIZE, states=states)
+    except np.linalg.LinAlgError:
+        return None
+    return plane if np.isfinite(plane.path).all() else None
+
+
+def value_limits(values: list) -> tuple:
+    """(low, high): the 0.5th to 99.5th percentile of all finite values given, never empty."""
+    pooled = np.concatenate([np.ravel(v) for v in values])
+    pooled = pooled[np.isfinite(pooled)]
+    low, high = np.percentile(pooled, [0.5, 99.5]) if len(pooled) else (0.0, 1.0)
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    return float(low), float(high)
+
+
+def watch_pair(a: Run, b: Run | None, data, labels=("A", "B"), frames: int = MAX_FRAMES) -> list:
+    """[WatchRun] for run A and (if given) run B; runs without a single step are left out.
+
+    Their histograms share bins, so a distribution that drifts in one run and
+    stays put in the other is seen on the same axis.
+    """
+    runs = [(r, label) for r, label in zip((a, b), labels) if r is not None and r.n_steps > 0]
+    states = [frame_states(r.n_steps, frames) for r, _ in runs]
+    shown = [_shown_values(r, data, s) for (r, _), s in zip(runs, states)]
+    limits = value_limits(shown)
+    return [_watch_run(r, data, label, s, v, limits) for (r, label), s, v in zip(runs, states, shown)]
+
+
+def watch_run(run: Run, data, label: str = "A", frames: int = MAX_FRAMES) -> WatchRun:
+    """The view's numbers for one run alone."""
+    if run.n_steps == 0:
+        raise ValueError("this run has no steps to show (it diverged at its first step)")
+    return watch_pair(run, None, data, (label,), frames)[0]
+
+
+def median_drift(view: WatchRun) -> float:
+    """How far the watched unit's median wandered: its largest minus its smallest value over the frames."""
+    median = view.percentiles[:, 1]
+    median = median[np.isfinite(median)]
+    return float(median.max() - median.min()) if len(median) else float("nan")
+
+
+def summary(views: list, names: list) -> str:
+    """One sentence, from the runs themselves, on what to look at; names: how to call each run."""
+    if not views:
+        return "Neither run made a single step, so there is nothing to watch yet."
+    v = views[0]
+    where = f"layer {v.layer}, unit {v.unit + 1}"
+    drift = " and ".join(f"{median_drift(w):.2g} {name}" for w, name in zip(views, names))
+    loss = " and ".join(f"{w.final_loss:.3f} {name}" for w, name in zip(views, names))
+    text = (f"Watch the histogram: the median input to the activation in {where} moved over a range of {drift}; "
+            f"the mini-batch loss averaged {loss} over the last epoch.")
+    for w, name in zip(views, names):
+        if w.diverged_at is not None:
+            text += f" The run {name} diverged at step {w.diverged_at:,}: the view shows the steps before it."
+    return text

@@ -1,0 +1,163 @@
+"""The training view's numbers, checked by value against a plain, slow recomputation.
+
+`plain_forward` below is a loop over layers written from the formulas, not
+the engine's batched forward pass; every number the view shows for a frame is
+recomputed from the Run's stored parameters and batch order with it.
+"""
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from bnviz import Config, train
+from bnviz.compare import shared_start
+from bnviz.figures.watch import watch_spec
+from bnviz.train import architecture, initial_params
+from bnviz.watch import MAX_FRAMES, frame_states, median_drift, summary, watch_pair, watch_run
+
+ACT = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh, "linear": lambda z: z,
+       "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}
+
+
+def plain_forward(run, params, X, running=None):
+    """Logits and, per hidden layer, (z, bn_out or None, act, bn_input) for rows X (N, 2).
+
+    BN uses the batch's own mean and biased variance, or `running` = {k: (mean, var)} (1-based k).
+    """
+    cfg = run.config
+    g = ACT[cfg.activation]
+    a, layers = X, []
+    for k in range(1, len(cfg.hidden) + 1):
+        z = a @ params[f"W{k}"] + params.get(f"b{k}", 0.0)
+        bn_out, bn_in = None, None
+        if cfg.bn:
+            bn_in = z if cfg.bn_position == "before" else g(z)
+            if running is None:
+                mean, var = bn_in.mean(axis=0), ((bn_in - bn_in.mean(axis=0)) ** 2).mean(axis=0)
+            else:
+                mean, var = running[k]
+            bn_out = params[f"gamma{k}"] * (bn_in - mean) / np.sqrt(var + cfg.eps) + params[f"beta{k}"]
+            act = g(bn_out) if cfg.bn_position == "before" else bn_out
+        else:
+            act = g(z)
+        layers.append((z, bn_out, act, bn_in))
+        a = act
+    L = len(cfg.hidden) + 1
+    return a @ params[f"W{L}"] + params[f"b{L}"], layers
+
+
+def plain_bce(logits, y):
+    p = 1.0 / (1.0 + np.exp(-logits[:, 0]))
+    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+
+
+def plain_running(run, data, layer, upto):
+    """The running mean and variance of BN layer `layer` after `upto` steps, by a loop over the steps."""
+    cfg = run.config
+    X = data.standardize(data.X_train) if cfg.standardize else data.X_train
+    units = cfg.hidden[layer - 1]
+    mean, var = np.zeros(units), np.ones(units)
+    for s in range(upto):
+        rows = run.step_rows(s)
+        _, layers = plain_forward(run, run.params_at(s), X[rows])
+        bn_in = layers[layer - 1][3]
+        m = cfg.bn_momentum
+        mean = m * mean + (1 - m) * bn_in.mean(axis=0)
+        var = m * var + (1 - m) * bn_in.var(axis=0)
+    return mean, var
+
+
+@pytest.fixture(scope="module")
+def pair(data):
+    a_cfg, b_cfg = Config(), Config(bn=False)
+    a = train(a_cfg, data)
+    b = train(b_cfg, data, shared_start(a.initial_params, initial_params(b_cfg, architecture(b_cfg)), a_cfg, b_cfg))
+    return a, b, watch_pair(a, b, data)
+
+
+def test_frames_are_evenly_spread_states_with_both_ends():
+    states = frame_states(1600)
+    assert len(states) == MAX_FRAMES and states[0] == 0 and states[-1] == 1600
+    assert np.all(np.diff(states) > 0) and np.diff(states).max() - np.diff(states).min() <= 1
+    np.testing.assert_array_equal(frame_states(7), np.arange(8))
+
+
+@pytest.mark.parametrize("which", [0, 1])
+def test_every_panel_matches_a_plain_recomputation(pair, data, which):
+    run, view = pair[which], pair[2][which]
+    X = data.standardize(data.X_train)
+    assert view.bn == bool(run.n_bn) and view.layer == 2 and view.unit == 0
+    for f in (1, 57, len(view.states) - 1):
+        t = int(view.states[f])
+        params = run.params_at(t)
+        # the loss marker: the mini-batch loss of the step that made state t
+        logits, _ = plain_forward(run, run.params_at(t - 1), X[run.step_rows(t - 1)])
+        assert view.loss_at[f] == pytest.approx(plain_bce(logits, data.y_train[run.step_rows(t - 1)]), rel=1e-9)
+        # the histogram: unit 1 of layer 2's input to its activation, over all training rows
+        _, layers = plain_forward(run, params, X)
+        z, bn_out, _, bn_in = layers[1]
+        shown = (bn_out if run.n_bn else z)[:, 0]
+        np.testing.assert_allclose(view.percentiles[f], np.percentile(shown, [15, 50, 85]), rtol=1e-9, atol=1e-12)
+        counts = np.histogram(np.clip(shown, view.edges[0], view.edges[-1]), view.edges)[0]
+        np.testing.assert_allclose(view.hist[f], counts / len(shown), atol=1e-12)
+        # exact statistics of what BN normalizes (z without BN), over all rows
+        exact = bn_in if run.n_bn else z
+        assert view.exact_mean[f] == pytest.approx(exact[:, 0].mean(), rel=1e-9, abs=1e-12)
+        assert view.exact_var[f] == pytest.approx(exact[:, 0].var(), rel=1e-9, abs=1e-12)
+        # the decision boundary: evaluation mode with the running statistics of state t
+        running = None
+        if run.n_bn:
+            running = {k: plain_running(run, data, k, t) for k in (1, 2)}
+            assert view.running_mean[f] == pytest.approx(running[2][0][0], rel=1e-9, abs=1e-12)
+            assert view.running_var[f] == pytest.approx(running[2][1][0], rel=1e-9, abs=1e-12)
+        else:
+            assert view.running_mean is None
+        i, j = 5, 17
+        point = data.standardize(np.array([[view.grid_x[j], view.grid_y[i]]]))
+        logit, _ = plain_forward(run, params, point, running)
+        assert view.prob[f, i, j] == pytest.approx(1 / (1 + np.exp(-logit[0, 0])), rel=1e-9)
+
+
+def test_the_path_ends_at_the_final_weights_and_both_runs_share_bins(pair):
+    a_view, b_view = pair[2]
+    for v in (a_view, b_view):
+        assert v.plane is not None and v.plane.path.shape == (len(v.states), 2)
+        np.testing.assert_allclose(v.plane.path[-1], 0.0, atol=1e-9)
+    np.testing.assert_array_equal(a_view.edges, b_view.edges)
+    np.testing.assert_array_equal(a_view.states, b_view.states)
+
+
+def test_the_sentence_says_what_the_runs_did(pair):
+    a, b, views = pair
+    text = summary(views, ["with BN", "without BN"])
+    for v, name in zip(views, ["with BN", "without BN"]):
+        assert f"{median_drift(v):.2g} {name}" in text
+        run = pair[views.index(v)]
+        last = run.train_loss[-run.steps_per_epoch:]
+        assert f"{last.mean():.3f} {name}" in text
+    assert "diverged" not in text
+
+
+def test_a_diverged_run_shows_the_steps_before_it(data):
+    run = train(Config(lr=10.0, standardize=False, bn=False, activation="linear"), data)
+    assert run.diverged_at is not None
+    view = watch_run(run, data)
+    assert view.states[-1] == run.n_steps <= run.diverged_at
+    assert "diverged at step" in summary([view], ["in A"])
+
+
+def test_spec_carries_the_engine_numbers_and_stays_small(pair, data):
+    a, b, views = pair
+    spec = watch_spec(views, ["A · BN on", "B · BN off"], data, autoplay=True)
+    text = json.dumps(spec)
+    assert len(text) < 2_000_000
+    for run_spec, v in zip(spec["runs"], views):
+        frames = run_spec["frames"]
+        loss = np.frombuffer(base64.b64decode(frames["loss"]), "<f4")
+        np.testing.assert_allclose(loss, v.loss_at.astype(np.float32))
+        prob = np.frombuffer(base64.b64decode(frames["prob"]), np.uint8).reshape(v.prob.shape)
+        assert np.abs(prob / 255 - v.prob).max() <= 0.5 / 255 + 1e-9
+        assert len(run_spec["panels"]) == 5 and ("running_mean" in frames) == v.bn
+    with pytest.raises(TypeError):
+        watch_spec([a], ["A"], data)
