@@ -160,7 +160,8 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
     final running statistics, for every point of the plane. A big network on
     many rows is scored on evenly spread training rows and a coarser grid, so
     the work stays within the budget (bnviz.budget.plane_sampling); the note says so.
-    The path has `path_points` evenly spread states, or exactly the given `states`.
+    The path has `path_points` evenly spread states, or exactly the given `states`
+    (then the principal directions are those of the path through them).
     """
     final = run.params[-1]
     n_rows = len(data.y_train)
@@ -169,7 +170,9 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
     rows = np.unique(np.linspace(0, n_rows - 1, n_used).round().astype(int)) if n_used < n_rows else None
     offsets = run.params - final
     if directions == "pca":
-        _, sv, vt = np.linalg.svd(offsets - offsets.mean(axis=0), full_matrices=False)
+        # with given states, the principal directions of the path through them (a bounded SVD)
+        sampled = offsets if states is None else offsets[states]
+        _, sv, vt = np.linalg.svd(sampled - sampled.mean(axis=0), full_matrices=False)
         basis = vt[:2] if len(vt) >= 2 else np.eye(2, len(final))
         explained = (sv[:2] ** 2).sum() / max((sv ** 2).sum(), 1e-300)
         how = f"top two principal directions of the path ({explained:.0%} of its variance)"

@@ -20,16 +20,19 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .evaluation import chunks
 from .inference import decision_grid
 from .landscape import ContourGrid, network_plane
-from .run import Run, forward_states, population_stats
+from .limits import MAX_WORK
+from .run import Run, forward_states
 
 MAX_FRAMES = 200          # states per run: 10 s of playback at 20 frames a second
+MIN_FRAMES = 24           # a big network gets fewer frames, never fewer than this
+VIEW_WORK = MAX_WORK / 2  # rows x parameters per run for the view: about half a default training's bound
 MAX_CURVE_POINTS = 1500   # loss values drawn per run; longer runs are averaged in bins
 PLANE_SIZE = 31
 GRID_SIZE = 28
 BINS = 30
-CHUNK_NUMBERS = 2_000_000
 PERCENTILES = (15, 50, 85)
 
 
@@ -47,8 +50,9 @@ class WatchRun:
     edges: (B + 1,) histogram bin edges; hist: (F, B) share of rows per bin;
     percentiles: (F, 3) the 15th, 50th and 85th percentile of the values.
     running_mean, running_var: (F,) that BN unit's running statistics, or None without BN;
-    exact_mean, exact_var: (F,) mean and biased variance over all training rows of
-    what BN normalizes (the Dense output without BN).
+    exact_mean, exact_var: (F,) mean and biased variance over the run's snapshot rows
+    (every training row up to 1,000) of what BN normalizes (the Dense output without
+    BN), earlier BN layers using those rows' own statistics; rows_used of n_rows.
     grid_x, grid_y: (G,) raw feature values; prob: (F, G, G) P(label) in evaluation mode.
     final_loss: mean mini-batch loss over the last epoch's finite losses.
     """
@@ -77,6 +81,8 @@ class WatchRun:
     grid_y: np.ndarray
     prob: np.ndarray
     final_loss: float
+    rows_used: int
+    n_rows: int
 
     def at(self, frame: int) -> dict:
         """The numbers frame `frame` shows, by name (what a reader checks a drawing against)."""
@@ -95,6 +101,13 @@ def frame_states(n_steps: int, frames: int = MAX_FRAMES) -> np.ndarray:
     return np.unique(np.linspace(0, n_steps, min(frames, n_steps + 1)).round().astype(int))
 
 
+def frames_for(run: Run, frames: int = MAX_FRAMES) -> int:
+    """How many frames the view can afford for this run: each costs a forward pass of
+    every parameter over the snapshot rows and the decision grid."""
+    per_frame = run.arch.param_layout().size * (len(run.snapshot_rows) + GRID_SIZE ** 2)
+    return int(min(frames, max(MIN_FRAMES, VIEW_WORK // max(per_frame, 1))))
+
+
 def watched_layer(run: Run) -> int:
     """The layer the view follows: the last hidden one (the one whose inputs move most)."""
     return len(run.arch.hidden)
@@ -106,11 +119,9 @@ def _stage(run: Run) -> str:
 
 
 def _unit_values(run: Run, X: np.ndarray, states: np.ndarray, layer: int, unit: int, stages) -> dict:
-    """{stage: (F, N)} one unit's values over rows X at each state (batch statistics of X), chunked."""
+    """{stage: (F, N)} one unit's values over rows X at each state (BN with X's own statistics)."""
     out = {s: np.empty((len(states), len(X))) for s in stages}
-    per_chunk = max(1, CHUNK_NUMBERS // max(1, len(X) * max(run.arch.hidden) * 3))
-    for start in range(0, len(states), per_chunk):
-        chunk = slice(start, start + per_chunk)
+    for chunk in chunks(len(states), len(X), sum(run.arch.hidden) * 3):
         trace = forward_states(run.arch, run.params[states[chunk]], X).traces[layer - 1]
         for s in stages:
             out[s][chunk] = getattr(trace, s)[..., unit]
@@ -135,17 +146,23 @@ def _curve(loss: np.ndarray, window: int, points: int = MAX_CURVE_POINTS):
         return np.array([steps[b].mean() for b in bins]), mean(loss), mean(smooth)
 
 
-def _shown_values(run: Run, data, states) -> np.ndarray:
-    """(F, rows) the watched unit's input to its activation over the run's snapshot rows."""
+def _bn_input(run: Run) -> str:
+    """What BN normalizes in the watched layer: the Dense output, or the activation with BN after it
+    (the Dense output for a run without BN)."""
+    return "act" if run.n_bn and run.arch.bn_position == "after" else "z"
+
+
+def _values(run: Run, data, states) -> dict:
+    """{stage: (F, rows)} the watched unit over the run's snapshot rows: its input to the
+    activation and what BN normalizes, from one forward pass per state."""
     X = data.inputs(data.X_train, run.config.standardize)[run.snapshot_rows]
-    stage = _stage(run)
     with np.errstate(all="ignore"):
-        return _unit_values(run, X, states, watched_layer(run), 0, {stage})[stage]
+        return _unit_values(run, X, states, watched_layer(run), 0, {_stage(run), _bn_input(run)})
 
 
-def _watch_run(run: Run, data, label: str, states, shown, value_range) -> WatchRun:
+def _watch_run(run: Run, data, label: str, states, values, value_range) -> WatchRun:
     layer, unit = watched_layer(run), 0
-    X = data.inputs(data.X_train, run.config.standardize)
+    shown, bn_in = values[_stage(run)], values[_bn_input(run)]
     with np.errstate(all="ignore"):
         finite = np.isfinite(shown)
         percentiles = np.full((len(states), 3), np.nan)
@@ -155,7 +172,7 @@ def _watch_run(run: Run, data, label: str, states, shown, value_range) -> WatchR
         edges = np.linspace(low, high, BINS + 1)
         hist = np.stack([np.histogram(np.clip(v[np.isfinite(v)], low, high), edges)[0] for v in shown])
         hist = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
-        exact_mean, exact_var = _exact_stats(run, X, states, layer, unit)
+        exact_mean, exact_var = bn_in.mean(axis=1), bn_in.var(axis=1)
         running_mean = running_var = None
         if run.n_bn:
             before = np.maximum(states - 1, 0)
@@ -172,27 +189,8 @@ def _watch_run(run: Run, data, label: str, states, shown, value_range) -> WatchR
                     plane=_plane(run, data, states), layer=layer, unit=unit, stage=_stage(run), edges=edges,
                     hist=hist, percentiles=percentiles, running_mean=running_mean, running_var=running_var,
                     exact_mean=exact_mean, exact_var=exact_var, grid_x=grid.x, grid_y=grid.y, prob=grid.prob,
-                    final_loss=float(last.mean()) if len(last) else float("nan"))
-
-
-def _exact_stats(run: Run, X, states, layer, unit):
-    """(F,) mean and biased variance, over all training rows, of what BN normalizes
-    in the watched unit (the Dense output for a run without BN).
-
-    With BN every layer needs all rows at once (``population_stats``, chunked
-    over states); without it rows do not interact and are taken in blocks.
-    """
-    if run.n_bn:
-        means, variances = population_stats(run.arch, run.params[states], X)
-        return means[layer - 1][:, unit], variances[layer - 1][:, unit]
-    total, square = np.zeros(len(states)), np.zeros(len(states))
-    block = max(1, CHUNK_NUMBERS // (len(states) * max(run.arch.hidden) * 3))
-    for start in range(0, len(X), block):
-        values = _unit_values(run, X[start:start + block], states, layer, unit, {"z"})["z"]
-        total += values.sum(axis=1)
-        square += (values ** 2).sum(axis=1)
-    mean = total / len(X)
-    return mean, np.maximum(square / len(X) - mean ** 2, 0.0)
+                    final_loss=float(last.mean()) if len(last) else float("nan"),
+                    rows_used=len(run.snapshot_rows), n_rows=len(data.y_train))
 
 
 def _plane(run: Run, data, states) -> ContourGrid | None:
@@ -224,10 +222,10 @@ def watch_pair(a: Run, b: Run | None, data, labels=("A", "B"), frames: int = MAX
     stays put in the other is seen on the same axis.
     """
     runs = [(r, label) for r, label in zip((a, b), labels) if r is not None and r.n_steps > 0]
-    states = [frame_states(r.n_steps, frames) for r, _ in runs]
-    shown = [_shown_values(r, data, s) for (r, _), s in zip(runs, states)]
-    limits = value_limits(shown)
-    return [_watch_run(r, data, label, s, v, limits) for (r, label), s, v in zip(runs, states, shown)]
+    states = [frame_states(r.n_steps, frames_for(r, frames)) for r, _ in runs]
+    values = [_values(r, data, s) for (r, _), s in zip(runs, states)]
+    limits = value_limits([v[_stage(r)] for (r, _), v in zip(runs, values)])
+    return [_watch_run(r, data, label, s, v, limits) for (r, label), s, v in zip(runs, states, values)]
 
 
 def watch_run(run: Run, data, label: str = "A", frames: int = MAX_FRAMES) -> WatchRun:

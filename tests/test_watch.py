@@ -14,7 +14,8 @@ from bnviz import Config, train
 from bnviz.compare import shared_start
 from bnviz.figures.watch import watch_spec
 from bnviz.train import architecture, initial_params
-from bnviz.watch import MAX_FRAMES, frame_states, median_drift, summary, watch_pair, watch_run
+from bnviz import watch
+from bnviz.watch import MAX_FRAMES, MIN_FRAMES, frame_states, frames_for, median_drift, summary, watch_pair, watch_run
 
 ACT = {"relu": lambda z: np.maximum(z, 0.0), "tanh": np.tanh, "linear": lambda z: z,
        "sigmoid": lambda z: 1.0 / (1.0 + np.exp(-z))}
@@ -81,6 +82,17 @@ def test_frames_are_evenly_spread_states_with_both_ends():
     assert len(states) == MAX_FRAMES and states[0] == 0 and states[-1] == 1600
     assert np.all(np.diff(states) > 0) and np.diff(states).max() - np.diff(states).min() <= 1
     np.testing.assert_array_equal(frame_states(7), np.arange(8))
+
+
+def test_a_big_network_gets_fewer_frames_within_the_work_bound(pair, data, monkeypatch):
+    a = pair[0]
+    per_frame = a.arch.param_layout().size * (len(a.snapshot_rows) + watch.GRID_SIZE ** 2)
+    assert frames_for(a) == MAX_FRAMES                       # the default run is cheap
+    monkeypatch.setattr(watch, "VIEW_WORK", per_frame * 50.5)
+    assert frames_for(a) == 50
+    monkeypatch.setattr(watch, "VIEW_WORK", per_frame)
+    assert frames_for(a) == MIN_FRAMES
+    assert len(watch_run(a, data).states) == MIN_FRAMES
 
 
 @pytest.mark.parametrize("which", [0, 1])

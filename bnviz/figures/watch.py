@@ -180,6 +180,8 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
         note = f"diverged at step {v.diverged_at:,}" if v.diverged_at is not None else f"{v.n_steps:,} steps"
         if v.running_mean is None:
             note += " · no BN: dashed = exact μ, σ² of z"
+        if v.rows_used < v.n_rows:
+            note += f" · statistics over {v.rows_used:,} of {v.n_rows:,} rows"
         runs.append(dict(label=name, colour=colour, note=note, frames=_frames(v), top=hist.pop("top"),
                          running=v.running_mean is not None,
                          panels=[_loss_panel(v, colour), _surface_panel(v, colour), hist,
