@@ -20,8 +20,6 @@ PANELS = ("Loss", "Loss surface and path", "Input to the activation", "μ, σ²:
 _SMALL = dict(family=FONT["family"], size=11)
 _AXIS = dict(gridcolor="#E5ECF6", zeroline=False, showline=False, ticks="", automargin=True,
              title=dict(font=dict(size=11), standoff=4), tickfont=dict(size=10))
-# P(label): orange for 0, white at 0.5 (the boundary), green for 1
-PROB_SCALE = [[0.0, ORANGE], [0.5, "#FFFFFF"], [1.0, GREEN]]
 
 
 def f32(values) -> str:
@@ -60,9 +58,7 @@ def _loss_panel(v: WatchRun, colour: str) -> dict:
                  line=dict(color=alpha(colour, 0.3), width=1), hoverinfo="skip"),
             dict(type="scatter", mode="lines", x=v.curve_step.tolist(), y=_rounded(v.curve_smooth),
                  line=dict(color=colour, width=2), hovertemplate="step %{x}<br>last-epoch mean %{y:.3f}"
-                 "<extra></extra>"),
-            dict(type="scatter", mode="markers", x=[], y=[], marker=dict(size=10, color=colour,
-                 line=dict(color=BLACK, width=1)), hovertemplate="step %{x}<br>loss %{y:.4f}<extra></extra>")]
+                 "<extra></extra>")]
     return dict(data=data, layout=_layout("step", "mini-batch loss", xaxis=dict(
         _AXIS, title=dict(_AXIS["title"], text="step"), range=[0, max(v.n_steps, 1)]),
         yaxis=dict(_AXIS, title=dict(_AXIS["title"], text="mini-batch loss"), range=y_range)))
@@ -78,10 +74,7 @@ def _surface_panel(v: WatchRun, colour: str) -> dict:
     top = float(np.nanpercentile(loss, 95)) if np.isfinite(loss).any() else 1.0
     data = [dict(type="contour", x=p.a.tolist(), y=p.b.tolist(), z=_rounded(np.minimum(loss, top)),
                  colorscale="Greys", reversescale=True, showscale=False, ncontours=14, line=dict(width=0.5),
-                 contours=dict(coloring="heatmap"), opacity=0.55, hovertemplate="loss %{z:.3f}<extra></extra>"),
-            dict(type="scatter", mode="lines", x=[], y=[], line=dict(color=colour, width=2), hoverinfo="skip"),
-            dict(type="scatter", mode="markers", x=[], y=[], marker=dict(size=9, color=colour,
-                 line=dict(color=BLACK, width=1)), hoverinfo="skip")]
+                 contours=dict(coloring="heatmap"), opacity=0.55, hovertemplate="loss %{z:.3f}<extra></extra>")]
     return dict(data=data, layout=_layout(p.a_label, p.b_label,
                 xaxis=dict(_AXIS, title=dict(_AXIS["title"], text=p.a_label), range=[float(p.a[0]), float(p.a[-1])]),
                 yaxis=dict(_AXIS, title=dict(_AXIS["title"], text=p.b_label), range=[float(p.b[0]), float(p.b[-1])])))
@@ -90,12 +83,8 @@ def _surface_panel(v: WatchRun, colour: str) -> dict:
 def _histogram_panel(v: WatchRun, colour: str) -> dict:
     centres = (v.edges[:-1] + v.edges[1:]) / 2
     top = float(max(np.nanmax(v.hist) * 1.08, 0.05))
-    data = [dict(type="bar", x=centres.tolist(), y=[0.0] * len(centres), width=float(v.edges[1] - v.edges[0]),
-                 marker=dict(color=alpha(colour, 0.65)), hovertemplate="value %{x:.3g}<br>share %{y:.3f}"
-                 "<extra></extra>"),
-            dict(type="scatter", mode="lines", x=[], y=[], fill="toself", fillcolor=alpha(BLACK, 0.08),
-                 line=dict(color=alpha(BLACK, 0.45), width=1, dash="dot"), hoverinfo="skip"),
-            dict(type="scatter", mode="lines", x=[], y=[], line=dict(color=BLACK, width=2), hoverinfo="skip")]
+    data = [dict(type="scatter", mode="lines", x=[float(centres[0])], y=[0.0], hoverinfo="skip",
+                 line=dict(width=0))]       # axes only: the bars and percentiles move with the clock
     stage = "BN output" if v.stage == "bn" else "Dense output z"
     return dict(data=data, top=top, layout=_layout(f"{stage}, unit {v.unit + 1}", "share of rows",
                 xaxis=dict(_AXIS, title=dict(_AXIS["title"], text=f"{stage}, unit {v.unit + 1}"),
@@ -127,14 +116,13 @@ def _running_panel(v: WatchRun, colour: str) -> dict:
 
 def _boundary_panel(v: WatchRun, data_rows) -> dict:
     X, y, names = data_rows
-    traces = [dict(type="heatmap", x=v.grid_x.tolist(), y=v.grid_y.tolist(), z=[[0.5] * len(v.grid_x)] *
-                   len(v.grid_y), zmin=0, zmax=1, colorscale=PROB_SCALE, showscale=False, zsmooth="fast",
-                   hovertemplate=f"{names[0]} %{{x:.3g}}<br>{names[1]} %{{y:.3g}}<br>P %{{z:.2f}}<extra></extra>")]
+    traces = []              # P(label) is painted under the axes by the player, frame by frame
     for label, colour in ((0, ORANGE), (1, GREEN)):
         rows = X[y == label]
         traces.append(dict(type="scatter", mode="markers", x=_rounded(rows[:, 0]), y=_rounded(rows[:, 1]),
                            marker=dict(size=4, color=colour, line=dict(color=BLACK, width=0.5)), hoverinfo="skip"))
-    return dict(data=traces, layout=_layout(names[0], names[1],
+    return dict(data=traces, layout=_layout(names[0], names[1], plot_bgcolor="rgba(0,0,0,0)",
+                paper_bgcolor="rgba(0,0,0,0)",
                 xaxis=dict(_AXIS, title=dict(_AXIS["title"], text=names[0]),
                            range=[float(v.grid_x[0]), float(v.grid_x[-1])]),
                 yaxis=dict(_AXIS, title=dict(_AXIS["title"], text=names[1]),
@@ -153,7 +141,7 @@ def _frames(v: WatchRun) -> dict:
     path = v.plane.path if v.plane is not None else np.zeros((len(v.states), 2))
     frames = {"states": f32(v.states), "loss": f32(v.loss_at), "path_x": f32(path[:, 0]),
               "path_y": f32(path[:, 1]), "hist": f32(v.hist), "pct": f32(v.percentiles),
-              "exact_mean": f32(v.exact_mean), "exact_var": f32(v.exact_var),
+              "exact_mean": f32(v.exact_mean), "edges": f32(v.edges), "exact_var": f32(v.exact_var),
               "prob": u8(np.round(np.clip(np.nan_to_num(v.prob, nan=0.5), 0, 1) * 255)),
               "grid": len(v.grid_x), "bins": len(v.edges) - 1}
     if v.running_mean is not None:
@@ -183,6 +171,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
         if v.rows_used < v.n_rows:
             note += f" · statistics over {v.rows_used:,} of {v.n_rows:,} rows"
         runs.append(dict(label=name, colour=colour, note=note, frames=_frames(v), top=hist.pop("top"),
+                         grid=[float(v.grid_x[0]), float(v.grid_x[-1]), float(v.grid_y[0]), float(v.grid_y[-1])],
                          running=v.running_mean is not None,
                          panels=[_loss_panel(v, colour), _surface_panel(v, colour), hist,
                                  _running_panel(v, colour), _boundary_panel(v, rows)]))

@@ -17,7 +17,9 @@ const CSS = `
   text-overflow: ellipsis; align-self: end; }
 .bnw-label { font-size: 13px; font-weight: 600; align-self: center; line-height: 1.25; }
 .bnw-label small { display: block; font-weight: 400; color: #555; }
-.bnw-plot { height: 170px; }
+.bnw-plot { height: 170px; position: relative; z-index: 0; }
+.bnw-layer { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }
+.bnw-canvas { position: absolute; z-index: -1; image-rendering: auto; }
 @container (max-width: 700px) {
   .bnw-grid { grid-template-columns: repeat(var(--runs), minmax(0, 1fr)); }
   .bnw-grid > * { grid-column: var(--mc); grid-row: var(--mr); }
@@ -83,7 +85,8 @@ class Player {
     const f = run.frames;
     const out = { spec: run, states: decode(f.states), loss: decode(f.loss), pathX: decode(f.path_x),
       pathY: decode(f.path_y), hist: decode(f.hist), pct: decode(f.pct), exactMean: decode(f.exact_mean),
-      exactVar: decode(f.exact_var), prob: decode(f.prob, "u8"), grid: f.grid, bins: f.bins, plots: [] };
+      exactVar: decode(f.exact_var), prob: decode(f.prob, "u8"), edges: decode(f.edges), grid: f.grid,
+      bins: f.bins, plots: [] };
     if (f.running_mean) {
       out.runningMean = decode(f.running_mean);
       out.runningVar = decode(f.running_var);
@@ -136,6 +139,7 @@ class Player {
         window.Plotly.newPlot(div, panel.data, panel.layout, { displayModeBar: false, responsive: true });
         run.plots.push(div);
       });
+      run.layers = layersFor(run);
     });
 
     this.playButton.onclick = () => (this.playing ? this.pause() : this.play());
@@ -209,37 +213,198 @@ class Player {
   }
 
   draw(run, f) {
-    const P = window.Plotly;
-    const [loss, surface, hist, running, boundary] = run.plots;
     const step = run.states[f];
-    const upto = (a) => Array.from(a.subarray(0, f + 1));
+    const [loss, surface, hist, running, boundary] = run.layers;
+    const upto = (a) => a.subarray(0, f + 1);
     const at = run.loss[f];
-    P.restyle(loss, { x: [Number.isFinite(at) ? [step] : []], y: [Number.isFinite(at) ? [at] : []] }, [2]);
-    if (run.spec.panels[1].data.length) {
-      P.restyle(surface, { x: [upto(run.pathX), [run.pathX[f]]], y: [upto(run.pathY), [run.pathY[f]]] }, [1, 2]);
+    loss.points("marker", Number.isFinite(at) ? [step] : [], Number.isFinite(at) ? [at] : []);
+    loss.values = { step, loss: at };
+    if (surface) {
+      surface.line("path", upto(run.pathX), upto(run.pathY));
+      surface.points("marker", [run.pathX[f]], [run.pathY[f]]);
+      surface.values = { step, x: run.pathX[f], y: run.pathY[f], points: f + 1 };
     }
     const B = run.bins;
+    const shares = run.hist.subarray(B * f, B * (f + 1));
     const [p15, p50, p85] = run.pct.subarray(3 * f, 3 * f + 3);
-    const top = run.spec.top;
-    P.restyle(hist, { y: [Array.from(run.hist.subarray(B * f, B * (f + 1))), [0, 0, top, top, 0], [0, top]],
-      x: [hist.data[0].x, [p15, p85, p85, p15, p15], [p50, p50]] }, [0, 1, 2]);
+    hist.bars("bars", run.edges, shares);
+    hist.band("band", p15, p85);
+    hist.vline("median", p50);
+    hist.values = { step, shares: Array.from(shares), p15, median: p50, p85 };
     const xs = upto(run.states);
+    running.line("exactMean", xs, upto(run.exactMean));
+    running.line("exactVar", xs, upto(run.exactVar));
+    running.values = { step, exact_mean: run.exactMean[f], exact_var: run.exactVar[f] };
     if (run.runningMean) {
-      P.restyle(running, { x: [xs, xs, xs, xs], y: [upto(run.exactMean), upto(run.exactVar),
-        upto(run.runningMean), upto(run.runningVar)] }, [0, 1, 2, 3]);
-    } else {
-      P.restyle(running, { x: [xs, xs], y: [upto(run.exactMean), upto(run.exactVar)] }, [0, 1]);
+      running.line("runningMean", xs, upto(run.runningMean));
+      running.line("runningVar", xs, upto(run.runningVar));
+      Object.assign(running.values, { running_mean: run.runningMean[f], running_var: run.runningVar[f] });
     }
-    const G = run.grid, z = [];
-    for (let i = 0; i < G; i++) {
-      z.push(Array.from(run.prob.subarray((f * G + i) * G, (f * G + i + 1) * G), (v) => v / 255));
-    }
-    P.restyle(boundary, { z: [z] }, [0]);
-    for (const div of run.plots) {
+    const G = run.grid;
+    boundary.image(run.prob.subarray(f * G * G, (f + 1) * G * G), G);
+    boundary.values = { step, grid: G, prob: run.prob.subarray(f * G * G, (f + 1) * G * G) };
+    run.plots.forEach((div, p) => {
       div.dataset.frame = f;
       div.dataset.step = step;
-    }
+      div.bnwValues = run.layers[p] ? run.layers[p].values : { step };    // what the panel shows now
+    });
   }
+}
+
+// What moves is drawn over each Plotly panel in SVG (and a canvas for the probabilities),
+// placed with the panel's own axes: Plotly draws the still parts once, and a frame
+// costs a few attribute changes instead of a Plotly redraw per panel.
+const SVG = "http://www.w3.org/2000/svg";
+const PROB = [[230, 159, 0], [255, 255, 255], [0, 158, 115]];      // orange, white at 0.5, green
+
+class Layer {
+  constructor(div, styles, axes = [["xaxis", "yaxis"]]) {
+    this.div = div;
+    this.styles = styles;
+    this.axisNames = axes;
+    this.shapes = {};
+    this.svg = document.createElementNS(SVG, "svg");
+    this.svg.setAttribute("class", "bnw-layer");
+    div.appendChild(this.svg);
+    this.last = {};
+    div.on("plotly_afterplot", () => this.redraw());
+  }
+
+  axes(which = 0) {
+    const fl = this.div._fullLayout;
+    const [xn, yn] = this.axisNames[which];
+    const xa = fl[xn], ya = fl[yn];
+    return { x: (v) => xa._offset + xa.l2p(v), y: (v) => ya._offset + ya.l2p(v), xa, ya };
+  }
+
+  shape(name, tag) {
+    if (!this.shapes[name]) {
+      const node = document.createElementNS(SVG, tag);
+      for (const [k, v] of Object.entries(this.styles[name] || {})) node.setAttribute(k, v);
+      this.svg.appendChild(node);
+      this.shapes[name] = node;
+    }
+    return this.shapes[name];
+  }
+
+  remember(name, args) { this.last[name] = args; }
+
+  redraw() {
+    // after Plotly resized or redrew the panel: put everything where the axes now are
+    for (const [name, args] of Object.entries(this.last)) this[args[0]](name, ...args.slice(1));
+  }
+
+  line(name, xs, ys) {
+    this.remember(name, ["line", xs, ys]);
+    const { x, y } = this.axes(this.styles[name] && this.styles[name].axes || 0);
+    let d = "";
+    let pen = "M";
+    for (let i = 0; i < xs.length; i++) {
+      if (!Number.isFinite(ys[i]) || !Number.isFinite(xs[i])) { pen = "M"; continue; }
+      d += `${pen}${x(xs[i]).toFixed(1)},${y(ys[i]).toFixed(1)}`;
+      pen = "L";
+    }
+    this.shape(name, "path").setAttribute("d", d);
+  }
+
+  points(name, xs, ys) {
+    this.remember(name, ["points", xs, ys]);
+    const node = this.shape(name, "circle");
+    if (!xs.length || !Number.isFinite(ys[0])) { node.setAttribute("r", 0); return; }
+    const { x, y } = this.axes();
+    node.setAttribute("cx", x(xs[0]));
+    node.setAttribute("cy", y(ys[0]));
+    node.setAttribute("r", this.styles[name].radius);
+  }
+
+  bars(name, edges, heights) {
+    this.remember(name, ["bars", edges, heights]);
+    const { x, y } = this.axes();
+    let d = "";
+    const base = y(0);
+    for (let i = 0; i < heights.length; i++) {
+      if (!(heights[i] > 0)) continue;
+      const left = x(edges[i]) + 0.5, right = x(edges[i + 1]) - 0.5;
+      d += `M${left.toFixed(1)},${base.toFixed(1)}V${y(heights[i]).toFixed(1)}H${right.toFixed(1)}V${base.toFixed(1)}Z`;
+    }
+    this.shape(name, "path").setAttribute("d", d);
+  }
+
+  band(name, low, high) {
+    this.remember(name, ["band", low, high]);
+    const node = this.shape(name, "rect");
+    if (!Number.isFinite(low) || !Number.isFinite(high)) { node.setAttribute("width", 0); return; }
+    const { x, xa, ya } = this.axes();
+    const a = Math.max(x(low), xa._offset), b = Math.min(x(high), xa._offset + xa._length);
+    node.setAttribute("x", a);
+    node.setAttribute("width", Math.max(b - a, 0));
+    node.setAttribute("y", ya._offset);
+    node.setAttribute("height", ya._length);
+  }
+
+  vline(name, value) {
+    this.remember(name, ["vline", value]);
+    const node = this.shape(name, "line");
+    const { x, xa, ya } = this.axes();
+    const inside = Number.isFinite(value) && x(value) >= xa._offset && x(value) <= xa._offset + xa._length;
+    node.setAttribute("x1", inside ? x(value) : -10);
+    node.setAttribute("x2", inside ? x(value) : -10);
+    node.setAttribute("y1", ya._offset);
+    node.setAttribute("y2", ya._offset + ya._length);
+  }
+
+  image(prob, G) {
+    this.remember("image", ["image", prob, G]);
+    if (!this.canvas) {
+      this.canvas = document.createElement("canvas");
+      this.canvas.className = "bnw-canvas";
+      this.canvas.width = G;
+      this.canvas.height = G;
+      this.div.insertBefore(this.canvas, this.div.firstChild);
+      this.pixels = this.canvas.getContext("2d").createImageData(G, G);
+    }
+    const { xa, ya } = this.axes();
+    const grid = this.styles.grid;            // [x0, x1, y0, y1]: the grid's first and last points
+    const left = xa._offset + xa.l2p(grid[0]), right = xa._offset + xa.l2p(grid[1]);
+    const top = ya._offset + ya.l2p(grid[3]), bottom = ya._offset + ya.l2p(grid[2]);
+    Object.assign(this.canvas.style, { left: `${left}px`, top: `${top}px`, width: `${right - left}px`,
+      height: `${bottom - top}px` });
+    const out = this.pixels.data;
+    for (let i = 0; i < G; i++) {           // canvas rows run top-down, grid rows bottom-up
+      for (let j = 0; j < G; j++) {
+        const p = prob[i * G + j] / 255, k = 4 * ((G - 1 - i) * G + j);
+        const [lo, hi, t] = p < 0.5 ? [PROB[0], PROB[1], p * 2] : [PROB[1], PROB[2], p * 2 - 1];
+        out[k] = lo[0] + (hi[0] - lo[0]) * t;
+        out[k + 1] = lo[1] + (hi[1] - lo[1]) * t;
+        out[k + 2] = lo[2] + (hi[2] - lo[2]) * t;
+        out[k + 3] = 255;
+      }
+    }
+    this.canvas.getContext("2d").putImageData(this.pixels, 0, 0);
+  }
+}
+
+function layersFor(run) {
+  const colour = run.spec.colour;
+  const [loss, surface, hist, running, boundary] = run.plots;
+  const edge = { stroke: "#000", "stroke-width": 1 };
+  return [
+    new Layer(loss, { marker: { fill: colour, radius: 5, ...edge } }),
+    run.spec.panels[1].data.length ? new Layer(surface, {
+      path: { fill: "none", stroke: colour, "stroke-width": 2 },
+      marker: { fill: colour, radius: 4.5, ...edge } }) : null,
+    new Layer(hist, {
+      band: { fill: "rgba(0,0,0,0.08)", stroke: "rgba(0,0,0,0.45)", "stroke-dasharray": "2,2" },
+      bars: { fill: colour, "fill-opacity": 0.65 },
+      median: { stroke: "#000", "stroke-width": 2 } }),
+    new Layer(running, {
+      exactMean: { fill: "none", stroke: "#000", "stroke-width": 1.5, "stroke-dasharray": "5,3" },
+      exactVar: { fill: "none", stroke: "#000", "stroke-width": 1.5, "stroke-dasharray": "5,3", axes: 1 },
+      runningMean: { fill: "none", stroke: colour, "stroke-width": 2.5 },
+      runningVar: { fill: "none", stroke: colour, "stroke-width": 2.5, axes: 1 } },
+      [["xaxis", "yaxis"], ["xaxis2", "yaxis2"]]),
+    new Layer(boundary, { grid: run.spec.grid }),
+  ];
 }
 
 export default function (component) {
