@@ -19,10 +19,9 @@ import plotly
 import streamlit as st
 import streamlit.components.v1 as components_v1
 
-from ..compare import changed_fields
 from ..figures.watch import watch_spec
 from ..watch import summary, watch_pair
-from .tabs import figure
+from .tabs import cached
 
 _STREAMED = "watch_streamed"   # set while this script run streams a training, read by the replay
 LIVE_FRAMES = 40          # frames computed for a run still training: cheap enough for twice a second
@@ -45,7 +44,7 @@ def run_names(a, b) -> list:
     """Short labels for the view's rows: what each run is, and how B differs from A."""
     if b is None:
         return [f"A · BN {'on' if a.n_bn else 'off'}"]
-    fields = changed_fields(a.config, b.config)
+    fields = a.config.differences(b.config)
     if not fields or "bn" in fields:
         return [f"A · BN {'on' if a.n_bn else 'off'}", f"B · BN {'on' if b.n_bn else 'off'}"]
     shown = fields[:2]
@@ -94,7 +93,7 @@ def draw_view(slot, a, b, data) -> None:
     """
     autoplay = not st.session_state.pop(_STREAMED, False)
     try:
-        spec, sentence = figure(_replay_spec, a, b, data, autoplay)
+        spec, sentence = cached(_replay_spec, a, b, data, autoplay)
     except (ValueError, FloatingPointError) as err:
         slot.warning(f"The training view cannot be drawn for these settings: {err}")
         return
