@@ -6,35 +6,43 @@ weights start.
 """
 from __future__ import annotations
 
-from .config import FIELD_BY_NAME, Config
+from .config import FIELD_BY_NAME, FIELDS, MAX_LAYERS, Config, format_value
 
-COMPARE_FIELDS = ("bn", "bn_position", "keep_bias", "bias_init", "bn_noise", "lr", "optimizer", "batch_size", "activation", "init",
-                  "init_scale", "standardize", "running_var", "running_avg", "bn_momentum", "eps", "hidden", "seed")
+# the fields whose table row says how run B's value follows from run A's
+COMPARE_FIELDS = tuple(f.name for f in FIELDS if f.compare)
 # changing these changes the initial weights themselves
 _STARTS_DIFFERENTLY = ("init", "init_scale", "bias_init", "seed")
 
 
 def default_value(cfg: Config, field: str) -> str:
-    """Run B's starting value for `field`, as link text: the opposite, or a tenfold change."""
-    value = getattr(cfg, field)
+    """Run B's starting value for `field`, as link text, by the field's compare rule
+    (bnviz.config.COMPARE_RULES): the opposite, the next choice, a tenfold change, ..."""
     f = FIELD_BY_NAME[field]
-    if f.kind == "bool":
-        return "0" if value else "1"
-    if f.kind == "choice":
-        return next(c for c in f.choices if c != value)
-    if field == "hidden":
-        return ",".join(str(w) for w in value) + "," + str(value[-1])
-    if field == "seed":
-        return str(value + 1)
-    if field in ("lr", "init_scale"):
-        return f"{min(value * 10, f.high):g}"
-    if field == "bn_noise":
-        return "0" if value else "0.5"
-    if field == "bias_init":
-        return "0" if value else "1"
-    if field == "batch_size":    # the other end of the range the notes discuss: small against large
-        return "64" if value < 64 else "4"
-    return f"{value:g}"
+    value = getattr(cfg, field)
+    rule = f.compare
+    if rule == "opposite":
+        new = not value
+    elif rule == "next":
+        new = f.choices[(f.choices.index(value) + 1) % len(f.choices)]
+    elif rule == "one more layer":
+        new = value + (value[-1],) if len(value) < MAX_LAYERS else value[:-1]
+    elif rule == "x10":
+        new = value * 10 if value * 10 <= f.high else value / 10
+    elif rule == "small or large":          # the two ends of the range the notes discuss
+        new = 64 if value < 64 else 4
+    elif rule == "+1":
+        new = value + 1 if value < f.high else value - 1
+    elif rule.startswith("0 or "):          # switch a size on (to the given value) or off
+        new = 0.0 if value else float(rule[5:])
+    elif rule == "shorter memory":          # m -> 1 - 10 (1 - m): a tenth of the averaging horizon
+        new = max(1 - 10 * (1 - value), f.low)
+    else:
+        raise ValueError(f"{field} has no compare rule")
+    if f.kind == "int":
+        new = min(max(int(round(new)), int(f.low)), int(f.high))
+    elif f.kind == "float":
+        new = float(f"{new:.12g}")          # 0.9, not 0.8999999999999999
+    return format_value(f, new)
 
 
 def variant(cfg: Config, field: str, text: str) -> tuple:

@@ -8,88 +8,154 @@ the page its widget ranges.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass, replace
 from typing import Any
+
+import numpy as np
 
 from .nn import ACTIVATIONS, BN_POSITIONS, INITS
 from .optim import OPTIMIZERS
 
 DATASETS = ("placement", "notes4", "notes_batch", "notes_students", "xor", "circles", "moons", "gaussians")
+TOY_DATASETS = ("xor", "circles", "moons", "gaussians")
 MAX_LAYERS = 8
 MAX_UNITS = 16
+GROUPS = ("Data", "Network", "Batch norm", "Training")
+WIDGETS = ("toggle", "select", "radio", "slider", "log_slider", "number", "text")
+COMPARE_RULES = ("opposite", "next", "one more layer", "x10", "small or large", "+1", "shorter memory", "0 or x")
 
 
 @dataclass(frozen=True)
 class Field:
-    """One setting. kind: bool, int, float, choice or widths (a tuple of ints)."""
+    """One setting of the experiment, and everything the page needs to offer it.
+
+    kind: bool, int, float, choice or widths (a tuple of ints).
+    low, high: the values a Config (and so a link) may hold, inclusive.
+    group: the sidebar section (one of GROUPS); label: the widget's label;
+    help: its tooltip. choices: the allowed values of a choice, shown as
+    `labels` when given (same order).
+    widget: one of WIDGETS; "" picks by kind (bool: toggle, choice: select,
+    widths: text, float with log: log_slider, other numbers: slider).
+    widget_low, widget_high: the widget's range where it is narrower than what a
+    link may ask for (a link's value outside it is still shown and kept);
+    widget_high "rows" means the number of training rows. log: the widget steps
+    1-2-5 per decade. step, fmt: the slider's or number box's step and format.
+    fold: a folded part of the group the widget sits in ("" for none).
+    only_for: the data sets for which the setting matters (the widget is greyed
+    out for others); empty for all.
+    compare: how run B's value is made from run A's when compare mode changes
+    this field (one of COMPARE_RULES; "0 or x" written with the number, e.g.
+    "0 or 0.5": off when on, else that value), or "" when it cannot be compared.
+    """
 
     name: str
     kind: str
     default: Any
     group: str
+    label: str
     help: str
     choices: tuple = ()
+    labels: tuple = ()
     low: float | None = None
     high: float | None = None
     log: bool = False
+    widget: str = ""
+    widget_low: float | None = None
+    widget_high: float | str | None = None
+    step: float | None = None
+    fmt: str = ""
+    fold: str = ""
+    only_for: tuple = ()
+    compare: str = ""
+
+    @property
+    def control(self) -> str:
+        """The widget that shows this field (WIDGETS)."""
+        if self.widget:
+            return self.widget
+        return {"bool": "toggle", "choice": "select", "widths": "text"}.get(
+            self.kind, "log_slider" if self.log else "slider")
 
 
 FIELDS = (
-    Field("dataset", "choice", "placement", "Data", "Which students (or toy points) to learn from.", DATASETS),
-    Field("standardize", "bool", True, "Data",
-          "Z-score GPA and IQ with the training rows' mean and standard deviation before the first layer."),
-    Field("test_fraction", "float", 0.2, "Data", "Share of rows held out for testing (stratified by class).",
-          low=0.05, high=0.5),
-    Field("data_size", "int", 400, "Data", "Number of points in a toy data set (xor, circles, moons, gaussians).",
-          low=40, high=5000),
-    Field("data_noise", "float", 0.2, "Data", "Noise of a toy data set, in units of its natural scale.",
-          low=0.0, high=2.0),
-    Field("hidden", "widths", (3, 2), "Network",
-          f"Widths of the hidden Dense layers, e.g. 3,2 (1 to {MAX_LAYERS} layers of 1 to {MAX_UNITS} units)."),
-    Field("activation", "choice", "relu", "Network", "Activation of the hidden layers; the output is one sigmoid unit.",
-          ACTIVATIONS),
-    Field("init", "choice", "he", "Network", "How the weights start (biases start at 0, gamma at 1, beta at 0).",
-          INITS),
-    Field("init_scale", "float", 1.0, "Network", "Multiplier on every initial weight.", low=1e-4, high=1e4, log=True),
-    Field("bias_init", "float", 0.0, "Network",
+    # ---- Data
+    Field("dataset", "choice", "placement", "Data", "Data set", "Which students (or toy points) to learn from.",
+          DATASETS, labels=("Student placement (GPA, IQ)", "The notes' 4 students", "The notes' worked batch of 4",
+                            "The notes' student table",
+                            "XOR (toy)", "Circles (toy)", "Moons (toy)", "Two Gaussians (toy)")),
+    Field("standardize", "bool", True, "Data", "Standardize inputs",
+          "Z-score GPA and IQ with the training rows' mean and standard deviation before the first layer.",
+          compare="opposite"),
+    Field("test_fraction", "float", 0.2, "Data", "Test share",
+          "Share of rows held out for testing (stratified by class).", low=0.05, high=0.5, step=0.05),
+    Field("data_size", "int", 400, "Data", "Toy set size",
+          "Number of points in a toy data set (xor, circles, moons, gaussians).", low=40, high=5000, step=20,
+          only_for=TOY_DATASETS),
+    Field("data_noise", "float", 0.2, "Data", "Toy set noise",
+          "Noise of a toy data set, in units of its natural scale.", low=0.0, high=2.0, step=0.05,
+          only_for=TOY_DATASETS),
+    # ---- Network
+    Field("hidden", "widths", (3, 2), "Network", "Hidden layers (widths)",
+          f"Widths of the hidden Dense layers, e.g. 3,2 (1 to {MAX_LAYERS} layers of 1 to {MAX_UNITS} units).",
+          compare="one more layer"),
+    Field("activation", "choice", "relu", "Network", "Activation",
+          "Activation of the hidden layers; the output is one sigmoid unit.", ACTIVATIONS, compare="next"),
+    Field("init", "choice", "he", "Network", "Weight initialization",
+          "How the weights start (biases start at bias_init, gamma at 1, beta at 0).", INITS, compare="next"),
+    Field("init_scale", "float", 1.0, "Network", "Init scale", "Multiplier on every initial weight.",
+          low=1e-4, high=1e4, log=True, widget_low=1e-3, widget_high=1e3, compare="x10"),
+    Field("bias_init", "float", 0.0, "Network", "Initial bias",
           "Starting value of every hidden Dense layer's bias. In front of BN (keep_bias) it changes nothing in "
           "training mode; in evaluation mode it shifts the outputs until the running mean catches up.",
-          low=-10.0, high=10.0),
-    Field("bn", "bool", True, "Batch norm", "Batch normalization after every hidden Dense layer."),
-    Field("bn_position", "choice", "before", "Batch norm",
-          "before: Dense -> BN -> activation; after: Dense -> activation -> BN.", BN_POSITIONS),
-    Field("keep_bias", "bool", False, "Batch norm",
-          "Keep the Dense bias in front of BN. BN subtracts the batch mean, so this bias gets zero gradient."),
-    Field("bn_momentum", "float", 0.99, "Batch norm",
+          low=-10.0, high=10.0, widget="number", step=0.5, fmt="%.2f", compare="0 or 1"),
+    # ---- Batch norm
+    Field("bn", "bool", True, "Batch norm", "Batch normalization",
+          "Batch normalization after every hidden Dense layer.", compare="opposite"),
+    Field("bn_position", "choice", "before", "Batch norm", "Where BN sits",
+          "before: Dense -> BN -> activation; after: Dense -> activation -> BN.", BN_POSITIONS,
+          labels=("before the activation", "after the activation"), widget="radio", compare="next"),
+    Field("keep_bias", "bool", False, "Batch norm", "Keep the bias in front of BN",
+          "Keep the Dense bias in front of BN. BN subtracts the batch mean, so this bias gets zero gradient.",
+          compare="opposite"),
+    Field("bn_momentum", "float", 0.99, "Batch norm", "Running-average momentum m",
           "running = m * running + (1 - m) * batch (Keras convention; PyTorch's momentum is 1 - m).",
-          low=0.0, high=0.9999),
-    Field("bn_noise", "float", 0.0, "Batch norm",
+          low=0.0, high=0.9999, widget="number", step=0.01, fmt="%.4f", compare="shorter memory"),
+    Field("bn_noise", "float", 0.0, "Batch norm", "Noise after BN",
           "Noisy BN (Santurkar et al. 2018): after every BN a random per-unit scale exp(s·n) and shift s·n, drawn "
-          "afresh each step from the seed; s is this size, 0 = off.", low=0.0, high=2.0),
-    Field("running_avg", "choice", "ewma", "Batch norm",
+          "afresh each step from the seed; s is this size, 0 = off.", low=0.0, high=2.0, step=0.1,
+          compare="0 or 0.5"),
+    Field("running_avg", "choice", "ewma", "Batch norm", "Running average",
           "ewma: exponentially weighted moving average; cumulative: plain average of every mini-batch statistic.",
-          ("ewma", "cumulative")),
-    Field("running_var", "choice", "biased", "Batch norm",
+          ("ewma", "cumulative"), compare="next"),
+    Field("running_var", "choice", "biased", "Batch norm", "Running variance",
           "Variance folded into the running average: biased (divide by n, Keras) or unbiased (n - 1, PyTorch).",
-          ("biased", "unbiased")),
-    Field("eps", "float", 1e-3, "Batch norm", "Added to the variance inside the square root.",
-          low=1e-12, high=1.0, log=True),
-    Field("optimizer", "choice", "sgd", "Training", "How each step turns gradients into updates.", tuple(OPTIMIZERS)),
-    Field("lr", "float", 0.1, "Training", "Learning rate.", low=1e-6, high=100.0, log=True),
-    Field("beta1", "float", 0.9, "Training", "Momentum / Adam first-moment decay.", low=0.0, high=0.9999),
-    Field("beta2", "float", 0.999, "Training", "RMSprop / Adam second-moment decay.", low=0.0, high=0.99999),
-    Field("opt_eps", "float", 1e-8, "Training", "Optimizer epsilon, added after the square root.",
-          low=1e-12, high=1.0, log=True),
-    Field("batch_size", "int", 10, "Training",
+          ("biased", "unbiased"), compare="next"),
+    Field("eps", "float", 1e-3, "Batch norm", "ε (inside the square root)",
+          "Added to the variance inside the square root.", low=1e-12, high=1.0, log=True,
+          widget_low=1e-8, widget_high=1e-1, compare="x10"),
+    # ---- Training
+    Field("optimizer", "choice", "sgd", "Training", "Optimizer", "How each step turns gradients into updates.",
+          tuple(OPTIMIZERS), compare="next"),
+    Field("lr", "float", 0.1, "Training", "Learning rate", "Learning rate.", low=1e-6, high=100.0, log=True,
+          widget_low=1e-4, widget_high=10.0, compare="x10"),
+    Field("batch_size", "int", 10, "Training", "Batch size",
           "Rows per mini-batch; at least the number of training rows means full-batch gradient descent.",
-          low=1, high=100_000),
-    Field("epochs", "int", 50, "Training", "Passes over the training rows, reshuffled every epoch.", low=1, high=500),
-    Field("seed", "int", 0, "Training", "One seed for the split, the initial weights and every shuffle.",
-          low=0, high=2**31 - 1),
+          low=1, high=100_000, widget_high="rows", compare="small or large"),
+    Field("epochs", "int", 50, "Training", "Epochs", "Passes over the training rows, reshuffled every epoch.",
+          low=1, high=500),
+    Field("seed", "int", 0, "Training", "Seed", "One seed for the split, the initial weights and every shuffle.",
+          low=0, high=2**31 - 1, widget="number", step=1, compare="+1"),
+    Field("beta1", "float", 0.9, "Training", "β₁", "Momentum / Adam first-moment decay.", low=0.0, high=0.9999,
+          widget="number", step=0.01, fmt="%.4f", fold="Optimizer details"),
+    Field("beta2", "float", 0.999, "Training", "β₂", "RMSprop / Adam second-moment decay.", low=0.0, high=0.99999,
+          widget="number", step=0.001, fmt="%.5f", fold="Optimizer details"),
+    Field("opt_eps", "float", 1e-8, "Training", "Optimizer ε", "Optimizer epsilon, added after the square root.",
+          low=1e-12, high=1.0, log=True, widget_low=1e-12, widget_high=1e-4, fold="Optimizer details"),
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
-# Ready-made BN conventions: what each framework does by default.
+# Ready-made BN conventions: what each framework does by default (checked below).
 PRESETS = {
     "keras": {"bn_momentum": 0.99, "eps": 1e-3, "running_var": "biased", "running_avg": "ewma"},
     "pytorch": {"bn_momentum": 0.9, "eps": 1e-5, "running_var": "unbiased", "running_avg": "ewma"},
@@ -127,12 +193,12 @@ class Config:
     eps: float = _d("eps")
     optimizer: str = _d("optimizer")
     lr: float = _d("lr")
-    beta1: float = _d("beta1")
-    beta2: float = _d("beta2")
-    opt_eps: float = _d("opt_eps")
     batch_size: int = _d("batch_size")
     epochs: int = _d("epochs")
     seed: int = _d("seed")
+    beta1: float = _d("beta1")
+    beta2: float = _d("beta2")
+    opt_eps: float = _d("opt_eps")
 
     def __post_init__(self):
         for f in FIELDS:
@@ -143,7 +209,7 @@ class Config:
 
     def to_query(self) -> dict:
         """{field name: text} for the URL; only fields that differ from the default."""
-        return {f.name: _format(f, getattr(self, f.name)) for f in FIELDS if getattr(self, f.name) != f.default}
+        return {f.name: format_value(f, getattr(self, f.name)) for f in FIELDS if getattr(self, f.name) != f.default}
 
     def differences(self, other: "Config") -> list:
         """The names of the fields whose values differ from other's, in table order."""
@@ -168,10 +234,10 @@ class Config:
                 continue
             try:
                 values[key] = _check(f, _parse(f, str(raw)))
-            except ValueError as err:
+            except ValueError:
                 nearest = _nearest(f, str(raw))
                 values[key] = nearest if nearest is not None else f.default
-                warnings.append(f"{key}='{_clip(str(raw))}' {err}; using {_format(f, values[key])}.")
+                warnings.append(f"{key}='{_clip(str(raw))}': {key} {allowed(f)}; using {format_value(f, values[key])}.")
         return cls(**values), warnings
 
 
@@ -217,37 +283,55 @@ def _to_int(text):
     return int(value)
 
 
-def _check(f: Field, value):
-    """Validate (and normalize) one value; ValueError names what is wrong."""
+def allowed(f: Field) -> str:
+    """What field f accepts, as the end of a sentence that starts with its name."""
     if f.kind == "bool":
-        if isinstance(value, bool):
-            return value
-        if value in (0, 1) and not isinstance(value, float):
-            return bool(value)
-        raise ValueError(f"{f.name} must be true or false, got {value!r}")
+        return "must be on or off: true or false, 1 or 0"
     if f.kind == "choice":
-        if value not in f.choices:
-            raise ValueError(f"is not one of {', '.join(f.choices)}" if isinstance(value, str)
-                             else f"{f.name} must be one of {f.choices}, got {value!r}")
+        return f"must be one of {', '.join(f.choices)}"
+    if f.kind == "widths":
+        return f"must be 1 to {MAX_LAYERS} layer widths, each a whole number from 1 to {MAX_UNITS}"
+    whole = "a whole number" if f.kind == "int" else "a number"
+    return f"must be {whole} between {_shown(f.low)} and {_shown(f.high)}"
+
+
+def _shown(number) -> str:
+    return f"{number:g}" if isinstance(number, float) else str(number)
+
+
+def _check(f: Field, value):
+    """Validate (and normalize) one value; the ValueError names the field, what it
+    accepts and what it got, e.g. "lr must be a number between 1e-06 and 100 (got -1.0)"."""
+    problem = ValueError(f"{f.name} {allowed(f)} (got {value!r})")
+    if f.kind == "bool":
+        if isinstance(value, (bool, np.bool_)):
+            return bool(value)
+        if isinstance(value, numbers.Integral) and value in (0, 1):
+            return bool(value)
+        raise problem
+    if f.kind == "choice":
+        if not isinstance(value, str) or value not in f.choices:
+            raise problem
         return value
     if f.kind == "widths":
-        widths = tuple(value) if isinstance(value, (list, tuple)) else None
+        widths = tuple(value) if isinstance(value, (list, tuple)) else ()
         if (not widths or len(widths) > MAX_LAYERS
-                or any(isinstance(w, bool) or not isinstance(w, int) or not 1 <= w <= MAX_UNITS for w in widths)):
-            raise ValueError(f"needs 1 to {MAX_LAYERS} layer widths, each a whole number from 1 to {MAX_UNITS}")
-        return widths
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{f.name} must be a number, got {value!r}")
+                or any(isinstance(w, bool) or not isinstance(w, numbers.Integral) or not 1 <= w <= MAX_UNITS
+                       for w in widths)):
+            raise problem
+        return tuple(int(w) for w in widths)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise problem
+    if not math.isfinite(value):
+        raise problem
     if f.kind == "int":
-        if isinstance(value, float) and not value.is_integer():
-            raise ValueError("is not a whole number")
+        if value != int(value):
+            raise problem
         value = int(value)
     else:
         value = float(value)
-        if not math.isfinite(value):
-            raise ValueError("is not a finite number")
     if not f.low <= value <= f.high:
-        raise ValueError(f"is outside {_format(f, f.low)} to {_format(f, f.high)}")
+        raise problem
     return value
 
 
@@ -265,12 +349,19 @@ def _nearest(f: Field, text: str):
     return int(value) if f.kind == "int" else float(value)
 
 
-def _format(f: Field, value) -> str:
+def format_value(f: Field, value) -> str:
+    """A value as it is written in a link: 1/0 for on/off, 3,2 for widths, the shortest
+    text that reads back to the same float (0.5, 1e-05, 10)."""
     if f.kind == "bool":
         return "1" if value else "0"
     if f.kind == "widths":
         return ",".join(str(w) for w in value)
     if f.kind == "float":
-        return repr(float(value))
+        text = repr(float(value))
+        return text[:-2] if text.endswith(".0") else text
     return str(value)
 
+
+for _preset in PRESETS.values():       # a preset holds only values a Config accepts
+    for _name, _value in _preset.items():
+        _check(FIELD_BY_NAME[_name], _value)

@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bnviz import FIELDS, PRESETS, Config
-from bnviz.config import FIELD_BY_NAME
+from bnviz.config import FIELD_BY_NAME, MAX_LAYERS, MAX_UNITS
 
 
 def test_defaults_follow_the_notes_keras_model():
@@ -24,15 +24,50 @@ def test_table_and_dataclass_agree():
         assert f.help and f.group in ("Data", "Network", "Batch norm", "Training")
 
 
-@pytest.mark.parametrize("changes, word", [
-    ({"lr": -1.0}, "outside"), ({"lr": float("nan")}, "finite"), ({"lr": "fast"}, "number"),
-    ({"bn": "maybe"}, "true or false"), ({"hidden": (3, 0)}, "width"), ({"hidden": ()}, "width"),
-    ({"hidden": (3,) * 9}, "width"), ({"optimizer": "lbfgs"}, "one of"), ({"epochs": 2.5}, "whole"),
-    ({"batch_size": 0}, "outside"), ({"activation": "swish"}, "one of"), ({"seed": True}, "number"),
+@pytest.mark.parametrize("changes, message", [
+    ({"lr": -1.0}, "lr must be a number between 1e-06 and 100 (got -1.0)"),
+    ({"lr": float("nan")}, "lr must be a number between 1e-06 and 100 (got nan)"),
+    ({"lr": "fast"}, "lr must be a number between 1e-06 and 100 (got 'fast')"),
+    ({"bn": "maybe"}, "bn must be on or off: true or false, 1 or 0 (got 'maybe')"),
+    ({"hidden": (3, 0)}, "hidden must be 1 to 8 layer widths, each a whole number from 1 to 16 (got (3, 0))"),
+    ({"hidden": ()}, "hidden must be 1 to 8 layer widths"), ({"hidden": (3,) * 9}, "hidden must be 1 to 8"),
+    ({"optimizer": "lbfgs"}, "optimizer must be one of sgd, momentum, rmsprop, adam (got 'lbfgs')"),
+    ({"epochs": 2.5}, "epochs must be a whole number between 1 and 500 (got 2.5)"),
+    ({"batch_size": 0}, "batch_size must be a whole number between 1 and 100000 (got 0)"),
+    ({"activation": "swish"}, "activation must be one of relu, tanh, sigmoid, linear (got 'swish')"),
+    ({"seed": True}, "seed must be a whole number between 0 and 2147483647 (got True)"),
 ])
-def test_nonsense_raises_value_error(changes, word):
-    with pytest.raises(ValueError, match=word):
+def test_nonsense_raises_value_error_naming_the_field_and_its_range(changes, message):
+    with pytest.raises(ValueError) as err:
         Config(**changes)
+    assert str(err.value).startswith(message)
+
+
+def _bad_values(f):
+    """Values field f must refuse: of the wrong kind, and just outside its range."""
+    if f.kind == "bool":
+        return ["maybe", 2, 0.5]
+    if f.kind == "choice":
+        return ["no such thing", 3]
+    if f.kind == "widths":
+        return [(), (0,), (MAX_UNITS + 1,), (1,) * (MAX_LAYERS + 1), "3,2"]
+    step = 1 if f.kind == "int" else abs(f.high - f.low) * 1e-6 + 1e-300
+    return ["text", None, float("inf"), f.low - step, f.high + step * (1 if f.kind == "int" else 1e3)]
+
+
+@pytest.mark.parametrize("name", [f.name for f in FIELDS])
+def test_every_field_refuses_nonsense_by_name_and_range(name):
+    f = FIELD_BY_NAME[name]
+    for bad in _bad_values(f):
+        with pytest.raises(ValueError) as err:
+            Config(**{name: bad})
+        text = str(err.value)
+        assert text.startswith(f"{name} must be ") and text.endswith(f"(got {bad!r})"), text
+        if f.kind in ("int", "float"):
+            shown = [str(v) if isinstance(v, int) else format(v, 'g') for v in (f.low, f.high)]
+            assert f"between {shown[0]} and {shown[1]}" in text, text
+        if f.kind == "choice":
+            assert ", ".join(f.choices) in text
 
 
 def test_keyword_values_are_normalized():

@@ -1,4 +1,6 @@
-"""The sidebar: one widget per Config field, grouped, with help; presets; compare mode.
+"""The sidebar, drawn from the field table (bnviz.config.FIELDS): one widget per
+setting, in the table's groups and order, with its label, range, step and help;
+the framework presets; compare mode.
 
 Functions that draw widgets return plain values; nothing here trains or plots.
 """
@@ -7,16 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from ..compare import COMPARE_FIELDS, default_value, variant
-from ..config import FIELD_BY_NAME, FIELDS, MAX_LAYERS, MAX_UNITS, PRESETS, Config
+from ..config import FIELD_BY_NAME, FIELDS, GROUPS, MAX_LAYERS, MAX_UNITS, PRESETS, Config, Field, allowed, format_value
 from .state import log_options, widget_key
 
-DATASET_LABELS = {
-    "placement": "Student placement (GPA, IQ)", "notes4": "The notes' 4 students", "notes_students":
-    "The notes' student table", "xor": "XOR (toy)", "circles": "Circles (toy)", "moons": "Moons (toy)",
-    "gaussians": "Two Gaussians (toy)", "upload": "Upload a CSV…",
-}
-TOY = ("xor", "circles", "moons", "gaussians")
-LOG_RANGES = {"lr": (1e-4, 10.0), "init_scale": (1e-3, 1e3), "eps": (1e-8, 1e-1), "opt_eps": (1e-12, 1e-4)}
+UPLOAD = "upload"            # the data set choice that opens the file box (the page's own, not a Config value)
+DATASET_LABELS = dict(zip(FIELD_BY_NAME["dataset"].choices, FIELD_BY_NAME["dataset"].labels),
+                      **{UPLOAD: "Upload a CSV…"})
+PRESET_NAMES = {"keras": "Keras", "pytorch": "PyTorch"}
 
 
 def _to_widget(name: str, value):
@@ -29,7 +28,7 @@ def seed_widgets(cfg: Config, source: str) -> None:
     """Put cfg's values into the widgets' state (on a fresh session, or a preset)."""
     for f in FIELDS:
         st.session_state[widget_key(f.name)] = _to_widget(f.name, getattr(cfg, f.name))
-    st.session_state[widget_key("dataset")] = "upload" if source == "upload" else cfg.dataset
+    st.session_state[widget_key("dataset")] = UPLOAD if source == UPLOAD else cfg.dataset
 
 
 def _apply_preset(name: str) -> None:
@@ -37,23 +36,57 @@ def _apply_preset(name: str) -> None:
         st.session_state[widget_key(field)] = value
 
 
-def _choice(name: str, label: str, **kw):
-    f = FIELD_BY_NAME[name]
-    return st.selectbox(label, f.choices, key=widget_key(name), help=f.help, **kw)
+def preset_help(name: str) -> str:
+    """What a preset button sets, in link terms: "bn_momentum 0.9, eps 1e-05, ..."."""
+    return ", ".join(f"{field} {format_value(FIELD_BY_NAME[field], value)}" for field, value in PRESETS[name].items())
 
 
-def _toggle(name: str, label: str):
-    return st.toggle(label, key=widget_key(name), help=FIELD_BY_NAME[name].help)
+def _widget_range(f: Field, n_train: int) -> tuple:
+    """(low, high) of f's widget: its own range if the table gives one, else what a link may
+    hold; stretched to hold the current value, so a hand-written link is shown as it is."""
+    low = f.low if f.widget_low is None else f.widget_low
+    high = f.high if f.widget_high is None else (max(2, n_train) if f.widget_high == "rows" else f.widget_high)
+    current = st.session_state.get(widget_key(f.name), f.default)
+    if f.widget_high == "rows":          # a larger batch is cut to the data (fit_batch_size)
+        return low, high
+    if isinstance(current, (int, float)) and not isinstance(current, bool):
+        low, high = min(low, current), max(high, current)
+    return low, high
 
 
-def _log_slider(name: str, label: str):
-    low, high = LOG_RANGES[name]
-    current = st.session_state.get(widget_key(name), FIELD_BY_NAME[name].default)
-    options = log_options(low, high, extra=[current])
-    if current not in options:  # a hand-written link may hold a value outside the slider's range
-        options = sorted(set(options) | {current})
-    return st.select_slider(label, options=options, key=widget_key(name), help=FIELD_BY_NAME[name].help,
-                            format_func=lambda v: f"{v:g}")
+def draw_field(f: Field, n_train: int, dataset: str):
+    """The widget of one field, as its table row describes it; returns its value."""
+    key, help_text = widget_key(f.name), f.help
+    if f.widget_high == "rows":
+        help_text += f" This data has {n_train} training rows."
+    disabled = bool(f.only_for) and dataset not in f.only_for
+    control = f.control
+    if control == "toggle":
+        return st.toggle(f.label, key=key, help=help_text, disabled=disabled)
+    if control == "text":
+        return st.text_input(f.label, key=key, help=help_text, disabled=disabled)
+    if control in ("select", "radio"):
+        options = f.choices + ((UPLOAD,) if f.name == "dataset" else ())
+        names = DATASET_LABELS if f.name == "dataset" else dict(zip(f.choices, f.labels))
+        fmt = names.get if names else str
+        if control == "radio":
+            return st.radio(f.label, options, horizontal=True, key=key, help=help_text, format_func=fmt,
+                            disabled=disabled)
+        return st.selectbox(f.label, options, key=key, help=help_text, format_func=fmt, disabled=disabled)
+    low, high = _widget_range(f, n_train)
+    if control == "log_slider":
+        current = st.session_state.get(key, f.default)
+        options = sorted(set(log_options(low, high)) | {float(current)})
+        return st.select_slider(f.label, options=options, key=key, help=help_text, format_func=lambda v: f"{v:g}",
+                                disabled=disabled)
+    if f.kind == "int":
+        low, high = int(low), int(high)
+    number = dict(key=key, help=help_text, disabled=disabled)
+    if f.step is not None:
+        number["step"] = f.step if f.kind == "float" else int(f.step)
+    if control == "number":
+        return st.number_input(f.label, low, high, format=f.fmt or None, **number)
+    return st.slider(f.label, low, high, **number)
 
 
 def config_from_state(last_good: Config) -> tuple:
@@ -93,60 +126,35 @@ def fit_batch_size(n_train: int) -> str | None:
 
 
 def sidebar(n_train: int) -> None:
-    """Draw every control; their values live in session state under widget_key(name)."""
+    """Draw every control, group by group as the field table orders them; their values
+    live in session state under widget_key(name). The preset buttons stand just before
+    the first field they set; the file box right after the data set choice."""
+    first_preset_field = next(f.name for f in FIELDS if any(f.name in p for p in PRESETS.values()))
+    dataset = st.session_state.get(widget_key("dataset"), FIELD_BY_NAME["dataset"].default)
     with st.sidebar:
-        st.header("Data", divider="gray")
-        choice = st.selectbox("Data set", list(DATASET_LABELS), key=widget_key("dataset"),
-                              format_func=DATASET_LABELS.get, help=FIELD_BY_NAME["dataset"].help)
-        if choice == "upload":
-            st.file_uploader("CSV with two numeric columns and a 0/1 label", type=["csv", "txt"], key="upload",
-                             help="At most 5 MB and 100,000 rows; a header row; for example cgpa, iq, placed.")
-        _toggle("standardize", "Standardize inputs")
-        st.slider("Test share", 0.05, 0.5, step=0.05, key=widget_key("test_fraction"),
-                  help=FIELD_BY_NAME["test_fraction"].help)
-        toy = choice in TOY
-        st.slider("Toy set size", 40, 5000, step=20, key=widget_key("data_size"),
-                  help=FIELD_BY_NAME["data_size"].help, disabled=not toy)
-        st.slider("Toy set noise", 0.0, 2.0, step=0.05, key=widget_key("data_noise"),
-                  help=FIELD_BY_NAME["data_noise"].help, disabled=not toy)
+        for group in GROUPS:
+            st.header(group, divider="gray")
+            folds = {}
+            for f in (f for f in FIELDS if f.group == group):
+                if f.name == first_preset_field:
+                    _preset_buttons()
+                if f.fold:
+                    if f.fold not in folds:
+                        folds[f.fold] = st.expander(f.fold)
+                    with folds[f.fold]:
+                        draw_field(f, n_train, dataset)
+                    continue
+                value = draw_field(f, n_train, dataset)
+                if f.name == "dataset" and value == UPLOAD:
+                    st.file_uploader("CSV with two numeric columns and a 0/1 label", type=["csv", "txt"],
+                                     key="upload", help="At most 5 MB and 100,000 rows; a header row; for "
+                                                        "example cgpa, iq, placed.")
 
-        st.header("Network", divider="gray")
-        st.text_input("Hidden layers (widths)", key=widget_key("hidden"), help=FIELD_BY_NAME["hidden"].help)
-        _choice("activation", "Activation")
-        _choice("init", "Weight initialization")
-        _log_slider("init_scale", "Init scale")
 
-        st.header("Batch norm", divider="gray")
-        _toggle("bn", "Batch normalization")
-        st.radio("Where BN sits", FIELD_BY_NAME["bn_position"].choices, horizontal=True,
-                 key=widget_key("bn_position"), help=FIELD_BY_NAME["bn_position"].help,
-                 format_func={"before": "before the activation", "after": "after the activation"}.get)
-        _toggle("keep_bias", "Keep the bias in front of BN")
-        st.caption("One click for a framework's BN conventions:")
-        left, right = st.columns(2)
-        left.button("Keras", on_click=_apply_preset, args=("keras",), width="stretch",
-                    help="momentum 0.99, eps 1e-3, biased running variance")
-        right.button("PyTorch", on_click=_apply_preset, args=("pytorch",), width="stretch",
-                     help="momentum 0.9 (PyTorch's 0.1), eps 1e-5, unbiased running variance")
-        st.number_input("Running-average momentum m", 0.0, 0.9999, step=0.01, format="%.4f",
-                        key=widget_key("bn_momentum"), help=FIELD_BY_NAME["bn_momentum"].help)
-        _choice("running_avg", "Running average")
-        _choice("running_var", "Running variance")
-        _log_slider("eps", "ε (inside the square root)")
-
-        st.header("Training", divider="gray")
-        _choice("optimizer", "Optimizer")
-        _log_slider("lr", "Learning rate")
-        st.slider("Batch size", 1, max(2, n_train), key=widget_key("batch_size"),
-                  help=FIELD_BY_NAME["batch_size"].help + f" This data has {n_train} training rows.")
-        st.slider("Epochs", 1, 500, key=widget_key("epochs"), help=FIELD_BY_NAME["epochs"].help)
-        st.number_input("Seed", 0, 2**31 - 1, step=1, key=widget_key("seed"), help=FIELD_BY_NAME["seed"].help)
-        with st.expander("Optimizer details"):
-            st.number_input("β₁", 0.0, 0.9999, step=0.01, format="%.4f", key=widget_key("beta1"),
-                            help=FIELD_BY_NAME["beta1"].help)
-            st.number_input("β₂", 0.0, 0.99999, step=0.001, format="%.5f", key=widget_key("beta2"),
-                            help=FIELD_BY_NAME["beta2"].help)
-            _log_slider("opt_eps", "Optimizer ε")
+def _preset_buttons() -> None:
+    st.caption("One click for a framework's BN conventions:")
+    for col, (name, title) in zip(st.columns(len(PRESET_NAMES)), PRESET_NAMES.items()):
+        col.button(title, on_click=_apply_preset, args=(name,), width="stretch", help=preset_help(name))
 
 
 def compare_from_state(cfg: Config, page: dict) -> tuple:
@@ -176,9 +184,10 @@ def compare_widgets(field: str) -> None:
     with st.sidebar:
         st.header("Compare", divider="gray")
         st.selectbox("Run B changes", ("off",) + COMPARE_FIELDS, key="page_compare",
-                     format_func=lambda f: "nothing (no run B)" if f == "off" else f,
+                     format_func=lambda f: "nothing (no run B)" if f == "off" else f"{FIELD_BY_NAME[f].label} ({f})",
                      help="Run B is run A with one setting changed: same data, same batch order, and "
                           "A's initial weights wherever the shapes agree.")
         if field != "off":
-            st.text_input(f"Run B's {field}", key="page_b",
-                          help="Type a value as it would appear in a link, e.g. 0 or 1 for on/off.")
+            f = FIELD_BY_NAME[field]
+            st.text_input(f"Run B's {f.label.lower() if f.label[0].isupper() and f.label[1:2].islower() else f.label}",
+                          key="page_b", help=f"As it would appear in a link: {field} {allowed(f)}.")
