@@ -80,7 +80,7 @@ def test_compare_choices_and_run_b_defaults_come_from_the_table():
     expected = {"bn": "0", "standardize": "0", "keep_bias": "1", "bn_position": "after", "activation": "tanh",
                 "lr": "1", "init_scale": "10", "eps": "0.01", "batch_size": "64", "seed": "1",
                 "hidden": "3,2,2", "bn_momentum": "0.9", "running_avg": "cumulative", "running_var": "unbiased",
-                "optimizer": "momentum", "init": "zeros"}
+                "optimizer": "momentum", "init": "zeros", "bias_init": "1", "bn_noise": "0.5"}
     assert {name: default_value(cfg, name) for name in COMPARE_FIELDS} == expected
     edge = Config(lr=100.0, batch_size=64, seed=2**31 - 1, hidden=(2,) * 8, bn_momentum=0.0)
     assert default_value(edge, "lr") == "10" and default_value(edge, "batch_size") == "4"
