@@ -39,6 +39,8 @@ class Verdict:
     card's chart (series named "BN on" and "BN off" where those are compared);
     spread_label: what those values are (the chart's axis); spread_log: draw it
     on a log axis. fails: where the claim does not show (seeds, ranges), or "".
+    detail: further measured arrays for a fuller chart, named in the lesson's
+    measure (for example the batch-size sweep's sizes and per-size medians).
     """
 
     lesson: str
@@ -51,6 +53,7 @@ class Verdict:
     spread_log: bool = False
     fails: str = ""
     seconds: float = 0.0
+    detail: dict = field(default_factory=dict)
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -95,9 +98,14 @@ def lesson_by_id(lesson_id: str) -> Lesson:
     raise KeyError(f"no lesson {lesson_id!r}: use one of {', '.join(l.id for l in LESSONS)}")
 
 
-def _verdict(status, sentence, numbers, spread, label, log=False, fails="") -> Verdict:
+def _verdict(status, sentence, numbers, spread, label, log=False, fails="", detail=None) -> Verdict:
     return Verdict("", status, sentence, numbers, (), {k: np.asarray(v, float) for k, v in spread.items()},
-                   label, log, fails)
+                   label, log, fails, detail=detail or {})
+
+
+def measure_all(seeds=range(10)) -> dict:
+    """{lesson id: Verdict} for every lesson, in table order."""
+    return {lesson.id: measure(lesson, seeds) for lesson in LESSONS}
 
 
 def _where(seeds, mask) -> list:
@@ -150,7 +158,9 @@ def _higher_lr(seeds):
                 f"{numbers['learn_at_probe_plain']} of {n} without; the largest rate that still learns is median "
                 f"{fmt(med_on)} with BN vs {fmt(med_off)} without ({fmt(ratio)}×)" + (f": {fails}." if fails else "."))
     return _verdict(status, sentence, numbers, {"BN on": best_on, "BN off": best_off},
-                    "largest learning rate that still learns", log=True, fails=fails)
+                    "largest learning rate that still learns", log=True, fails=fails,
+                    detail={"lr": m["grid"], "learned BN on": m["learned"][True], "learned BN off": m["learned"][False],
+                            "accuracy BN on": m["acc"][True], "accuracy BN off": m["acc"][False]})
 
 
 def _init_scale(seeds):
@@ -172,6 +182,8 @@ def _init_scale(seeds):
     sentence += f"; {fails}." if fails else "."
     return _verdict(status_from_share(wider.mean()), sentence, numbers,
                     {"BN on": decades_on, "BN off": decades_off}, "init scales (of the sweep) that learn",
+                    detail={"init_scale": grid, "learned BN on": ok_on, "learned BN off": ok_off,
+                            "accuracy BN on": m["acc"][True], "accuracy BN off": m["acc"][False]},
                     fails="; ".join(x for x in (fails, f"BN fails at scale {numbers['bn_fails_at']}" if bn_fails else "")
                                     if x))
 
@@ -212,7 +224,11 @@ def _batch_noise(seeds):
                 f"{fmt(numbers['acc_gap_bn'])} with BN, {fmt(numbers['acc_gap_plain'])} without (medians over {n} seeds)"
                 + (f"; {fails}." if fails else "."))
     return _verdict(status, sentence, numbers, {"BN on": gap_on, "BN off": gap_off},
-                    f"train minus test accuracy, batches of {numbers['small_batch']}", fails=fails)
+                    f"train minus test accuracy, batches of {numbers['small_batch']}", fails=fails,
+                    detail={"batch_size": sizes, "mu_spread": spread, "mu_spread_theory": m["theory"],
+                            "minibatch_minus_full_loss": gap, "acc_gap BN on": m["acc_gap"][True],
+                            "acc_gap BN off": m["acc_gap"][False], "test_acc BN on": m["test_acc"][True],
+                            "test_acc BN off": m["test_acc"][False]})
 
 
 def _bias(seeds):
@@ -234,7 +250,8 @@ def _bias(seeds):
                 + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(ok.mean()), sentence, numbers,
                     {"bias gradient / weight gradient": np.maximum(m["grad_ratio"], 1e-300)},
-                    "largest bias gradient relative to the weights'", log=True, fails=fails)
+                    "largest bias gradient relative to the weights'", log=True, fails=fails,
+                    detail={"eval_shift_by_epoch": m["eval_shift"], "loss_path_diff": m["loss_path_diff"]})
 
 
 def _gamma_beta(seeds):
@@ -392,7 +409,10 @@ def _santurkar(seeds):
     return _verdict(status, sentence, numbers,
                     {"BN on": m["loss_variation"]["bn"], "noisy BN": m["loss_variation"]["noisy"],
                      "BN off": m["loss_variation"]["plain"]},
-                    "loss variation along the gradient", log=True, fails=fails)
+                    "loss variation along the gradient", log=True, fails=fails,
+                    detail={f"{what} {name}": m[what][name] for what in ("drift", "loss_variation", "grad_change",
+                                                                          "beta_smoothness")
+                            for name in ("bn", "noisy", "plain")})
 
 
 def _worked_example(seeds):

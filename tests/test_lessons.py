@@ -266,3 +266,35 @@ def test_each_lesson_over_seeds_0_to_9(lesson, verdicts):
     v = verdicts[lesson.id]
     assert v.status == status, v.sentence
     check(v)
+
+
+PAGE_KEYS = ("tab", "compare", "b")
+
+
+@pytest.mark.parametrize("lesson", LESSONS, ids=[lesson.id for lesson in LESSONS])
+def test_each_lesson_link_opens_a_valid_experiment(lesson):
+    from urllib.parse import parse_qsl
+
+    from bnviz.compare import COMPARE_FIELDS, default_value, variant
+    query = dict(parse_qsl(lesson.query))
+    settings = {k: v for k, v in query.items() if k not in PAGE_KEYS}
+    cfg, warnings = Config.from_query(settings)
+    assert warnings == [], lesson.id
+    field = query.get("compare")
+    if field and field != "off":
+        assert field in COMPARE_FIELDS, lesson.id
+        b, warnings = variant(cfg, field, query.get("b", default_value(cfg, field)))
+        assert warnings == [] and b != cfg, lesson.id
+
+
+def test_the_worked_example_link_opens_on_the_page():
+    from streamlit.testing.v1 import AppTest
+    from urllib.parse import parse_qsl
+
+    from conftest import ROOT
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=120)
+    for key, value in parse_qsl(lesson_by_id("worked-example").query):
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception
+    assert not [w.value for w in at.warning if "link" in w.value.lower()]
