@@ -49,6 +49,8 @@ def seed_list(seeds) -> list:
 
 def seed_text(seeds) -> str:
     seeds = list(seeds)
+    if not seeds:
+        return "no seed"
     if len(seeds) == 1:
         return f"seed {seeds[0]}"
     return "seeds " + ", ".join(str(s) for s in seeds[:-1]) + f" and {seeds[-1]}"
