@@ -7,7 +7,7 @@ network's z-scored inputs back onto the raw GPA/IQ plane.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
+from importlib.resources import files
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from .seeding import rng_for
 from .toydata import NOTES_BATCH, NOTES_FOUR, NOTES_STUDENTS, TOY_MAKERS, notes_table
 
 NOTES_TABLES = {"notes4": NOTES_FOUR, "notes_batch": NOTES_BATCH, "notes_students": NOTES_STUDENTS}
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+SHIPPED = "datasets"        # the package folder of the data files that ship with bnviz
 __all__ = ["DataError", "Dataset", "load_csv", "load_dataset", "make_dataset", "stratified_split"]
 
 
@@ -94,17 +94,23 @@ def make_dataset(name, X, y, feature_names, *, seed=0, test_fraction=0.2, label_
                    tuple(label_values), test, tuple(notes))
 
 
+def shipped_file(name: str) -> bytes:
+    """The bytes of a data file shipped inside the package, read through importlib.resources,
+    so it is found wherever bnviz is installed (a wheel, a zip, a source checkout)."""
+    return files("bnviz").joinpath(SHIPPED, name).read_bytes()
+
+
 def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float = 0.2,
                  size: int = 400, noise: float = 0.2) -> Dataset:
     """A built-in data set by name, split by `seed`.
 
-    placement: data/placement.csv (see data/README.md). notes4, notes_batch,
+    placement: the shipped bnviz/datasets/placement.csv (see data/README.md). notes4, notes_batch,
     notes_students: the notes' tables, used whole for training (too small to
     hold rows out); notes_batch is their numbered batch of four students.
     xor, circles, moons, gaussians: `size` points made from `seed` with `noise`.
     """
     if name == "placement":
-        return load_csv(DATA_DIR / "placement.csv", features=("cgpa", "iq"), label="placed",
+        return load_csv(shipped_file("placement.csv"), features=("cgpa", "iq"), label="placed",
                         seed=seed, test_fraction=test_fraction, name="placement")
     if name in NOTES_TABLES:
         X, y, names = notes_table(NOTES_TABLES[name])

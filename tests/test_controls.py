@@ -88,3 +88,12 @@ def test_compare_choices_and_run_b_defaults_come_from_the_table():
     assert default_value(edge, "bn_momentum") == "0"
     for name in COMPARE_FIELDS:                   # every default B is a valid setting of its field
         assert Config.from_query({name: default_value(edge, name)})[1] == []
+
+
+def test_the_field_page_lists_every_field():
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parent.parent / "docs" / "fields.md").read_text(encoding="utf-8")
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    for f in FIELDS:
+        assert any(f"| {f.name} |" in row or f" {f.name}," in row or f", {f.name} |" in row for row in rows), f.name

@@ -8,14 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bnviz import DataError, load_csv, load_dataset
-from bnviz.data import DATA_DIR, stratified_split
+from bnviz.data import shipped_file, stratified_split
 from bnviz.toydata import NOTES_FOUR, TOY_MAKERS, make_placement, placement_csv_text
 
 GOOD = "cgpa,iq,placed\n" + "\n".join(f"{5 + i * 0.4:.1f},{80 + 5 * i},{i % 2}" for i in range(12)) + "\n"
 
 
 def test_shipped_csv_is_exactly_what_the_generator_makes():
-    assert (DATA_DIR / "placement.csv").read_text(encoding="utf-8") == placement_csv_text()
+    assert shipped_file("placement.csv").decode("utf-8") == placement_csv_text()
 
 
 def test_placement_set_looks_like_students():

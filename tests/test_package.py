@@ -1,0 +1,80 @@
+"""`pip install .` gives a working bnviz: every subpackage and the shipped data come along.
+
+The wheel is built from a copy of the sources (no network: the build uses this
+environment's setuptools) and installed into a fresh virtual environment that
+sees this environment's numpy, pandas, plotly and streamlit but not the sources.
+"""
+import shutil
+import subprocess
+import sys
+import sysconfig
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
+
+
+def _run(*args, cwd=None) -> str:
+    done = subprocess.run([str(a) for a in args], cwd=cwd, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+def _packages(root: Path) -> list:
+    """Dotted names of every package under bnviz/ in the sources (folders with an __init__.py)."""
+    return sorted(".".join(p.parent.relative_to(root).parts) for p in (root / "bnviz").rglob("__init__.py")
+                  if "__pycache__" not in p.parts)
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The python of a fresh venv with the bnviz wheel installed in it."""
+    tmp = tmp_path_factory.mktemp("package")
+    src = tmp / "src"
+    src.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    shutil.copytree(ROOT / "bnviz", src / "bnviz", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    dist = tmp / "dist"
+    _run(sys.executable, "-m", "pip", "wheel", src, "--no-deps", "--no-build-isolation", "--no-index",
+         "-w", dist, "-q")
+    wheel = next(dist.glob("bnviz-*.whl"))
+    venv = tmp / "venv"
+    _run(sys.executable, "-m", "venv", "--without-pip", venv)
+    python = venv / "bin" / "python"
+    site = Path(_run(python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])").strip())
+    # the runtime dependencies come from this environment, read-only: no network needed
+    (site / "shared_dependencies.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
+    _run(sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-index", "-q", wheel)
+    return python, venv, tmp
+
+
+def test_the_installed_package_loads_the_placement_data(installed):
+    python, venv, tmp = installed
+    out = _run(python, "-c", "import bnviz; d = bnviz.load_dataset('placement'); "
+                             "print(bnviz.__file__); print(len(d.y_train) + len(d.y_test)); print(d.feature_names)",
+               cwd=tmp)
+    where, rows, names = out.strip().splitlines()
+    assert Path(where).is_relative_to(venv)              # the installed copy, not the sources
+    assert rows == "400" and names == "('cgpa', 'iq')"
+
+
+def test_every_subpackage_is_installed(installed):
+    python, venv, tmp = installed
+    packages = _packages(ROOT)
+    assert {"bnviz", "bnviz.nn", "bnviz.figures", "bnviz.ui"} <= set(packages)
+    code = ("import importlib, sys\n"
+            f"for name in {packages!r}:\n"
+            "    module = importlib.import_module(name)\n"
+            f"    assert module.__file__.startswith({str(venv)!r}), module.__file__\n"
+            "print('ok')")
+    assert _run(python, "-c", code, cwd=tmp).strip() == "ok"
+
+
+def test_a_run_trains_from_the_installed_package(installed):
+    python, _, tmp = installed
+    out = _run(python, "-c", "from bnviz import Config, train, load_for; cfg = Config(epochs=1); "
+                             "print(train(cfg, load_for(cfg)).n_steps)", cwd=tmp)
+    assert out.strip() == "32"                           # 320 training rows in batches of 10
