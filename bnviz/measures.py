@@ -15,7 +15,7 @@ import numpy as np
 from .config import Config
 from .landscape import logistic_curvatures
 from .nn import batchnorm_forward, bce_with_logits_forward, forward
-from .overseeds import dataset_for, learned, over_seeds
+from .overseeds import dataset_for, datasets, learn_bar, learned, over_seeds
 from .smoothness import along_gradient
 from .train import architecture, batch_bounds, epoch_orders, initial_params
 
@@ -154,6 +154,26 @@ def _sweep(seeds, field, grid, base: Config):
         acc[bn] = a.reshape(len(seeds), len(grid))
         ok[bn] = learned(a, configs).reshape(len(seeds), len(grid))
     return acc, ok
+
+
+def epochs_to_learn(seeds, cfg: Config = DEFAULT) -> dict:
+    """epochs[bn] (seeds,): how many epochs of updates (steps / steps per epoch) until the last
+    epoch's worth of mini-batches, taken together, is classified past the learn bar
+    (bnviz.overseeds.learn_bar), at the default learning rate; NaN if that never happens."""
+    out = {}
+    for bn in (True, False):
+        ensemble, configs = over_seeds(cfg.replace(bn=bn), seeds)
+        h = ensemble.history
+        spe = h.steps_per_epoch
+        sizes = np.array([b - a for a, b in h.bounds], dtype=float)[np.arange(h.steps_done) % spe]
+        right = np.nan_to_num(ensemble._replay()["train_acc"]) * sizes[:, None]      # (S, M) rows right
+        window = np.cumsum(right, axis=0)
+        window[spe:] -= window[:-spe].copy()                                        # the last spe steps
+        share = window[spe - 1:] / sizes[:spe].sum()                                 # after steps spe..S
+        bars = np.array([learn_bar(d) for d in datasets(configs)])
+        reached = share >= bars[None, :] - 1e-12
+        out[bn] = np.where(reached.any(axis=0), (reached.argmax(axis=0) + spe) / spe, np.nan)
+    return {"epochs": out, "lr": cfg.lr}
 
 
 def learning_rate_sweep(seeds, base: Config = SWEEP_BASE) -> dict:

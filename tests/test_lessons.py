@@ -123,6 +123,23 @@ def check_higher_lr(v):
     n = v.numbers
     assert (n["learn_at_probe_bn"], n["learn_at_probe_plain"]) == (5, 1)
     assert 1 < n["ratio"] < 2 and n["median_best_lr_bn"] > n["median_best_lr_plain"]
+    # at the default rate both learn within the first few epochs: BN is not clearly faster here
+    assert n["epochs_bn"] < 3 and n["epochs_plain"] < 3 and n["seeds_faster"] < 8
+    # seed 1 without BN by hand: the first epoch-long window of mini-batches classified past the bar
+    cfg = Config(bn=False, seed=1)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    X, bar, spe = plain.inputs(run, data, data.X_train), plain_learn_bar(data), run.steps_per_epoch
+    right, seen = [], []
+    for s in range(run.n_steps):
+        rows = plain.batch_rows(run, s)
+        logits, _ = plain.forward(run, plain.params_at(run, s), X[rows])
+        right.append(plain.accuracy(logits, data.y_train[rows]) * len(rows))
+        seen.append(len(rows))
+        if s + 1 >= spe and sum(right[-spe:]) / sum(seen[-spe:]) >= bar:
+            break
+    from bnviz.measures import epochs_to_learn
+    assert epochs_to_learn([1])["epochs"][False][0] == pytest.approx((s + 1) / spe)
     for seed in (0, 1, 8):
         for bn, key in ((True, "BN on"), (False, "BN off")):
             cfg = Config(lr=2.0, epochs=30, bn=bn, seed=seed)
