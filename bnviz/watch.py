@@ -139,11 +139,16 @@ def _curve(loss: np.ndarray, window: int, points: int = MAX_CURVE_POINTS):
         smooth = (csum[1:] - csum[start]) / (count[1:] - count[start])
     if len(loss) <= points:
         return steps, loss.astype(float), smooth
-    bins = np.array_split(np.arange(len(loss)), points)
-    with np.errstate(all="ignore"):
-        def mean(values):
-            return np.array([np.nanmean(values[b]) if np.isfinite(values[b]).any() else np.nan for b in bins])
-        return np.array([steps[b].mean() for b in bins]), mean(loss), mean(smooth)
+    starts = np.linspace(0, len(loss), points + 1).astype(int)[:-1]
+
+    def mean(values):
+        finite = np.isfinite(values)
+        total = np.add.reduceat(np.where(finite, values, 0.0), starts)
+        count = np.add.reduceat(finite.astype(float), starts)
+        with np.errstate(all="ignore"):
+            return np.where(count > 0, total / count, np.nan)
+
+    return mean(steps), mean(loss), mean(smooth)
 
 
 def _bn_input(run: Run) -> str:
@@ -160,7 +165,7 @@ def _values(run: Run, data, states) -> dict:
         return _unit_values(run, X, states, watched_layer(run), 0, {_stage(run), _bn_input(run)})
 
 
-def _watch_run(run: Run, data, label: str, states, values, value_range) -> WatchRun:
+def _watch_run(run: Run, data, label: str, states, values, value_range, plane_size=PLANE_SIZE) -> WatchRun:
     layer, unit = watched_layer(run), 0
     shown, bn_in = values[_stage(run)], values[_bn_input(run)]
     with np.errstate(all="ignore"):
@@ -186,20 +191,21 @@ def _watch_run(run: Run, data, label: str, states, values, value_range) -> Watch
     return WatchRun(label=label, bn=bool(run.n_bn), n_steps=run.n_steps, diverged_at=run.diverged_at,
                     states=states, loss_at=loss_at, curve_step=curve_step, curve_loss=curve_loss,
                     curve_smooth=curve_smooth,
-                    plane=_plane(run, data, states), layer=layer, unit=unit, stage=_stage(run), edges=edges,
+                    plane=_plane(run, data, states, plane_size), layer=layer, unit=unit, stage=_stage(run),
+                    edges=edges,
                     hist=hist, percentiles=percentiles, running_mean=running_mean, running_var=running_var,
                     exact_mean=exact_mean, exact_var=exact_var, grid_x=grid.x, grid_y=grid.y, prob=grid.prob,
                     final_loss=float(last.mean()) if len(last) else float("nan"),
                     rows_used=len(run.snapshot_rows), n_rows=len(data.y_train))
 
 
-def _plane(run: Run, data, states) -> ContourGrid | None:
+def _plane(run: Run, data, states, size: int = PLANE_SIZE) -> ContourGrid | None:
     """The loss surface around the path, or None when the weights left the finite range."""
     if not np.isfinite(run.params[states]).all():
         return None
     try:
         with np.errstate(all="ignore"):
-            plane = network_plane(run, data, "pca", size=PLANE_SIZE, states=states)
+            plane = network_plane(run, data, "pca", size=size, states=states)
     except np.linalg.LinAlgError:
         return None
     return plane if np.isfinite(plane.path).all() else None
@@ -215,7 +221,8 @@ def value_limits(values: list) -> tuple:
     return float(low), float(high)
 
 
-def watch_pair(a: Run, b: Run | None, data, labels=("A", "B"), frames: int = MAX_FRAMES) -> list:
+def watch_pair(a: Run, b: Run | None, data, labels=("A", "B"), frames: int = MAX_FRAMES,
+               plane_size: int = PLANE_SIZE) -> list:
     """[WatchRun] for run A and (if given) run B; runs without a single step are left out.
 
     Their histograms share bins, so a distribution that drifts in one run and
@@ -225,7 +232,8 @@ def watch_pair(a: Run, b: Run | None, data, labels=("A", "B"), frames: int = MAX
     states = [frame_states(r.n_steps, frames_for(r, frames)) for r, _ in runs]
     values = [_values(r, data, s) for (r, _), s in zip(runs, states)]
     limits = value_limits([v[_stage(r)] for (r, _), v in zip(runs, values)])
-    return [_watch_run(r, data, label, s, v, limits) for (r, label), s, v in zip(runs, states, values)]
+    return [_watch_run(r, data, label, s, v, limits, plane_size)
+            for (r, label), s, v in zip(runs, states, values)]
 
 
 def watch_run(run: Run, data, label: str = "A", frames: int = MAX_FRAMES) -> WatchRun:

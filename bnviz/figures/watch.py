@@ -16,7 +16,7 @@ import numpy as np
 from ..watch import WatchRun
 from .common import BLACK, BN_OFF, BN_ON, FONT, GREEN, ORANGE, alpha
 
-PANELS = ("Loss", "Loss surface and path", "Input to the activation", "μ, σ²: running vs exact", "Decision boundary")
+PANELS = ("Loss", "Loss surface and path", "Input to the activation", "Running μ and σ²", "P({label})")
 _SMALL = dict(family=FONT["family"], size=11)
 _AXIS = dict(gridcolor="#E5ECF6", zeroline=False, showline=False, ticks="", automargin=True,
              title=dict(font=dict(size=11), standoff=4), tickfont=dict(size=10))
@@ -86,7 +86,7 @@ def _histogram_panel(v: WatchRun, colour: str) -> dict:
     data = [dict(type="scatter", mode="lines", x=[float(centres[0])], y=[0.0], hoverinfo="skip",
                  line=dict(width=0))]       # axes only: the bars and percentiles move with the clock
     stage = "BN output" if v.stage == "bn" else "Dense output z"
-    return dict(data=data, top=top, layout=_layout(f"{stage}, unit {v.unit + 1}", "share of rows",
+    return dict(data=data, layout=_layout(f"{stage}, unit {v.unit + 1}", "share of rows",
                 xaxis=dict(_AXIS, title=dict(_AXIS["title"], text=f"{stage}, unit {v.unit + 1}"),
                            range=[float(v.edges[0]), float(v.edges[-1])]),
                 yaxis=dict(_AXIS, title=dict(_AXIS["title"], text="share of rows"), range=[0, top]),
@@ -149,6 +149,11 @@ def _frames(v: WatchRun) -> dict:
     return frames
 
 
+KEY = ("Grey band: the middle 70% of rows (15th to 85th percentile); black line: the median. Solid: the running "
+       "averages BN keeps for test time; dashed: the exact values over the training rows. P({label}): orange 0, "
+       "green 1.")
+
+
 def watch_spec(views: list, names: list, data, autoplay: bool = False, live: bool = False,
                seconds: float = 10.0) -> dict:
     """What the player draws: one entry per run (label, colour, five panels, frame arrays).
@@ -167,15 +172,16 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
         hist = _histogram_panel(v, colour)
         note = f"diverged at step {v.diverged_at:,}" if v.diverged_at is not None else f"{v.n_steps:,} steps"
         if v.running_mean is None:
-            note += " · no BN: dashed = exact μ, σ² of z"
+            note += " · no BN: nothing runs"
         if v.rows_used < v.n_rows:
             note += f" · statistics over {v.rows_used:,} of {v.n_rows:,} rows"
-        runs.append(dict(label=name, colour=colour, note=note, frames=_frames(v), top=hist.pop("top"),
+        runs.append(dict(label=name, colour=colour, note=note, frames=_frames(v),
                          grid=[float(v.grid_x[0]), float(v.grid_x[-1]), float(v.grid_y[0]), float(v.grid_y[-1])],
                          running=v.running_mean is not None,
                          panels=[_loss_panel(v, colour), _surface_panel(v, colour), hist,
                                  _running_panel(v, colour), _boundary_panel(v, rows)]))
     digest = hashlib.sha1(repr([(r["label"], r["frames"]["loss"], r["frames"]["states"]) for r in runs])
                           .encode()).hexdigest()[:12]
-    return dict(id=digest, panels=list(PANELS), runs=runs, autoplay=bool(autoplay), live=bool(live),
-                seconds=float(seconds))
+    panels = [title.format(label=data.label_name) for title in PANELS]
+    return dict(id=digest, panels=panels, runs=runs, key=KEY.format(label=data.label_name),
+                autoplay=bool(autoplay), live=bool(live), seconds=float(seconds))

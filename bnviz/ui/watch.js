@@ -10,6 +10,7 @@ const CSS = `
 .bnw-bar button.bnw-play { min-width: 64px; background: #0072B2; color: #fff; border-color: #0072B2; }
 .bnw-bar input[type=range] { flex: 1 1 200px; min-width: 120px; height: 28px; accent-color: #0072B2; }
 .bnw-bar select { height: 36px; border: 1px solid #C8D4E3; border-radius: 8px; background: #fff; }
+.bnw-title { font-weight: 700; font-size: 16px; margin-right: 6px; }
 .bnw-step { font-variant-numeric: tabular-nums; min-width: 150px; font-size: 14px; color: #333; }
 .bnw-grid { display: grid; gap: 2px 6px; grid-template-columns: 92px repeat(5, minmax(0, 1fr)); }
 .bnw-grid > * { grid-column: var(--dc); grid-row: var(--dr); min-width: 0; }
@@ -24,6 +25,7 @@ const CSS = `
   .bnw-grid { grid-template-columns: repeat(var(--runs), minmax(0, 1fr)); }
   .bnw-grid > * { grid-column: var(--mc); grid-row: var(--mr); }
   .bnw-head { margin-top: 8px; }
+  .bnw-title { flex-basis: 100%; }
   .bnw-plot { height: 190px; }
   .bnw-bar button { min-width: 48px; height: 48px; font-size: 20px; }
   .bnw-bar button.bnw-play { min-width: 88px; }
@@ -79,6 +81,7 @@ class Player {
     this.playing = false;
     this.drawn = 0;
     this.build();
+    window.__bnvizWatchBuilt = (window.__bnvizWatchBuilt || []).concat([[performance.now(), this.master.states[this.count - 1], spec.live]]);
   }
 
   decodeRun(run) {
@@ -99,6 +102,7 @@ class Player {
     this.root.innerHTML = "";
     const box = el("div", "bnw", this.root);
     const bar = el("div", "bnw-bar", box);
+    el("span", "bnw-title", bar).textContent = "Watch it train";
     this.back = el("button", "bnw-back", bar);
     this.back.textContent = "◀";
     this.back.title = "one frame back";

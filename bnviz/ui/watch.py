@@ -20,11 +20,12 @@ import streamlit as st
 import streamlit.components.v1 as components_v1
 
 from ..figures.watch import watch_spec
-from ..watch import summary, watch_pair
+from ..watch import MAX_FRAMES, PLANE_SIZE, summary, watch_pair
 from .tabs import cached
 
 _STREAMED = "watch_streamed"   # set while this script run streams a training, read by the replay
 LIVE_FRAMES = 40          # frames computed for a run still training: cheap enough for twice a second
+LIVE_PLANE = 21           # and a coarser loss surface
 SECONDS = 10.0            # one pass of the replay at normal speed: a pace a class can follow
 
 _JS = (Path(__file__).with_name("watch.js")).read_text()
@@ -75,7 +76,7 @@ def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
     if not kept:
         return None, "The run diverged at its very first step, so there is no training to watch."
     views = watch_pair(kept[0][0], kept[1][0] if len(kept) > 1 else None, data,
-                       frames=LIVE_FRAMES if live else 200)
+                       frames=LIVE_FRAMES if live else MAX_FRAMES, plane_size=LIVE_PLANE if live else PLANE_SIZE)
     spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS)
     spec["plotly"] = PLOTLY_URL
     return spec, summary(views, [w for _, _, w in kept])
@@ -113,7 +114,6 @@ def draw_partial(slot, a, b, data) -> None:
 
 def _show(slot, spec, sentence: str, key: str | None = None) -> None:
     with slot.container():
-        st.markdown("**Watch it train** · press play, or drag the slider to any step")
         if spec is not None:
             _player(data=spec, key=key, width="stretch")
-        st.caption(sentence)
+        st.caption(sentence + ("  \n" + spec["key"] if spec is not None else ""))
