@@ -79,7 +79,8 @@ def open_times(browser, base: str, visits: int, returning: bool = False) -> list
     return times
 
 
-def main(visits: int = 5, notches: int = 5):
+def floor_times(visits: int) -> tuple:
+    """(new visitors, returning visitor): open_times for the bare reference page, served the same way."""
     import tempfile
 
     from playwright.sync_api import sync_playwright
@@ -91,11 +92,17 @@ def main(visits: int = 5, notches: int = 5):
         try:
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-                floor = open_times(browser, ref_base, visits)
-                floor_back = open_times(browser, ref_base, visits, returning=True)
+                times = open_times(browser, ref_base, visits), open_times(browser, ref_base, visits, returning=True)
                 browser.close()
         finally:
             ref_proc.terminate()
+    return times
+
+
+def main(visits: int = 5, notches: int = 5):
+    from playwright.sync_api import sync_playwright
+
+    floor, floor_back = floor_times(visits)
 
     proc, base = serve()
     try:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -26,7 +25,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from browser.conftest import CHROMIUM  # noqa: E402
-from page import REFERENCE_APP, serve  # noqa: E402
+from page import floor_times, serve  # noqa: E402
 
 DRAWN = "document.querySelectorAll('.bnw-plot[data-step]').length >= 10"
 
@@ -111,19 +110,7 @@ def main(visits: int = 5):
     from playwright.sync_api import sync_playwright
 
     size = payload_bytes()
-    with tempfile.TemporaryDirectory() as tmp:
-        reference_app = Path(tmp) / "reference.py"
-        reference_app.write_text(REFERENCE_APP)
-        ref_proc, ref_base = serve(reference_app)
-        try:
-            with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-                floor = open_times(browser, ref_base + "/", visits,
-                                   "document.querySelectorAll('.js-plotly-plot').length >= 2")
-                browser.close()
-        finally:
-            ref_proc.terminate()
-
+    floor = floor_times(visits)[0]
     proc, base = serve()
     try:
         with sync_playwright() as p:
