@@ -117,6 +117,11 @@ def measure_all(seeds=range(10)) -> dict:
     return {lesson.id: measure(lesson, seeds) for lesson in LESSONS}
 
 
+def _off(percent: float) -> str:
+    """A signed percentage error in words: "11.1% low", "9.8% high"."""
+    return f"{fmt(abs(percent))}% {'low' if percent < 0 else 'high'}"
+
+
 def _where(seeds, mask) -> list:
     return [s for s, m in zip(seeds, mask) if m]
 
@@ -195,7 +200,7 @@ def _init_scale(seeds):
                "median_scales_plain": float(np.median(decades_off)), "seeds_bn_wider": int(wider.sum()),
                "bn_fails_at": ", ".join(fmt(g) for g in bn_fails) or "none"}
     fails = "" if wider.all() else f"BN's range is not wider in {seed_list_text(_where(seeds, ~wider))}"
-    sentence = (f"Of {len(grid)} init scales from {fmt(grid[0])} to {fmt(grid[-1])}, BN learns at median "
+    sentence = (f"Of {len(grid)} init scales from {fmt(grid[0])} to {fmt(grid[-1])}, BN learns at a median of "
                 f"{fmt(numbers['median_scales_bn'])} and the plain network at {fmt(numbers['median_scales_plain'])} "
                 f"({numbers['seeds_bn_wider']} of {n} seeds wider with BN)")
     sentence += (f"; BN too fails in most seeds at scale {numbers['bn_fails_at']}" if bn_fails else "")
@@ -311,9 +316,9 @@ def _running(seeds):
                 + (f", from epoch {fmt(numbers['settled_epoch'])} on" if np.isfinite(numbers["settled_epoch"]) else "")
                 + f"); the cumulative average, still carrying the early epochs, ends {fmt(numbers['mean_gap_cumulative'])}"
                 f" std off. With batches of {m['batch_size']} the first layer's running variance ends "
-                f"{fmt(numbers['var_error_keras_pct'])}% off with Keras' biased variance and "
-                f"{fmt(numbers['var_error_pytorch_first_pct'])}% with PyTorch's unbiased one (last layer: "
-                f"{fmt(numbers['var_error_pytorch_last_pct'])}%)" + (f"; {fails}." if fails else "."))
+                f"{_off(numbers['var_error_keras_pct'])} with Keras' biased variance and "
+                f"{_off(numbers['var_error_pytorch_first_pct'])} with PyTorch's unbiased one (last layer: "
+                f"{_off(numbers['var_error_pytorch_last_pct'])})" + (f"; {fails}." if fails else "."))
     return _verdict(status, sentence, numbers,
                     {"mean (EWMA)": keras["mean_gap"], "variance (Keras)": keras["var_gap"],
                      "variance (PyTorch)": torch["var_gap"]},
@@ -412,9 +417,10 @@ def _santurkar(seeds):
                **{f"grad_change_{k}": float(np.median(v)) for k, v in m["grad_change"].items()}}
     fails = "; ".join(f"{k} only in {int(v.sum())} of {n} seeds" for k, v in parts.items() if v.mean() < HOLDS_SHARE)
     status = status_from_share(min(shares.values()), partly=max(shares.values()) >= HOLDS_SHARE)
-    sentence = (f"BN with noise of size {fmt(m['noise'])} learns in {numbers['learn_noisy']} of {n} seeds (BN "
-                f"{numbers['learn_bn']}, none {numbers['learn_plain']}) while its layers' inputs move "
-                f"{fmt(numbers['drift_noisy'])} of their spread against {fmt(numbers['drift_bn'])} with plain BN. Along "
+    sentence = (f"BN with noise of size {fmt(m['noise'])} learns in {numbers['learn_noisy']} of {n} seeds (plain BN "
+                f"{numbers['learn_bn']}, no BN {numbers['learn_plain']}) while the next layer's input moves "
+                f"{fmt(numbers['drift_noisy'])}× its spread over training, against {fmt(numbers['drift_bn'])}× with plain "
+                f"BN. Along "
                 f"the gradient the loss varies by {fmt(numbers['loss_variation_bn'])} with BN, "
                 f"{fmt(numbers['loss_variation_noisy'])} noisy and {fmt(numbers['loss_variation_plain'])} without; the "
                 f"gradient changes by {fmt(numbers['grad_change_bn'])}, {fmt(numbers['grad_change_noisy'])} and "
