@@ -22,10 +22,19 @@ def _run(*args, cwd=None) -> str:
     return done.stdout
 
 
-def _packages(root: Path) -> list:
-    """Dotted names of every package under bnviz/ in the sources (folders with an __init__.py)."""
-    return sorted(".".join(p.parent.relative_to(root).parts) for p in (root / "bnviz").rglob("__init__.py")
-                  if "__pycache__" not in p.parts)
+def _modules(root: Path) -> list:
+    """Dotted names of every module and package under bnviz/ in the sources."""
+    names = set()
+    for path in (root / "bnviz").rglob("*.py"):
+        parts = path.relative_to(root).with_suffix("").parts
+        names.add(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return sorted(names)
+
+
+def _resources(root: Path) -> list:
+    """Every file under bnviz/ that is not Python: data and page assets the code reads."""
+    return sorted(str(p.relative_to(root)) for p in (root / "bnviz").rglob("*")
+                  if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts)
 
 
 @pytest.fixture(scope="module")
@@ -61,12 +70,16 @@ def test_the_installed_package_loads_the_placement_data(installed):
     assert rows == "400" and names == "('cgpa', 'iq')"
 
 
-def test_every_subpackage_is_installed(installed):
+def test_every_module_and_file_is_installed(installed):
     python, venv, tmp = installed
-    packages = _packages(ROOT)
-    assert {"bnviz", "bnviz.nn", "bnviz.figures", "bnviz.ui"} <= set(packages)
+    modules = _modules(ROOT)
+    assert {"bnviz", "bnviz.nn", "bnviz.figures", "bnviz.ui", "bnviz.ui.controls"} <= set(modules)
+    site = Path(_run(python, "-c", "import bnviz, os; print(os.path.dirname(os.path.dirname(bnviz.__file__)))",
+                     cwd=tmp).strip())
+    for resource in _resources(ROOT):
+        assert (site / resource).is_file(), resource
     code = ("import importlib, sys\n"
-            f"for name in {packages!r}:\n"
+            f"for name in {modules!r}:\n"
             "    module = importlib.import_module(name)\n"
             f"    assert module.__file__.startswith({str(venv)!r}), module.__file__\n"
             "print('ok')")
