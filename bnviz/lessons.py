@@ -117,6 +117,10 @@ def measure_all(seeds=range(10)) -> dict:
     return {lesson.id: measure(lesson, seeds) for lesson in LESSONS}
 
 
+def _seeds(n: int) -> str:
+    return f"{n} seed" if n == 1 else f"{n} seeds"
+
+
 def _off(percent: float) -> str:
     """A signed percentage error in words: "11.1% low", "9.8% high"."""
     return f"{fmt(abs(percent))}% {'low' if percent < 0 else 'high'}"
@@ -141,7 +145,7 @@ def _input_scaling(seeds):
                "lr_limit_std": float(np.median(m["lr_limit_std"]))}
     fails = "" if better.all() else f"not at least twice rounder with a twice larger stable step in {seed_list_text(_where(seeds, ~better))}"
     sentence = (f"A logistic unit's loss valley is {fmt(numbers['elongation_raw'])}× longer than wide on raw GPA and "
-                f"IQ, {fmt(numbers['elongation_std'])}× on standardized ones (medians over {n} seeds); gradient "
+                f"IQ, {fmt(numbers['elongation_std'])}× on standardized ones (medians over {_seeds(n)}); gradient "
                 f"descent stays stable up to lr {fmt(numbers['lr_limit_raw'])} raw and "
                 f"{fmt(numbers['lr_limit_std'])} standardized" + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(share), sentence, numbers,
@@ -173,11 +177,11 @@ def _higher_lr(seeds):
     if not higher.all():
         fails.append(f"BN's is not higher in {seed_list_text(_where(seeds, ~higher))}")
     if faster.mean() < HOLDS_SHARE:
-        fails.append(f"BN learns in fewer epochs in only {numbers['seeds_faster']} of {n} seeds")
+        fails.append(f"BN learns in fewer epochs in only {numbers['seeds_faster']} of {_seeds(n)}")
     fails = "; ".join(fails)
     status = status_from_share(min(higher_part.mean(), faster.mean()),
                                partly=max(higher.mean(), faster.mean()) >= HOLDS_SHARE)
-    sentence = (f"At lr {fmt(probe)}, {numbers['learn_at_probe_bn']} of {n} seeds learn with BN and "
+    sentence = (f"At lr {fmt(probe)}, {numbers['learn_at_probe_bn']} of {_seeds(n)} learn with BN and "
                 f"{numbers['learn_at_probe_plain']} of {n} without; the largest rate that still learns is median "
                 f"{fmt(med_on)} with BN vs {fmt(med_off)} without ({fmt(ratio)}×). At lr {fmt(speed['lr'])} BN "
                 f"learns after {fmt(numbers['epochs_bn'])} epochs of updates and the plain network after "
@@ -202,7 +206,7 @@ def _init_scale(seeds):
     fails = "" if wider.all() else f"BN's range is not wider in {seed_list_text(_where(seeds, ~wider))}"
     sentence = (f"Of {len(grid)} init scales from {fmt(grid[0])} to {fmt(grid[-1])}, BN learns at a median of "
                 f"{fmt(numbers['median_scales_bn'])} and the plain network at {fmt(numbers['median_scales_plain'])} "
-                f"({numbers['seeds_bn_wider']} of {n} seeds wider with BN)")
+                f"({numbers['seeds_bn_wider']} of {_seeds(n)} wider with BN)")
     sentence += (f"; BN too fails in most seeds at scale {numbers['bn_fails_at']}" if bn_fails else "")
     sentence += f"; {fails}." if fails else "."
     return _verdict(status_from_share(wider.mean()), sentence, numbers,
@@ -234,7 +238,7 @@ def _batch_noise(seeds):
     status, fails = two_part_status(
         noisier, regularizes,
         f"the noise does not show as regularization: BN narrows the train/test accuracy gap by a test row or more "
-        f"in only {numbers['seeds_regularized']} of {n} seeds",
+        f"in only {numbers['seeds_regularized']} of {_seeds(n)}",
         f"small batches are not clearly noisier in {seed_list_text(_where(seeds, ~noisier))}")
     sentence = (f"After {m['epochs']} epochs the first BN layer's batch mean wanders by {fmt(numbers['mu_spread_small'])} "
                 f"of the full-data spread with batches of {numbers['small_batch']} and "
@@ -242,7 +246,7 @@ def _batch_noise(seeds):
                 f"{fmt(numbers['theory_small'])} and {fmt(numbers['theory_large'])}); the loss on mini-batches exceeds "
                 f"the loss with full-data statistics by {fmt(numbers['loss_gap_small'])} and "
                 f"{fmt(numbers['loss_gap_large'])}. Train minus test accuracy at batch {numbers['small_batch']}: "
-                f"{fmt(numbers['acc_gap_bn'])} with BN, {fmt(numbers['acc_gap_plain'])} without (medians over {n} seeds)"
+                f"{fmt(numbers['acc_gap_bn'])} with BN, {fmt(numbers['acc_gap_plain'])} without (medians over {_seeds(n)})"
                 + (f"; {fails}." if fails else "."))
     return _verdict(status, sentence, numbers, {"BN on": gap_on, "BN off": gap_off},
                     f"train minus test accuracy, batches of {numbers['small_batch']}", fails=fails,
@@ -267,7 +271,7 @@ def _bias(seeds):
                 f"weights' gradient (zero up to rounding), and starting it at {fmt(m['bias_init'])} changes "
                 f"training-mode outputs by at most {fmt(numbers['max_train_output_diff'])}. In evaluation mode the "
                 f"outputs move by {fmt(numbers['eval_shift_first'])} after the first epoch and "
-                f"{fmt(numbers['eval_shift_last'])} at the end, as the running mean catches up (medians over {n} seeds)"
+                f"{fmt(numbers['eval_shift_last'])} at the end, as the running mean catches up (medians over {_seeds(n)})"
                 + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(ok.mean()), sentence, numbers,
                     {"bias gradient / weight gradient": np.maximum(m["grad_ratio"], 1e-300)},
@@ -282,7 +286,7 @@ def _gamma_beta(seeds):
     numbers = {"seeds": n, "max_error": float(np.max(m["error"])), "batch_size": m["batch_size"]}
     fails = "" if ok.all() else f"the output differs from z in {seed_list_text(_where(seeds, ~ok))}"
     sentence = (f"Setting γ = √(σ²_B + ε) and β = μ_B of the first batch of {m['batch_size']} returns every layer's "
-                f"input z to within {fmt(numbers['max_error'])} of its size, in all {n} seeds"
+                f"input z to within {fmt(numbers['max_error'])} of its size, in all {_seeds(n)}"
                 if ok.all() else f"Setting γ = √(σ²_B + ε) and β = μ_B: {fails}.")
     return _verdict(status_from_share(ok.mean()), sentence + ("." if ok.all() else ""), numbers,
                     {"BN on": np.maximum(m["error"], 1e-300)}, "largest |output − z| / |z|", log=True, fails=fails)
@@ -308,11 +312,11 @@ def _running(seeds):
     status, fails = two_part_status(
         mean_ok, best_var,
         f"the running variance ends more than {fmt(numbers['tolerance_pct'])}% off in some unit in "
-        f"{n - numbers['seeds_var_close_keras']} of {n} seeds with Keras' rule and "
+        f"{n - numbers['seeds_var_close_keras']} of {_seeds(n)} with Keras' rule and "
         f"{n - numbers['seeds_var_close_pytorch']} with PyTorch's",
         f"the running mean ends more than {fmt(tol)} std off in {seed_list_text(_where(seeds, ~mean_ok))}")
     sentence = (f"The EWMA running mean ends within median {fmt(numbers['mean_gap'])} std of the exact full-data "
-                f"mean (within {fmt(tol)}, three times its own sampling noise, in {numbers['seeds_mean_close']} of {n} seeds"
+                f"mean (within {fmt(tol)}, three times its own sampling noise, in {numbers['seeds_mean_close']} of {_seeds(n)}"
                 + (f", from epoch {fmt(numbers['settled_epoch'])} on" if np.isfinite(numbers["settled_epoch"]) else "")
                 + f"); the cumulative average, still carrying the early epochs, ends {fmt(numbers['mean_gap_cumulative'])}"
                 f" std off. With batches of {m['batch_size']} the first layer's running variance ends "
@@ -336,7 +340,7 @@ def _covariate_shift(seeds):
                "acc_plain": float(np.median(m["test_acc"][False])), "max_acc_diff": float(np.max(np.abs(acc_diff)))}
     fails = "" if steadier.all() else f"not steadier with BN in {seed_list_text(_where(seeds, ~steadier))}"
     sentence = (f"Over training the last hidden layer's activation input moves {fmt(numbers['drift_bn'])} of its spread "
-                f"with BN and {fmt(numbers['drift_plain'])} without (medians over {n} seeds; steadier with BN in "
+                f"with BN and {fmt(numbers['drift_plain'])} without (medians over {_seeds(n)}; steadier with BN in "
                 f"{numbers['seeds_steadier']}). Test accuracy: median {fmt(numbers['acc_bn'])} with BN, "
                 f"{fmt(numbers['acc_plain'])} without, at most {fmt(numbers['max_acc_diff'])} apart in any seed"
                 + (f"; {fails}." if fails else "."))
@@ -353,7 +357,7 @@ def _position(seeds):
                "seeds_before": int(m["learned"]["before"].sum()), "seeds_after": int(m["learned"]["after"].sum())}
     fails = "; ".join(f"BN {p} the activation does not learn in {seed_list_text(_where(seeds, ~m['learned'][p]))}"
                       for p in ("before", "after") if not m["learned"][p].all())
-    sentence = (f"BN before the activation learns in {numbers['seeds_before']} of {n} seeds, after it in "
+    sentence = (f"BN before the activation learns in {numbers['seeds_before']} of {_seeds(n)}, after it in "
                 f"{numbers['seeds_after']}; median training accuracy {fmt(numbers['acc_before'])} vs "
                 f"{fmt(numbers['acc_after'])}" + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(ok.mean()), sentence, numbers,
@@ -372,9 +376,9 @@ def _gradients(seeds):
                "learn_plain": int(m["learned"][False].sum())}
     fails = "" if ok.all() else f"not so in {seed_list_text(_where(seeds, ~ok))}"
     sentence = (f"In {m['depth']} sigmoid layers the output layer's gradient is median {fmt(numbers['ratio_plain'])}× the "
-                f"first layer's without BN (over 100× in {numbers['seeds_plain_vanish']} of {n} seeds) and "
+                f"first layer's without BN (over 100× in {numbers['seeds_plain_vanish']} of {_seeds(n)}) and "
                 f"{fmt(numbers['ratio_bn'])}× with BN (under 10× in {numbers['seeds_bn_level']}); "
-                f"{numbers['learn_bn']} of {n} seeds learn with BN, {numbers['learn_plain']} without"
+                f"{numbers['learn_bn']} of {_seeds(n)} learn with BN, {numbers['learn_plain']} without"
                 + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(ok.mean(), partly=(ratio_on < ratio_off).mean() >= HOLDS_SHARE), sentence,
                     numbers, {"BN on": ratio_on, "BN off": ratio_off},
@@ -392,7 +396,7 @@ def _optimizers(seeds):
     fails = "; ".join(f"{measures.OPTIMIZER_NAMES[name]} stays short of learning in "
                       f"{seed_list_text(_where(seeds, ~ok))}" for name, ok in m["learned"].items() if not ok.all())
     sentence = ("With BN, " + ", ".join(f"{measures.OPTIMIZER_NAMES[name]} (lr {fmt(m['lr'][name])}) learns in "
-                                        f"{int(ok.sum())} of {n} seeds" for name, ok in m["learned"].items())
+                                        f"{int(ok.sum())} of {_seeds(n)}" for name, ok in m["learned"].items())
                 + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(min(shares.values())), sentence, numbers,
                     {measures.OPTIMIZER_NAMES[name]: acc for name, acc in m["acc"].items()}, "training accuracy",
@@ -415,9 +419,9 @@ def _santurkar(seeds):
                "drift_bn": float(np.median(m["drift"]["bn"])), "drift_noisy": float(np.median(m["drift"]["noisy"])),
                **{f"loss_variation_{k}": float(np.median(v)) for k, v in m["loss_variation"].items()},
                **{f"grad_change_{k}": float(np.median(v)) for k, v in m["grad_change"].items()}}
-    fails = "; ".join(f"{k} only in {int(v.sum())} of {n} seeds" for k, v in parts.items() if v.mean() < HOLDS_SHARE)
+    fails = "; ".join(f"{k} only in {int(v.sum())} of {_seeds(n)}" for k, v in parts.items() if v.mean() < HOLDS_SHARE)
     status = status_from_share(min(shares.values()), partly=max(shares.values()) >= HOLDS_SHARE)
-    sentence = (f"BN with noise of size {fmt(m['noise'])} learns in {numbers['learn_noisy']} of {n} seeds (plain BN "
+    sentence = (f"BN with noise of size {fmt(m['noise'])} learns in {numbers['learn_noisy']} of {_seeds(n)} (plain BN "
                 f"{numbers['learn_bn']}, no BN {numbers['learn_plain']}) while the next layer's input moves "
                 f"{fmt(numbers['drift_noisy'])}× its spread over training, against {fmt(numbers['drift_bn'])}× with plain "
                 f"BN. Along "
@@ -445,7 +449,7 @@ def _worked_example(seeds):
     sentence = (f"The notes' batch of four students has GPA and IQ correlated at {fmt(m['correlation'])}, not "
                 f"collinear. Its first step (seed {m['seed_shown']}) gives unit 1 μ_B = {fmt(m['mu_B'])} and "
                 f"σ²_B = {fmt(m['var_B'])}; the network classifies all four right in training mode in "
-                f"{numbers['seeds_learned']} of {n} seeds (evaluation mode, still on lagging running averages: median "
+                f"{numbers['seeds_learned']} of {_seeds(n)} (evaluation mode, still on lagging running averages: median "
                 f"accuracy {fmt(numbers['acc_eval'])})" + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(ok.mean()), sentence, numbers, {"BN on": m["acc_batch"]},
                     "training-mode accuracy on the four", fails=fails)

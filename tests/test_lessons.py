@@ -59,6 +59,13 @@ def test_every_sentence_states_the_numbers_it_is_built_from(verdicts):
             assert text in allowed or any(text in a for a in allowed), (lesson.id, text, v.sentence)
 
 
+def test_every_lesson_measures_on_one_other_seed():
+    for lesson in LESSONS:
+        v = measure(lesson, [13])
+        assert v.seeds == (13,) and v.status in STATUSES and "1 seeds" not in v.sentence
+        assert all(values.shape == (1,) for values in v.spread.values()), lesson.id
+
+
 def test_other_seeds_can_be_measured():
     v = measure(lesson_by_id("gamma-beta-undo"), [11, 12])
     assert v.seeds == (11, 12) and v.spread["BN on"].shape == (2,)
