@@ -40,8 +40,9 @@ def default_value(cfg: Config, field: str) -> str:
         raise ValueError(f"{field} has no compare rule")
     if f.kind == "int":
         new = min(max(int(round(new)), int(f.low)), int(f.high))
-    elif f.kind == "float":
-        new = float(f"{new:.12g}")          # 0.9, not 0.8999999999999999
+    elif f.kind == "float":                 # short, as a person types it: 0.9 (not 0.8999999999999999), 10
+        text = repr(float(f"{new:.12g}"))
+        return text[:-2] if text.endswith(".0") else text
     return format_value(f, new)
 
 

@@ -350,15 +350,13 @@ def _nearest(f: Field, text: str):
 
 
 def format_value(f: Field, value) -> str:
-    """A value as it is written in a link: 1/0 for on/off, 3,2 for widths, the shortest
-    text that reads back to the same float (0.5, 1e-05, 10)."""
+    """A value as it is written in a link: 1/0 for on/off, 3,2 for widths, repr for floats."""
     if f.kind == "bool":
         return "1" if value else "0"
     if f.kind == "widths":
         return ",".join(str(w) for w in value)
     if f.kind == "float":
-        text = repr(float(value))
-        return text[:-2] if text.endswith(".0") else text
+        return repr(float(value))
     return str(value)
 
 

@@ -81,6 +81,7 @@ def test_to_query_writes_only_changes_and_reads_back():
     assert cfg.to_query() == {"bn": "0", "lr": "0.5", "hidden": "3,2,4"}
     assert Config.from_query(cfg.to_query()) == (cfg, [])
     assert Config().to_query() == {}
+    assert Config(init_scale=10, eps=1e-5, seed=3).to_query() == {"init_scale": "10.0", "eps": "1e-05", "seed": "3"}
 
 
 def test_hand_written_links_read():
