@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .nn import sigmoid
+
 PLACEMENT_SEED = 2024
 PLACEMENT_ROWS = 400
 
@@ -34,7 +36,7 @@ def make_placement(seed: int = PLACEMENT_SEED, n: int = PLACEMENT_ROWS):
     cgpa = np.round(np.clip(rng.normal(7.0, 1.0, n), 4.5, 10.0), 2)
     iq = np.round(np.clip(rng.normal(100.0, 15.0, n), 60.0, 160.0))
     logit = 4.0 * (cgpa - 7.0) + 2.5 * (iq - 100.0) / 15.0 + 0.2
-    p_placed = 1.0 / (1.0 + np.exp(-logit))
+    p_placed = sigmoid(logit)
     placed = (rng.random(n) < p_placed).astype(int)
     return np.column_stack([cgpa, iq]), placed, ("cgpa", "iq")
 
