@@ -9,6 +9,7 @@ lacks what a chart needs (no steps, no BN) gets a figure saying so.
 from __future__ import annotations
 
 from ..activations import layer_histograms, unit_percentiles
+from ..bias import biases_before_bn
 from ..inference import accuracy_by_statistics, boundary_replay
 from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
@@ -47,5 +48,6 @@ def all_figures(run, data, other=None) -> dict:
                                               cumulative_running(run, run.n_bn - 1) if run.n_bn else None),
         "running_gap": running_gap_figure(run, max(run.n_bn, 1)),
         "gamma_beta": gamma_beta_figure(run, 1),
+        "bias": bias_figure(run, biases_before_bn(run)),
     }
     return figures
