@@ -6,7 +6,7 @@ from bnviz.budget import fit
 from bnviz.train import architecture, initial_params
 from bnviz.ui import tabs
 from bnviz.ui.watch import draw_partial, draw_view, page_style
-from bnviz.ui.lessons import experiments_box
+from bnviz.ui.lessons import experiments_box, lessons_tab
 from bnviz.ui.controls import (DATASET_LABELS, compare_from_state, compare_widgets, config_from_state,
                                fit_batch_size, seed_widgets, sidebar)
 from bnviz.ui.runs import builtin_data, data_key, fit_run, get_run, is_cached, uploaded_data
@@ -89,6 +89,7 @@ def main():
     chosen = st.tabs(list(tabs.TABS), key="tab", bind="query-params")
     draw = {
         "Training": lambda: tabs.training_tab(a, b, data),
+        "Lessons": lessons_tab,
         "Loss landscape": lambda: tabs.landscape_tab(a, b, data),
         "Activations": lambda: tabs.activations_tab(a, b, data),
         "Running statistics & test time": lambda: tabs.running_tab(a, b, data),

@@ -13,11 +13,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .budget import Budget, cost, fit, n_params
 from .config import Config
-from .train import train_ensemble
+from .train import batch_bounds, train_ensemble
 
 SWEEP_FIELDS = {"lr": np.geomspace(1e-3, 30.0, 14), "init_scale": np.geomspace(1e-3, 1e3, 13)}
 SWEEP_SEEDS = 5
+# An ensemble keeps every member's parameters and gradients at every step:
+# at most this many numbers per BN setting (16M float64 = 128 MB).
+SWEEP_NUMBERS = 16_000_000
 
 
 @dataclass(eq=False)
@@ -70,3 +74,59 @@ def sweep(cfg: Config, data, field: str, values=None, n_seeds: int = SWEEP_SEEDS
         diverged[bn] = count[bn] * 2 > len(seeds)
         loss[bn] = ensemble.train_loss[:, :len(values)].copy()
     return Sweep(field, values, seeds, per_seed, metrics, low, high, diverged, count, loss, cfg)
+
+
+def seeds_that_fit(cfg: Config, n_rows: int, field: str, budget: Budget, most: int = SWEEP_SEEDS,
+                   numbers: int = SWEEP_NUMBERS, n_in: int = 2) -> int:
+    """How many seeds (1 to `most`) a sweep of cfg can train on n_rows rows.
+
+    Time: the members share each update's Python overhead and add arithmetic,
+    so updates / max_steps + seeds * work / max_work <= 1, with the work of one
+    seed's 2 x V trainings. Memory: each BN setting's ensemble stores
+    parameters and gradients of its V x seeds members at every step, at most
+    `numbers` in all.
+    """
+    values = len(SWEEP_FIELDS[field])
+    one_seed = cost(cfg, n_rows, 2 * values, n_in)
+    params = max(n_params(cfg.hidden, bn, cfg.keep_bias, cfg.bn_position, n_in) for bn in (True, False))
+    stored = 2 * (one_seed.updates + 1) * params * values
+
+    def fits(seeds: int) -> bool:
+        slow = one_seed.updates / budget.max_steps + seeds * one_seed.work / budget.max_work
+        return slow <= 1.0 and seeds * stored <= numbers
+
+    return next((s for s in range(most, 0, -1) if fits(s)), 1)
+
+
+def sweep_plan(cfg: Config, n_rows: int, budget: Budget, numbers: int = SWEEP_NUMBERS, n_in: int = 2) -> Config:
+    """The Config every training of a sweep around cfg uses: within `budget`'s time for one seed's
+    trainings (``bnviz.budget.fit``: fewer epochs first), and with one seed's stored history within
+    `numbers`. A sweep keeps no Run records, so the budget's record bytes do not apply to it."""
+    values = max(len(v) for v in SWEEP_FIELDS.values())
+    timed = fit(cfg, n_rows, Budget(budget.max_steps, budget.max_work, float("inf")), members=2 * values,
+                resizable_data=False, n_in=n_in).config
+    params = max(n_params(timed.hidden, bn, timed.keep_bias, timed.bn_position, n_in) for bn in (True, False))
+    per_epoch = len(batch_bounds(max(int(n_rows), 2), timed.batch_size))
+    epochs = int((numbers / (2 * params * values) - 1) // per_epoch)
+    return timed.replace(epochs=max(1, min(timed.epochs, epochs)))
+
+
+def spread_over_seeds(values: np.ndarray) -> dict:
+    """values: (R, V), one row per seed (NaN: that training has no value). Returns {"median",
+    "low", "high": (V,) over the finite entries of each column (NaN where none), "finished": (V,)}."""
+    values = np.asarray(values, dtype=float)
+    finished = np.isfinite(values).sum(axis=0)
+    out = {"finished": finished}
+    for key, f in (("median", np.median), ("low", np.min), ("high", np.max)):
+        out[key] = np.array([f(col[np.isfinite(col)]) if n else np.nan for col, n in zip(values.T, finished)])
+    return out
+
+
+def batch_size_summary(noise: dict) -> dict:
+    """The batch-size sweep (``bnviz.measures.batch_noise``) as its chart draws it: batch_sizes,
+    epochs, train_rows and seeds as given, and a ``spread_over_seeds`` summary of each measure:
+    mu_spread and mode_gap (BN on), acc_gap {True, False}."""
+    return {"batch_sizes": np.asarray(noise["batch_sizes"]), "epochs": noise["epochs"],
+            "train_rows": noise["train_rows"], "seeds": len(noise["mu_spread"]),
+            "mu_spread": spread_over_seeds(noise["mu_spread"]), "mode_gap": spread_over_seeds(noise["mode_gap"]),
+            "acc_gap": {bn: spread_over_seeds(noise["acc_gap"][bn]) for bn in (True, False)}}

@@ -5,7 +5,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from bnviz import Config
-from bnviz.ui.lessons import EXPERIMENTS
 from bnviz.ui.state import widget_key
 
 APP = str(Path(__file__).resolve().parent.parent / "app.py")
@@ -42,7 +41,7 @@ def default_page():
 def test_default_page_renders(default_page):
     at = default_page
     assert not at.exception
-    assert [t.label for t in at.tabs][:2] == ["Training", "Loss landscape"] and len(at.tabs) == 8
+    assert [t.label for t in at.tabs][:3] == ["Training", "Lessons", "Loss landscape"] and len(at.tabs) == 9
     assert len(at.get("plotly_chart")) >= 2                  # training curves and the network diagram
     assert not at.warning and not at.error
     assert dict(at.query_params) == {}
@@ -80,7 +79,7 @@ CHANGES = [
     ("selectbox", "activation", "tanh"), ("selectbox", "optimizer", "adam"), ("selectbox", "init", "xavier"),
     ("selectbox", "running_avg", "cumulative"), ("selectbox", "running_var", "unbiased"),
     ("radio", "bn_position", "after"), ("text_input", "hidden", "4,4,2"), ("number_input", "seed", 3),
-    ("number_input", "bn_momentum", 0.9), ("selectbox", "dataset", "moons"),
+    ("number_input", "bn_momentum", 0.9), ("selectbox", "dataset", "moons"), ("slider", "bn_noise", 0.5),
 ]
 
 
@@ -210,15 +209,18 @@ def test_predict_one_student():
     assert [m.value for m in at.metric if m.label == "with its own batch statistics"][0] == alone
 
 
-@pytest.mark.parametrize("number", range(len(EXPERIMENTS)))
-def test_every_lesson_link_opens_cleanly(number):
+LESSON_QUERIES = [lesson.query for lesson in __import__("bnviz.lessons", fromlist=["LESSONS"]).LESSONS]
+
+
+@pytest.mark.parametrize("query", LESSON_QUERIES)
+def test_every_lesson_link_opens_cleanly(query):
     from urllib.parse import parse_qsl
 
-    query = dict(parse_qsl(EXPERIMENTS[number][1]))
+    query = dict(parse_qsl(query))
     query.setdefault("epochs", "5")
     at = fresh(query)
     assert not at.exception and not at.warning
-    assert len(at.get("plotly_chart")) + len(at.latex) >= 1
+    assert len(at.get("plotly_chart")) + len(at.latex) + len(at.button) >= 1
 
 
 def test_link_warnings_clear_once_the_visitor_changes_something():

@@ -27,6 +27,8 @@ def test_default_values_are_the_other_choice_or_tenfold():
     assert default_value(Config(), "hidden") == "3,2,2"
     assert default_value(Config(batch_size=4), "batch_size") == "64"      # small against large
     assert default_value(Config(batch_size=64), "batch_size") == "4"
+    assert default_value(Config(), "bn_noise") == "0.5" and default_value(Config(bn_noise=0.5), "bn_noise") == "0"
+    assert default_value(Config(), "bias_init") == "1" and default_value(Config(bias_init=1.0), "bias_init") == "0"
 
 
 def test_shared_start_keeps_weights_where_shapes_agree(data):

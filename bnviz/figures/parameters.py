@@ -121,7 +121,34 @@ def bias_figure(run: Run, records: list) -> go.Figure:
     fig.update_xaxes(title_text="state (updates done)", row=1, col=1)
     fig.update_xaxes(title_text="step", row=1, col=2)
     fig.update_yaxes(title_text="b", row=1, col=1)
-    fig.update_yaxes(type="log", title_text="gradient norm", exponentformat="power", row=1, col=2)
+    fig.update_yaxes(type="log", title_text="gradient norm", exponentformat="power", dtick=1, row=1, col=2)
     return style(fig, title, 440,
                  "BN subtracts the batch mean, so a constant added before it cancels: its gradient is "
                  "rounding noise, many orders of magnitude below the weights'")
+
+
+def eval_lag_figure(run: Run, other: Run | None = None) -> go.Figure:
+    """Training-set loss per epoch in evaluation mode (running statistics) and in batch
+    mode (the exact statistics of all training rows), for one run or a compared pair.
+
+    Where the two differ, the running averages have not caught up with the
+    statistics the network now produces, for example with a bias that starts
+    far from 0 in front of BN.
+    """
+    title = "Evaluation mode against batch mode, per epoch"
+    blank = missing(run, title, need_bn=True)
+    if blank is not None:
+        return blank
+    fig = go.Figure()
+    for r, name, dash in pair_labels(run, other):
+        em, epochs = r.epoch_metrics, np.arange(len(r.epoch_steps))
+        for key, mode, width, line in (("train_loss_batch", "batch mode (exact statistics)", 1.5, "dot"),
+                                       ("train_loss_eval", "evaluation mode (running statistics)", 2.5, dash)):
+            fig.add_trace(go.Scatter(x=epochs, y=em[key], mode="lines+markers", name=f"{name}: {mode}",
+                                     line=dict(color=run_colour(r) if other is None or r is run else BLACK,
+                                               width=width, dash=line), marker=dict(size=4),
+                                     hovertemplate=f"epoch %{{x}}<br>loss %{{y:.4f}}<extra>{name}</extra>"))
+    fig.update_xaxes(title_text="epoch")
+    fig.update_yaxes(title_text="training-set loss", rangemode="tozero")
+    return style(fig, title, 420,
+                 "the gap closes as the running averages catch up with the statistics of the layers' inputs")

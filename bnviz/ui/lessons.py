@@ -1,61 +1,264 @@
-"""The notes' claims, each one click away: a link that sets up the experiment, and what to look at."""
+"""The Lessons view: every claim about batch norm as a card with the verdict its runs give.
+
+The verdicts come from ``bnviz.lessons.measure`` over SEEDS. They are computed
+once per server process and shared by every visitor: the first page view
+starts a background thread that hands the lessons, one at a time, to the
+server's worker pool (so the measuring neither holds the web server's GIL nor
+takes more than one worker from visitors' trainings). Until a lesson's runs
+are done its card says so and the view refreshes itself: nobody waits on a
+page load.
+"""
 from __future__ import annotations
+
+import threading
+import time
 
 import streamlit as st
 
-# (claim, link query, what to look for; honest where the claim does not show on this small problem)
-EXPERIMENTS = (
-    ("Normalizing inputs turns long thin loss contours round, so descent can take bigger steps.",
-     "tab=Loss+landscape",
-     "Input scaling chart: raw GPA/IQ give a valley 15× longer than wide and zig-zagging descent; raise the "
-     "learning rate past 0.135 and the raw path blows up while the standardized one is fine up to about 20."),
-    ("BN lets you train with a higher learning rate.",
-     "lr=2&seed=1&compare=bn&epochs=30",
-     "At lr 2 run A (BN) learns and run B (no BN) stalls at chance. Try other seeds: with BN most learn, "
-     "without BN none do; at lr 3 neither does. At the default lr both learn about equally fast on this small "
-     "problem; the learning-rate sweep (Sweeps tab) shows the whole range."),
-    ("BN makes training less sensitive to the initial weights' scale.",
-     "init_scale=0.01&compare=bn&epochs=30",
-     "Weights 100× too small: with BN the network still learns, without it the signal vanishes. The "
-     "init-scale sweep (Sweeps tab) covers six orders of magnitude."),
-    ("BN's batch statistics add noise: a slight regularizer, stronger for small batches.",
-     "batch_size=4&compare=batch_size&b=64&tab=Running+statistics+%26+test+time",
-     "Compare the mini-batch loss (noisy) with the whole-set loss in evaluation mode. This data set is too "
-     "simple to overfit, so the noise does not show up as better test accuracy here."),
-    ("The Dense bias in front of BN is redundant.",
-     "keep_bias=1&compare=keep_bias&b=0&tab=Parameters",
-     "Run A keeps the bias, B drops it: the curves coincide, and the bias's gradient is exactly 0 "
-     "(Steps CSV, or the Batch calculator: μ_B absorbs it)."),
-    ("γ and β can undo the normalization.",
-     "tab=The+math",
-     "With γ = √(σ²_B + ε) and β = μ_B the output equals z; the Batch calculator shows every number."),
-    ("At test time BN uses running averages of the batch statistics.",
-     "compare=running_avg&tab=Running+statistics+%26+test+time",
-     "The running mean and variance lag the exact full-data values; the cumulative average lags longer. "
-     "Predict one student to see why a lone row cannot use its own statistics."),
-    ("BN reduces internal covariate shift: each layer sees a steadier input.",
-     "hidden=4,4,4&activation=sigmoid&compare=bn&tab=Activations",
-     "Percentile bands of a unit's input: with BN they stay centred and scaled; without, they drift. Read "
-     "the Santurkar et al. note below the charts too."),
-    ("BN can sit before or after the activation.",
-     "compare=bn_position",
-     "Both placements learn; they differ in what the next layer sees (Activations tab)."),
-    ("BN helps against vanishing and exploding gradients.",
-     "hidden=8,8,8,8,8,8&activation=sigmoid&epochs=30&compare=bn&tab=Parameters",
-     "Six sigmoid layers: without BN the first layer's gradient is about 1000× smaller than the last's and "
-     "the network stays at chance; with BN the norms stay level and it learns."),
-    ("The notes' worked example: four students, one batch of four, by hand.",
-     "dataset=notes4&batch_size=4&standardize=0&compare=off&tab=Batch+calculator",
-     "The notes' table of four students (raw GPA and IQ) as one batch: μ_B, σ²_B, ẑ and γẑ + β for each "
-     "student and unit, exactly as the engine computed them. Slide the step to see the numbers change as "
-     "the weights learn."),
-    ("BN works with momentum, RMSprop and Adam.",
-     "optimizer=adam&lr=0.01&compare=optimizer&b=rmsprop",
-     "Change run B's optimizer in the sidebar: every rule trains the BN network."),
-)
+from .. import figures
+from ..sweeps import batch_size_summary
+
+SEEDS = tuple(range(10))
+REFRESH_SECONDS = 2
+BADGES = {  # status -> (label, colour, icon)
+    "holds": ("holds", "green", ":material/check_circle:"),
+    "partly": ("holds partly", "orange", ":material/contrast:"),
+    "does not show": ("does not show on this data", "gray", ":material/block:"),
+}
+CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "displayModeBar": False})
+
+
+class Board:
+    """The verdict of every lesson, measured in one background thread and kept for the process.
+
+    lessons: objects with an ``id``; measure(lesson, seeds) -> Verdict, called
+    through submit(measure, lesson, seeds) -> Future when given (a worker pool),
+    else in the thread itself. Reading never blocks: ``verdict`` is None until
+    that lesson is measured, and a lesson whose measurement raised has an
+    ``error`` sentence instead.
+    """
+
+    def __init__(self, lessons, measure, seeds=SEEDS, submit=None):
+        self.lessons = tuple(lessons)
+        self.seeds = tuple(seeds)
+        self._measure = measure
+        self._submit = submit
+        self._verdicts: dict = {}
+        self._errors: dict = {}
+        self._figures: dict = {}
+        self._lock = threading.Lock()
+        self._done = threading.Event()
+        self._thread = None
+        self.seconds: float | None = None
+
+    def start(self) -> "Board":
+        with self._lock:
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._work, name="lesson-verdicts", daemon=True)
+                self._thread.start()
+        return self
+
+    def _work(self) -> None:
+        started = time.perf_counter()
+        for lesson in self.lessons:
+            try:
+                if self._submit is None:
+                    verdict = self._measure(lesson, self.seeds)
+                else:
+                    verdict = self._submit(self._measure, lesson, self.seeds).result()
+            except Exception as err:        # one broken lesson must not take the others down
+                with self._lock:
+                    self._errors[lesson.id] = f"{type(err).__name__}: {err}"
+            else:
+                with self._lock:
+                    self._verdicts[lesson.id] = verdict
+        self.seconds = time.perf_counter() - started
+        self._done.set()
+
+    @property
+    def done(self) -> bool:
+        return self._done.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until every lesson is measured (for tests and benchmarks); True if done."""
+        return self._done.wait(timeout)
+
+    def verdict(self, lesson):
+        with self._lock:
+            return self._verdicts.get(lesson.id)
+
+    def error(self, lesson) -> str | None:
+        with self._lock:
+            return self._errors.get(lesson.id)
+
+    def ready(self) -> int:
+        with self._lock:
+            return len(self._verdicts) + len(self._errors)
+
+    def figure(self, lesson):
+        """The card's chart, built once per lesson and shared (None until measured)."""
+        verdict = self.verdict(lesson)
+        if verdict is None:
+            return None
+        with self._lock:
+            fig = self._figures.get(lesson.id)
+        if fig is None:
+            fig = spread_chart(verdict)
+            with self._lock:
+                self._figures[lesson.id] = fig
+        return fig
+
+
+def spread_chart(verdict):
+    """The spread over seeds a Verdict carries, drawn by ``figures.spread_figure``."""
+    return figures.spread_figure(verdict.spread, verdict.spread_label, verdict.seeds, verdict.spread_log)
+
+
+@st.cache_resource(show_spinner=False)
+def lesson_board() -> Board:
+    """The process's one Board, started on first use (the first page view after the server starts)."""
+    from ..lessons import LESSONS, measure
+    from .runs import pool
+
+    return Board(LESSONS, measure, submit=pool().submit).start()
+
+
+def markdown_text(text: str) -> str:
+    """Text as Markdown shows it literally: subscripts like μ_B must not turn into italics."""
+    for char in ("\\", "_", "*", "$", "~", "`", "[", "]"):
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def lesson_number(lesson, index: int) -> str:
+    row = getattr(lesson, "notes_row", None)
+    return f"{row}." if row else "+"
+
+
+def badge_markdown(status: str | None) -> str:
+    """An inline Markdown badge for a status (or for one still being measured)."""
+    if status is None:
+        return ":gray-badge[:material/hourglass_top: measuring]"
+    label, colour, icon = BADGES[status]
+    return f":{colour}-badge[{icon} {label}]"
+
+
+# ----------------------------------------------------------------- the view
+
+
+def lessons_tab() -> None:
+    board = lesson_board()
+    st.markdown("Each claim the notes make about batch norm, tested on this lab's data: the runs it compares are "
+                f"trained with {len(board.seeds)} seeds, and the verdict and the sentence are written from what "
+                "those runs measured. Another set of seeds can give another verdict.")
+    if board.done:
+        cards(board)
+    else:
+        st.fragment(run_every=REFRESH_SECONDS)(cards_while_measuring)(board)
+
+
+def cards_while_measuring(board: Board) -> None:
+    """Redrawn every REFRESH_SECONDS; once everything is measured, one last full rerun stops the refreshing."""
+    if board.done:
+        st.rerun()
+    cards(board)
+
+
+def cards(board: Board) -> None:
+    if not board.done:
+        st.info(f"Measuring on the server: {board.ready()} of {len(board.lessons)} lessons done. "
+                "The cards fill in by themselves.", icon=":material/hourglass_top:")
+    columns = st.columns(2, gap="medium")
+    for i, lesson in enumerate(board.lessons):
+        with columns[i % 2]:
+            card(board, lesson, i)
+
+
+def card(board: Board, lesson, index: int) -> None:
+    verdict, error = board.verdict(lesson), board.error(lesson)
+    with st.container(border=True, key=f"lessoncard-{lesson.id}"):
+        st.markdown(f"**{lesson_number(lesson, index)} {markdown_text(lesson.claim)}**")
+        sources = ", ".join(lesson.sources)
+        if error is not None:
+            st.markdown(":red-badge[:material/error: could not be measured]")
+            st.caption(f"The runs for this lesson stopped with an error: {markdown_text(error)}")
+        elif verdict is None:
+            st.markdown(badge_markdown(None))
+            st.caption("Its runs are training on the server; this card fills in when they finish.")
+        else:
+            st.markdown(badge_markdown(verdict.status))
+            st.markdown(markdown_text(verdict.sentence))
+            if verdict.status != "holds" and verdict.fails and verdict.fails not in verdict.sentence:
+                st.markdown(f"**Where it does not hold:** {markdown_text(verdict.fails)}")
+            st.plotly_chart(board.figure(lesson), key=f"lesson-chart-{lesson.id}", **CHART)
+        compares = markdown_text(" and ".join(lesson.compares))
+        st.markdown(f"[Open this experiment](?{lesson.query}) · compares {compares} · notes {sources}")
 
 
 def experiments_box() -> None:
-    with st.expander("Experiments from the notes: one click each", icon=":material/science:"):
-        for i, (claim, query, look) in enumerate(EXPERIMENTS, start=1):
-            st.markdown(f"**{i}. {claim}** [Open this experiment](?{query})  \n{look}")
+    """Above the tabs: every lesson in one line, its verdict once measured, and its experiment one click away."""
+    board = lesson_board()
+    with st.expander("Lessons from the notes: what the runs say, one click each", icon=":material/science:"):
+        st.caption(f"Each verdict is measured over {len(board.seeds)} seeds; the Lessons tab shows the numbers and "
+                   "the spread over seeds.")
+        for i, lesson in enumerate(board.lessons):
+            verdict = board.verdict(lesson)
+            status = None if verdict is None else verdict.status
+            st.markdown(f"**{lesson_number(lesson, i)} {markdown_text(lesson.claim)}** {badge_markdown(status)} "
+                        f"[Open this experiment](?{lesson.query})")
+
+
+def find_lesson(lesson_id: str):
+    lesson = next((l for l in lesson_board().lessons if l.id == lesson_id), None)
+    if lesson is None:
+        raise KeyError(f"no lesson {lesson_id!r}")
+    return lesson
+
+
+def lesson_query(lesson_id: str) -> str:
+    """The link query that opens a lesson's experiment."""
+    return find_lesson(lesson_id).query
+
+
+def lesson_note(lesson_id: str) -> None:
+    """Under a tab's chart: what the runs say about the claim it illustrates, once measured.
+
+    Tabs state only what always holds; whether a claim shows on this data is
+    this generated sentence, never a sentence written in advance.
+    """
+    board, lesson = lesson_board(), find_lesson(lesson_id)
+    verdict = board.verdict(lesson)
+    if verdict is None:
+        st.caption(f"{badge_markdown(None)} What {len(board.seeds)} seeds say about "
+                   f"“{markdown_text(lesson.claim)}” appears here once measured (Lessons tab).")
+        return
+    st.caption(f"{badge_markdown(verdict.status)} **Over {len(verdict.seeds)} seeds:** "
+               f"{markdown_text(verdict.sentence)} [Open this experiment](?{lesson.query})")
+
+
+@st.cache_resource(show_spinner=False)
+def _measured() -> dict:
+    """Measurements behind the lessons' larger charts, kept for the process: {key: result}."""
+    return {}
+
+
+def batch_size_sweep(seeds=SEEDS) -> dict:
+    """``bnviz.measures.batch_noise`` over `seeds` (the batch-size lesson's experiment), computed once
+    in the worker pool and shared by every visitor."""
+    from ..measures import batch_noise
+    from .runs import wait_for
+
+    key = ("batch-noise", tuple(seeds))
+    store = _measured()
+    if key not in store:
+        store[key] = wait_for(key, lambda update: None, batch_noise, tuple(seeds))
+    return store[key]
+
+
+def batch_size_chart(seeds=SEEDS):
+    """The batch-size sweep's chart, built once from ``batch_size_sweep`` and shared."""
+    key = ("batch-noise-figure", tuple(seeds))
+    store = _measured()
+    if key not in store:
+        store[key] = figures.batch_size_figure(batch_size_summary(batch_size_sweep(seeds)))
+    return store[key]

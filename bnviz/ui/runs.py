@@ -19,7 +19,7 @@ from .. import figures, limits, load_for
 from ..budget import fit
 from ..cache import RunCache
 from ..data import DataError, load_csv
-from ..sweeps import sweep
+from ..sweeps import SWEEP_SEEDS, sweep
 from ..toydata import TOY_MAKERS
 from ..workers import Pool, train_reporting
 
@@ -165,10 +165,11 @@ def _params_key(params) -> str | None:
     return digest.hexdigest()
 
 
-def get_sweep(cfg, data, key, field: str):
-    full_key = ("sweep", cfg, key, field)
+def get_sweep(cfg, data, key, field: str, seeds: int = SWEEP_SEEDS):
+    """The sweep of `field` around cfg over seeds cfg.seed, cfg.seed + 1, ...; computed once for every visitor."""
+    full_key = ("sweep", cfg, key, field, seeds)
     result = sweep_cache().get(full_key)
     if result is None:
-        result = wait_for(full_key, lambda update: None, sweep, cfg, data, field)
+        result = wait_for(full_key, lambda update: None, sweep, cfg, data, field, None, seeds)
         sweep_cache().put(full_key, result)
     return result

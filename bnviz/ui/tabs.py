@@ -10,17 +10,18 @@ import streamlit as st
 from .. import figures, limits, tables
 from ..activations import layer_histograms, unit_percentiles
 from ..bias import biases_before_bn
-from ..budget import Budget, fit, show_value
+from ..budget import Budget, show_value
 from ..inference import accuracy_by_statistics, batch_calculation, boundary_replay, predict
 from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
-from ..sweeps import SWEEP_FIELDS, SWEEP_SEEDS
+from ..sweeps import SWEEP_FIELDS, SWEEP_SEEDS, seeds_that_fit, sweep_plan
+from .lessons import batch_size_chart, lesson_note, lesson_query
 from .runs import get_sweep
 from .state import CURVES_X_KEY
 
 X_AXIS_LABELS = {"steps": "steps", "epochs": "epochs", "examples": "examples seen"}
 
-TABS = ("Training", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
+TABS = ("Training", "Lessons", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
         "Parameters", "Sweeps", "The math")
 CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}})
 
@@ -79,11 +80,14 @@ def training_tab(a, b, data) -> None:
     _run_note(a, "Run A")
     if b is not None:
         _run_note(b, "Run B")
+    differ = b is not None and a.config.batch_size != b.config.batch_size
+    if differ and CURVES_X_KEY not in st.session_state and CURVES_X_KEY not in st.query_params:
+        st.session_state[CURVES_X_KEY] = "epochs"      # batch sizes differ: a step is not the same amount of data
     x = st.radio("x axis", tuple(X_AXIS_LABELS), key=CURVES_X_KEY, horizontal=True, bind="query-params",
                  format_func=X_AXIS_LABELS.get,
                  help="Runs with different batch sizes take different numbers of steps per epoch: compare "
                       "them by epochs or by examples seen.")
-    if b is not None and a.config.batch_size != b.config.batch_size and x == "steps":
+    if differ and x == "steps":
         st.caption("Runs A and B use different batch sizes, so one step means a different amount of data: "
                    "choose epochs or examples seen to compare them fairly.")
     show("curves", figures.training_curves, a, b, x)
@@ -121,9 +125,10 @@ def exports(a) -> None:
 
 
 def landscape_tab(a, b, data) -> None:
-    st.markdown("**Input scaling.** One logistic unit on GPA and IQ. On raw units the loss is a long thin "
-                "valley, so one learning rate is too big across it and too small along it; on z-scores it is "
-                "nearly round.")
+    st.markdown("**Input scaling.** One logistic unit on GPA and IQ, on raw units and on z-scores: the loss "
+                "contours and the path gradient descent takes. Where the valley is long and thin, one learning "
+                "rate is too big across it and too small along it.")
+    lesson_note("input-scaling")
     c1, c2 = st.columns(2)
     lr = c1.select_slider("Learning rate for both", options=[0.01, 0.02, 0.05, 0.1, 0.12, 0.2, 0.5, 1.0, 2.0, 5.0],
                           value=0.12, key="scaling_lr")
@@ -157,9 +162,11 @@ def activations_tab(a, b, data) -> None:
     show("percentiles", figures.activation_percentiles, a, cached(_percentiles, a, b, layer, unit, stage), b)
     show("heatmap", figures.activation_heatmap, a, hist, b)
     show("replay-hist", figures.activation_histogram_replay, a, hist, b)
-    st.info("A caution from Santurkar et al. (2018): BN with noise injected after it, so every layer's input "
-            "shifts again each step, still trains about as fast. Their account of BN's help is a smoother loss "
-            "landscape rather than steadier inputs; see the Loss landscape tab.")
+    lesson_note("covariate-shift")
+    st.info("A caution from Santurkar et al. (2018): they inject noise after every BN layer, so each layer's input "
+            "shifts again at every step, and ask whether BN still helps. Their account of BN's help is a smoother "
+            "loss landscape rather than steadier inputs. What that experiment gives on this data:")
+    lesson_note("santurkar")
 
 
 def _histograms(a, b, layer, stage):
@@ -184,6 +191,7 @@ def running_tab(a, b, data) -> None:
         unit = c2.selectbox("Unit", range(a.arch.hidden[layer - 1]), key="run_unit", format_func=lambda u: f"{u + 1}")
         show("running", figures.running_stats_figure, a, layer, unit, cached(cumulative_running, a, layer - 1))
         show("gap", figures.running_gap_figure, a, layer)
+        lesson_note("running-averages")
     show("testtime", figures.test_time_figure, a, cached(accuracy_by_statistics, a, data))
     predict_one(a, data)
     grid = cached(boundary_replay, a, data) if a.diverged_at is None else None
@@ -236,9 +244,11 @@ def calculator_tab(a, data) -> None:
              rf"= {calc.out[0, 0]:.6g}")
     if undo:
         st.success(undo_sentence(calc, "z" if a.arch.bn_position == "before" else "g(z)"))
+        lesson_note("gamma-beta-undo")
     st.caption(f"Unit 1 of BN layer {layer} at step {step:,}; the table has every unit.")
     table = tables.batch_table(a, data, step, layer, undo)
     st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 3, 900))
+    lesson_note("worked-example")
 
 
 def undo_sentence(calc, what: str = "z") -> str:
@@ -266,23 +276,26 @@ def parameters_tab(a, b, data) -> None:
     show("ratio", figures.update_ratio_figure, a, b)
     st.caption("For vanishing gradients, try 6 layers of 8 sigmoid units (hidden = 8,8,8,8,8,8) with and "
                "without BN.")
-    bias_section(a)
+    lesson_note("vanishing-gradients")
+    bias_section(a, b)
 
 
-def bias_section(run) -> None:
-    """The Dense bias in front of BN and its recorded gradient, when the run keeps one."""
+def bias_section(run, other=None) -> None:
+    """The Dense bias in front of BN, its recorded gradient, and what a non-zero start does in evaluation mode."""
     st.markdown("**The bias in front of BN.**")
     records = cached(biases_before_bn, run)
     if not records:
         st.caption("This run has no Dense bias directly in front of a BN layer (BN drops it unless "
-                   f"'keep bias' is on). [Keep the bias and compare]({BIAS_LINK})")
+                   f"'keep bias' is on). [Keep the bias, start it away from 0, and compare]"
+                   f"(?{lesson_query('bias-redundant')})")
         return
     for sentence in bias_sentences(run, records):
         st.markdown(sentence)
     show("bias", figures.bias_figure, run, records)
-
-
-BIAS_LINK = "?keep_bias=1&compare=keep_bias&b=0&tab=Parameters"
+    st.markdown("In training mode BN cancels the bias; in evaluation mode the running mean has to learn it first. "
+                "Where the two lines of a run part, evaluation-mode outputs are still shifted.")
+    show("evallag", figures.eval_lag_figure, run, other)
+    lesson_note("bias-redundant")
 
 
 def bias_sentences(run, records) -> list:
@@ -309,23 +322,40 @@ def _vector(values) -> str:
 
 
 def sweeps_tab(cfg, data, key) -> None:
-    st.markdown("Many trainings at once, the same in everything but one number, with BN and without.")
-    # two ensembles (BN on and off) of one training per swept value
-    members = 2 * max(len(v) for v in SWEEP_FIELDS.values()) * SWEEP_SEEDS
-    plan = fit(cfg, len(data.y_train), Budget().times(limits.SWEEP_SHARE), members=members, resizable_data=False)
-    capped = plan.config
-    if plan.changes:
+    st.markdown("Many trainings at once, the same in everything but one number, with BN and without, each "
+                "repeated with several seeds: the line is the median over seeds, the band the range from the "
+                "lowest to the highest.")
+    capped = sweep_plan(cfg, len(data.y_train), Budget().times(limits.SWEEP_SHARE))
+    changes = [f"{k} {show_value(getattr(capped, k))}" for k in ("epochs", "hidden", "batch_size")
+               if getattr(capped, k) != getattr(cfg, k)]
+    if changes:
         st.caption("To keep the sweep's cost within this server's limits, each training here uses "
-                   + "; ".join(f"{k} {show_value(v)}" for k, (_, v) in plan.changes.items()) + ".")
+                   + "; ".join(changes) + ".")
     buttons = st.columns(2)
     for col, field, title in zip(buttons, ("lr", "init_scale"), ("Learning-rate sweep", "Init-scale sweep")):
         if col.button(title, key=f"sweep-{field}", width="stretch"):
             st.session_state[f"swept-{field}"] = (capped, key)
-    for field in ("lr", "init_scale"):
+    for field, lesson in (("lr", "higher-lr"), ("init_scale", "init-scale")):
         if st.session_state.get(f"swept-{field}") == (capped, key):   # asked for, for these very settings
-            with st.spinner(f"Training {2 * len(SWEEP_FIELDS[field]) * SWEEP_SEEDS} networks…"):   # BN on and off, over seeds
-                result = get_sweep(capped, data, key, field)
+            seeds = seeds_that_fit(capped, len(data.y_train), field, Budget().times(limits.SWEEP_SHARE))
+            if seeds < SWEEP_SEEDS:
+                st.caption(f"{seeds} seed{'s' if seeds > 1 else ''} rather than {SWEEP_SEEDS}, to keep this sweep "
+                           "within the server's limits; fewer epochs or a smaller network allow more.")
+            count = 2 * len(SWEEP_FIELDS[field]) * seeds
+            with st.spinner(f"Training {count} networks…"):
+                result = get_sweep(capped, data, key, field, seeds)
             show(f"sweepchart-{field}", figures.sweep_figure, result)
+            lesson_note(lesson)
+    st.markdown("**Batch size.** The batch-size lesson's experiment (the default network on the placement data), "
+                "from batches of 2 to the whole training set, BN on and off, over 10 seeds: how far μ_B wanders, "
+                "how much training mode differs from evaluation mode, and the train/test accuracy gap.")
+    if st.button("Batch-size sweep", key="sweep-batch", width="stretch"):
+        st.session_state["swept-batch"] = True
+    if st.session_state.get("swept-batch"):
+        with st.spinner("Training every batch size with 10 seeds…"):
+            chart = batch_size_chart()
+        st.plotly_chart(chart, key="sweepchart-batch", **CHART)
+        lesson_note("batch-noise")
 
 
 # ------------------------------------------------------------------- The math

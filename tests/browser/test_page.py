@@ -8,7 +8,7 @@ pytestmark = pytest.mark.browser
 
 # what each tab must draw: charts (or, for table and formula tabs, the element that carries them)
 EXPECTED = {
-    "Training": 2, "Loss landscape": 3, "Activations": 3, "Running statistics & test time": 4,
+    "Training": 2, "Lessons": 0, "Loss landscape": 3, "Activations": 3, "Running statistics & test time": 4,
     "Batch calculator": 0, "Parameters": 3, "Sweeps": 0, "The math": 0,
 }
 

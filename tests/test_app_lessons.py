@@ -1,0 +1,134 @@
+"""The Lessons view through AppTest: a card per lesson, each with its measured verdict, sentence and chart."""
+import threading
+
+import numpy as np
+import pytest
+
+from bnviz.lessons import LESSONS
+from bnviz.ui import lessons as view
+from test_app import fresh
+
+MEASURE_TIMEOUT = 600
+
+
+@pytest.fixture(scope="module")
+def measured():
+    """The page's own board (one per process), once every lesson is measured."""
+    at = fresh({"epochs": "2", "compare": "off"})       # the first page view starts the measuring
+    assert not at.exception
+    board = view.lesson_board()
+    assert board.wait(MEASURE_TIMEOUT), "the lessons were not measured in time"
+    return board
+
+
+def card_texts(at) -> str:
+    return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
+
+
+def test_every_lesson_has_a_card_with_its_verdict(measured):
+    at = fresh({"tab": "Lessons", "epochs": "2", "compare": "off"})
+    assert not at.exception and not at.error
+    texts = card_texts(at)
+    assert len(measured.lessons) == len(LESSONS)
+    for lesson in LESSONS:
+        verdict = measured.verdict(lesson)
+        assert verdict is not None, measured.error(lesson)
+        assert view.markdown_text(verdict.sentence) in texts
+        assert view.markdown_text(lesson.claim) in texts
+        assert view.badge_markdown(verdict.status) in texts
+        assert f"(?{lesson.query})" in texts
+    assert len(at.get("plotly_chart")) == len(LESSONS)           # only the open tab draws: one chart per card
+    assert "measuring" not in texts
+
+
+def test_each_cards_chart_draws_the_verdicts_numbers(measured):
+    for lesson in LESSONS:
+        verdict = measured.verdict(lesson)
+        fig = measured.figure(lesson)
+        dots = {t.name: t for t in fig.data if not t.name.endswith("median")}
+        assert list(dots) == list(verdict.spread)
+        for name, values in verdict.spread.items():
+            values = np.asarray(values, dtype=float)
+            keep = np.isfinite(values) & ((values > 0) if verdict.spread_log else True)
+            np.testing.assert_array_equal(dots[name].x, values[keep])
+            np.testing.assert_array_equal(dots[name].customdata, np.asarray(verdict.seeds)[keep])
+
+
+def test_the_experiments_box_lists_every_lesson_with_its_badge(measured):
+    at = fresh({"epochs": "2", "compare": "off"})
+    texts = card_texts(at)
+    for lesson in LESSONS:
+        assert view.badge_markdown(measured.verdict(lesson).status) in texts
+        assert f"(?{lesson.query})" in texts
+
+
+def test_cards_wait_politely_while_measuring(monkeypatch):
+    gate = threading.Event()
+
+    def slow(lesson, seeds):
+        gate.wait(30)
+        raise RuntimeError("stopped")
+
+    board = view.Board(LESSONS, slow).start()
+    monkeypatch.setattr(view, "lesson_board", lambda: board)
+    try:
+        at = fresh({"tab": "Lessons", "epochs": "2", "compare": "off"})
+        assert not at.exception
+        texts = card_texts(at)
+        assert texts.count(view.badge_markdown(None)) >= len(LESSONS)
+        assert any("0 of" in i.value for i in at.info)
+    finally:
+        gate.set()
+    assert board.wait(30)
+    at = fresh({"tab": "Lessons", "epochs": "2", "compare": "off"})
+    assert not at.exception
+    assert card_texts(at).count("could not be measured") == len(LESSONS)
+
+
+def test_tabs_show_the_generated_sentences(measured):
+    from bnviz.lessons import lesson_by_id
+
+    for tab, lesson_id in (("Parameters", "vanishing-gradients"), ("Activations", "santurkar"),
+                           ("Loss landscape", "input-scaling")):
+        at = fresh({"tab": tab, "epochs": "2", "compare": "off"})
+        assert not at.exception
+        verdict = measured.verdict(lesson_by_id(lesson_id))
+        assert view.markdown_text(verdict.sentence) in card_texts(at), tab
+
+
+def test_undo_switch_in_the_batch_calculator():
+    at = fresh({"tab": "Batch calculator", "epochs": "2", "compare": "off"})
+    at.toggle(key="calc_undo").set_value(True).run()
+    assert not at.exception
+    assert any("gives back its input" in s.value for s in at.success)
+    table = at.dataframe[0].value
+    np.testing.assert_allclose(table["γ·ẑ + β"], table["z"], rtol=1e-12, atol=1e-12)
+
+
+def test_parameters_tab_shows_the_bias_and_its_gradient():
+    at = fresh({"tab": "Parameters", "epochs": "2", "keep_bias": "1", "compare": "keep_bias", "b": "0"})
+    assert not at.exception
+    texts = card_texts(at)
+    assert "b1: over" in texts and "zero up to rounding" in texts
+    keys = [c.proto.id for c in at.get("plotly_chart")]
+    assert len(keys) >= 5                      # γ/β, gradient norms, update ratios, the bias, eval vs batch mode
+
+
+def test_batch_size_compare_draws_curves_by_epochs():
+    at = fresh({"epochs": "3", "batch_size": "4", "compare": "batch_size", "b": "64"})
+    assert not at.exception
+    assert at.radio(key="x").value == "epochs"
+    curves = at.get("plotly_chart")[0].proto.spec
+    assert "epoch (passes over the training rows)" in curves
+    at = fresh({"epochs": "3", "batch_size": "4", "compare": "batch_size", "b": "64", "x": "steps"})
+    assert at.radio(key="x").value == "steps"                       # a link's choice is kept
+    assert any("different batch sizes" in c.value for c in at.caption)
+
+
+def test_santurkar_and_bias_links_set_up_their_comparisons():
+    at = fresh({"bn_noise": "0.5", "compare": "bn_noise", "b": "0", "epochs": "3"})
+    assert not at.exception and not at.warning
+    assert at.session_state["last_good"].bn_noise == 0.5
+    at = fresh({"keep_bias": "1", "bias_init": "1", "compare": "keep_bias", "b": "0", "epochs": "3"})
+    assert not at.exception and not at.warning
+    assert at.session_state["last_good"].bias_init == 1.0
