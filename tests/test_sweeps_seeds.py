@@ -5,7 +5,7 @@ import pytest
 from bnviz import Config, train
 from bnviz import figures as F
 from bnviz.budget import Budget
-from bnviz.sweeps import SWEEP_FIELDS, batch_size_summary, seeds_that_fit, sweep
+from bnviz.sweeps import SWEEP_FIELDS, SWEEP_SEEDS, batch_size_summary, seeds_that_fit, sweep
 
 
 @pytest.fixture(scope="module")
@@ -56,7 +56,7 @@ def test_seeds_fit_the_time_and_memory_budget():
     work = 50 * 320 * 25 * 28                                                 # one seed: 28 trainings
     slow = Budget(1e9, 4 * work / (1 - 1600 / 1e9), 1e12)
     assert seeds_that_fit(cfg, 320, "lr", slow) == 4
-    assert seeds_that_fit(cfg, 320, "lr", Budget().times(3)) == 10
+    assert seeds_that_fit(cfg, 320, "lr", Budget().times(3)) == SWEEP_SEEDS
     big = Config(hidden=(16,) * 8, epochs=500, batch_size=1)
     assert seeds_that_fit(big, 320, "lr", Budget().times(3)) == 1
 
