@@ -25,6 +25,7 @@ def test_page_loads_and_every_tab_draws(server, page, artifacts):
             wait_idle(page)
             assert chart_count(page) >= 1
         elif label == "Batch calculator":
+            page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30000)   # a lazily loaded component
             assert page.locator("[data-testid='stDataFrame']").count() == 1
             assert page.locator(".katex").count() >= 4
         elif label == "The math":
