@@ -116,6 +116,8 @@ def test_batch_calculation_and_table(case, step, layer):
             assert set(expected) | {"row", "unit", "cgpa", "iq"} == set(table.columns)
             for name, value in expected.items():
                 assert line[name] == pytest.approx(value, rel=1e-9, abs=1e-12), name
+    calc = batch_calculation(run, data, step, layer)
+    assert (calc.step, calc.layer, calc.eps) == (step, layer, run.arch.eps)
     # and these are the statistics the run recorded for that step
     np.testing.assert_allclose(run.batch_mean[layer - 1][step], mine["mean"], rtol=1e-11, atol=1e-14)
 
@@ -186,3 +188,32 @@ def test_sweep_points_are_single_trainings(data):
                         # a finite network can still overflow its logits: then both sides are NaN
                         np.testing.assert_allclose(value, fn(logits, y), rtol=1e-10, err_msg=f"{bn} {lr} {split}")
     assert result.diverged[False].any() and not result.diverged[False].all()
+
+
+def test_model_summary_reads_like_keras(data):
+    table = model_summary(train(Config(epochs=1), data))
+    assert table.to_dict("list") == {
+        "layer": ["dense_1 (relu)", "batch_norm_1", "dense_2 (relu)", "batch_norm_2", "dense_3 (sigmoid)", "total"],
+        "output": ["(None, 3)", "(None, 3)", "(None, 2)", "(None, 2)", "(None, 1)", ""],
+        "holds": ["W1 (6)", "γ1, β1 (3 each); running μ, σ² (3 each)", "W2 (6)",
+                  "γ2, β2 (2 each); running μ, σ² (2 each)", "W3 (2), b3 (1)", ""],
+        "trainable": [6, 6, 6, 4, 3, 25], "non_trainable": [0, 6, 0, 4, 0, 10], "params": [6, 12, 6, 8, 3, 35]}
+    assert list(table.index) == list(range(6))
+    plain_net = model_summary(train(Config(epochs=1, bn=False, activation="tanh"), data))
+    assert list(plain_net["layer"]) == ["dense_1 (tanh)", "dense_2 (tanh)", "dense_3 (sigmoid)", "total"]
+    assert list(plain_net["holds"]) == ["W1 (6), b1 (3)", "W2 (6), b2 (2)", "W3 (2), b3 (1)", ""]
+
+
+def test_batch_calculation_refuses_what_does_not_exist(data):
+    run = train(Config(epochs=1), data)
+    last = run.n_steps - 1
+    assert batch_calculation(run, data, last, 2).step == last
+    for step, layer, message in ((run.n_steps, 1, f"step must be 0 to {last}, got {run.n_steps}"),
+                                 (-1, 1, f"step must be 0 to {last}, got -1"),
+                                 (0, 3, "layer must be 1 to 2, got 3"), (0, 0, "layer must be 1 to 2, got 0")):
+        with pytest.raises(ValueError) as error:
+            batch_calculation(run, data, step, layer)
+        assert str(error.value) == message
+    with pytest.raises(ValueError) as error:
+        batch_calculation(train(Config(epochs=1, bn=False), data), data, 0, 1)
+    assert str(error.value) == "this run has no batch norm"
