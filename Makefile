@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test test-fast bench bench-page gallery fixtures clean
+.PHONY: run test test-fast bench bench-page gallery fixtures clean mutants
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -49,5 +49,17 @@ gallery: $(VENV)/.dev
 fixtures: $(VENV)/.dev
 	$(BIN)/python scripts/make_torch_fixtures.py
 
+# Mutation testing (not part of `make test`): mutants of run, recording, evaluation,
+# running, tables, inference and landscape against the value tests, two at a time.
+# Prints the score per module and the survivors; fails under 90 % killed.
+$(VENV)/.mutants: requirements-mutants.txt requirements-dev.txt requirements.txt | $(BIN)/activate
+	$(BIN)/pip install --quiet -r requirements-mutants.txt
+	touch $@
+
+mutants: $(VENV)/.mutants
+	rm -rf mutants
+	$(BIN)/mutmut run --max-children 2 > /dev/null || true
+	$(BIN)/python scripts/mutation_score.py 90
+
 clean:
-	rm -rf $(VENV) .pytest_cache artifacts
+	rm -rf $(VENV) .pytest_cache artifacts mutants

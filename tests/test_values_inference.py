@@ -217,3 +217,66 @@ def test_batch_calculation_refuses_what_does_not_exist(data):
     with pytest.raises(ValueError) as error:
         batch_calculation(train(Config(epochs=1, bn=False), data), data, 0, 1)
     assert str(error.value) == "this run has no batch norm"
+
+
+def test_ensemble_with_each_seeds_own_data(data):
+    """Members on their own splits: every final metric equals a plain recomputation on that member's data."""
+    from bnviz import load_for, train_ensemble
+
+    configs = [Config(epochs=2, seed=seed, lr=lr) for seed, lr in ((0, 0.1), (1, 0.3), (2, 0.05))]
+    datasets = [load_for(c) for c in configs]
+    assert not np.array_equal(datasets[0].X_test, datasets[1].X_test)
+    ensemble = train_ensemble(configs, datasets)
+    metrics = ensemble.final_metrics()
+    for i, (cfg, own) in enumerate(zip(configs, datasets)):
+        run = ensemble.member(i)
+        running = plain.running_statistics(run, own)
+        params, buffers = plain.params_at(run, run.n_steps), plain.buffers_after(run, running, run.n_steps)
+        np.testing.assert_allclose(ensemble.train_loss[:, i], run.train_loss, rtol=1e-13)
+        for split, X, y in (("train", own.X_train, own.y_train), ("test", own.X_test, own.y_test)):
+            for mode, bufs in (("eval", buffers), ("batch", None)):
+                logits, _ = plain.forward(run, params, plain.inputs(run, own, X), bufs)
+                assert metrics[f"{split}_loss_{mode}"][i] == pytest.approx(plain.bce(logits, y), rel=1e-10)
+                assert metrics[f"{split}_acc_{mode}"][i] == plain.accuracy(logits, y)
+
+
+def test_a_run_without_test_rows(data):
+    from bnviz import load_dataset
+
+    notes = load_dataset("notes4")
+    run = train(Config(dataset="notes4", batch_size=2, epochs=2), notes)
+    assert len(notes.y_test) == 0
+    out = one_row_at_a_time(run, notes, [0, 1, run.n_steps])
+    assert out.shape == (3,) and np.all(np.isnan(out))
+    assert np.all(np.isnan(run.epoch_metrics["test_acc_eval"])) and np.all(np.isnan(run.epoch_metrics["test_loss_batch"]))
+    assert np.all(np.isfinite(run.epoch_metrics["train_loss_eval"]))
+
+
+def test_zero_logits_count_as_not_placed(data):
+    """With all-zero weights every logit is exactly 0: P = 0.5, predicted 'not placed'."""
+    run = train(Config(epochs=1, init="zeros", bn=False), data)
+    assert np.all(run.params[0] == 0)
+    not_placed = np.mean(data.y_train == 0)
+    assert run.train_acc[0] == plain.accuracy(np.zeros(10), data.y_train[plain.batch_rows(run, 0)])
+    assert run.epoch_metrics["train_acc_eval"][0] == not_placed
+    assert run.epoch_metrics["train_acc_batch"][0] == not_placed
+    assert one_row_at_a_time(run, data, [0])[0] == np.mean(data.y_test == 0)
+    np.testing.assert_array_equal(predict(run, data, STUDENTS, state=0), 0.5)
+
+
+def test_decision_grid_defaults_and_states(case):
+    run, data, _ = case
+    grid = decision_grid(run, data, [run.n_steps])
+    assert grid.prob.shape == (1, 45, 45)
+    np.testing.assert_array_equal(grid.states, [run.n_steps])
+    both = np.vstack([data.X_train, data.X_test])
+    low, high = both.min(axis=0), both.max(axis=0)
+    assert grid.x[0] == pytest.approx(low[0] - 0.08 * (high[0] - low[0]), rel=1e-12)
+    assert grid.y[-1] == pytest.approx(high[1] + 0.08 * (high[1] - low[1]), rel=1e-12)
+
+
+def test_batch_table_defaults_to_the_first_layer(data):
+    run = train(Config(epochs=1), data)
+    table = batch_table(run, data, 4)
+    assert len(table) == len(plain.batch_rows(run, 4)) * run.arch.hidden[0]
+    np.testing.assert_array_equal(table["μ_B"].to_numpy()[:3], run.batch_mean[0][4])

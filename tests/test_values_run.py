@@ -249,8 +249,14 @@ def test_running_gaps_and_the_settled_step(case):
         np.testing.assert_array_equal(states, [g[0] for g in gaps])
         close(mean_gap, np.array([g[1] for g in gaps]), rtol=1e-9, what="mean gap")
         close(var_gap, np.array([g[2] for g in gaps]), rtol=1e-9, what="variance gap")
+        assert run.settled_step(k - 1) == plain_settled(gaps, 0.05)
         for tolerance in (0.05, 0.3, 1.0, 1e6):
             assert run.settled_step(k - 1, tolerance) == plain_settled(gaps, tolerance), (k, tolerance)
+        # tolerances at the recorded gaps themselves (checked above to 1e-9): "under" is strict
+        recorded = [(t, m, v) for t, m, v in zip(states, mean_gap, var_gap)]
+        values = np.sort(np.concatenate([np.r_[m, v] for _, m, v in recorded]))
+        for tolerance in values[:: max(1, len(values) // 12)]:
+            assert run.settled_step(k - 1, tolerance) == plain_settled(recorded, tolerance), (k, tolerance)
 
 
 def test_step_table_every_column(case):
@@ -283,3 +289,43 @@ def test_step_table_every_column(case):
             expected[name].append(value)
     for name in table.columns:
         close(table[name].to_numpy(dtype=float), np.array(expected[name], dtype=float), rtol=1e-10, what=name)
+
+
+def test_chunks_cover_every_state_once_within_the_bound():
+    from bnviz.evaluation import CHUNK_NUMBERS, chunks
+
+    assert list(chunks(10, 1, CHUNK_NUMBERS // 3)) == [slice(0, 3), slice(3, 6), slice(6, 9), slice(9, 10)]
+    assert list(chunks(3, CHUNK_NUMBERS, 2)) == [slice(0, 1), slice(1, 2), slice(2, 3)]
+    assert list(chunks(4, 0, 0)) == [slice(0, 4)]
+
+
+def test_cumulative_series_is_the_plain_average():
+    from bnviz.running import RunningAverage
+
+    rng = np.random.default_rng(0)
+    stats, sizes = rng.random((6, 4)), np.array([3, 3, 2, 5, 1, 4])
+    is_var = np.array([False, False, True, True])
+    for variance in ("biased", "unbiased"):
+        folded = stats.copy()
+        for t, n in enumerate(sizes):
+            if variance == "unbiased" and n > 1:
+                folded[t, 2:] *= n / (n - 1)
+        got = RunningAverage(is_var, 0.9, "cumulative", variance).series(stats, sizes, np.array([0.0, 0.0, 1.0, 1.0]))
+        np.testing.assert_allclose(got, [folded[:t + 1].sum(axis=0) / (t + 1) for t in range(6)], rtol=1e-13)
+        ewma = RunningAverage(is_var, 0.9, "ewma", variance).series(stats, sizes, np.array([0.0, 0.0, 1.0, 1.0]))
+        expected, running = [], np.array([0.0, 0.0, 1.0, 1.0])
+        for t in range(6):
+            running = 0.9 * running + 0.1 * folded[t]
+            expected.append(running)
+        np.testing.assert_allclose(ewma, expected, rtol=1e-13)
+
+
+def test_nbytes_counts_every_array_once(case):
+    run, _, _ = case
+    snapshots = sum(a.nbytes for part in run.snapshots.values() for a in part)
+    batch = sum(a.nbytes for a in run.batch_mean + run.batch_var + run.running_mean + run.running_var)
+    owned = run.params.nbytes + run.grads.nbytes + snapshots + batch
+    assert owned <= run.nbytes < owned + 10 * run.params.nbytes + 100_000
+    if run.n_bn:       # gamma and beta are views of params: not counted again
+        naive = run.nbytes + sum(a.nbytes for a in run.gamma + run.beta)
+        assert run.nbytes < naive
