@@ -38,10 +38,15 @@ SWEEP_BASE = Config(epochs=SWEEP_EPOCHS)
 WORKED = Config(dataset="notes_batch", batch_size=4, standardize=False, activation="tanh", lr=0.5, epochs=200)
 
 
+MAX_SEEDS = 30                                    # bounds one measurement's time and memory
+
+
 def seed_list(seeds) -> list:
     seeds = [int(s) for s in seeds]
     if not seeds:
         raise ValueError("measure over at least one seed")
+    if len(seeds) > MAX_SEEDS:
+        raise ValueError(f"measure over at most {MAX_SEEDS} seeds at once, not {len(seeds)}")
     if any(s < 0 for s in seeds):
         raise ValueError("seeds are whole numbers from 0")
     return seeds

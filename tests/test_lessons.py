@@ -69,8 +69,10 @@ def test_every_lesson_measures_on_one_other_seed():
 def test_other_seeds_can_be_measured():
     v = measure(lesson_by_id("gamma-beta-undo"), [11, 12])
     assert v.seeds == (11, 12) and v.spread["BN on"].shape == (2,)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one seed"):
         measure(lesson_by_id("gamma-beta-undo"), [])
+    with pytest.raises(ValueError, match="at most"):
+        measure(lesson_by_id("higher-lr"), range(1000))
 
 
 def test_unknown_lesson_is_named():
