@@ -1,6 +1,8 @@
 // Watch it train: one clock for every panel of one or two runs, played in the browser.
-// The server sends the panels' first drawing and every frame's numbers once; playing,
-// stepping and scrubbing only restyle the Plotly panels here, with no round trip.
+// The server sends each panel's still parts and every frame's numbers once; playing,
+// stepping and scrubbing redraw the moving parts here, with no round trip. The panels
+// are plain SVG and canvas: a frame is a few attribute changes for all ten panels, and
+// the view needs no charting library of its own to load before it can draw.
 
 const CSS = `
 .bnw { container-type: inline-size; font-family: "Source Sans Pro", sans-serif; }
@@ -19,8 +21,12 @@ const CSS = `
 .bnw-label { font-size: 13px; font-weight: 600; align-self: center; line-height: 1.25; }
 .bnw-label small { display: block; font-weight: 400; color: #555; }
 .bnw-plot { height: 170px; position: relative; z-index: 0; }
-.bnw-layer { position: absolute; left: 0; top: 0; width: 100%; height: 100%; pointer-events: none; }
+.bnw-svg { position: absolute; left: 0; top: 0; width: 100%; height: 100%; overflow: visible; }
 .bnw-canvas { position: absolute; z-index: -1; image-rendering: auto; }
+.bnw-grid-line { stroke: #E5ECF6; stroke-width: 1; }
+.bnw-tick { font-size: 10px; fill: #444; }
+.bnw-title-x, .bnw-title-y { font-size: 11px; fill: #222; }
+.bnw-message { position: absolute; inset: 30% 8px auto 8px; font-size: 12px; color: #555; text-align: center; }
 @container (max-width: 700px) {
   .bnw-grid { grid-template-columns: repeat(var(--runs), minmax(0, 1fr)); }
   .bnw-grid > * { grid-column: var(--mc); grid-row: var(--mr); }
@@ -33,20 +39,6 @@ const CSS = `
   .bnw-bar select { height: 48px; }
 }
 `;
-
-function loadPlotly(src) {
-  if (window.Plotly) return Promise.resolve(window.Plotly);
-  if (!window.__bnvizPlotly) {
-    window.__bnvizPlotly = new Promise((resolve, reject) => {
-      const script = document.createElement("script");
-      script.src = src;
-      script.onload = () => resolve(window.Plotly);
-      script.onerror = () => reject(new Error("Plotly could not be loaded"));
-      document.head.appendChild(script);
-    });
-  }
-  return window.__bnvizPlotly;
-}
 
 function decode(text, type) {
   const bytes = Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
@@ -140,10 +132,9 @@ class Player {
         div.dataset.run = r;
         div.dataset.panel = p;
         place(div, [p + 2, r + 2], [r + 1, 3 + 2 * p]);
-        window.Plotly.newPlot(div, panel.data, panel.layout, { displayModeBar: false, responsive: true });
         run.plots.push(div);
       });
-      run.layers = layersFor(run);
+      run.layers = panelsFor(run);
     });
 
     this.playButton.onclick = () => (this.playing ? this.pause() : this.play());
@@ -223,7 +214,7 @@ class Player {
     const at = run.loss[f];
     loss.points("marker", Number.isFinite(at) ? [step] : [], Number.isFinite(at) ? [at] : []);
     loss.values = { step, loss: at };
-    if (surface) {
+    if (surface.axes.length) {
       surface.line("path", upto(run.pathX), upto(run.pathY));
       surface.points("marker", [run.pathX[f]], [run.pathY[f]]);
       surface.values = { step, x: run.pathX[f], y: run.pathY[f], points: f + 1 };
@@ -245,7 +236,7 @@ class Player {
       Object.assign(running.values, { running_mean: run.runningMean[f], running_var: run.runningVar[f] });
     }
     const G = run.grid;
-    boundary.image(run.prob.subarray(f * G * G, (f + 1) * G * G), G);
+    boundary.image("prob", run.prob.subarray(f * G * G, (f + 1) * G * G), [G, G], run.spec.grid, "prob");
     boundary.values = { step, grid: G, prob: run.prob.subarray(f * G * G, (f + 1) * G * G) };
     run.plots.forEach((div, p) => {
       div.dataset.frame = f;
@@ -255,159 +246,243 @@ class Player {
   }
 }
 
-// What moves is drawn over each Plotly panel in SVG (and a canvas for the probabilities),
-// placed with the panel's own axes: Plotly draws the still parts once, and a frame
-// costs a few attribute changes instead of a Plotly redraw per panel.
 const SVG = "http://www.w3.org/2000/svg";
-const PROB = [[230, 159, 0], [255, 255, 255], [0, 158, 115]];      // orange, white at 0.5, green
+const PALETTES = {
+  prob: [[230, 159, 0], [255, 255, 255], [0, 158, 115]],      // orange, white at 0.5, green
+  grey: [[165, 165, 165], [215, 215, 215], [250, 250, 250]],  // low loss darker, high loss light
+};
+const MARGIN = { left: 44, right: 8, top: 6, bottom: 32 };
 
-class Layer {
-  constructor(div, styles, axes = [["xaxis", "yaxis"]]) {
+function niceTicks(low, high, count) {
+  const span = high - low;
+  if (!(span > 0)) return [low];
+  const raw = span / count, power = 10 ** Math.floor(Math.log10(raw));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * power).find((s) => s >= raw);
+  const ticks = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) ticks.push(Math.abs(v) < step * 1e-9 ? 0 : v);
+  if (ticks.length < 3 && count < 12) return niceTicks(low, high, count + 1);      // at least three labels
+  const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+  return ticks.map((v) => [v, Math.abs(v) >= 1e4 ? v.toExponential(0) : v.toFixed(Math.min(digits + 1, 6)).replace(/\.?0+$/, "")]);
+}
+
+function colour(palette, value) {
+  const [a, b, c] = PALETTES[palette];
+  const [lo, hi, t] = value < 0.5 ? [a, b, value * 2] : [b, c, value * 2 - 1];
+  return [lo[0] + (hi[0] - lo[0]) * t, lo[1] + (hi[1] - lo[1]) * t, lo[2] + (hi[2] - lo[2]) * t];
+}
+
+// One panel: axes from the server's spec, its still parts drawn once per size, and the
+// moving parts (named shapes) redrawn each frame. Everything is placed by the panel's own
+// axes, recomputed whenever the panel changes size.
+class Panel {
+  constructor(div, spec, styles) {
     this.div = div;
+    this.spec = spec;
     this.styles = styles;
-    this.axisNames = axes;
     this.shapes = {};
-    this.svg = document.createElementNS(SVG, "svg");
-    this.svg.setAttribute("class", "bnw-layer");
-    div.appendChild(this.svg);
     this.last = {};
-    div.on("plotly_afterplot", () => this.redraw());
+    this.values = {};
+    this.images = {};
+    this.svg = document.createElementNS(SVG, "svg");
+    this.svg.setAttribute("class", "bnw-svg");
+    div.appendChild(this.svg);
+    this.still = document.createElementNS(SVG, "g");
+    this.moving = document.createElementNS(SVG, "g");
+    this.svg.append(this.still, this.moving);
+    if (spec.message) {
+      el("div", "bnw-message", div).textContent = spec.message;
+    }
+    this.layout();
+    new ResizeObserver(() => { if (this.layout()) this.redraw(); }).observe(div);
   }
 
-  axes(which = 0) {
-    const fl = this.div._fullLayout;
-    const [xn, yn] = this.axisNames[which];
-    const xa = fl[xn], ya = fl[yn];
-    return { x: (v) => xa._offset + xa.l2p(v), y: (v) => ya._offset + ya.l2p(v), xa, ya };
+  layout() {
+    const width = this.div.clientWidth, height = this.div.clientHeight;
+    if (!width || !height || (width === this.width && height === this.height)) return false;
+    this.width = width;
+    this.height = height;
+    const inner = height - MARGIN.top - MARGIN.bottom;
+    this.axes = (this.spec.axes || []).map((a) => {
+      const left = MARGIN.left, right = width - MARGIN.right;
+      const top = MARGIN.top + inner * (1 - a.high), bottom = MARGIN.top + inner * (1 - a.low);
+      const sx = (right - left) / (a.x[1] - a.x[0] || 1), sy = (bottom - top) / (a.y[1] - a.y[0] || 1);
+      return { spec: a, left, right, top, bottom, x: (v) => left + (v - a.x[0]) * sx, y: (v) => bottom - (v - a.y[0]) * sy };
+    });
+    this.drawStill();
+    return true;
+  }
+
+  drawStill() {
+    this.still.replaceChildren();
+    for (const ax of this.axes) {
+      const a = ax.spec;
+      for (const [v, text] of niceTicks(a.y[0], a.y[1], Math.max(2, Math.round((ax.bottom - ax.top) / 30)))) {
+        const y = ax.y(v);
+        this.add("line", { x1: ax.left, x2: ax.right, y1: y, y2: y, class: "bnw-grid-line" });
+        this.add("text", { x: ax.left - 4, y: y + 3.5, "text-anchor": "end", class: "bnw-tick" }).textContent = text;
+      }
+      for (const [v, text] of niceTicks(a.x[0], a.x[1], Math.max(3, Math.round((ax.right - ax.left) / 40)))) {
+        const x = ax.x(v);
+        this.add("line", { x1: x, x2: x, y1: ax.top, y2: ax.bottom, class: "bnw-grid-line" });
+        if (a.x_ticks) this.add("text", { x, y: ax.bottom + 12, "text-anchor": "middle", class: "bnw-tick" }).textContent = text;
+      }
+      if (a.x_title) {
+        this.add("text", { x: (ax.left + ax.right) / 2, y: ax.bottom + 26, "text-anchor": "middle", class: "bnw-title-x" }).textContent = a.x_title;
+      }
+      const middle = (ax.top + ax.bottom) / 2;
+      this.add("text", { x: 10, y: middle, "text-anchor": "middle", transform: `rotate(-90 10 ${middle})`, class: "bnw-title-y" }).textContent = a.y_title;
+    }
+    for (const item of this.spec.items || []) {
+      const ax = this.axes[item.axis];
+      if (item.kind === "line") {
+        const path = this.add("path", { fill: "none", ...item.style });
+        path.setAttribute("d", pathOf(ax, decode(item.x), decode(item.y)));
+      } else if (item.kind === "points") {
+        const xs = decode(item.x), ys = decode(item.y);
+        const group = this.add("g", item.style);
+        for (let i = 0; i < xs.length; i++) {
+          const dot = document.createElementNS(SVG, "circle");
+          dot.setAttribute("cx", ax.x(xs[i]).toFixed(1));
+          dot.setAttribute("cy", ax.y(ys[i]).toFixed(1));
+          dot.setAttribute("r", item.r);
+          group.appendChild(dot);
+        }
+      } else if (item.kind === "image") {
+        this.image("still", decode(item.values, "u8"), item.size, item.grid, item.palette);
+      }
+    }
+  }
+
+  add(tag, attributes) {
+    const node = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attributes)) node.setAttribute(k, v);
+    this.still.appendChild(node);
+    return node;
   }
 
   shape(name, tag) {
     if (!this.shapes[name]) {
       const node = document.createElementNS(SVG, tag);
-      for (const [k, v] of Object.entries(this.styles[name] || {})) node.setAttribute(k, v);
-      this.svg.appendChild(node);
+      for (const [k, v] of Object.entries(this.styles[name] || {})) if (k !== "axis") node.setAttribute(k, v);
+      this.moving.appendChild(node);
       this.shapes[name] = node;
     }
     return this.shapes[name];
   }
 
-  remember(name, args) { this.last[name] = args; }
-
   redraw() {
-    // after Plotly resized or redrew the panel: put everything where the axes now are
+    // after a resize: every moving part again, where the axes now are
     for (const [name, args] of Object.entries(this.last)) this[args[0]](name, ...args.slice(1));
   }
 
   line(name, xs, ys) {
-    this.remember(name, ["line", xs, ys]);
-    const { x, y } = this.axes(this.styles[name] && this.styles[name].axes || 0);
-    let d = "";
-    let pen = "M";
-    for (let i = 0; i < xs.length; i++) {
-      if (!Number.isFinite(ys[i]) || !Number.isFinite(xs[i])) { pen = "M"; continue; }
-      d += `${pen}${x(xs[i]).toFixed(1)},${y(ys[i]).toFixed(1)}`;
-      pen = "L";
-    }
-    this.shape(name, "path").setAttribute("d", d);
+    this.last[name] = ["line", xs, ys];
+    this.shape(name, "path").setAttribute("d", pathOf(this.axes[(this.styles[name] || {}).axis || 0], xs, ys));
   }
 
   points(name, xs, ys) {
-    this.remember(name, ["points", xs, ys]);
+    this.last[name] = ["points", xs, ys];
     const node = this.shape(name, "circle");
-    if (!xs.length || !Number.isFinite(ys[0])) { node.setAttribute("r", 0); return; }
-    const { x, y } = this.axes();
-    node.setAttribute("cx", x(xs[0]));
-    node.setAttribute("cy", y(ys[0]));
+    const ax = this.axes[0];
+    if (!xs.length || !Number.isFinite(ys[0]) || !Number.isFinite(xs[0])) { node.setAttribute("r", 0); return; }
+    node.setAttribute("cx", ax.x(xs[0]));
+    node.setAttribute("cy", ax.y(ys[0]));
     node.setAttribute("r", this.styles[name].radius);
   }
 
   bars(name, edges, heights) {
-    this.remember(name, ["bars", edges, heights]);
-    const { x, y } = this.axes();
+    this.last[name] = ["bars", edges, heights];
+    const ax = this.axes[0];
     let d = "";
-    const base = y(0);
+    const base = ax.y(0);
     for (let i = 0; i < heights.length; i++) {
       if (!(heights[i] > 0)) continue;
-      const left = x(edges[i]) + 0.5, right = x(edges[i + 1]) - 0.5;
-      d += `M${left.toFixed(1)},${base.toFixed(1)}V${y(heights[i]).toFixed(1)}H${right.toFixed(1)}V${base.toFixed(1)}Z`;
+      const left = ax.x(edges[i]) + 0.5, right = ax.x(edges[i + 1]) - 0.5;
+      d += `M${left.toFixed(1)},${base.toFixed(1)}V${Math.max(ax.y(heights[i]), ax.top).toFixed(1)}H${right.toFixed(1)}V${base.toFixed(1)}Z`;
     }
     this.shape(name, "path").setAttribute("d", d);
   }
 
   band(name, low, high) {
-    this.remember(name, ["band", low, high]);
+    this.last[name] = ["band", low, high];
     const node = this.shape(name, "rect");
+    const ax = this.axes[0];
     if (!Number.isFinite(low) || !Number.isFinite(high)) { node.setAttribute("width", 0); return; }
-    const { x, xa, ya } = this.axes();
-    const a = Math.max(x(low), xa._offset), b = Math.min(x(high), xa._offset + xa._length);
+    const a = Math.max(ax.x(low), ax.left), b = Math.min(ax.x(high), ax.right);
     node.setAttribute("x", a);
     node.setAttribute("width", Math.max(b - a, 0));
-    node.setAttribute("y", ya._offset);
-    node.setAttribute("height", ya._length);
+    node.setAttribute("y", ax.top);
+    node.setAttribute("height", ax.bottom - ax.top);
   }
 
   vline(name, value) {
-    this.remember(name, ["vline", value]);
+    this.last[name] = ["vline", value];
     const node = this.shape(name, "line");
-    const { x, xa, ya } = this.axes();
-    const inside = Number.isFinite(value) && x(value) >= xa._offset && x(value) <= xa._offset + xa._length;
-    node.setAttribute("x1", inside ? x(value) : -10);
-    node.setAttribute("x2", inside ? x(value) : -10);
-    node.setAttribute("y1", ya._offset);
-    node.setAttribute("y2", ya._offset + ya._length);
+    const ax = this.axes[0];
+    const x = Number.isFinite(value) && ax.x(value) >= ax.left && ax.x(value) <= ax.right ? ax.x(value) : -10;
+    node.setAttribute("x1", x);
+    node.setAttribute("x2", x);
+    node.setAttribute("y1", ax.top);
+    node.setAttribute("y2", ax.bottom);
   }
 
-  image(prob, G) {
-    this.remember("image", ["image", prob, G]);
-    if (!this.canvas) {
-      this.canvas = document.createElement("canvas");
-      this.canvas.className = "bnw-canvas";
-      this.canvas.width = G;
-      this.canvas.height = G;
-      this.div.insertBefore(this.canvas, this.div.firstChild);
-      this.pixels = this.canvas.getContext("2d").createImageData(G, G);
+  image(name, values, size, grid, palette) {
+    // values: (rows bottom-up) x columns, 0..255, painted between the grid's first and last points
+    this.last[name] = ["image", values, size, grid, palette];
+    const [nx, ny] = size;
+    let entry = this.images[name];
+    if (!entry) {
+      const canvas = document.createElement("canvas");
+      canvas.className = "bnw-canvas";
+      canvas.width = nx;
+      canvas.height = ny;
+      this.div.insertBefore(canvas, this.div.firstChild);
+      entry = this.images[name] = { canvas, pixels: canvas.getContext("2d").createImageData(nx, ny) };
     }
-    const { xa, ya } = this.axes();
-    const grid = this.styles.grid;            // [x0, x1, y0, y1]: the grid's first and last points
-    const left = xa._offset + xa.l2p(grid[0]), right = xa._offset + xa.l2p(grid[1]);
-    const top = ya._offset + ya.l2p(grid[3]), bottom = ya._offset + ya.l2p(grid[2]);
-    Object.assign(this.canvas.style, { left: `${left}px`, top: `${top}px`, width: `${right - left}px`,
+    const ax = this.axes[0];
+    const left = ax.x(grid[0]), right = ax.x(grid[1]), top = ax.y(grid[3]), bottom = ax.y(grid[2]);
+    Object.assign(entry.canvas.style, { left: `${left}px`, top: `${top}px`, width: `${right - left}px`,
       height: `${bottom - top}px` });
-    const out = this.pixels.data;
-    for (let i = 0; i < G; i++) {           // canvas rows run top-down, grid rows bottom-up
-      for (let j = 0; j < G; j++) {
-        const p = prob[i * G + j] / 255, k = 4 * ((G - 1 - i) * G + j);
-        const [lo, hi, t] = p < 0.5 ? [PROB[0], PROB[1], p * 2] : [PROB[1], PROB[2], p * 2 - 1];
-        out[k] = lo[0] + (hi[0] - lo[0]) * t;
-        out[k + 1] = lo[1] + (hi[1] - lo[1]) * t;
-        out[k + 2] = lo[2] + (hi[2] - lo[2]) * t;
-        out[k + 3] = 255;
+    const out = entry.pixels.data;
+    for (let i = 0; i < ny; i++) {             // canvas rows run top-down
+      for (let j = 0; j < nx; j++) {
+        const [r, g, b] = colour(palette, values[i * nx + j] / 255), k = 4 * ((ny - 1 - i) * nx + j);
+        out[k] = r; out[k + 1] = g; out[k + 2] = b; out[k + 3] = 255;
       }
     }
-    this.canvas.getContext("2d").putImageData(this.pixels, 0, 0);
+    entry.canvas.getContext("2d").putImageData(entry.pixels, 0, 0);
   }
 }
 
-function layersFor(run) {
-  const colour = run.spec.colour;
+function pathOf(ax, xs, ys) {
+  let d = "", pen = "M";
+  for (let i = 0; i < xs.length; i++) {
+    if (!Number.isFinite(ys[i]) || !Number.isFinite(xs[i])) { pen = "M"; continue; }
+    d += `${pen}${ax.x(xs[i]).toFixed(1)},${Math.min(Math.max(ax.y(ys[i]), ax.top - 2), ax.bottom + 2).toFixed(1)}`;
+    pen = "L";
+  }
+  return d;
+}
+
+function panelsFor(run) {
+  const c = run.spec.colour;
   const [loss, surface, hist, running, boundary] = run.plots;
   const edge = { stroke: "#000", "stroke-width": 1 };
+  const panels = run.spec.panels;
   return [
-    new Layer(loss, { marker: { fill: colour, radius: 5, ...edge } }),
-    run.spec.panels[1].data.length ? new Layer(surface, {
-      path: { fill: "none", stroke: colour, "stroke-width": 2 },
-      marker: { fill: colour, radius: 4.5, ...edge } }) : null,
-    new Layer(hist, {
+    new Panel(loss, panels[0], { marker: { fill: c, radius: 5, ...edge } }),
+    new Panel(surface, panels[1], { path: { fill: "none", stroke: c, "stroke-width": 2 },
+      marker: { fill: c, radius: 4.5, ...edge } }),
+    new Panel(hist, panels[2], {
       band: { fill: "rgba(0,0,0,0.08)", stroke: "rgba(0,0,0,0.45)", "stroke-dasharray": "2,2" },
-      bars: { fill: colour, "fill-opacity": 0.65 },
+      bars: { fill: c, "fill-opacity": 0.65 },
       median: { stroke: "#000", "stroke-width": 2 } }),
-    new Layer(running, {
+    new Panel(running, panels[3], {
       exactMean: { fill: "none", stroke: "#000", "stroke-width": 1.5, "stroke-dasharray": "5,3" },
-      exactVar: { fill: "none", stroke: "#000", "stroke-width": 1.5, "stroke-dasharray": "5,3", axes: 1 },
-      runningMean: { fill: "none", stroke: colour, "stroke-width": 2.5 },
-      runningVar: { fill: "none", stroke: colour, "stroke-width": 2.5, axes: 1 } },
-      [["xaxis", "yaxis"], ["xaxis2", "yaxis2"]]),
-    new Layer(boundary, { grid: run.spec.grid }),
+      exactVar: { fill: "none", stroke: "#000", "stroke-width": 1.5, "stroke-dasharray": "5,3", axis: 1 },
+      runningMean: { fill: "none", stroke: c, "stroke-width": 2.5 },
+      runningVar: { fill: "none", stroke: c, "stroke-width": 2.5, axis: 1 } }),
+    new Panel(boundary, panels[4], {}),
   ];
 }
 
@@ -420,9 +495,9 @@ export default function (component) {
   }
   const current = parentElement.__bnvizWatch;
   if (current && current.spec.id === data.id && current.spec.live === data.live) return undefined;
-  loadPlotly(data.plotly).then(() => {
-    if (parentElement.__bnvizWatch) parentElement.__bnvizWatch.stop();
-    parentElement.__bnvizWatch = new Player(parentElement, data);
-  }).catch((err) => { parentElement.textContent = String(err.message || err); });
+  performance.mark("bnviz-watch-mount");           // marks for benchmarks/watch.py
+  if (parentElement.__bnvizWatch) parentElement.__bnvizWatch.stop();
+  parentElement.__bnvizWatch = new Player(parentElement, data);
+  performance.mark("bnviz-watch-drawn");
   return undefined;
 }

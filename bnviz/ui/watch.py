@@ -1,23 +1,24 @@
 """The "Watch it train" view on the page: one clock for every panel of runs A and B.
 
 Playback happens in the browser: a small component (watch.js) draws five
-Plotly panels per run and restyles them frame by frame from arrays sent once.
-A custom component rather than Plotly's own animation frames because the view
-needs step forward and back, a speed control and panels that restack on a
-phone; one figure with ten subplots can do none of these, and st.plotly_chart
-would remount it on every streamed update anyway.
+panels per run in SVG and canvas and redraws their moving parts frame by frame
+from arrays sent once. A component rather than Plotly's animation frames: the
+view needs step forward and back, a speed control and panels that restack on a
+phone, which one figure with ten subplots cannot give, and st.plotly_chart
+remounts on every streamed update. Not on Plotly.js either, measured: a second
+copy of Plotly (4.8 MB, besides the one Streamlit bundles) took longer to
+start than everything else the view does, and a Plotly redraw per panel per
+frame held playback near 10 frames a second; plain SVG draws a frame of all
+ten panels in a few milliseconds.
 
 ``draw_view`` draws finished runs (the replay); ``draw_partial`` draws runs
 still training, from whatever source reports a partial Run.
 """
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-import plotly
 import streamlit as st
-import streamlit.components.v1 as components_v1
 
 from ..figures.watch import watch_spec
 from ..watch import MAX_FRAMES, PLANE_SIZE, summary, watch_pair
@@ -30,10 +31,6 @@ SECONDS = 10.0            # one pass of the replay at normal speed: a pace a cla
 
 _JS = (Path(__file__).with_name("watch.js")).read_text()
 _player = st.components.v2.component("bnviz_watch", js=_JS, isolate_styles=False)
-# Plotly's own bundle, shipped inside the plotly package, served by Streamlit from there
-_plotly_files = components_v1.declare_component(
-    "plotlyjs", path=os.path.join(os.path.dirname(plotly.__file__), "package_data"))
-PLOTLY_URL = f"component/{_plotly_files.name}/plotly.min.js"
 
 
 def page_style() -> None:
@@ -78,7 +75,6 @@ def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
     views = watch_pair(kept[0][0], kept[1][0] if len(kept) > 1 else None, data,
                        frames=LIVE_FRAMES if live else MAX_FRAMES, plane_size=LIVE_PLANE if live else PLANE_SIZE)
     spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS)
-    spec["plotly"] = PLOTLY_URL
     return spec, summary(views, [w for _, _, w in kept])
 
 
