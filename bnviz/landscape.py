@@ -19,8 +19,9 @@ from .nn import bce_with_logits_forward, sigmoid
 from .run import Run, forward_states
 
 # activations (points x rows x units) per batched pass: bounds memory, and passes
-# this small stay in cache (about twice as fast as one pass over a 41 x 41 plane)
-CHUNK_NUMBERS = 250_000
+# this small stay in cache (measured with benchmarks/figures.py: a 41 x 41 plane of
+# the default run scores about twice as fast in passes of 30 points as in one pass)
+CHUNK_NUMBERS = 50_000
 
 
 @dataclass
