@@ -476,7 +476,8 @@ LESSONS = (
     Lesson("gamma-beta-undo", "γ and β can undo the normalization.", ("001", "003"), ("BN on",),
            "tab=Batch+calculator", _gamma_beta, 6),
     Lesson("running-averages", "At test time BN uses running averages of the batch statistics (an EWMA, or the plain "
-           "average of the mini-batch means and variances).", ("000", "001", "003"), ("EWMA", "cumulative average"),
+           "average of the mini-batch means and variances).", ("000", "001", "003"),
+           tuple(measures.RUNNING_RULE_NAMES.values()),
            "compare=running_avg&tab=Running+statistics+%26+test+time", _running, 7),
     Lesson("covariate-shift", "BN reduces internal covariate shift: each layer sees a steadier input distribution.",
            ("002", "003"), ("BN on", "BN off"), "hidden=4,4,4&activation=sigmoid&compare=bn&tab=Activations",
