@@ -43,16 +43,34 @@ class Dataset:
 
     @property
     def feature_mean(self) -> np.ndarray:
-        return self.X_train.mean(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            mean = self.X_train.mean(axis=0)
+        if np.isfinite(mean).all():
+            return mean
+        return (self.X_train / self._scale).mean(axis=0) * self._scale   # sums near 1e308 overflow
 
     @property
     def feature_std(self) -> np.ndarray:
-        std = self.X_train.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):
+            std = self.X_train.std(axis=0)
+        if not np.isfinite(std).all():
+            std = (self.X_train / self._scale).std(axis=0) * self._scale
         return np.where(std > 0, std, 1.0)
+
+    @property
+    def _scale(self) -> np.ndarray:
+        """(2,) the largest magnitude in each training column (1 for an all-zero column)."""
+        scale = np.abs(self.X_train).max(axis=0) if len(self.X_train) else np.ones(self.X_train.shape[1])
+        return np.where(scale > 0, scale, 1.0)
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
         """Raw features (n, 2) -> z-scores with the training rows' statistics."""
-        return (X - self.feature_mean) / self.feature_std
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = (X - self.feature_mean) / self.feature_std
+        if np.isfinite(z).all() or not np.isfinite(X).all():
+            return z
+        scale = self._scale          # values near the float64 limit: differences overflow unless scaled first
+        return (X / scale - self.feature_mean / scale) / (self.feature_std / scale)
 
     def inputs(self, X: np.ndarray, standardize: bool) -> np.ndarray:
         """What the network's first layer sees for raw rows X: z-scores or the raw values."""

@@ -224,9 +224,13 @@ def calculator_tab(a, data) -> None:
     if not a.n_bn:
         st.info("Run A has no batch norm: turn BN on to see its arithmetic.")
         return
+    if not a.n_steps:
+        st.info("Run A took no steps (its first batch already gave a loss that is not a finite number): "
+                "there is no batch to show.")
+        return
     st.markdown("Pick any step and BN layer: these are the numbers the engine used, student by student.")
     c1, c2 = st.columns([3, 1])
-    step = c1.slider("Step", 0, a.n_steps - 1, 0, key="calc_step")
+    step = c1.slider("Step", 0, a.n_steps - 1, 0, key="calc_step") if a.n_steps > 1 else 0
     layer = c2.selectbox("BN layer", range(1, a.n_bn + 1), key="calc_layer")
     undo = st.toggle("Set γ = √(σ²_B + ε) and β = μ_B of this batch", key="calc_undo",
                      help="γ and β are learned, so the network can choose to undo the normalization. "
