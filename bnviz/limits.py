@@ -21,9 +21,9 @@ class Limit:
 
 LIMITS = (
     # one training (see bnviz.budget)
-    Limit("BNVIZ_MAX_STEPS", 20_000, "updates one run may take"),
-    Limit("BNVIZ_MAX_WORK", 1.5e8, "rows x parameters x updates one run may take (shared with the updates: about 1.5 s)"),
-    Limit("BNVIZ_RUN_MB", 96, "memory one run's record may use"),
+    Limit("BNVIZ_MAX_STEPS", 15_000, "updates one run may take"),
+    Limit("BNVIZ_MAX_WORK", 1e8, "rows x parameters x updates one run may take (shared with the updates: about 1 s)"),
+    Limit("BNVIZ_RUN_MB", 48, "memory one run's record may use"),
     Limit("BNVIZ_SWEEP_SHARE", 3, "a sweep (28 trainings at once) may cost this many runs"),
     # what the process keeps
     Limit("BNVIZ_CACHE_ENTRIES", 96, "finished runs kept for every visitor"),
@@ -32,6 +32,7 @@ LIMITS = (
     Limit("BNVIZ_SWEEP_MB", 96, "memory for finished sweeps"),
     Limit("BNVIZ_LESSON_MB", 32, "memory for lesson verdicts"),
     Limit("BNVIZ_DATA_ENTRIES", 24, "data sets kept (built-in and uploaded; at most 2.4 MB each)"),
+    Limit("BNVIZ_PROGRESS_MB", 8, "largest partial run a worker sends while training (bigger: step counts only)"),
     Limit("BNVIZ_WORKERS", 2, "worker processes that train (each holds at most one run at a time)"),
     Limit("BNVIZ_PROCESS_MB", 1500, "what the page process, all caches full, should stay under (tested)"),
 )
@@ -58,6 +59,7 @@ FIGURE_BYTES = int(limit("BNVIZ_FIGURE_MB") * 2**20)
 SWEEP_BYTES = int(limit("BNVIZ_SWEEP_MB") * 2**20)
 LESSON_BYTES = int(limit("BNVIZ_LESSON_MB") * 2**20)
 DATA_ENTRIES = int(limit("BNVIZ_DATA_ENTRIES"))
+PROGRESS_BYTES = int(limit("BNVIZ_PROGRESS_MB") * 2**20)
 WORKERS = int(limit("BNVIZ_WORKERS"))
 PROCESS_BYTES = int(limit("BNVIZ_PROCESS_MB") * 2**20)
 

@@ -21,8 +21,10 @@ Progress channel: a job that calls ``report(step, total_steps, payload)`` in
 its worker (``train_reporting`` does, with the partial Run so far as the
 payload) makes ``Job.latest()`` return the newest ``Update``; older ones are
 dropped, so a slow reader never piles them up. ``train_reporting`` sends at
-most every `progress_seconds` and spends at most about a fifth of the
-worker's time assembling partial Runs. A view that streams a run while it
+most every `progress_seconds`, spends at most about a fifth of the worker's
+time assembling partial Runs, and sends a partial Run only while it is small
+(bnviz.limits.PROGRESS_BYTES); past that the payload is None (step counts
+only), so the server never spends long unpickling progress. A view that streams a run while it
 trains polls ``latest()`` a few times a second.
 
 Any other picklable engine call (a module-level function and picklable
@@ -84,6 +86,7 @@ def report(step: int, total_steps: int, payload: Any = None) -> None:
 
 def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3):
     """bnviz.train.train in a worker: reports the partial Run, and stops when cancelled."""
+    from .limits import PROGRESS_BYTES
     from .train import train
 
     next_report = [0.0]
@@ -94,7 +97,10 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3):
         now = time.perf_counter()
         if progress_seconds <= 0 or p.step >= p.total_steps or now < next_report[0]:
             return
-        run = p.run()
+        small = p.history.params[:p.step + 1, 0].nbytes * 2 <= PROGRESS_BYTES // 2
+        run = p.run() if small else None
+        if run is not None and run.nbytes > PROGRESS_BYTES:
+            run = None
         report(p.step, p.total_steps, run)
         spent = time.perf_counter() - now
         next_report[0] = time.perf_counter() + max(progress_seconds, 4 * spent)

@@ -47,7 +47,7 @@ def test_everyone_asking_for_one_key_shares_one_job(pool, data):
 
 
 def test_progress_sends_partial_runs_that_agree_with_the_final_one(pool, data):
-    cfg = LONG.replace(epochs=150)
+    cfg = Config(epochs=250)                                # small enough to stream whole partial runs
     job = pool.job(("progress",), train_reporting, cfg, data, None, 0.3)
     job.attach()
     seen = []
@@ -59,13 +59,31 @@ def test_progress_sends_partial_runs_that_agree_with_the_final_one(pool, data):
         final = job.result()
     finally:
         job.detach()
-    assert seen, "no progress arrived while it trained"
+    assert any(u.payload is not None for u in seen), "no partial run arrived while it trained"
     for update in seen:
         partial = update.payload
         assert 0 < update.step < update.total_steps == final.n_steps
+        if partial is None:                                 # past the size sent whole
+            continue
         assert partial.n_steps == update.step
         np.testing.assert_array_equal(partial.train_loss, final.train_loss[:update.step])
     assert job.latest() is None                              # nothing kept once it is done
+
+
+def test_a_big_run_streams_step_counts_only(pool, data):
+    job = pool.job(("big-progress",), train_reporting, LONG.replace(epochs=60), data, None, 0.3)
+    job.attach()
+    steps = set()
+    try:
+        while not job.wait(0.1):
+            update = job.latest()
+            if update is not None:
+                assert update.payload is None
+                steps.add(update.step)
+        assert job.result().n_steps == 60 * 32
+    finally:
+        job.detach()
+    assert steps
 
 
 def test_the_last_visitor_leaving_cancels_a_running_job(pool, data):

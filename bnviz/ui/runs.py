@@ -91,7 +91,8 @@ def get_run(cfg, data, key, label: str, init_params=None, stream=None, on_partia
     leaves, or changes a setting (the rerun interrupts this wait), stops
     waiting; the training is cancelled once nobody waits for it.
     on_partial(run): called with each newer partial Run the worker reports
-    (instead of the streamed training curves).
+    (instead of the streamed training curves); a run too big to send whole
+    (bnviz.limits.PROGRESS_BYTES) streams its step count only.
     """
     cache = run_cache()
     full_key = (cfg, key, _params_key(init_params))
@@ -111,9 +112,11 @@ def get_run(cfg, data, key, label: str, init_params=None, stream=None, on_partia
                          else f"Training {label}: step {update.step:,} of {update.total_steps:,}")
             return
         shown["step"] = update.step
-        shown["n"] += 1
         bar.progress(min(update.step / max(update.total_steps, 1), 1.0),
                      text=f"Training {label}: step {update.step:,} of {update.total_steps:,}")
+        if update.payload is None:       # too big to stream (bnviz.limits.PROGRESS_BYTES): the bar alone
+            return
+        shown["n"] += 1
         if on_partial is not None:
             on_partial(update.payload)
         else:
