@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run test test-fast bench bench-page gallery fixtures clean mutants
+.PHONY: run serve test test-fast bench bench-page bench-load gallery fixtures clean mutants
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -23,11 +23,19 @@ $(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/activate
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.port $(PORT)
 
+# Production: REPLICAS Streamlit processes (each warmed at start) behind nginx on PORT,
+# with session affinity and websocket proxying. One replica runs without nginx.
+REPLICAS ?= 2
+serve: $(VENV)/.runtime
+	bash scripts/ensure_nginx.sh
+	$(BIN)/python -m bnviz.ui.serve --replicas $(REPLICAS) --port $(PORT)
+
 # Browser tests need Chromium: /usr/bin/chromium (Debian package `chromium`).
 # scripts/ensure_chromium.sh installs it when run as root, and the tests
 # skip with a message when it cannot be had (never in CI, which sets CI=true).
 test: $(VENV)/.dev
 	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_nginx.sh
 	$(BIN)/python -m pytest
 
 test-fast: $(VENV)/.dev
@@ -39,6 +47,11 @@ bench: $(VENV)/.dev
 bench-page: $(VENV)/.dev
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python benchmarks/page.py
+
+# A classroom against the lab: websocket visitors, one process and 2 replicas behind nginx.
+bench-load: $(VENV)/.dev
+	bash scripts/ensure_nginx.sh
+	$(BIN)/python benchmarks/load.py
 
 # Every figure of a default run as HTML and PNG under artifacts/gallery, to look at.
 gallery: $(VENV)/.dev
