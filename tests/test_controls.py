@@ -97,3 +97,63 @@ def test_the_field_page_lists_every_field():
     rows = [line for line in text.splitlines() if line.startswith("| ")]
     for f in FIELDS:
         assert any(f"| {f.name} |" in row or f" {f.name}," in row or f", {f.name} |" in row for row in rows), f.name
+
+
+def _widget_keys(node):
+    """Keys of the setting widgets under node, in the order the page shows them."""
+    for child in getattr(node, "children", {}).values():
+        key = getattr(child, "key", None)
+        if key and key.startswith(widget_key("")):
+            yield key
+        yield from _widget_keys(child)
+
+
+def test_the_sidebar_shows_the_fields_in_table_order(page):
+    assert list(_widget_keys(page.sidebar)) == [widget_key(f.name) for f in FIELDS]
+    headers = [h.value for h in page.sidebar.header]
+    assert headers[:len(GROUPS)] == list(GROUPS)
+
+
+def test_every_field_widget_changes_its_setting():
+    """Each widget, set to a value other than the default, reaches the Config and the link."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["epochs"] = "2"
+    at.run()
+    for f in FIELDS:
+        if f.name in ("dataset", "epochs") or f.only_for:     # toy-set fields: test_app.test_toy_set_controls
+            continue
+        widget = getattr(at, ELEMENT[f.control])(key=widget_key(f.name))
+        if f.kind == "bool":
+            value = not f.default
+        elif f.kind == "choice":
+            value = f.choices[1] if f.choices[0] == f.default else f.choices[0]
+        elif f.kind == "widths":
+            value = "4,3"
+        elif f.control == "log_slider":
+            value = next(float(v) for v in widget.options if float(v) != f.default)
+        else:
+            value = widget.min if widget.min != f.default else widget.max
+        widget.set_value(value).run()
+        assert not at.exception, f.name
+        cfg = at.session_state["last_good"]
+        assert getattr(cfg, f.name) != f.default, f.name
+        assert f.name in at.query_params, f.name
+
+
+def test_engine_results_and_charts_are_computed_once_per_run_and_settings(default_run, plain_run, data):
+    from bnviz.ui.tabs import cached
+
+    calls = []
+
+    def compute(run, *args):
+        calls.append(args)
+        return object()
+
+    first = cached(compute, default_run, data, "pca")
+    assert cached(compute, default_run, data, "pca") is first and len(calls) == 1
+    assert cached(compute, default_run, data, "random") is not first             # another setting
+    assert cached(compute, plain_run, data, "pca") is not first                  # another run
+    records = [object()]
+    assert cached(compute, default_run, records) is cached(compute, default_run, records)   # a list, by identity
+    assert cached(compute, default_run, [object()]) is not cached(compute, default_run, records)
+    assert len(calls) == 5
