@@ -443,14 +443,16 @@ def _worked_example(seeds):
     n = len(seeds)
     ok = m["learned"]
     numbers = {"seeds": n, "correlation": m["correlation"], "seeds_learned": int(ok.sum()),
-               "mu_B": m["mu_B"], "var_B": m["var_B"], "seed_shown": m["seed_shown"],
-               "acc_eval": float(np.median(m["acc_eval"]))}
-    fails = "" if ok.all() else f"not all four right in {seed_list_text(_where(seeds, ~ok))}"
+               "mu_B": m["mu_B"], "var_B": m["var_B"], "seed_shown": m["seed_shown"], "momentum": m["momentum"],
+               "acc_batch": float(np.median(m["acc_batch"])), "acc_eval": float(np.median(m["acc_eval"]))}
+    fails = "" if ok.all() else (f"not all four right in both modes in {seed_list_text(_where(seeds, ~ok))} "
+                                 f"(median accuracy {fmt(numbers['acc_batch'])} in training mode, "
+                                 f"{fmt(numbers['acc_eval'])} in evaluation mode)")
     sentence = (f"The notes' batch of four students has GPA and IQ correlated at {fmt(m['correlation'])}, not "
                 f"collinear. Its first step (seed {m['seed_shown']}) gives unit 1 μ_B = {fmt(m['mu_B'])} and "
-                f"σ²_B = {fmt(m['var_B'])}; the network classifies all four right in training mode in "
-                f"{numbers['seeds_learned']} of {_seeds(n)} (evaluation mode, still on lagging running averages: median "
-                f"accuracy {fmt(numbers['acc_eval'])})" + (f"; {fails}." if fails else "."))
+                f"σ²_B = {fmt(m['var_B'])}; with running averages of momentum {fmt(m['momentum'])} the network "
+                f"classifies all four right in training and in evaluation mode in {numbers['seeds_learned']} of "
+                f"{_seeds(n)}" + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(ok.mean()), sentence, numbers, {"BN on": m["acc_batch"]},
                     "training-mode accuracy on the four", fails=fails)
 
@@ -493,6 +495,6 @@ LESSONS = (
            "bn_noise=0.5&compare=bn_noise&b=0&tab=Activations", _santurkar),
     Lesson("worked-example", "The notes' worked example: one batch of four students, μ_B, σ²_B, ẑ and γẑ + β by hand.",
            ("003",), ("BN on",),
-           "dataset=notes_batch&batch_size=4&standardize=0&activation=tanh&lr=0.5&epochs=200&compare=off"
+           "dataset=notes_batch&batch_size=4&standardize=0&activation=tanh&lr=0.5&epochs=200&bn_momentum=0.9&compare=off"
            "&tab=Batch+calculator", _worked_example),
 )

@@ -35,7 +35,10 @@ OPTIMIZER_NAMES = {"sgd": "SGD", "momentum": "momentum", "rmsprop": "RMSprop", "
 NOISE = 0.5
 DEFAULT = Config()
 SWEEP_BASE = Config(epochs=SWEEP_EPOCHS)
-WORKED = Config(dataset="notes_batch", batch_size=4, standardize=False, activation="tanh", lr=0.5, epochs=200)
+# The notes' batch on raw GPA and IQ, as they compute it; running averages with PyTorch's
+# momentum (0.9) catch up within the 200 steps, so evaluation mode learns the four too.
+WORKED = Config(dataset="notes_batch", batch_size=4, standardize=False, activation="tanh", lr=0.5, epochs=200,
+                bn_momentum=0.9)
 
 
 MAX_SEEDS = 30                                    # bounds one measurement's time and memory
@@ -487,6 +490,7 @@ def worked_example(seeds, cfg: Config = WORKED) -> dict:
     fm = ensemble.final_metrics()
     seen = ensemble._replay()
     return {"correlation": _notes_batch_correlation(), "acc_batch": fm["train_acc_batch"],
-            "acc_eval": fm["train_acc_eval"], "learned": fm["train_acc_batch"] >= 1.0,
+            "acc_eval": fm["train_acc_eval"],
+            "learned": (fm["train_acc_batch"] >= 1.0) & (fm["train_acc_eval"] >= 1.0), "momentum": cfg.bn_momentum,
             "mu_B": float(seen["batch_mean"][0][0, 0, 0]), "var_B": float(seen["batch_var"][0][0, 0, 0]),
             "seed_shown": int(seed_list(seeds)[0])}

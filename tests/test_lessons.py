@@ -261,7 +261,8 @@ def check_worked_example(v):
     assert v.numbers["correlation"] == pytest.approx(np.corrcoef(table[:, 0], table[:, 1])[0, 1])
     assert abs(v.numbers["correlation"]) < 0.99
     assert v.numbers["seeds_learned"] >= 8
-    cfg = Config(dataset="notes_batch", batch_size=4, standardize=False, activation="tanh", lr=0.5, epochs=1)
+    cfg = Config(dataset="notes_batch", batch_size=4, standardize=False, activation="tanh", lr=0.5, epochs=1,
+                 bn_momentum=0.9)
     data = load_for(cfg)
     run = train(cfg, data)
     z = data.X_train[plain.batch_rows(run, 0)] @ run.initial_params["W1"]
