@@ -47,6 +47,8 @@ class Field:
     compare: how run B's value is made from run A's when compare mode changes
     this field (one of COMPARE_RULES; "0 or x" written with the number, e.g.
     "0 or 0.5": off when on, else that value), or "" when it cannot be compared.
+    presets: (preset name, value) pairs: what each framework's convention sets
+    this field to (one click in the sidebar sets them all; see PRESETS).
     """
 
     name: str
@@ -68,6 +70,7 @@ class Field:
     fold: str = ""
     only_for: tuple = ()
     compare: str = ""
+    presets: tuple = ()
 
     @property
     def control(self) -> str:
@@ -120,20 +123,21 @@ FIELDS = (
           compare="opposite"),
     Field("bn_momentum", "float", 0.99, "Batch norm", "Running-average momentum m",
           "running = m * running + (1 - m) * batch (Keras convention; PyTorch's momentum is 1 - m).",
-          low=0.0, high=0.9999, widget="number", step=0.01, fmt="%.4f", compare="shorter memory"),
+          low=0.0, high=0.9999, widget="number", step=0.01, fmt="%.4f", compare="shorter memory",
+          presets=(("keras", 0.99), ("pytorch", 0.9))),
     Field("bn_noise", "float", 0.0, "Batch norm", "Noise after BN",
           "Noisy BN (Santurkar et al. 2018): after every BN a random per-unit scale exp(s·n) and shift s·n, drawn "
           "afresh each step from the seed; s is this size, 0 = off.", low=0.0, high=2.0, step=0.1,
           compare="0 or 0.5"),
     Field("running_avg", "choice", "ewma", "Batch norm", "Running average",
           "ewma: exponentially weighted moving average; cumulative: plain average of every mini-batch statistic.",
-          ("ewma", "cumulative"), compare="next"),
+          ("ewma", "cumulative"), compare="next", presets=(("keras", "ewma"), ("pytorch", "ewma"))),
     Field("running_var", "choice", "biased", "Batch norm", "Running variance",
           "Variance folded into the running average: biased (divide by n, Keras) or unbiased (n - 1, PyTorch).",
-          ("biased", "unbiased"), compare="next"),
+          ("biased", "unbiased"), compare="next", presets=(("keras", "biased"), ("pytorch", "unbiased"))),
     Field("eps", "float", 1e-3, "Batch norm", "ε (inside the square root)",
           "Added to the variance inside the square root.", low=1e-12, high=1.0, log=True,
-          widget_low=1e-8, widget_high=1e-1, compare="x10"),
+          widget_low=1e-8, widget_high=1e-1, compare="x10", presets=(("keras", 1e-3), ("pytorch", 1e-5))),
     # ---- Training
     Field("optimizer", "choice", "sgd", "Training", "Optimizer", "How each step turns gradients into updates.",
           tuple(OPTIMIZERS), compare="next"),
@@ -155,11 +159,10 @@ FIELDS = (
 )
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 
-# Ready-made BN conventions: what each framework does by default (checked below).
-PRESETS = {
-    "keras": {"bn_momentum": 0.99, "eps": 1e-3, "running_var": "biased", "running_avg": "ewma"},
-    "pytorch": {"bn_momentum": 0.9, "eps": 1e-5, "running_var": "unbiased", "running_avg": "ewma"},
-}
+# Ready-made BN conventions, gathered from the table's presets: what each framework does by default.
+PRESET_NAMES = {"keras": "Keras", "pytorch": "PyTorch"}
+PRESETS = {name: {f.name: dict(f.presets)[name] for f in FIELDS if name in dict(f.presets)}
+           for name in PRESET_NAMES}
 
 _TRUE = {"1", "true", "yes", "on", "t", "y"}
 _FALSE = {"0", "false", "no", "off", "f", "n"}

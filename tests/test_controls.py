@@ -69,7 +69,8 @@ def test_a_link_value_outside_a_widget_range_is_shown_and_kept():
 
 
 def test_presets_say_what_they_set():
-    assert preset_help("pytorch") == "bn_momentum 0.9, eps 1e-05, running_var unbiased, running_avg ewma"
+    assert preset_help("pytorch") == "bn_momentum 0.9, running_avg ewma, running_var unbiased, eps 1e-05"
+    assert PRESETS["keras"] == {"bn_momentum": 0.99, "running_avg": "ewma", "running_var": "biased", "eps": 1e-3}
     for preset in PRESETS.values():
         Config(**preset)
 

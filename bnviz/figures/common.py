@@ -127,8 +127,8 @@ def missing(run: Run, title: str, need_bn: bool = False, need_finite: bool = Fal
     """
     check_run(run)
     if run.n_steps == 0:
-        return placeholder(title, "This run has no steps to show: its loss was not a finite number at the "
-                                  "first step.<br>Lower the learning rate or the init scale, or standardize the inputs.")
+        return placeholder(title, "This run has no steps to show: its loss was not a finite number at the first "
+                                  "step.<br>Lower the learning rate or the init scale, or standardize the inputs.")
     if need_bn and not run.n_bn:
         return placeholder(title, "This run has no batch norm, so there is nothing of BN's to show here.<br>"
                                   "Turn batch normalization on to see it.")

@@ -9,13 +9,13 @@ from __future__ import annotations
 import streamlit as st
 
 from ..compare import COMPARE_FIELDS, default_value, variant
-from ..config import FIELD_BY_NAME, FIELDS, GROUPS, MAX_LAYERS, MAX_UNITS, PRESETS, Config, Field, allowed, format_value
+from ..config import (FIELD_BY_NAME, FIELDS, GROUPS, MAX_LAYERS, MAX_UNITS, PRESET_NAMES, PRESETS, Config, Field,
+                      allowed, format_value)
 from .state import log_options, widget_key
 
 UPLOAD = "upload"            # the data set choice that opens the file box (the page's own, not a Config value)
 DATASET_LABELS = dict(zip(FIELD_BY_NAME["dataset"].choices, FIELD_BY_NAME["dataset"].labels),
                       **{UPLOAD: "Upload a CSV…"})
-PRESET_NAMES = {"keras": "Keras", "pytorch": "PyTorch"}
 
 
 def _to_widget(name: str, value):
@@ -38,7 +38,8 @@ def _apply_preset(name: str) -> None:
 
 def preset_help(name: str) -> str:
     """What a preset button sets, in link terms: "bn_momentum 0.9, eps 1e-05, ..."."""
-    return ", ".join(f"{field} {format_value(FIELD_BY_NAME[field], value)}" for field, value in PRESETS[name].items())
+    return ", ".join(f"{field} {format_value(FIELD_BY_NAME[field], value)}"
+                     for field, value in PRESETS[name].items())
 
 
 def _widget_range(f: Field, n_train: int) -> tuple:
@@ -129,7 +130,7 @@ def sidebar(n_train: int) -> None:
     """Draw every control, group by group as the field table orders them; their values
     live in session state under widget_key(name). The preset buttons stand just before
     the first field they set; the file box right after the data set choice."""
-    first_preset_field = next(f.name for f in FIELDS if any(f.name in p for p in PRESETS.values()))
+    first_preset_field = next(f.name for f in FIELDS if f.presets)
     dataset = st.session_state.get(widget_key("dataset"), FIELD_BY_NAME["dataset"].default)
     with st.sidebar:
         for group in GROUPS:
