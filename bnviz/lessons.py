@@ -339,8 +339,8 @@ def _covariate_shift(seeds):
                "seeds_steadier": int(steadier.sum()), "acc_bn": float(np.median(m["test_acc"][True])),
                "acc_plain": float(np.median(m["test_acc"][False])), "max_acc_diff": float(np.max(np.abs(acc_diff)))}
     fails = "" if steadier.all() else f"not steadier with BN in {seed_list_text(_where(seeds, ~steadier))}"
-    sentence = (f"Over training the last hidden layer's activation input moves {fmt(numbers['drift_bn'])} of its spread "
-                f"with BN and {fmt(numbers['drift_plain'])} without (medians over {_seeds(n)}; steadier with BN in "
+    sentence = (f"Over training the last hidden layer's activation input moves {fmt(numbers['drift_bn'])}× its spread "
+                f"with BN and {fmt(numbers['drift_plain'])}× without (medians over {_seeds(n)}; steadier with BN in "
                 f"{numbers['seeds_steadier']}). Test accuracy: median {fmt(numbers['acc_bn'])} with BN, "
                 f"{fmt(numbers['acc_plain'])} without, at most {fmt(numbers['max_acc_diff'])} apart in any seed"
                 + (f"; {fails}." if fails else "."))
@@ -374,7 +374,8 @@ def _gradients(seeds):
                "ratio_plain": float(np.median(ratio_off)), "seeds_plain_vanish": int(vanish.sum()),
                "seeds_bn_level": int(level.sum()), "learn_bn": int(m["learned"][True].sum()),
                "learn_plain": int(m["learned"][False].sum())}
-    fails = "" if ok.all() else f"not so in {seed_list_text(_where(seeds, ~ok))}"
+    fails = "" if ok.all() else (f"the gradient does not both vanish without BN and stay level with it in "
+                                 f"{seed_list_text(_where(seeds, ~ok))}")
     sentence = (f"In {m['depth']} sigmoid layers the output layer's gradient is median {fmt(numbers['ratio_plain'])}× the "
                 f"first layer's without BN (over 100× in {numbers['seeds_plain_vanish']} of {_seeds(n)}) and "
                 f"{fmt(numbers['ratio_bn'])}× with BN (under 10× in {numbers['seeds_bn_level']}); "
