@@ -34,6 +34,7 @@ PLANE_SIZE = 31
 GRID_SIZE = 28
 BINS = 30
 PERCENTILES = (15, 50, 85)
+MAX_PATH = 1e6            # coordinates of a path on the loss surface beyond which it is not drawn
 
 
 @dataclass
@@ -208,7 +209,8 @@ def _plane(run: Run, data, states, size: int = PLANE_SIZE) -> ContourGrid | None
             plane = network_plane(run, data, "pca", size=size, states=states)
     except np.linalg.LinAlgError:
         return None
-    return plane if np.isfinite(plane.path).all() else None
+    # a path thrown millions of units away (a diverging run) leaves nothing to see on a plane
+    return plane if np.isfinite(plane.path).all() and np.abs(plane.path).max() < MAX_PATH else None
 
 
 def value_limits(values: list) -> tuple:
@@ -250,14 +252,19 @@ def median_drift(view: WatchRun) -> float:
     return float(median.max() - median.min()) if len(median) else float("nan")
 
 
+def _number(x: float, digits: int = 3) -> str:
+    """0.370 for an ordinary value, 2.6e+247 for an exploding one."""
+    return f"{x:.{digits}f}" if abs(x) < 1000 and digits == 3 else f"{x:.{digits}g}"
+
+
 def summary(views: list, names: list) -> str:
     """One sentence, from the runs themselves, on what to look at; names: how to call each run."""
     if not views:
         return "Neither run made a single step, so there is nothing to watch yet."
     v = views[0]
     where = f"layer {v.layer}, unit {v.unit + 1}"
-    drift = " and ".join(f"{median_drift(w):.2g} {name}" for w, name in zip(views, names))
-    loss = " and ".join(f"{w.final_loss:.3f} {name}" for w, name in zip(views, names))
+    drift = " and ".join(f"{_number(median_drift(w), 2)} {name}" for w, name in zip(views, names))
+    loss = " and ".join(f"{_number(w.final_loss)} {name}" for w, name in zip(views, names))
     text = (f"Watch the histogram: the median input to the activation in {where} moved over a range of {drift}; "
             f"the mini-batch loss averaged {loss} over the last epoch.")
     for w, name in zip(views, names):

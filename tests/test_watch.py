@@ -173,3 +173,16 @@ def test_spec_carries_the_engine_numbers_and_stays_small(pair, data):
         assert len(run_spec["panels"]) == 5 and ("running_mean" in frames) == v.bn
     with pytest.raises(TypeError):
         watch_spec([a], ["A"], data)
+
+
+def test_a_diverging_run_travels_as_finite_numbers(data):
+    run = train(Config(lr=10.0, standardize=False, bn=False, activation="linear", epochs=3), data)
+    views = watch_pair(run, None, data)
+    spec = watch_spec(views, ["A"], data)
+    json.dumps(spec, allow_nan=False)                       # the page's JSON has no NaN or infinity
+    for name, text in spec["runs"][0]["frames"].items():
+        if isinstance(text, str):
+            values = np.frombuffer(base64.b64decode(text), np.uint8 if name == "prob" else "<f4")
+            assert not np.isinf(values).any(), name
+    assert views[0].plane is None                          # a path thrown far away is not drawn
+    assert spec["runs"][0]["panels"][1]["message"]

@@ -17,13 +17,15 @@ import numpy as np
 from ..watch import WatchRun
 from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, alpha
 
+F32_MAX = 3.0e38
 PANELS = ("Loss", "Loss surface and path", "Input to the activation", "Running μ and σ²", "P({label})")
 
 
 def f32(values) -> str:
-    """float32 array as base64 (NaN kept: a gap in a line; beyond float32's range: infinity)."""
-    with np.errstate(over="ignore"):
-        return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode()
+    """float32 array as base64; NaN is kept (a gap in a line), and values beyond float32's
+    range (a diverging run) are held at its edge, so every number arrives finite or NaN."""
+    values = np.clip(np.asarray(values, dtype=float), -F32_MAX, F32_MAX)
+    return base64.b64encode(np.ascontiguousarray(values, dtype="<f4").tobytes()).decode()
 
 
 def u8(values) -> str:
@@ -33,6 +35,7 @@ def u8(values) -> str:
 def _axes(x_range, y_range, x_title: str, y_title: str, low: float = 0.0, high: float = 1.0,
           x_ticks: bool = True) -> dict:
     """One pair of axes of a panel: data ranges, titles, and the share of the panel's height it takes."""
+    x_range, y_range = (np.clip(np.nan_to_num(np.asarray(r, dtype=float)), -1e30, 1e30) for r in (x_range, y_range))
     return dict(x=[float(x_range[0]), float(x_range[1])], y=[float(y_range[0]), float(y_range[1])],
                 x_title=x_title, y_title=y_title, low=low, high=high, x_ticks=x_ticks)
 
@@ -58,10 +61,13 @@ def _finite_range(*arrays, pad: float = 0.08):
     return [float(low - pad * span), float(high + pad * span)]
 
 
-def _loss_panel(v: WatchRun, colour: str) -> dict:
+def _loss_panel(v: WatchRun, colour: str, span: int) -> dict:
     y_range = _finite_range(v.curve_loss, v.loss_at)
     y_range[0] = max(y_range[0], 0.0)
-    return dict(axes=[_axes([0, max(v.n_steps, 1)], y_range, "step", "mini-batch loss")],
+    start = v.curve_loss[:3][np.isfinite(v.curve_loss[:3])]
+    if len(start):              # an exploding loss leaves through the top instead of flattening the rest
+        y_range[1] = min(y_range[1], 10 * max(float(np.median(start)), 0.7))
+    return dict(axes=[_axes([0, span], y_range, "step", "mini-batch loss")],
                 items=[_line(v.curve_step, v.curve_loss, {"stroke": alpha(colour, 0.3), "stroke-width": 1}),
                        _line(v.curve_step, v.curve_smooth, {"stroke": colour, "stroke-width": 2})])
 
@@ -86,8 +92,8 @@ def _histogram_panel(v: WatchRun) -> dict:
                 items=[])
 
 
-def _running_panel(v: WatchRun) -> dict:
-    x_range = [0, max(v.n_steps, 1)]
+def _running_panel(v: WatchRun, span: int) -> dict:
+    x_range = [0, span]
     return dict(axes=[_axes(x_range, _finite_range(v.exact_mean, v.running_mean), "", "μ", 0.56, 1.0, False),
                       _axes(x_range, _finite_range(v.exact_var, v.running_var), "step", "σ²", 0.0, 0.44)],
                 items=[])
@@ -121,14 +127,16 @@ KEY = ("Grey band: the middle 70% of rows (15th to 85th percentile); black line:
 
 
 def watch_spec(views: list, names: list, data, autoplay: bool = False, live: bool = False,
-               seconds: float = 10.0) -> dict:
+               seconds: float = 10.0, planned_steps: int = 0) -> dict:
     """What the player draws: one entry per run (label, colour, five panels, frame arrays).
 
     views: [WatchRun]; names: a short label per run ("A · BN on"); data: the
     Dataset (its training rows are drawn under the decision boundary).
     autoplay: start playing once drawn; live: a run still training (the newest
-    frame is shown and the clock waits); seconds: one pass at normal speed.
+    frame is shown and the clock waits); seconds: one pass at normal speed;
+    planned_steps: the steps a run still training will take (its step axes span them).
     """
+    span = max([planned_steps, 1] + [v.n_steps for v in views])
     rows = (data.X_train, np.asarray(data.y_train), tuple(data.feature_names))
     runs = []
     for v, name in zip(views, names):
@@ -143,10 +151,10 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
         runs.append(dict(label=name, colour=colour, note=note, frames=_frames(v),
                          grid=[float(v.grid_x[0]), float(v.grid_x[-1]), float(v.grid_y[0]), float(v.grid_y[-1])],
                          running=v.running_mean is not None,
-                         panels=[_loss_panel(v, colour), _surface_panel(v, colour), _histogram_panel(v),
-                                 _running_panel(v), _boundary_panel(v, rows)]))
+                         panels=[_loss_panel(v, colour, span), _surface_panel(v, colour), _histogram_panel(v),
+                                 _running_panel(v, span), _boundary_panel(v, rows)]))
     digest = hashlib.sha1(repr([(r["label"], r["frames"]["loss"], r["frames"]["states"]) for r in runs])
                           .encode()).hexdigest()[:12]
     panels = [title.format(label=data.label_name) for title in PANELS]
     return dict(id=digest, panels=panels, runs=runs, key=KEY.format(label=data.label_name),
-                autoplay=bool(autoplay), live=bool(live), seconds=float(seconds))
+                autoplay=bool(autoplay), live=bool(live), seconds=float(seconds), span=int(span))

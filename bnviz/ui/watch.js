@@ -11,6 +11,7 @@ const CSS = `
   background: #fff; font-size: 16px; cursor: pointer; color: #222; }
 .bnw-bar button.bnw-play { min-width: 64px; background: #0072B2; color: #fff; border-color: #0072B2; }
 .bnw-bar input[type=range] { flex: 1 1 200px; min-width: 120px; height: 28px; accent-color: #0072B2; }
+.bnw-bar button:disabled, .bnw-bar input:disabled { opacity: 0.4; cursor: default; }
 .bnw-bar select { height: 36px; border: 1px solid #C8D4E3; border-radius: 8px; background: #fff; }
 .bnw-title { font-weight: 700; font-size: 16px; margin-right: 6px; }
 .bnw-step { font-variant-numeric: tabular-nums; min-width: 150px; font-size: 14px; color: #333; }
@@ -20,8 +21,8 @@ const CSS = `
   text-overflow: ellipsis; align-self: end; }
 .bnw-label { font-size: 13px; font-weight: 600; align-self: center; line-height: 1.25; }
 .bnw-label small { display: block; font-weight: 400; color: #555; }
-.bnw-plot { height: 170px; position: relative; z-index: 0; }
-.bnw-svg { position: absolute; left: 0; top: 0; width: 100%; height: 100%; overflow: visible; }
+.bnw-plot { height: 170px; position: relative; z-index: 0; overflow: hidden; }
+.bnw-svg { position: absolute; left: 0; top: 0; width: 100%; height: 100%; overflow: hidden; }
 .bnw-canvas { position: absolute; z-index: -1; image-rendering: auto; }
 .bnw-grid-line { stroke: #E5ECF6; stroke-width: 1; }
 .bnw-tick { font-size: 10px; fill: #444; }
@@ -36,7 +37,8 @@ const CSS = `
   .bnw-bar button { min-width: 48px; height: 48px; font-size: 20px; }
   .bnw-bar button.bnw-play { min-width: 88px; }
   .bnw-bar input[type=range] { flex-basis: 100%; order: 9; height: 40px; }
-  .bnw-bar select { height: 48px; }
+  .bnw-bar button:disabled, .bnw-bar input:disabled { opacity: 0.4; cursor: default; }
+.bnw-bar select { height: 48px; }
 }
 `;
 
@@ -199,7 +201,7 @@ class Player {
     const step = this.master.states[this.position];
     for (const run of this.runs) this.draw(run, this.frameOf(run, step));
     this.slider.value = this.position;
-    const total = this.master.states[this.count - 1];
+    const total = Math.max(this.spec.span || 0, this.master.states[this.count - 1]);
     this.stepLabel.textContent = `${this.spec.live ? "training… " : ""}step ${step.toLocaleString()} of ${total.toLocaleString()}`;
     this.root.dataset.step = step;
     this.root.dataset.frame = this.position;

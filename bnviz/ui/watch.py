@@ -74,7 +74,9 @@ def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
         return None, "The run diverged at its very first step, so there is no training to watch."
     views = watch_pair(kept[0][0], kept[1][0] if len(kept) > 1 else None, data,
                        frames=LIVE_FRAMES if live else MAX_FRAMES, plane_size=LIVE_PLANE if live else PLANE_SIZE)
-    spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS)
+    planned = max(r.config.epochs * r.steps_per_epoch for r in runs) if live else 0
+    spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS,
+                      planned_steps=planned)
     return spec, summary(views, [w for _, _, w in kept])
 
 
