@@ -43,7 +43,7 @@ def measure_all():
     started = time.perf_counter()
     figs = [spread_chart(v) for v in verdicts]
     build = time.perf_counter() - started
-    payload = sum(len(f.to_json()) for f in figs)
+    payload = sum(len(f) for f in figs)
     return LESSONS, verdicts, seconds, build, payload
 
 
@@ -53,7 +53,8 @@ def browser_times(draws: int):
     from bnviz.lessons import LESSONS
 
     n = len(LESSONS)
-    all_drawn = f"document.querySelectorAll(\"{CARD} .js-plotly-plot\").length >= {n}"
+    all_drawn = f"document.querySelectorAll(\"{CARD} svg circle\").length > 0 && " \
+                f"document.querySelectorAll(\"{CARD} svg[data-lo]\").length >= {n}"
     proc, base = serve()
     try:
         with sync_playwright() as p:
@@ -92,7 +93,7 @@ def main(draws: int = 5):
         print(f"| {lesson.id} | {verdict.status} | {s:.2f} |")
     print(f"| **all {len(lessons)}** | | **{sum(seconds):.2f}** |")
     print()
-    print(f"every card's chart built from the verdicts: {build * 1e3:.0f} ms, {payload / 1e3:.0f} kB of figure JSON")
+    print(f"every card's chart built from the verdicts: {build * 1e3:.0f} ms, {payload / 1e3:.0f} kB of SVG")
     first_view, measured, times = browser_times(draws)
     print(f"fresh server, ?tab=Lessons: first cards on screen after {first_view:.2f} s; "
           f"every card filled in after {measured:.1f} s")

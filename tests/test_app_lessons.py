@@ -7,6 +7,7 @@ import pytest
 from bnviz.lessons import LESSONS
 from bnviz.ui import lessons as view
 from test_app import fresh
+from test_lessons_view import parse, slow_median, where
 
 MEASURE_TIMEOUT = 600
 
@@ -37,21 +38,29 @@ def test_every_lesson_has_a_card_with_its_verdict(measured):
         assert view.markdown_text(lesson.claim) in texts
         assert view.badge_markdown(verdict.status) in texts
         assert f"(?{lesson.query})" in texts
-    assert len(at.get("plotly_chart")) == len(LESSONS)           # only the open tab draws: one chart per card
+    shown = [m.value for m in at.markdown]
+    for lesson in LESSONS:                                          # one chart per card, as the board built it
+        assert measured.figure(lesson) in shown
+    assert not at.get("plotly_chart")                               # only the open tab draws
     assert "measuring" not in texts
 
 
 def test_each_cards_chart_draws_the_verdicts_numbers(measured):
     for lesson in LESSONS:
         verdict = measured.verdict(lesson)
-        fig = measured.figure(lesson)
-        dots = {t.name: t for t in fig.data if not t.name.endswith("median")}
-        assert list(dots) == list(verdict.spread)
+        root, dots, medians = parse(measured.figure(lesson))
+        assert list(dots) == [name for name, v in verdict.spread.items()
+                              if (np.isfinite(v) & ((v > 0) if verdict.spread_log else True)).any()]
         for name, values in verdict.spread.items():
             values = np.asarray(values, dtype=float)
             keep = np.isfinite(values) & ((values > 0) if verdict.spread_log else True)
-            np.testing.assert_array_equal(dots[name].x, values[keep])
-            np.testing.assert_array_equal(dots[name].customdata, np.asarray(verdict.seeds)[keep])
+            drawn = dots.get(name, [])
+            assert [v for _, v, _, _ in drawn] == list(values[keep])
+            assert [seed for seed, _, _, _ in drawn] == list(np.asarray(verdict.seeds)[keep])
+            for _, value, cx, _ in drawn:
+                assert cx == pytest.approx(where(value, root), abs=0.01)
+            if keep.any():
+                assert medians[name][0] == slow_median(list(values[keep]))
 
 
 def test_the_experiments_box_lists_every_lesson_with_its_badge(measured):

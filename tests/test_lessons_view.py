@@ -1,5 +1,7 @@
 """The Lessons view's parts: the spread chart drawn by value, and the board that measures once per process."""
+import math
 import threading
+import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -16,37 +18,66 @@ def slow_median(values):
     return ordered[n // 2] if n % 2 else (ordered[n // 2 - 1] + ordered[n // 2]) / 2
 
 
-def test_spread_figure_draws_every_seed_and_the_median():
+def parse(svg: str):
+    """(root, {group: [(seed, value, cx)]}, {group: (median, x)}) read back from the chart."""
+    root = ET.fromstring(svg)
+    dots, medians = {}, {}
+    for el in root.iter():
+        tag = el.tag.split("}")[-1]
+        if tag == "circle":
+            dots.setdefault(el.get("data-group"), []).append(
+                (int(el.get("data-seed")), float(el.get("data-value")), float(el.get("cx")), el.get("fill")))
+        elif tag == "line" and el.get("data-median") is not None:
+            medians[el.get("data-group")] = (float(el.get("data-median")), float(el.get("x1")))
+    return root, dots, medians
+
+
+def where(value, root):
+    """The x a value must sit at, from the axis the chart declares (a plain linear map)."""
+    lo, hi = float(root.get("data-lo")), float(root.get("data-hi"))
+    v = math.log10(value) if root.get("data-log") == "1" else value
+    return 118 + (v - lo) / (hi - lo) * (460 - 118 - 14)
+
+
+def test_spread_chart_draws_every_seed_and_the_median():
     on = [0.9, 0.85, 0.95, float("nan"), 0.9]
     off = [0.5, 0.6, 0.55, 0.52, 0.7]
-    fig = F.spread_figure({"BN on": on, "BN off": off}, "test accuracy", seeds=[3, 4, 5, 6, 7])
-    dots = [t for t in fig.data if t.mode == "markers" and not t.name.endswith("median")]
-    medians = [t for t in fig.data if t.name.endswith("median")]
-    assert [t.name for t in dots] == ["BN on", "BN off"]
-    assert dots[0].marker.color == BN_ON and dots[1].marker.color == BN_OFF
-    np.testing.assert_array_equal(dots[0].x, [0.9, 0.85, 0.95, 0.9])          # the diverged seed is left out
-    np.testing.assert_array_equal(dots[0].customdata, [3, 4, 5, 7])          # and each dot keeps its seed
-    np.testing.assert_array_equal(dots[1].x, off)
-    assert medians[0].x[0] == slow_median([0.9, 0.85, 0.95, 0.9])
-    assert medians[1].x[0] == slow_median(off)
-    assert "(1 of 5 no value)" in fig.layout.yaxis.ticktext[0].replace("<br>", " ")
-    assert medians[0].y[0] > medians[1].y[0]                                  # BN on is the top row
-    assert all(abs(y - medians[0].y[0]) <= 0.3 for y in dots[0].y)            # jitter stays inside its row
-    assert fig.layout.xaxis.title.text == "test accuracy"
+    root, dots, medians = parse(F.spread_svg({"BN on": on, "BN off": off}, "test accuracy", seeds=[3, 4, 5, 6, 7]))
+    assert [(seed, value) for seed, value, _, _ in dots["BN on"]] == [(3, 0.9), (4, 0.85), (5, 0.95), (7, 0.9)]
+    assert [value for _, value, _, _ in dots["BN off"]] == off
+    assert {fill for *_, fill in dots["BN on"]} == {BN_ON} and {fill for *_, fill in dots["BN off"]} == {BN_OFF}
+    for group in dots.values():
+        for _, value, cx, _ in group:
+            assert cx == pytest.approx(where(value, root), abs=0.01)
+            assert 118 <= cx <= 446
+    assert medians["BN on"][0] == slow_median([0.9, 0.85, 0.95, 0.9])
+    assert medians["BN off"][0] == slow_median(off)
+    assert medians["BN off"][1] == pytest.approx(where(slow_median(off), root), abs=0.01)
+    texts = " ".join(t.text for t in root.iter() if t.tag.endswith("text") and t.text)
+    assert "(1 of 5 no value)" in texts and "test accuracy" in texts
 
 
-def test_spread_figure_on_a_log_axis_leaves_out_what_it_cannot_place():
-    fig = F.spread_figure({"noisy BN": [1e-3, 0.0, 10.0]}, "ratio", log=True)
-    assert fig.layout.xaxis.type == "log"
-    np.testing.assert_array_equal(fig.data[0].x, [1e-3, 10.0])
-    assert fig.data[0].marker.color not in (BN_ON, BN_OFF)                     # a third group, its own colour
+def test_spread_chart_on_a_log_axis_leaves_out_what_it_cannot_place():
+    root, dots, medians = parse(F.spread_svg({"noisy BN": [1e-3, 0.0, 10.0]}, "ratio", log=True))
+    assert root.get("data-log") == "1"
+    assert [value for _, value, _, _ in dots["noisy BN"]] == [1e-3, 10.0]
+    assert dots["noisy BN"][0][3] not in (BN_ON, BN_OFF)                    # a third group, its own colour
+    for _, value, cx, _ in dots["noisy BN"]:
+        assert cx == pytest.approx(where(value, root), abs=0.01)
+    assert medians["noisy BN"][0] == pytest.approx((1e-3 + 10.0) / 2)
 
 
-def test_spread_figure_refuses_mismatched_input():
+def test_spread_chart_with_no_spread_at_all():
+    root, dots, _ = parse(F.spread_svg({"BN on": [1.0] * 10}, "accuracy"))
+    assert float(root.get("data-lo")) < 1.0 < float(root.get("data-hi"))
+    assert len(dots["BN on"]) == 10 and len({cx for _, _, cx, _ in dots["BN on"]}) == 1
+
+
+def test_spread_chart_refuses_mismatched_input():
     with pytest.raises(ValueError, match="seeds"):
-        F.spread_figure({"BN on": [1, 2, 3]}, "x", seeds=[0, 1])
+        F.spread_svg({"BN on": [1, 2, 3]}, "x", seeds=[0, 1])
     with pytest.raises(ValueError, match="nothing"):
-        F.spread_figure({}, "x")
+        F.spread_svg({}, "x")
 
 
 @dataclass
@@ -90,18 +121,17 @@ def test_board_measures_each_lesson_once_and_keeps_errors_apart():
     assert board.verdict(lessons[2]).sentence == "b measured"
     assert board.verdict(lessons[1]) is None and "no data" in board.error(lessons[1])
     assert board.ready() == 3
-    fig = board.figure(lessons[0])
-    assert board.figure(lessons[0]) is fig                # built once, shared
-    np.testing.assert_array_equal(fig.data[0].x, [0.5, 0.7])
+    svg = board.figure(lessons[0])
+    assert board.figure(lessons[0]) is svg                # built once, shared
+    assert [v for _, v, _, _ in parse(svg)[1]["BN on"]] == [0.5, 0.7]
 
 
 def test_spread_chart_draws_the_verdicts_values():
     verdict = FakeVerdict("partly", "s", {"BN on": np.array([1.0, 2.0]), "BN off": np.array([3.0, np.nan])},
                           spread_log=True)
-    fig = spread_chart(verdict)
-    np.testing.assert_array_equal(fig.data[0].x, [1.0, 2.0])
-    np.testing.assert_array_equal(fig.data[2].x, [3.0])
-    assert fig.layout.xaxis.type == "log"
+    root, dots, _ = parse(spread_chart(verdict))
+    assert [v for _, v, _, _ in dots["BN on"]] == [1.0, 2.0] and [v for _, v, _, _ in dots["BN off"]] == [3.0]
+    assert root.get("data-log") == "1"
 
 
 def test_markdown_text_keeps_subscripts_literal():

@@ -1,17 +1,24 @@
-"""A lesson's measurement over seeds: one dot per seed and group, the median marked.
+"""A lesson's measurement over seeds, as a small SVG strip chart: one dot per seed, the median marked.
 
 The builder draws the numbers it is given (a lesson's per-seed values, as
-``bnviz.lessons.measure`` computed them); it runs nothing itself.
+``bnviz.lessons.measure`` computed them); it runs nothing itself. The cards
+hold a dozen of these charts, so they are plain SVG, which the browser draws
+at once, rather than a dozen Plotly instances. Every dot carries its group,
+seed and value as data attributes and a tooltip.
 """
 from __future__ import annotations
 
-import numpy as np
-import plotly.graph_objects as go
+import math
+from html import escape
 
-from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, PURPLE, SKY, TEMPLATE, wrap
+import numpy as np
+
+from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, PURPLE, SKY
 
 GROUP_COLOURS = {"BN on": BN_ON, "BN off": BN_OFF}
 OTHER_COLOURS = (GREEN, PURPLE, SKY, ORANGE)    # far from BN off's vermillion first
+WIDTH, LEFT, RIGHT, ROW, TOP = 460, 118, 14, 38, 10
+GRID, TEXT, FONT = "#E5ECF6", "#444444", "Inter, Helvetica, Arial, sans-serif"
 
 
 def group_colour(name: str, index: int) -> str:
@@ -20,57 +27,139 @@ def group_colour(name: str, index: int) -> str:
 
 
 def jitter(n: int, width: float = 0.28) -> np.ndarray:
-    """(n,) fixed vertical offsets in [-width, width], so equal values stay visible side by side."""
+    """(n,) fixed vertical offsets in [-width, width] (in rows), so equal values stay visible side by side."""
     if n < 2:
         return np.zeros(n)
     return np.linspace(-width, width, n)[np.argsort(np.arange(n) * 7 % n)]
 
 
-def spread_figure(groups: dict, label: str, seeds=None, log: bool = False, height: int | None = None) -> go.Figure:
-    """A strip chart of one measure over seeds.
+def _nice_step(span: float, target: int = 5) -> float:
+    raw = span / target
+    power = 10.0 ** math.floor(math.log10(raw))
+    return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
-    groups: {name: (n,) values}, one row per group, in the order given ("BN on"
-    and "BN off" in their colours); NaN marks a seed with no value (it diverged),
-    counted on the row's label instead of drawn. label: the measure and its unit
-    (the x axis title). seeds: (n,) the seed of each value, for hover text
-    (default 0..n-1). log: a log x axis (only positive values are drawn).
+
+def axis(values: np.ndarray, log: bool = False) -> tuple:
+    """(lo, hi, ticks) of an x axis that holds `values` (finite, and positive when log).
+
+    Linear: round steps covering the values. Log: lo and hi in log10 units,
+    ticks at powers of ten (with 2 and 5 in between when the values span
+    less than two decades). A single value gets a narrow axis around it.
+    """
+    if log:
+        v = np.log10(values)
+        lo, hi = float(v.min()), float(v.max())
+        if hi - lo < 1e-9:
+            lo, hi = lo - 0.5, hi + 0.5
+        pad = 0.06 * (hi - lo)
+        lo, hi = lo - pad, hi + pad
+        ticks = []
+        for p in range(math.floor(lo), math.ceil(hi) + 1):
+            for m in ((1, 2, 5) if hi - lo < 2 else (1,)):
+                t = p + math.log10(m)
+                if lo <= t <= hi:
+                    ticks.append(t)
+        step = max(1, math.ceil(len(ticks) / 7))
+        return lo, hi, ticks[::step]
+    lo, hi = float(values.min()), float(values.max())
+    if hi - lo < 1e-12 * max(1.0, abs(hi)):
+        half = max(abs(hi) * 0.05, 1e-3)
+        lo, hi = lo - half, hi + half
+    step = _nice_step(hi - lo)
+    lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
+    ticks = [lo + i * step for i in range(int(round((hi - lo) / step)) + 1)]
+    return lo, hi, ticks
+
+
+def x_position(value: float, lo: float, hi: float, log: bool = False) -> float:
+    """Where a value sits on the chart's x axis, in SVG units."""
+    v = math.log10(value) if log else value
+    return LEFT + (v - lo) / (hi - lo) * (WIDTH - LEFT - RIGHT)
+
+
+def tick_label(t: float, log: bool) -> str:
+    if log:
+        p = math.floor(t + 1e-9)
+        m = round(10 ** (t - p))
+        if -3 <= p <= 3:
+            return f"{m * 10.0 ** p:g}"
+        return f"{m}×10{_superscript(p)}" if m != 1 else f"10{_superscript(p)}"
+    return f"{t:.6g}"
+
+
+def _superscript(p: int) -> str:
+    return str(p).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
+
+
+def _lines(text: str, width: int) -> list:
+    lines, line = [], ""
+    for word in text.split(" "):
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    return lines + [line]
+
+
+def spread_svg(groups: dict, label: str, seeds=None, log: bool = False) -> str:
+    """A strip chart of one measure over seeds, as an SVG string.
+
+    groups: {name: (n,) values}, one row per group in the order given ("BN on"
+    and "BN off" in their colours); NaN (and on a log axis, values <= 0) marks a
+    seed with no value: it is counted on the row's label instead of drawn.
+    label: the measure (the x axis title). seeds: (n,) the seed of each value
+    (default 0..n-1). log: a log x axis. The root element carries the axis as
+    data-lo and data-hi (log10 units when log).
     """
     if not groups:
         raise ValueError("nothing to draw: no groups of values")
-    fig = go.Figure()
-    names = list(groups)
-    rows = {}
-    for i, name in enumerate(names):
-        values = np.asarray(groups[name], dtype=float).ravel()
+    rows = []
+    for i, (name, values) in enumerate(groups.items()):
+        values = np.asarray(values, dtype=float).ravel()
         ids = np.arange(len(values)) if seeds is None else np.asarray(seeds).ravel()
         if len(ids) != len(values):
             raise ValueError(f"{len(values)} values for {name!r} but {len(ids)} seeds")
         shown = np.isfinite(values) & ((values > 0) if log else True)
+        rows.append((name, values, ids, shown, group_colour(name, i)))
+    drawable = np.concatenate([v[s] for _, v, _, s, _ in rows])
+    if not len(drawable):
+        drawable = np.array([1.0])
+    lo, hi, ticks = axis(drawable, log)
+    label_lines = _lines(label, 58)
+    plot_bottom = TOP + ROW * len(rows)
+    height = plot_bottom + 24 + 16 * len(label_lines)
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
+           f'aria-label="{escape(label)}" data-lo="{lo!r}" data-hi="{hi!r}" data-log="{int(log)}" '
+           f'style="font-family:{FONT};font-size:12px;max-width:{WIDTH * 1.4:.0f}px">']
+    for t in ticks:
+        x = LEFT + (t - lo) / (hi - lo) * (WIDTH - LEFT - RIGHT)
+        out.append(f'<line x1="{x:.2f}" x2="{x:.2f}" y1="{TOP}" y2="{plot_bottom}" stroke="{GRID}"/>')
+        out.append(f'<text x="{x:.2f}" y="{plot_bottom + 15}" text-anchor="middle" fill="{TEXT}">'
+                   f'{escape(tick_label(t, log))}</text>')
+    for k, line in enumerate(label_lines):
+        out.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.1f}" y="{plot_bottom + 34 + 16 * k}" '
+                   f'text-anchor="middle" fill="{TEXT}" font-size="13">{escape(line)}</text>')
+    for r, (name, values, ids, shown, colour) in enumerate(rows):
+        centre = TOP + ROW * (r + 0.5)
         missing = int((~shown).sum())
-        row = f"{name} ({missing} of {len(values)} no value)" if missing else name
-        rows[name] = wrap(row, 16)          # long names on two lines, so the chart keeps its width
-        y = len(names) - 1 - i
-        colour = group_colour(name, i)
-        fig.add_trace(go.Scatter(
-            x=values[shown], y=y + jitter(len(values))[shown], mode="markers", name=name,
-            marker=dict(size=9, color=colour, opacity=0.8, line=dict(width=1, color="white")),
-            customdata=ids[shown], hovertemplate=f"{name}, seed %{{customdata}}: %{{x:.4g}}<extra></extra>"))
+        text = f"{name} ({missing} of {len(values)} no value)" if missing else name
+        lines = _lines(text, 17)
+        for k, line in enumerate(lines):
+            y = centre + 4 + 14 * (k - (len(lines) - 1) / 2)
+            out.append(f'<text x="{LEFT - 8}" y="{y:.1f}" text-anchor="end" fill="{TEXT}">{escape(line)}</text>')
+        offsets = jitter(len(values)) * ROW
+        for value, seed, dy in zip(values[shown], ids[shown], offsets[shown]):
+            x = x_position(float(value), lo, hi, log)
+            out.append(f'<circle cx="{x:.2f}" cy="{centre + dy:.2f}" r="5" fill="{colour}" fill-opacity="0.8" '
+                       f'stroke="white" stroke-width="1" data-group="{escape(name)}" data-seed="{int(seed)}" '
+                       f'data-value="{float(value)!r}"><title>{escape(name)}, seed {int(seed)}: {value:.4g}'
+                       f'</title></circle>')
         if shown.any():
             median = float(np.median(values[shown]))
-            fig.add_trace(go.Scatter(
-                x=[median], y=[y], mode="markers", name=f"{name}: median", showlegend=False,
-                marker=dict(symbol="line-ns", size=26, line=dict(width=3, color=BLACK)),
-                hovertemplate=f"{name}: median %{{x:.4g}}<extra></extra>"))
-    fig.update_yaxes(tickvals=list(range(len(names)))[::-1], ticktext=[rows[n] for n in names],
-                     range=[-0.6, len(names) - 0.4], showgrid=False, zeroline=False)
-    fig.update_xaxes(title_text=wrap(label, 48), type="log" if log else "linear", zeroline=False,
-                     exponentformat="power", dtick="D2" if log else None)     # log: label 1, 2 and 5 only
-    finite = np.concatenate([np.asarray(v, dtype=float).ravel() for v in groups.values()])
-    finite = finite[np.isfinite(finite) & ((finite > 0) if log else True)]
-    if len(finite) and finite.min() == finite.max():     # no spread at all: a narrow axis around the value
-        v = float(finite[0])
-        fig.update_xaxes(range=[np.log10(v) - 0.5, np.log10(v) + 0.5] if log
-                         else [v - max(abs(v) * 0.05, 1e-3), v + max(abs(v) * 0.05, 1e-3)])
-    fig.update_layout(template=TEMPLATE, height=height or 95 + 48 * len(names), showlegend=False,
-                      margin=dict(l=10, r=15, t=10, b=40 + 18 * wrap(label, 48).count("<br>") + 15))
-    return fig
+            x = x_position(median, lo, hi, log)
+            out.append(f'<line x1="{x:.2f}" x2="{x:.2f}" y1="{centre - 13:.1f}" y2="{centre + 13:.1f}" '
+                       f'stroke="{BLACK}" stroke-width="3" data-group="{escape(name)}" data-median="{median!r}">'
+                       f'<title>{escape(name)}: median {median:.4g}</title></line>')
+    out.append("</svg>")
+    return "".join(out)

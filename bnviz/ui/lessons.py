@@ -25,7 +25,6 @@ BADGES = {  # status -> (label, colour, icon)
     "partly": ("holds partly", "orange", ":material/contrast:"),
     "does not show": ("does not show on this data", "gray", ":material/block:"),
 }
-CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "displayModeBar": False})
 
 
 class Board:
@@ -95,8 +94,8 @@ class Board:
         with self._lock:
             return len(self._verdicts) + len(self._errors)
 
-    def figure(self, lesson):
-        """The card's chart, built once per lesson and shared (None until measured)."""
+    def figure(self, lesson) -> str | None:
+        """The card's chart (SVG), built once per lesson and shared (None until measured)."""
         verdict = self.verdict(lesson)
         if verdict is None:
             return None
@@ -109,9 +108,9 @@ class Board:
         return fig
 
 
-def spread_chart(verdict):
-    """The spread over seeds a Verdict carries, drawn by ``figures.spread_figure``."""
-    return figures.spread_figure(verdict.spread, verdict.spread_label, verdict.seeds, verdict.spread_log)
+def spread_chart(verdict) -> str:
+    """The spread over seeds a Verdict carries, drawn by ``figures.spread_svg``."""
+    return figures.spread_svg(verdict.spread, verdict.spread_label, verdict.seeds, verdict.spread_log)
 
 
 @st.cache_resource(show_spinner=False)
@@ -190,7 +189,7 @@ def card(board: Board, lesson, index: int) -> None:
             st.markdown(markdown_text(verdict.sentence))
             if verdict.status != "holds" and verdict.fails and verdict.fails not in verdict.sentence:
                 st.markdown(f"**Where it does not hold:** {markdown_text(verdict.fails)}")
-            st.plotly_chart(board.figure(lesson), key=f"lesson-chart-{lesson.id}", **CHART)
+            st.markdown(board.figure(lesson), unsafe_allow_html=True)
         compares = markdown_text(" and ".join(lesson.compares))
         st.markdown(f"[Open this experiment](?{lesson.query}) · compares {compares} · notes {sources}")
 

@@ -18,7 +18,7 @@ def test_lessons_view_fills_in_every_card(server, page, artifacts):
     assert page.locator(CARD).count() == len(LESSONS)
     page.screenshot(path=str(artifacts / "lessons-first-view.png"))
     # the cards refresh themselves until every lesson is measured: one chart per card
-    page.wait_for_function(f"document.querySelectorAll(\"{CARD} .js-plotly-plot\").length >= {len(LESSONS)}",
+    page.wait_for_function(f"document.querySelectorAll(\"{CARD} svg[data-lo]\").length >= {len(LESSONS)}",
                            timeout=600000)
     wait_idle(page)
     print(f"every card drawn {time.time() - started:.1f} s after opening the page")
