@@ -13,7 +13,7 @@ from html import escape
 
 import numpy as np
 
-from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, PURPLE, SKY
+from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, PURPLE, SKY, wrap
 
 GROUP_COLOURS = {"BN on": BN_ON, "BN off": BN_OFF}
 OTHER_COLOURS = (GREEN, PURPLE, SKY, ORANGE)    # far from BN off's vermillion first
@@ -91,17 +91,6 @@ def _superscript(p: int) -> str:
     return str(p).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
-def _lines(text: str, width: int) -> list:
-    lines, line = [], ""
-    for word in text.split(" "):
-        if line and len(line) + 1 + len(word) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = f"{line} {word}" if line else word
-    return lines + [line]
-
-
 def spread_svg(groups: dict, label: str, seeds=None, log: bool = False) -> str:
     """A strip chart of one measure over seeds, as an SVG string.
 
@@ -126,7 +115,7 @@ def spread_svg(groups: dict, label: str, seeds=None, log: bool = False) -> str:
     if not len(drawable):
         drawable = np.array([1.0])
     lo, hi, ticks = axis(drawable, log)
-    label_lines = _lines(label, 58)
+    label_lines = wrap(label, 58).split("<br>")
     plot_bottom = TOP + ROW * len(rows)
     height = plot_bottom + 24 + 16 * len(label_lines)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
@@ -144,7 +133,7 @@ def spread_svg(groups: dict, label: str, seeds=None, log: bool = False) -> str:
         centre = TOP + ROW * (r + 0.5)
         missing = int((~shown).sum())
         text = f"{name} ({missing} of {len(values)} no value)" if missing else name
-        lines = _lines(text, 17)
+        lines = wrap(text, 17).split("<br>")
         for k, line in enumerate(lines):
             y = centre + 4 + 14 * (k - (len(lines) - 1) / 2)
             out.append(f'<text x="{LEFT - 8}" y="{y:.1f}" text-anchor="end" fill="{TEXT}">{escape(line)}</text>')
