@@ -22,9 +22,9 @@ CONFIGS = {
 }
 
 
-@pytest.fixture(scope="module", params=list(CONFIGS))
-def case(request, data):
-    run = train(CONFIGS[request.param], data)
+def make_case(name, data):
+    """A trained run of CONFIGS[name], its data and its running statistics recomputed plainly."""
+    run = train(CONFIGS[name], data)
     return run, data, plain.running_statistics(run, data)
 
 
@@ -35,7 +35,7 @@ def sigmoid(z):
 STUDENTS = np.array([[8.5, 120.0], [5.5, 80.0], [7.0, 100.0], [9.9, 60.0]])
 
 
-def test_predict_one_student_in_evaluation_mode(case):
+def check_predict_one_student_in_evaluation_mode(case):
     run, data, running = case
     for state in (0, run.n_steps // 2, run.n_steps):
         buffers = plain.buffers_after(run, running, state) or None
@@ -47,7 +47,7 @@ def test_predict_one_student_in_evaluation_mode(case):
                                [predict(run, data, [s], state=run.n_steps)[0] for s in STUDENTS], rtol=1e-13)
 
 
-def test_predict_in_batch_mode_uses_the_rows_own_statistics(case):
+def check_predict_in_batch_mode_uses_the_rows_own_statistics(case):
     run, data, _ = case
     logits, _ = plain.forward(run, plain.params_at(run, run.n_steps), plain.inputs(run, data, STUDENTS))
     np.testing.assert_allclose(predict(run, data, STUDENTS, mode="batch"), sigmoid(logits), rtol=1e-12)
@@ -57,7 +57,7 @@ def test_predict_in_batch_mode_uses_the_rows_own_statistics(case):
     np.testing.assert_allclose(alone, expected, rtol=1e-12)
 
 
-def test_one_row_at_a_time(case):
+def check_one_row_at_a_time(case):
     run, data, _ = case
     states = [0, run.n_steps // 3, run.n_steps]
     X = plain.inputs(run, data, data.X_test)
@@ -69,7 +69,7 @@ def test_one_row_at_a_time(case):
     np.testing.assert_array_equal(one_row_at_a_time(run, data, states), expected)
 
 
-def test_decision_grid(case):
+def check_decision_grid(case):
     run, data, running = case
     states = [0, run.n_steps]
     grid = decision_grid(run, data, states, size=6, margin=0.1)
@@ -87,8 +87,7 @@ def test_decision_grid(case):
                 assert grid.prob[s, i, j] == pytest.approx(sigmoid(logit)[0], rel=1e-11, abs=1e-15)
 
 
-@pytest.mark.parametrize("step, layer", [(0, 1), (7, 2), (95, 1)])
-def test_batch_calculation_and_table(case, step, layer):
+def check_batch_calculation_and_table(case, step, layer):
     run, data, _ = case
     if not run.n_bn:
         with pytest.raises(ValueError, match="no batch norm"):
@@ -122,7 +121,7 @@ def test_batch_calculation_and_table(case, step, layer):
     np.testing.assert_allclose(run.batch_mean[layer - 1][step], mine["mean"], rtol=1e-11, atol=1e-14)
 
 
-def test_model_summary_counts(case):
+def check_model_summary_counts(case):
     run, _, _ = case
     table = model_summary(run)
     arch = run.arch
@@ -144,7 +143,7 @@ def test_model_summary_counts(case):
     assert list(body["output"]) == [f"(None, {w})" for w in arch.widths[1:] for _ in range(2 if arch.bn and w != 1 else 1)]
 
 
-def test_percentile_bands_are_the_snapshot_percentiles(case):
+def check_percentile_bands_are_the_snapshot_percentiles(case):
     run, data, _ = case
     layer, unit = len(run.arch.hidden), 1
     fig = F.activation_percentiles(run, unit_percentiles([run], layer, unit, "act_in"))
@@ -264,7 +263,7 @@ def test_zero_logits_count_as_not_placed(data):
     np.testing.assert_array_equal(predict(run, data, STUDENTS, state=0), 0.5)
 
 
-def test_decision_grid_defaults_and_states(case):
+def check_decision_grid_defaults_and_states(case):
     run, data, _ = case
     grid = decision_grid(run, data, [run.n_steps])
     assert grid.prob.shape == (1, 45, 45)
@@ -280,3 +279,53 @@ def test_batch_table_defaults_to_the_first_layer(data):
     table = batch_table(run, data, 4)
     assert len(table) == len(plain.batch_rows(run, 4)) * run.arch.hidden[0]
     np.testing.assert_array_equal(table["μ_B"].to_numpy()[:3], run.batch_mean[0][4])
+
+
+def check_accuracy_three_ways_at_test_time(case):
+    from bnviz.inference import accuracy_by_statistics
+
+    run, data, running = case
+    got = accuracy_by_statistics(run, data)
+    np.testing.assert_array_equal(got.steps, run.epoch_steps)
+    X = plain.inputs(run, data, data.X_test)
+    for i, state in enumerate(run.epoch_steps):
+        params = plain.params_at(run, state)
+        evaluated = plain.forward(run, params, X, plain.buffers_after(run, running, state) or None)[0]
+        assert got.running[i] == plain.accuracy(evaluated, data.y_test)
+        assert got.whole_batch[i] == plain.accuracy(plain.forward(run, params, X)[0], data.y_test)
+        alone = [plain.forward(run, params, X[j:j + 1])[0][0] for j in range(len(X))]
+        assert got.alone[i] == plain.accuracy(alone, data.y_test)
+
+
+def check_spread_states_and_the_boundary_replay(case):
+    from bnviz.inference import boundary_replay, spread_states
+
+    run, data, _ = case
+    snaps = list(run.snapshot_steps)
+    for count in (1, 2, 5, len(snaps), len(snaps) + 10):
+        n = min(count, len(snaps))
+        expected = sorted({snaps[int(np.round(i * (len(snaps) - 1) / (n - 1)))] for i in range(n)} if n > 1
+                          else {snaps[0]})
+        assert list(spread_states(run, count)) == expected, count
+    replay = boundary_replay(run, data, frames=4, size=5)
+    np.testing.assert_array_equal(replay.states, spread_states(run, 4))
+    direct = decision_grid(run, data, replay.states, 5)
+    np.testing.assert_array_equal(replay.prob, direct.prob)
+    assert boundary_replay(run, data, frames=3).prob.shape == (3, 40, 40)
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_every_number_derived_from_a_network(name, data):
+    """Every check above on one configuration, trained inside the test."""
+    case = make_case(name, data)
+    check_predict_one_student_in_evaluation_mode(case)
+    check_predict_in_batch_mode_uses_the_rows_own_statistics(case)
+    check_one_row_at_a_time(case)
+    check_decision_grid(case)
+    for step, layer in [(0, 1), (7, 2), (95, 1)]:
+        check_batch_calculation_and_table(case, step, layer)
+    check_model_summary_counts(case)
+    check_percentile_bands_are_the_snapshot_percentiles(case)
+    check_decision_grid_defaults_and_states(case)
+    check_accuracy_three_ways_at_test_time(case)
+    check_spread_states_and_the_boundary_replay(case)

@@ -16,7 +16,9 @@ def logistic_loss(w, X, y):
 def logistic_gradient(w, X, y):
     g = np.zeros(2)
     for x, t in zip(X, y):
-        g += (1.0 / (1.0 + math.exp(-(x @ w))) - t) * x
+        z = x @ w
+        p = 1.0 / (1.0 + math.exp(-z)) if z > -700 else 0.0     # exp(700) is near the float limit
+        g += (p - t) * x
     return g / len(y)
 
 
@@ -68,6 +70,35 @@ def test_logistic_contours_equal_a_direct_loop(data, lr, steps):
     assert grid.note == f"one logistic unit, no bias, {len(path) - 1} steps of gradient descent at lr {lr:g}"
 
 
+def test_contours_of_a_diverging_descent_and_a_negative_optimum(data):
+    """Raw features at a large rate: the path leaves every sensible range and stops; the frame is
+    capped around the optimum. Flipped labels put the optimum at negative weights."""
+    X = data.X_train - data.X_train.sum(axis=0) / len(data.X_train)
+    for y in (data.y_train, 1 - data.y_train):
+        grid = logistic_contours(X, y, 100.0, 200)
+        assert grid.loss.shape == (61, 61)
+        path = [np.zeros(2)]
+        for _ in range(200):
+            w = path[-1] - 100.0 * logistic_gradient(path[-1], X, y)
+            if not np.all(np.isfinite(w)) or np.abs(w).max() > 1e6:
+                break
+            path.append(w)
+        # a diverging walk magnifies rounding: compare its start, its length and where it stopped
+        assert len(grid.path) == len(path)
+        np.testing.assert_allclose(grid.path[:5], path[:5], rtol=1e-9, atol=1e-12)
+        assert np.abs(grid.path[-1]).max() <= 1e6
+        path = list(grid.path)
+        points = np.array(path + [grid.optimum])
+        centre = (points.max(axis=0) + points.min(axis=0)) / 2
+        half = min(max((points.max(axis=0) - points.min(axis=0)).max() * 0.6, 1e-3),
+                   4 * np.abs(grid.optimum).max() + 1)
+        assert half == 4 * np.abs(grid.optimum).max() + 1        # the frame is capped: the path leaves it
+        np.testing.assert_allclose([grid.a[0], grid.a[-1], grid.b[0], grid.b[-1]],
+                                   [centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half],
+                                   rtol=1e-12)
+    assert np.all(grid.optimum < 0)
+
+
 def test_input_scaling_uses_centred_raw_and_standardized_features(data):
     scaling = input_scaling(data, lr=0.02, steps=5, size=5)
     X = data.X_train
@@ -84,9 +115,9 @@ def test_input_scaling_uses_centred_raw_and_standardized_features(data):
         assert grid.a_label == "w_cgpa" and grid.b_label == "w_iq"
 
 
-@pytest.fixture(scope="module", params=["bn", "plain"])
-def trained(request, data):
-    run = train(Config(epochs=2, bn=request.param == "bn"), data)
+def make_trained(name, data):
+    """A short run with or without BN, its data and its running statistics."""
+    run = train(Config(epochs=2, bn=name == "bn"), data)
     return run, data, plain.running_statistics(run, data)
 
 
@@ -132,7 +163,7 @@ def check_plane(run, data, running, grid, basis):
         assert loss == pytest.approx(plain_plane_loss(run, data, running, flat), rel=1e-9)
 
 
-def test_network_plane_random_directions(trained):
+def check_network_plane_random_directions(trained):
     run, data, running = trained
     grid = network_plane(run, data, "random", size=4, seed=3, path_points=6)
     rng = np.random.default_rng(3)
@@ -141,9 +172,10 @@ def test_network_plane_random_directions(trained):
     check_plane(run, data, running, grid, basis)
     assert (grid.a_label, grid.b_label) == ("direction 1", "direction 2")
     assert ("evaluation mode" in grid.note) == bool(run.n_bn)
+    assert "spanned by two filter-normalized random directions" in grid.note
 
 
-def test_network_plane_principal_directions(trained):
+def check_network_plane_principal_directions(trained):
     run, data, running = trained
     grid = network_plane(run, data, "pca", size=4, path_points=7)
     offsets = run.params - run.params[-1]
@@ -156,14 +188,24 @@ def test_network_plane_principal_directions(trained):
     check_plane(run, data, running, grid, top * signs[:, None])
     share = values[::-1][:2].sum() / values.sum()
     assert f"({share:.0%} of its variance)" in grid.note
-    assert grid.a_label == "PC 1" and np.allclose(grid.path[-1], 0.0, atol=1e-12)
-    given = network_plane(run, data, "pca", size=3, states=np.array([0, 5, run.n_steps]))
-    np.testing.assert_array_equal(given.path_steps, [0, 5, run.n_steps])
+    assert (grid.a_label, grid.b_label) == ("PC 1", "PC 2") and np.allclose(grid.path[-1], 0.0, atol=1e-12)
+    # given states: the principal directions of the path through them
+    states = np.array([0, 5, 20, run.n_steps])
+    given = network_plane(run, data, "pca", size=3, states=states)
+    np.testing.assert_array_equal(given.path_steps, states)
+    picked = offsets[states] - offsets[states].mean(axis=0)
+    values, vectors = np.linalg.eigh(picked.T @ picked)
+    top = vectors[:, ::-1][:, :2].T
+    signs = np.sign([(given.path[:, i] * (offsets[states] @ top[i])).sum() for i in range(2)])
+    check_plane(run, data, running, given, top * signs[:, None])
+    # one state has no principal directions: the plane of the first two parameters
+    alone = network_plane(run, data, "pca", size=3, states=np.array([run.n_steps // 2]))
+    check_plane(run, data, running, alone, np.eye(2, run.params.shape[1]))
     with pytest.raises(ValueError, match="unknown directions 'sideways'"):
         network_plane(run, data, "sideways")
 
 
-def test_plane_losses_on_some_rows(trained):
+def check_plane_losses_on_some_rows(trained):
     run, data, running = trained
     flats = run.params[[0, run.n_steps // 2, run.n_steps]]
     rows = np.array([0, 5, 17, 200])
@@ -172,3 +214,27 @@ def test_plane_losses_on_some_rows(trained):
         params = {name: flat[a:b].reshape(shape) for name, (a, b, shape) in run.param_slices.items()}
         logits, _ = plain.forward(run, params, X, plain.buffers_after(run, running, run.n_steps) or None)
         assert loss == pytest.approx(plain.bce(logits, data.y_train[rows]), rel=1e-10)
+
+
+@pytest.mark.parametrize("name", ["bn", "plain"])
+def test_every_plane_of_a_network(name, data):
+    """Every plane check above on one run, trained inside the test."""
+    trained = make_trained(name, data)
+    check_network_plane_random_directions(trained)
+    check_network_plane_principal_directions(trained)
+    check_plane_losses_on_some_rows(trained)
+
+
+def test_plane_defaults_and_a_path_shorter_than_one(data):
+    """150 path points by default; a path whose variance is far below 1 still reports its true share."""
+    run = train(Config(epochs=1, lr=1e-4), data)
+    grid = network_plane(run, data, "pca", size=3)
+    assert len(grid.path_steps) == run.n_steps + 1 == 33
+    offsets = run.params - run.params[-1]
+    centred = offsets - offsets.mean(axis=0)
+    values = np.linalg.eigvalsh(centred.T @ centred)[::-1]
+    assert values.sum() < 1e-3
+    assert f"({values[:2].sum() / values.sum():.0%} of its variance)" in grid.note
+    longer = network_plane(train(Config(epochs=5), data), data, "random", size=2)
+    assert len(longer.path_steps) == 150 and longer.loss.shape == (2, 2)
+    assert network_plane(run, data, "random").loss.shape == (41, 41)

@@ -13,13 +13,13 @@ CONFIGS = {
                                   hidden=(4, 3, 2), optimizer="momentum"),
     "cumulative-bias-odd-batches": Config(epochs=2, running_avg="cumulative", keep_bias=True, batch_size=29,
                                           bn_momentum=0.9, standardize=False, lr=0.01),
-    "no-bn": Config(epochs=3, bn=False, activation="sigmoid", optimizer="adam", lr=0.01),
+    "no-bn": Config(epochs=3, bn=False, activation="sigmoid", optimizer="adam", lr=0.01, init_scale=4.0),
 }
 
 
-@pytest.fixture(scope="module", params=list(CONFIGS))
-def case(request, data):
-    run = train(CONFIGS[request.param], data)
+def make_case(name, data):
+    """A trained run of CONFIGS[name], its data and its running statistics recomputed plainly."""
+    run = train(CONFIGS[name], data)
     return run, data, plain.running_statistics(run, data)
 
 
@@ -30,6 +30,9 @@ def close(actual, expected, rtol=1e-11, atol=1e-13, what=""):
 # --------------------------------------- each recorded quantity, recomputed plainly
 # One function per entry of bnviz.recording.RECORDED, returning the value in the
 # Run's shape: a new recorded quantity needs its plain recomputation here.
+
+
+_PASSES = {}     # the plain passes of the run being checked, shared by its quantities
 
 
 def step_passes(run, data):
@@ -139,16 +142,17 @@ def assert_same(actual, expected, what):
         close(actual, expected, rtol=1e-10, atol=1e-13, what=what)
 
 
-@pytest.mark.parametrize("name", list(BY_NAME))
-def test_recorded_quantity_equals_its_plain_recomputation(case, name):
+def check_recorded_quantity_equals_its_plain_recomputation(case, name):
     run, data, running = case
-    passes = step_passes(run, data)
+    if id(run) not in _PASSES:
+        _PASSES.clear()
+        _PASSES[id(run)] = step_passes(run, data)
+    passes = _PASSES[id(run)]
     assert_same(getattr(run, name), PLAIN[name](run, data, running, passes), name)
     assert getattr(run, name) is run.recorded[name]
 
 
-@pytest.mark.parametrize("quantity", RECORDED, ids=lambda q: q.name)
-def test_each_quantity_runs_along_its_declared_axis(case, quantity):
+def check_each_quantity_runs_along_its_declared_axis(case, quantity):
     run, _, _ = case
     value = run.recorded[quantity.name]
     length = len(run.axis_states(quantity.axis))
@@ -162,7 +166,7 @@ def test_each_quantity_runs_along_its_declared_axis(case, quantity):
         assert value.shape == (length,)
 
 
-def test_batch_order_and_axes(case):
+def check_batch_order_and_axes(case):
     run, _, _ = case
     assert run.n_steps == run.config.epochs * len(run.bounds)
     np.testing.assert_array_equal(run.axis_states("step"), np.arange(run.n_steps))
@@ -182,7 +186,7 @@ def bias_before_bn(run, name):
     return name in {f"b{k}" for k in range(1, run.arch.n_dense)} and run.arch.bn and run.arch.bn_position == "before"
 
 
-def test_each_gradient_is_that_of_its_step_batch(case):
+def check_each_gradient_is_that_of_its_step_batch(case):
     """A centred difference of the plain loss along a random direction equals gradient · direction."""
     run, data, _ = case
     X = plain.inputs(run, data, data.X_train)
@@ -208,7 +212,7 @@ def test_each_gradient_is_that_of_its_step_batch(case):
             assert np.all(np.abs(run.grads[:, start:stop]).max(axis=1) <= 1e-12 * np.abs(weights).max(axis=1))
 
 
-def test_buffers_at_each_state(case):
+def check_buffers_at_each_state(case):
     run, _, running = case
     for state in (0, 1, run.n_steps):
         buffers = run.buffers_at(state)
@@ -238,7 +242,7 @@ def plain_settled(gaps, tolerance):
     return None
 
 
-def test_running_gaps_and_the_settled_step(case):
+def check_running_gaps_and_the_settled_step(case):
     run, data, running = case
     if not run.n_bn:
         assert run.running_mean == run.running_var == run.population_mean == [] and not running
@@ -259,7 +263,7 @@ def test_running_gaps_and_the_settled_step(case):
             assert run.settled_step(k - 1, tolerance) == plain_settled(recorded, tolerance), (k, tolerance)
 
 
-def test_step_table_every_column(case):
+def check_step_table_every_column(case):
     run, data, running = case
     table = step_table(run)
     X = plain.inputs(run, data, data.X_train)
@@ -320,7 +324,7 @@ def test_cumulative_series_is_the_plain_average():
         np.testing.assert_allclose(ewma, expected, rtol=1e-13)
 
 
-def test_nbytes_counts_every_array_once(case):
+def check_nbytes_counts_every_array_once(case):
     run, _, _ = case
     snapshots = sum(a.nbytes for part in run.snapshots.values() for a in part)
     batch = sum(a.nbytes for a in run.batch_mean + run.batch_var + run.running_mean + run.running_var)
@@ -329,3 +333,85 @@ def test_nbytes_counts_every_array_once(case):
     if run.n_bn:       # gamma and beta are views of params: not counted again
         naive = run.nbytes + sum(a.nbytes for a in run.gamma + run.beta)
         assert run.nbytes < naive
+
+
+def check_the_cumulative_alternative_from_the_same_batches(case):
+    from bnviz.running import cumulative_running
+
+    run, data, _ = case
+    if not run.n_bn:
+        return
+    passes = step_passes(run, data)
+    for k in range(run.n_bn):
+        series = cumulative_running(run, k)
+        total_mean, total_var = 0.0, 0.0
+        for s, (rows, _, layers) in enumerate(passes):
+            n, var = len(rows), layers[k]["var"]
+            if run.config.running_var == "unbiased" and n > 1:
+                var = var * n / (n - 1)
+            total_mean, total_var = total_mean + layers[k]["mean"], total_var + var
+            close(series.mean[s], total_mean / (s + 1), rtol=1e-10, what=f"cumulative mean, layer {k + 1}, step {s}")
+            close(series.var[s], total_var / (s + 1), rtol=1e-10, what=f"cumulative var, layer {k + 1}, step {s}")
+
+
+def check_repr_names_steps_end_and_loss(case):
+    run, _, _ = case
+    text = repr(run)
+    assert text.startswith(f"Run({run.n_steps} steps, finished, last batch loss {run.train_loss[-1]:.4f}, "
+                           f"{run.nbytes / 1e6:.1f} MB)\n")
+    assert text.endswith(run.arch.summary())
+
+
+def test_repr_of_a_diverged_run(data):
+    run = train(Config(epochs=2, lr=10.0, standardize=False, bn=False, activation="linear"), data)
+    assert repr(run).startswith(f"Run({run.n_steps} steps, diverged at step {run.diverged_at}, last batch loss")
+
+
+def test_more_rows_than_a_snapshot_keeps(data):
+    """Snapshots keep 1000 sampled rows; the exact statistics still use every training row."""
+    from bnviz import load_for
+
+    cfg = Config(dataset="moons", data_size=1400, epochs=1, batch_size=200)
+    big = load_for(cfg)
+    run = train(cfg, big)
+    assert len(big.y_train) > 1000 and len(run.snapshot_rows) == 1000
+    assert np.all(np.diff(run.snapshot_rows) > 0) and run.snapshot_rows[-1] < len(big.y_train)
+    X = plain.inputs(run, big, big.X_train)
+    for i, state in enumerate(run.snapshot_steps):
+        params = plain.params_at(run, state)
+        layers = plain.forward(run, params, X)[1]
+        sampled = plain.forward(run, params, X[run.snapshot_rows])[1]
+        for k in range(run.n_bn):
+            close(run.population_mean[k][i], layers[k]["mean"], rtol=1e-10, what="exact mean over all rows")
+            close(run.population_var[k][i], layers[k]["var"], rtol=1e-10, what="exact var over all rows")
+            close(run.snapshots["z"][k][i], sampled[k]["z"], rtol=1e-10, what="snapshot rows")
+
+
+@pytest.mark.parametrize("name", list(CONFIGS))
+def test_every_number_a_run_records(name, data):
+    """Every check above on one configuration, trained inside the test."""
+    case = make_case(name, data)
+    for quantity_name in BY_NAME:
+        check_recorded_quantity_equals_its_plain_recomputation(case, quantity_name)
+    for quantity in RECORDED:
+        check_each_quantity_runs_along_its_declared_axis(case, quantity)
+    check_batch_order_and_axes(case)
+    check_each_gradient_is_that_of_its_step_batch(case)
+    check_buffers_at_each_state(case)
+    check_running_gaps_and_the_settled_step(case)
+    check_step_table_every_column(case)
+    check_nbytes_counts_every_array_once(case)
+    check_the_cumulative_alternative_from_the_same_batches(case)
+    check_repr_names_steps_end_and_loss(case)
+
+
+def test_the_run_docstring_lists_the_table():
+    from bnviz import Run
+    from bnviz.recording import describe
+
+    lines = describe().split("\n")
+    assert len(lines) == len(RECORDED)
+    for line, q in zip(lines, RECORDED):
+        where = f"{q.axis}, per {q.layers} layer" if q.layers else q.axis
+        assert line == f"    {q.name} [{where}]: {q.doc}"
+        assert line in Run.__doc__
