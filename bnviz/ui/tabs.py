@@ -5,9 +5,11 @@ import json
 import weakref
 
 import numpy as np
+import plotly.graph_objects as go
 import streamlit as st
 
 from .. import figures, limits, tables
+from ..cache import RunCache
 from ..activations import layer_histograms, unit_percentiles
 from ..bias import biases_before_bn
 from ..budget import Budget, show_value
@@ -26,10 +28,43 @@ TABS = ("Training", "Lessons", "Loss landscape", "Activations", "Running statist
 CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}})
 
 
-_CACHED = weakref.WeakKeyDictionary()   # run (or data) -> {(function, settings): result}, gone with it
-
-
 _PLAIN = (str, int, float, bool, type(None))
+
+
+class FrozenFigure(go.Figure):
+    """A finished chart whose plain form is computed once.
+
+    st.plotly_chart turns a figure into a dict (a deep copy, with every array
+    encoded) on each call; a chart shared by every visitor pays that once here.
+    """
+
+    def __init__(self, figure: go.Figure):
+        super().__init__(figure)
+        self._frozen = super().to_dict()
+        self._frozen_bytes = len(json.dumps(self._frozen, default=str))
+
+    def to_dict(self) -> dict:
+        return self._frozen
+
+
+def _size(value) -> int:
+    """Bytes a cached result holds, near enough to bound the cache by."""
+    if isinstance(value, FrozenFigure):
+        return 3 * value._frozen_bytes                 # the figure, its plain form, and their arrays
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, dict):
+        return sum(_size(v) for v in value.values()) + 64 * len(value)
+    if isinstance(value, (list, tuple)):
+        return sum(_size(v) for v in value) + 16 * len(value)
+    if hasattr(value, "__dict__"):
+        return _size(vars(value)) + 256
+    return 64
+
+
+# (function, first argument's id, settings) -> (result, references that must still hold),
+# shared by every visitor and bounded in bytes (bnviz.limits.FIGURE_BYTES)
+_CACHED = RunCache(100_000, limits.FIGURE_BYTES, size=lambda entry: _size(entry[0]))
 
 
 def _identity(x):
@@ -45,17 +80,19 @@ def cached(function, first, *args):
     """function(first, *args), computed once per run and settings and shared by every visitor.
 
     Holds both what the engine computes for a chart (grids, histograms) and the
-    chart itself: reruns that change nothing about a chart (another tab's
-    control, a second visitor) reuse it instead of computing it again.
+    chart itself (frozen: see FrozenFigure): reruns that change nothing about a
+    chart (another tab's control, a second visitor) reuse it instead of computing
+    it again. The least recently used results go once they pass FIGURE_BYTES.
     """
-    parts = [_identity(x) for x in args]
+    parts = [_identity(x) for x in (first,) + args]
     key = (function.__module__, function.__name__) + tuple(part for part, _ in parts)
-    entries = _CACHED.setdefault(first, {})
-    hit = entries.get(key)
-    if hit is not None and all(ref is None or ref() is x for ref, x in zip(hit[1], args)):
+    hit = _CACHED.get(key)
+    if hit is not None and all(ref is None or ref() is x for ref, x in zip(hit[1], (first,) + args)):
         return hit[0]
     result = function(first, *args)
-    entries[key] = (result, [ref for _, ref in parts])
+    if isinstance(result, go.Figure):
+        result = FrozenFigure(result)
+    _CACHED.put(key, (result, [ref for _, ref in parts]))
     return result
 
 
