@@ -121,7 +121,7 @@ def bias_figure(run: Run, records: list) -> go.Figure:
     fig.update_xaxes(title_text="state (updates done)", row=1, col=1)
     fig.update_xaxes(title_text="step", row=1, col=2)
     fig.update_yaxes(title_text="b", row=1, col=1)
-    fig.update_yaxes(type="log", title_text="gradient norm", exponentformat="power", dtick=1, row=1, col=2)
+    fig.update_yaxes(type="log", title_text="gradient norm", exponentformat="power", row=1, col=2)
     return style(fig, title, 440,
                  "BN subtracts the batch mean, so a constant added before it cancels: its gradient is "
                  "rounding noise, many orders of magnitude below the weights'")
