@@ -26,7 +26,7 @@ from .landscape import ContourGrid, network_plane
 from .limits import MAX_WORK
 from .run import Run, forward_states
 
-MAX_FRAMES = 200          # states per run: 10 s of playback at 20 frames a second
+MAX_FRAMES = 300          # states per run: 10 s of playback at 30 frames a second
 MIN_FRAMES = 24           # a big network gets fewer frames, never fewer than this
 VIEW_WORK = MAX_WORK / 2  # rows x parameters per run for the view: about half a default training's bound
 MAX_CURVE_POINTS = 1500   # loss values drawn per run; longer runs are averaged in bins

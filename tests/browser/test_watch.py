@@ -9,6 +9,7 @@ from bnviz import Config, load_for, train
 from bnviz.compare import shared_start
 from bnviz.inference import predict
 from bnviz.train import architecture, initial_params
+from bnviz.watch import MAX_FRAMES
 from tests.browser.helpers import wait_idle
 from tests.test_watch import plain_forward
 
@@ -84,7 +85,7 @@ def test_one_clock_moves_every_panel_and_scrubbing_shows_the_runs_numbers(server
     for r, run in enumerate((a, b)):
         mine = {p["panel"]: p for p in shown if p["run"] == r}
         t = mine[0]["step"]
-        assert t == round(57 * run.n_steps / 199) and all(p["step"] == t for p in mine.values())
+        assert t == round(57 * run.n_steps / (MAX_FRAMES - 1)) and all(p["step"] == t for p in mine.values())
         assert mine[0]["values"]["loss"] == pytest.approx(run.train_loss[t - 1], rel=1e-6)
         _, layers = plain_forward(run, run.params_at(t), X)
         z, bn_out, _, bn_in = layers[1]
