@@ -30,7 +30,6 @@ LIMITS = (
     Limit("BNVIZ_CACHE_MB", 384, "memory those runs may use"),
     Limit("BNVIZ_FIGURE_MB", 96, "memory for charts kept ready to send, shared by every visitor"),
     Limit("BNVIZ_SWEEP_MB", 96, "memory for finished sweeps"),
-    Limit("BNVIZ_LESSON_MB", 32, "memory for lesson verdicts"),
     Limit("BNVIZ_DATA_ENTRIES", 24, "data sets kept (built-in and uploaded; at most 2.4 MB each)"),
     Limit("BNVIZ_PROGRESS_MB", 8, "largest partial run a worker sends while training (bigger: step counts only)"),
     Limit("BNVIZ_WORKERS", 2, "worker processes that train (each holds at most one run at a time)"),
@@ -57,7 +56,6 @@ CACHE_ENTRIES = int(limit("BNVIZ_CACHE_ENTRIES"))
 CACHE_BYTES = int(limit("BNVIZ_CACHE_MB") * 2**20)
 FIGURE_BYTES = int(limit("BNVIZ_FIGURE_MB") * 2**20)
 SWEEP_BYTES = int(limit("BNVIZ_SWEEP_MB") * 2**20)
-LESSON_BYTES = int(limit("BNVIZ_LESSON_MB") * 2**20)
 DATA_ENTRIES = int(limit("BNVIZ_DATA_ENTRIES"))
 PROGRESS_BYTES = int(limit("BNVIZ_PROGRESS_MB") * 2**20)
 WORKERS = int(limit("BNVIZ_WORKERS"))
