@@ -68,9 +68,24 @@ def _init_worker(queue, cancelled) -> None:
 def _run_job(job_id: int, fn: Callable, args: tuple, kwargs: dict):
     global _job_id
     _job_id = job_id
-    if cancelled():
-        raise Cancelled()
-    return fn(*args, **kwargs)
+    try:
+        if cancelled():
+            raise Cancelled()
+        return fn(*args, **kwargs)
+    finally:
+        _give_back_memory()
+
+
+def _give_back_memory() -> None:
+    """Return freed heap to the system: after a big job a worker would otherwise keep its peak."""
+    import ctypes
+    import gc
+
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):      # not glibc: nothing to do
+        pass
 
 
 def cancelled() -> bool:
