@@ -238,3 +238,39 @@ def test_plane_defaults_and_a_path_shorter_than_one(data):
     longer = network_plane(train(Config(epochs=5), data), data, "random", size=2)
     assert len(longer.path_steps) == 150 and longer.loss.shape == (2, 2)
     assert network_plane(run, data, "random").loss.shape == (41, 41)
+
+
+def test_input_scaling_defaults(data):
+    scaling = input_scaling(data)
+    for grid in (scaling.raw, scaling.standardized):
+        assert grid.loss.shape == (61, 61) and len(grid.path) == 101
+        assert grid.note.endswith("100 steps of gradient descent at lr 0.03")
+
+
+def test_a_big_network_on_many_rows_is_scored_on_evenly_spread_rows(data):
+    """Past the work budget the plane is scored on fewer rows, evenly spread, and the note says how many."""
+    from bnviz import load_for
+    from bnviz.budget import plane_sampling
+
+    cfg = Config(dataset="moons", data_size=1400, epochs=1, batch_size=280, hidden=(16, 16))
+    big = load_for(cfg)
+    run = train(cfg, big)
+    n_rows = len(big.y_train)
+    size, used = plane_sampling(n_rows, run.params.shape[1], 41, 4)
+    assert used < n_rows
+    grid = network_plane(run, big, "random", size=41, path_points=4)
+    assert len(grid.a) == size
+    rows = sorted({int(np.round(i * (n_rows - 1) / (used - 1))) for i in range(used)})
+    assert f"; loss on {len(rows):,} of {n_rows:,} training rows (evenly spread)" in grid.note
+    running = plain.running_statistics(run, big)
+    X = plain.inputs(run, big, big.X_train)[rows]
+    rng = np.random.default_rng(0)
+    basis = np.stack([filter_normalized(run, rng), filter_normalized(run, rng)])
+    for i, j in ((0, 0), (2, 3), (size - 1, size - 1)):
+        flat = run.params[-1] + grid.a[j] * basis[0] + grid.b[i] * basis[1]
+        params = {name: flat[a:b].reshape(shape) for name, (a, b, shape) in run.param_slices.items()}
+        logits, _ = plain.forward(run, params, X, plain.buffers_after(run, running, run.n_steps))
+        assert grid.loss[i, j] == pytest.approx(plain.bce(logits, big.y_train[rows]), rel=1e-9)
+    assert len(grid.path_loss) == len(grid.path_steps) == 4
+    plain_net = train(cfg.replace(bn=False), big)
+    assert plain_net.population_mean == [] and plain_net.population_var == []
