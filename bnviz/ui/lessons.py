@@ -26,6 +26,8 @@ BADGES = {  # status -> (label, colour, icon)
     "does not show": ("does not show on this data", "gray", ":material/block:"),
 }
 
+MEASURING = "Measuring on the server"     # the note shown until every verdict is in
+
 
 class Board:
     """The verdict of every lesson, measured in one background thread and kept for the process.
@@ -165,7 +167,7 @@ def cards_while_measuring(board: Board) -> None:
 
 def cards(board: Board) -> None:
     if not board.done:
-        st.info(f"Measuring on the server: {board.ready()} of {len(board.lessons)} lessons done. "
+        st.info(f"{MEASURING}: {board.ready()} of {len(board.lessons)} lessons done. "
                 "The cards fill in by themselves.", icon=":material/hourglass_top:")
     columns = st.columns(2, gap="medium")
     for i, lesson in enumerate(board.lessons):

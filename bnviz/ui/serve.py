@@ -26,8 +26,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
-TABS = ("Training", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
-        "Parameters", "The math")
+# Warmed tabs: all but Sweeps, whose trainings start only when a visitor asks for one.
+TABS = ("Training", "Lessons", "Loss landscape", "Activations", "Running statistics & test time",
+        "Batch calculator", "Parameters", "The math")
+LESSONS_WAIT = 90.0     # seconds warm() waits at most for the lesson verdicts
 
 
 # One BLAS thread per process: with two cores shared by a busy server, OpenBLAS's
@@ -58,14 +60,21 @@ def wait_healthy(base: str, timeout: float = 90.0, proc: subprocess.Popen | None
 
 
 def warm(base: str) -> float:
-    """Open the default experiment on every tab; returns the seconds it took."""
+    """Open the default experiment on every tab, then wait (at most LESSONS_WAIT) until the
+    lesson verdicts are measured, so no visitor waits for them; returns the seconds it took."""
     from urllib.parse import urlencode
 
+    from .lessons import MEASURING
     from .visit import visit_sync
 
     started = time.perf_counter()
     for tab in TABS:
         visit_sync(base, urlencode({"tab": tab}) if tab != TABS[0] else "")
+    while time.perf_counter() - started < LESSONS_WAIT:
+        seen = visit_sync(base, urlencode({"tab": "Lessons"}))
+        if seen.ok and not any(text.startswith(MEASURING) for text in seen.texts("info")):
+            break
+        time.sleep(0.5)
     return time.perf_counter() - started
 
 
@@ -104,12 +113,12 @@ class Servers:
             self.procs += replicas_procs
             for url, proc in zip(self.replica_urls, replicas_procs):
                 wait_healthy(url, proc=proc)
+            if warm_start:         # before nginx opens the door, so the first visitor finds them warm
+                self.warm_seconds = [warm(url) for url in self.replica_urls]
             if not single:
                 self.procs.append(start_nginx(f"{address}:{port}", self.ports, self.prefix / "nginx",
                                               self._log("nginx")))
                 wait_healthy(self.url, 30, self.procs[-1])
-            if warm_start:
-                self.warm_seconds = [warm(url) for url in self.replica_urls]
         except BaseException:
             self.stop()
             raise
