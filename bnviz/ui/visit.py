@@ -9,6 +9,7 @@ load benchmark (benchmarks/load.py). Talks to one base URL; never retries.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import time
 import urllib.request
 from dataclasses import dataclass, field
@@ -106,4 +107,14 @@ def _read_element(element, result: Visit, keep_specs: bool) -> None:
 
 
 def visit_sync(base: str, query: str = "", timeout: float = 120.0, keep_specs: bool = False) -> Visit:
-    return asyncio.run(visit(base, query, timeout, keep_specs))
+    """visit() from plain code, also where this thread already runs an event loop
+    (Playwright's sync API leaves one running): then on a thread of its own."""
+    def run() -> Visit:
+        return asyncio.run(visit(base, query, timeout, keep_specs))
+
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return run()
+    with concurrent.futures.ThreadPoolExecutor(1) as thread:
+        return thread.submit(run).result()
