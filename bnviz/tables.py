@@ -6,7 +6,6 @@ model_summary: a Keras-style count of what each layer holds.
 """
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from .inference import batch_calculation

@@ -6,7 +6,7 @@ import time
 import numpy as np
 import pytest
 
-from bnviz import Config, load_for, train
+from bnviz import Config, train
 from bnviz.workers import Cancelled, Pool, train_reporting
 
 LONG = Config(epochs=500, hidden=(16, 16, 16))        # a few seconds of work

@@ -5,7 +5,6 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from ..bias import BiasRecord
 from ..run import Run
 from .common import BLACK, UNIT_COLOURS, check_layer, missing, pair_labels, placeholder, run_colour, smooth, style
 from .curves import thin
