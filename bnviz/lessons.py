@@ -27,6 +27,8 @@ HOLDS_SHARE = 0.8
 # ... and holds partly when at least this share does (or when one part of it holds).
 PARTLY_SHARE = 0.5
 STATUSES = ("holds", "partly", "does not show")
+ACCURACY = (0.0, 1.0)       # the bounds of an accuracy, for the spread chart's axis
+ACCURACY_GAP = (-1.0, 1.0)  # and of a difference of two accuracies
 
 
 @dataclass
@@ -38,7 +40,8 @@ class Verdict:
     measured. spread: {series name: (len(seeds),) one value per seed} for the
     card's chart (series named "BN on" and "BN off" where those are compared);
     spread_label: what those values are (the chart's axis); spread_log: draw it
-    on a log axis. fails: where the claim does not show (seeds, ranges), or "".
+    on a log axis; spread_bounds: (low, high) the values cannot leave, such as
+    ACCURACY, or None. fails: where the claim does not show (seeds, ranges), or "".
     detail: further measured arrays for a fuller chart, named in the lesson's
     measure (for example the batch-size sweep's sizes and per-size medians).
     """
@@ -54,6 +57,7 @@ class Verdict:
     fails: str = ""
     seconds: float = 0.0
     detail: dict = field(default_factory=dict)
+    spread_bounds: tuple | None = None
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -107,9 +111,9 @@ def lesson_by_id(lesson_id: str) -> Lesson:
     raise KeyError(f"no lesson {lesson_id!r}: use one of {', '.join(l.id for l in LESSONS)}")
 
 
-def _verdict(status, sentence, numbers, spread, label, log=False, fails="", detail=None) -> Verdict:
+def _verdict(status, sentence, numbers, spread, label, log=False, fails="", detail=None, bounds=None) -> Verdict:
     return Verdict("", status, sentence, numbers, (), {k: np.asarray(v, float) for k, v in spread.items()},
-                   label, log, fails, detail=detail or {})
+                   label, log, fails, detail=detail or {}, spread_bounds=bounds)
 
 
 def measure_all(seeds=range(10)) -> dict:
@@ -249,7 +253,7 @@ def _batch_noise(seeds):
                 f"{fmt(numbers['acc_gap_bn'])} with BN, {fmt(numbers['acc_gap_plain'])} without (medians over {_seeds(n)})"
                 + (f"; {fails}." if fails else "."))
     return _verdict(status, sentence, numbers, {"BN on": gap_on, "BN off": gap_off},
-                    f"train minus test accuracy, batches of {numbers['small_batch']}", fails=fails,
+                    f"train minus test accuracy, batches of {numbers['small_batch']}", fails=fails, bounds=ACCURACY_GAP,
                     detail={"batch_size": sizes, "mu_spread": spread, "mu_spread_theory": m["theory"],
                             "minibatch_minus_full_loss": gap, "acc_gap BN on": m["acc_gap"][True],
                             "acc_gap BN off": m["acc_gap"][False], "test_acc BN on": m["test_acc"][True],
@@ -361,7 +365,8 @@ def _position(seeds):
                 f"{numbers['seeds_after']}; median training accuracy {fmt(numbers['acc_before'])} vs "
                 f"{fmt(numbers['acc_after'])}" + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(ok.mean()), sentence, numbers,
-                    {"before": m["acc"]["before"], "after": m["acc"]["after"]}, "training accuracy", fails=fails)
+                    {"before": m["acc"]["before"], "after": m["acc"]["after"]}, "training accuracy", fails=fails,
+                    bounds=ACCURACY)
 
 
 def _gradients(seeds):
@@ -401,7 +406,7 @@ def _optimizers(seeds):
                 + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(min(shares.values())), sentence, numbers,
                     {measures.OPTIMIZER_NAMES[name]: acc for name, acc in m["acc"].items()}, "training accuracy",
-                    fails=fails)
+                    fails=fails, bounds=ACCURACY)
 
 
 def _santurkar(seeds):
@@ -455,7 +460,7 @@ def _worked_example(seeds):
                 f"classifies all four right in training and in evaluation mode in {numbers['seeds_learned']} of "
                 f"{_seeds(n)}" + (f"; {fails}." if fails else "."))
     return _verdict(status_from_share(ok.mean()), sentence, numbers, {"BN on": m["acc_batch"]},
-                    "training-mode accuracy on the four", fails=fails)
+                    "training-mode accuracy on the four", fails=fails, bounds=ACCURACY)
 
 
 def seed_list_text(seeds) -> str:

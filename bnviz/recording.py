@@ -123,8 +123,17 @@ def _saturated(result, y, arch):
     return np.stack([flat(t.act).mean(axis=(-2, -1)) for t in result.traces], axis=-1)
 
 
+def l2_norm(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """The L2 norm along `axis`, scaled by the largest entry first, so entries past 1e154
+    (whose squares overflow) still give a finite norm."""
+    big = np.max(np.abs(x), axis=axis, keepdims=True)
+    scaled = x / np.where(big > 0, big, 1.0)
+    return (big * np.sqrt(np.sum(scaled * scaled, axis=axis, keepdims=True))).squeeze(axis)
+
+
 def _norms(saved: Saved, of_change: bool) -> np.ndarray:
-    """(S, L): ||dW_l|| of each step's gradient, or ||W_l(after) - W_l(before)|| / ||W_l(before)||."""
+    """(S, L): ||dW_l|| of each step's gradient, or ||W_l(after) - W_l(before)|| / ||W_l(before)||
+    (a matrix that starts at zero has moved by all of its size, 1, or not at all, 0)."""
     layout = saved.arch.param_layout()
     out = np.empty((len(saved.grads), saved.arch.n_dense))
     with np.errstate(all="ignore"):
@@ -132,9 +141,10 @@ def _norms(saved: Saved, of_change: bool) -> np.ndarray:
             slot = layout[f"W{l + 1}"]
             if of_change:
                 w = saved.params[:, slot.start:slot.stop]
-                out[:, l] = np.linalg.norm(np.diff(w, axis=0), axis=1) / np.linalg.norm(w[:-1], axis=1)
+                change, before = l2_norm(np.diff(w, axis=0)), l2_norm(w[:-1])
+                out[:, l] = np.where(before > 0, change / np.where(before > 0, before, 1.0), change > 0)
             else:
-                out[:, l] = np.linalg.norm(saved.grads[:, slot.start:slot.stop], axis=1)
+                out[:, l] = l2_norm(saved.grads[:, slot.start:slot.stop])
     return out
 
 
@@ -186,7 +196,8 @@ RECORDED = (
     Quantity("grad_norm", "step", "dense", "saved", lambda s: _norms(s, of_change=False), "W{l}_grad_norm",
              "||dL/dW_l||: the L2 norm of the step's gradient of each Dense layer's weights"),
     Quantity("update_ratio", "step", "dense", "saved", lambda s: _norms(s, of_change=True), "W{l}_update_ratio",
-             "||W_l(after) − W_l(before)|| / ||W_l(before)||: how far the step moved each weight matrix"),
+             "||W_l(after) − W_l(before)|| / ||W_l(before)||: how far the step moved each weight matrix "
+             "(1 for a matrix that moves away from all zeros)"),
     Quantity("population_mean", "snapshot", "bn", "saved", lambda s: _population(s, "mean"), None,
              "the exact mean of the BN layer's input over all training rows (earlier BN layers using "
              "full-data statistics too): what the running mean estimates"),

@@ -42,7 +42,7 @@ class Run:
     snapshot_steps: (K,) evenly spread states (0 and S among them) kept in full;
     snapshot_rows: training-row positions used (all of them up to SNAPSHOT_ROWS).
     epoch_steps: (E + 1,) states at epoch ends.
-    diverged_at: the step whose loss was not finite, or None.
+    diverged_at: the step whose logits (so its loss) or BN batch statistics were not finite, or None.
     recorded: {name: value} of every quantity in bnviz.recording.RECORDED, each
     also an attribute (run.train_loss, run.running_mean[k], ...):
 
@@ -317,7 +317,7 @@ class Ensemble:
 
     @property
     def diverged_at(self) -> list:
-        """Per member: the step whose loss was not finite, or None."""
+        """Per member: the step whose logits or BN batch statistics were not finite, or None."""
         return [int(d) if d >= 0 else None for d in self.history.diverged_at]
 
     def _replay(self) -> dict:

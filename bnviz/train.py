@@ -226,6 +226,9 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     # all steps at once (bnviz.run.replay).
     started = last_report = time.perf_counter()
     s = 0
+    # each step's logits summed per member: a non-finite sum flags a member whose
+    # logits overflowed, even where its parameters stayed finite
+    logit_sums = np.zeros((len(bounds), M))
     with np.errstate(all="ignore"):
         for epoch in range(cfg.epochs):
             # gather the epoch's rows once; each batch is then a view
@@ -237,6 +240,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
             for start, stop in bounds:
                 step_noise = None if noise is None else noise_pairs(noise[s], arch.hidden)
                 result = forward(arch, pviews, X_epoch[:, start:stop], None, step_noise)
+                result.logits.sum(axis=-1, out=logit_sums[s % len(bounds)])
                 backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
                          out=gviews)
                 hist.grads[s] = grad_flat
@@ -258,11 +262,16 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
                     progress(Progress(s, S, hist))
                     last_report = time.perf_counter()
             hist.steps_done = s
-            # A non-finite loss comes from non-finite logits, and from then on
-            # the parameters stay non-finite: checking once an epoch finds every
+            # A non-finite loss comes from non-finite logits. Those either leave
+            # the parameters non-finite for good, or (a saturated output unit)
+            # leave them finite; a BN input past 1e154 leaves its batch variance
+            # (and the running one, for good) infinite. The parameters, the logit
+            # sums and the running statistics, checked once an epoch, find every
             # divergence, and the replay pins down its step.
-            if not np.isfinite(params).all():
-                _mark_divergence(hist, epoch)
+            suspects = (~np.isfinite(params).all(axis=1) | ~np.isfinite(logit_sums).all(axis=0)
+                        | ~np.isfinite(running).all(axis=1))
+            if suspects.any():
+                _mark_divergence(hist, epoch, suspects)
                 if (hist.diverged_at >= 0).all():
                     break
     hist.seconds = time.perf_counter() - started
@@ -271,20 +280,24 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     return hist
 
 
-def _mark_divergence(hist: History, epoch: int) -> None:
-    """Set diverged_at for members whose parameters turned non-finite in `epoch`:
-    the first step whose logits were not finite, or the step after the update
-    that overflowed."""
+def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray) -> None:
+    """Set diverged_at for the suspected members (M,) bool that diverged in `epoch`:
+    the first step whose logits or BN batch statistics were not finite, or the
+    step after the update that overflowed. A suspect with none of these (its
+    logits' sum overflowed, not a logit) carries on."""
     spe = hist.steps_per_epoch
     first, last = epoch * spe, hist.steps_done
-    fresh = np.flatnonzero(~np.isfinite(hist.params[last]).all(axis=1) & (hist.diverged_at < 0))
+    fresh = np.flatnonzero(suspects & (hist.diverged_at < 0))
     if not len(fresh):
         return
     logits_ok = replay(hist, fresh, last, first=first)["logits_ok"]       # (last - first, m)
     for j, member in enumerate(fresh):
         bad_logits = np.flatnonzero(~logits_ok[:, j])
-        bad_params = np.flatnonzero(~np.isfinite(hist.params[first + 1:last + 1, member]).all(axis=1))
-        hist.diverged_at[member] = first + (bad_logits[0] if len(bad_logits) else bad_params[0] + 1)
+        bad_params = np.flatnonzero(~np.isfinite(hist.params[first + 1:last + 1, member]).all(axis=1)) + 1
+        bad_stats = np.flatnonzero(~np.isfinite(hist.running[first + 1:last + 1, member]).all(axis=1))
+        found = [int(bad[0]) for bad in (bad_logits, bad_params, bad_stats) if len(bad)]
+        if found:
+            hist.diverged_at[member] = first + min(found)
 
 
 def train(cfg: Config, data: Dataset, init_params: dict | None = None,

@@ -325,3 +325,25 @@ def test_the_worked_example_link_opens_on_the_page():
     at.run()
     assert not at.exception
     assert not [w.value for w in at.warning if "link" in w.value.lower()]
+
+
+def test_every_card_chart_keeps_accuracies_on_their_scale(verdicts):
+    """An accuracy lies in [0, 1] and a difference of two in [-1, 1]: every card chart of an
+    accuracy keeps its axis and its ticks there, also when every seed scores the same."""
+    import xml.etree.ElementTree as ET
+
+    from bnviz.ui.lessons import spread_chart
+    checked = 0
+    for lesson_id, v in verdicts.items():
+        if "accuracy" not in v.spread_label:
+            continue
+        low, high = (-1.0, 1.0) if "minus" in v.spread_label else (0.0, 1.0)
+        root = ET.fromstring(spread_chart(v))
+        ticks = [float(el.get("data-tick")) for el in root.iter() if el.get("data-tick") is not None]
+        assert root.get("data-log") == "0", lesson_id
+        assert low <= float(root.get("data-lo")) < float(root.get("data-hi")) <= high, lesson_id
+        assert ticks and all(low <= t <= high for t in ticks), (lesson_id, ticks)
+        values = np.concatenate([np.asarray(s, float) for s in v.spread.values()])
+        assert all(float(root.get("data-lo")) <= x <= float(root.get("data-hi")) for x in values[np.isfinite(values)])
+        checked += 1
+    assert checked >= 3           # bn-position, optimizers, worked-example (and the batch-noise gap)

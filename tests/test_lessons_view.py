@@ -97,6 +97,7 @@ class FakeVerdict:
     spread_label: str = "accuracy"
     seeds: tuple = (0, 1)
     spread_log: bool = False
+    spread_bounds: tuple | None = None
     fails: str = ""
     numbers: dict = field(default_factory=dict)
 

@@ -107,6 +107,13 @@ def style(fig: go.Figure, title: str, height: int = 440, subtitle: str | None = 
     return fig
 
 
+def accuracy_axis(fig: go.Figure, title: str = "accuracy", low: float = 0.0, row=None, col=None) -> None:
+    """An accuracy y axis from `low` to exactly 1, never past it; markers at 1 are drawn
+    whole rather than cut in half by the plot's edge."""
+    fig.update_yaxes(title_text=title, range=[max(0.0, low), 1.0], row=row, col=col)
+    fig.update_traces(cliponaxis=False, selector=dict(type="scatter"), row=row, col=col)
+
+
 def check_run(run):
     if not isinstance(run, Run):
         raise TypeError(f"expected a Run, got {type(run).__name__}")

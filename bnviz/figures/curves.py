@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..run import Run
-from .common import mark_divergence, missing, pair_labels, run_colour, smooth, style
+from .common import accuracy_axis, mark_divergence, missing, pair_labels, run_colour, smooth, style
 
 
 def thin(n: int, most: int = 600) -> np.ndarray:
@@ -82,7 +82,7 @@ def training_curves(run: Run, other: Run | None = None, x: str = "steps") -> go.
     accs = np.concatenate([r.epoch_metrics[f"{s}_acc_eval"] for r in (run, other) if r is not None
                            for s in ("train", "test")])
     low = np.nanmin(accs) if np.isfinite(accs).any() else 0.0
-    fig.update_yaxes(title_text="accuracy", row=1, col=2, range=[max(0.0, min(low, 0.9) - 0.05), 1.0])
+    accuracy_axis(fig, low=min(low, 0.9) - 0.05, row=1, col=2)
     _cap_loss_axis(fig, run, other)
     return style(fig, "Training curves", 460, "faint: each mini-batch's loss before its update; "
                   "markers: all train and test rows at epoch ends (BN in evaluation mode)" + note)

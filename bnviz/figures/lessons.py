@@ -39,12 +39,15 @@ def _nice_step(span: float, target: int = 5) -> float:
     return next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
 
 
-def axis(values: np.ndarray, log: bool = False) -> tuple:
+def axis(values: np.ndarray, log: bool = False, bounds: tuple | None = None) -> tuple:
     """(lo, hi, ticks) of an x axis that holds `values` (finite, and positive when log).
 
     Linear: round steps covering the values. Log: lo and hi in log10 units,
     ticks at powers of ten (with 2 and 5 in between when the values span
     less than two decades). A single value gets a narrow axis around it.
+    bounds: (low, high) no value can leave (an accuracy's 0 and 1, linear axes
+    only): the axis and its ticks stay inside them, so a run of equal
+    accuracies of 1 never shows a tick above 1.
     """
     if log:
         v = np.log10(values)
@@ -65,9 +68,17 @@ def axis(values: np.ndarray, log: bool = False) -> tuple:
     if hi - lo < 1e-12 * max(1.0, abs(hi)):
         half = max(abs(hi) * 0.05, 1e-3)
         lo, hi = lo - half, hi + half
+        if bounds is not None:               # slide the window inside the bounds rather than past them
+            lo, hi = lo - max(0.0, hi - bounds[1]), hi - max(0.0, hi - bounds[1])
+            lo, hi = lo + max(0.0, bounds[0] - lo), hi + max(0.0, bounds[0] - lo)
     step = _nice_step(hi - lo)
-    lo, hi = math.floor(lo / step) * step, math.ceil(hi / step) * step
-    ticks = [lo + i * step for i in range(int(round((hi - lo) / step)) + 1)]
+    first, last = math.floor(lo / step), math.ceil(hi / step)
+    if bounds is not None:
+        first, last = max(first, math.ceil(bounds[0] / step)), min(last, math.floor(bounds[1] / step))
+    lo, hi = first * step, last * step
+    if bounds is not None:
+        lo, hi = max(lo, bounds[0]), min(hi, bounds[1])
+    ticks = [k * step for k in range(first, last + 1)]
     return lo, hi, ticks
 
 
@@ -91,15 +102,16 @@ def _superscript(p: int) -> str:
     return str(p).translate(str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹"))
 
 
-def spread_svg(groups: dict, label: str, seeds=None, log: bool = False) -> str:
+def spread_svg(groups: dict, label: str, seeds=None, log: bool = False, bounds: tuple | None = None) -> str:
     """A strip chart of one measure over seeds, as an SVG string.
 
     groups: {name: (n,) values}, one row per group in the order given ("BN on"
     and "BN off" in their colours); NaN (and on a log axis, values <= 0) marks a
     seed with no value: it is counted on the row's label instead of drawn.
     label: the measure (the x axis title). seeds: (n,) the seed of each value
-    (default 0..n-1). log: a log x axis. The root element carries the axis as
-    data-lo and data-hi (log10 units when log).
+    (default 0..n-1). log: a log x axis. bounds: (low, high) the measure cannot
+    leave, such as (0, 1) for an accuracy: the axis stays inside them. The root
+    element carries the axis as data-lo and data-hi (log10 units when log).
     """
     if not groups:
         raise ValueError("nothing to draw: no groups of values")
@@ -114,7 +126,7 @@ def spread_svg(groups: dict, label: str, seeds=None, log: bool = False) -> str:
     drawable = np.concatenate([v[s] for _, v, _, s, _ in rows])
     if not len(drawable):
         drawable = np.array([1.0])
-    lo, hi, ticks = axis(drawable, log)
+    lo, hi, ticks = axis(drawable, log, bounds)
     label_lines = wrap(label, 58).split("<br>")
     plot_bottom = TOP + ROW * len(rows)
     height = plot_bottom + 24 + 16 * len(label_lines)
@@ -124,7 +136,7 @@ def spread_svg(groups: dict, label: str, seeds=None, log: bool = False) -> str:
     for t in ticks:
         x = LEFT + (t - lo) / (hi - lo) * (WIDTH - LEFT - RIGHT)
         out.append(f'<line x1="{x:.2f}" x2="{x:.2f}" y1="{TOP}" y2="{plot_bottom}" stroke="{GRID}"/>')
-        out.append(f'<text x="{x:.2f}" y="{plot_bottom + 15}" text-anchor="middle" fill="{TEXT}">'
+        out.append(f'<text x="{x:.2f}" y="{plot_bottom + 15}" text-anchor="middle" fill="{TEXT}" data-tick="{t!r}">'
                    f'{escape(tick_label(t, log))}</text>')
     for k, line in enumerate(label_lines):
         out.append(f'<text x="{(LEFT + WIDTH - RIGHT) / 2:.1f}" y="{plot_bottom + 34 + 16 * k}" '

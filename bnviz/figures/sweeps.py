@@ -6,7 +6,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .common import BLACK, BN_OFF, BN_ON, alpha, style
+from .common import BLACK, BN_OFF, BN_ON, accuracy_axis, alpha, style
 
 
 def median_and_band(fig, x, s: dict, seeds: int, name: str, colour: str, row: int, col: int, legend: bool,
@@ -51,7 +51,7 @@ def sweep_figure(sweep) -> go.Figure:
                                          mode="markers", name=f"{name}: every seed diverged", legendgroup=name,
                                          showlegend=col == 1, marker=dict(symbol="x", size=12, color=colour)), 1, col)
     fig.update_xaxes(type="log", title_text=label)
-    fig.update_yaxes(range=[0, 1.02], title_text="accuracy", row=1, col=1)
+    accuracy_axis(fig, row=1, col=1)
     fig.update_yaxes(type="log", title_text="loss", row=1, col=2)
     fig.add_vline(x=getattr(sweep.config, sweep.field), line=dict(color=BLACK, dash="dot"),
                   annotation_text="current setting")

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from ..inference import AccuracyByStatistics, DecisionGrid
 from ..run import Run
-from .common import BLACK, BLUE, GREEN, VERMILLION, frame_slider, missing, style
+from .common import BLACK, BLUE, GREEN, VERMILLION, accuracy_axis, frame_slider, missing, style
 
 
 def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
@@ -30,7 +30,7 @@ def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
                                  line=dict(color=colour, width=2.5, dash=dash), marker=dict(size=5),
                                  hovertemplate="step %{x}<br>test accuracy %{y:.3f}<extra></extra>"))
     fig.update_xaxes(title_text="step")
-    fig.update_yaxes(title_text="test accuracy", range=[0, 1.02])
+    accuracy_axis(fig, "test accuracy")
     sub = ("a lone row's batch mean is itself, so BN outputs β for every student: one answer for all"
            if run.n_bn else "without BN the three ways agree")
     return style(fig, title, 440, sub)

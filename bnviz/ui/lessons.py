@@ -112,7 +112,8 @@ class Board:
 
 def spread_chart(verdict) -> str:
     """The spread over seeds a Verdict carries, drawn by ``figures.spread_svg``."""
-    return figures.spread_svg(verdict.spread, verdict.spread_label, verdict.seeds, verdict.spread_log)
+    return figures.spread_svg(verdict.spread, verdict.spread_label, verdict.seeds, verdict.spread_log,
+                              verdict.spread_bounds)
 
 
 @st.cache_resource(show_spinner=False)
