@@ -136,3 +136,17 @@ def test_a_killed_worker_is_replaced(data):
         assert run is not None and run.n_steps == 2 * 32
     finally:
         own.shutdown()
+
+
+def test_a_worker_starting_from_the_page_stays_light():
+    """Spawned workers re-run app.py as their main module ("__mp_main__"): that must import nothing,
+    or every worker would carry Streamlit, Plotly and pandas (and collect garbage over all of them)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    app = Path(__file__).resolve().parent.parent / "app.py"
+    code = ("import runpy, sys; runpy.run_path(sys.argv[1], run_name='__mp_main__'); "
+            "print(','.join(sorted(m for m in ('streamlit', 'plotly', 'pandas', 'pyarrow', 'bnviz') if m in sys.modules)))")
+    loaded = subprocess.run([sys.executable, "-c", code, str(app)], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == ""

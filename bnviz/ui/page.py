@@ -1,0 +1,136 @@
+"""The page: settings from the link and the sidebar -> runs A and B -> the training view and the tabs."""
+import streamlit as st
+
+from ..budget import fit
+from ..compare import shared_start
+from ..train import architecture, initial_params
+from . import tabs
+from .controls import (
+    DATASET_LABELS,
+    compare_from_state,
+    compare_widgets,
+    config_from_state,
+    fit_batch_size,
+    seed_widgets,
+    sidebar,
+)
+from .lessons import experiments_box, lessons_tab
+from .runs import builtin_data, data_key, fit_run, get_run, is_cached, uploaded_data
+from .state import read_url, share_query, write_url
+from .watch import draw_partial, draw_view, page_style
+
+INTRO = ("Train a small network on student data and watch what batch normalization does to it. "
+         "Every setting is in the sidebar and in this page's link: share the link and others see the same "
+         "experiment, number for number.")
+
+
+def load_data(cfg, choice, page):
+    """(Dataset, data key, uploaded?) for the chosen source; a bad upload falls back to the built-in set."""
+    if choice == "upload":
+        file = st.session_state.get("upload")
+        if file is None:
+            st.info("Upload a CSV in the sidebar (for example columns cgpa, iq, placed). Until then the lab uses "
+                    f"{DATASET_LABELS[cfg.dataset]}.")
+        else:
+            data, error = uploaded_data(file.getvalue(), cfg.seed, cfg.test_fraction)
+            if error:
+                st.error(f"That file cannot be used: {error}")
+            else:
+                st.caption(" ".join(data.notes))
+                return data, data_key(cfg, file.getvalue()), True
+    elif page.get("source") == "upload":
+        st.info("This link was made with an uploaded CSV, which links cannot carry; showing the built-in data.")
+    data = builtin_data(cfg.dataset, cfg.seed, cfg.test_fraction, cfg.data_size, cfg.data_noise)
+    return data, data_key(cfg, None), False
+
+
+def main():
+    st.set_page_config(page_title="bnviz · batch norm lab", page_icon="🧪", layout="wide")
+    if "seeded" not in st.session_state:                 # a new visitor: the link decides everything
+        cfg, page, warnings = read_url()
+        seed_widgets(cfg, page["source"])
+        st.session_state.update(seeded=True, last_good=cfg, link_cfg=cfg, link_warnings=warnings, page=page,
+                                page_compare=page["compare"])
+
+    page_style()
+    st.markdown("#### bnviz: a batch normalization lab")
+    st.caption(INTRO)
+
+    # Settings come from the widgets' state, so the charts can be drawn before the sidebar.
+    cfg, choice, problems = config_from_state(st.session_state["last_good"])
+    data, key, uploaded = load_data(cfg, choice, st.session_state["page"])
+    fitted = fit_batch_size(len(data.y_train))
+    if fitted:
+        cfg = cfg.replace(batch_size=len(data.y_train))
+        st.caption(fitted)
+    page, cfg_b, b_warnings = compare_from_state(cfg, st.session_state["page"])
+    if cfg != st.session_state["link_cfg"]:          # the visitor has moved on from the link
+        st.session_state["link_warnings"] = []
+    notes = [f"The link asked for something this lab cannot do. {w}" for w in st.session_state["link_warnings"]]
+    for text in notes + problems + b_warnings:
+        st.warning(text)
+    page["source"] = "upload" if uploaded else "builtin"
+    st.session_state.update(last_good=cfg, page=page)
+    write_url(cfg, page)
+
+    run_cfg, data, key, note = fit_run(cfg, data, key, uploaded)
+    if note:
+        st.info(f"{note} [Open exactly that experiment](?{share_query(run_cfg, page)})")
+    # Cached runs: charts first, then the sidebar (the first chart shows sooner).
+    # A run to train: the sidebar first, so the controls are there while it streams.
+    controls_first = not is_cached(run_cfg, key)
+    view = st.empty()                              # the training view, first under any notes
+    if controls_first:
+        draw_sidebar(cfg, page, data, a=None)
+    a = get_run(run_cfg, data, key, "run A", on_partial=lambda partial: draw_partial(view, partial, None, data))
+    b = None
+    if cfg_b is not None:
+        b_cfg = fit(cfg_b.replace(data_size=run_cfg.data_size), len(data.y_train), resizable_data=False).config
+        start = shared_start(a.initial_params, initial_params(b_cfg, architecture(b_cfg, data.n_features)),
+                             run_cfg, b_cfg)
+        b = get_run(b_cfg, data, key, "run B", start,
+                    on_partial=lambda partial: draw_partial(view, a, partial, data))
+    draw_view(view, a, b, data)
+
+    experiments_box()
+    chosen = st.tabs(list(tabs.TABS), key="tab", bind="query-params")
+    draw = {
+        "Training": lambda: tabs.training_tab(a, b, data),
+        "Lessons": lessons_tab,
+        "Loss landscape": lambda: tabs.landscape_tab(a, b, data),
+        "Activations": lambda: tabs.activations_tab(a, b, data),
+        "Running statistics & test time": lambda: tabs.running_tab(a, b, data),
+        "Batch calculator": lambda: tabs.calculator_tab(a, data),
+        "Parameters": lambda: tabs.parameters_tab(a, b, data),
+        "Sweeps": lambda: tabs.sweeps_tab(run_cfg, data, key),
+        "The math": tabs.math_tab,
+    }
+    for name, tab in zip(tabs.TABS, chosen):
+        if tab.open:
+            with tab:
+                draw[name]()
+
+    if not controls_first:
+        draw_sidebar(cfg, page, data, a)
+    else:
+        with st.sidebar:
+            tabs.exports(a)
+
+
+def draw_sidebar(cfg, page, data, a) -> None:
+    """The controls, the link to this experiment and (once run A exists) its exports."""
+    sidebar(len(data.y_train))
+    compare_widgets(page["compare"])
+    with st.sidebar:
+        st.header("Share and export", divider="gray")
+        base = st.context.url.split("?")[0] if st.context.url else ""
+        query = share_query(cfg, page)
+        link = f"{base}?{query}" if query else base
+        st.session_state["share_link"] = link
+        st.text_input("Link to this experiment", key="share_link",
+                      help="The link opens this exact experiment, number for number.")
+        with st.popover("Copy link", icon=":material/content_copy:", width="stretch"):
+            # inside a popover the code block (and its copy button) loads only when opened
+            st.code(link, language=None, wrap_lines=True)
+        if a is not None:
+            tabs.exports(a)
