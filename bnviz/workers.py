@@ -56,6 +56,9 @@ _cancelled = None      # shared array: slot job_id % CANCEL_SLOTS holds job_id o
 _job_id = 0
 
 
+STREAM_AFTER = 0.8     # CPU seconds a training job runs before it sends partial Runs
+
+
 class Cancelled(Exception):
     """The job was cancelled: nobody waits for its result any more."""
 
@@ -99,18 +102,30 @@ def report(step: int, total_steps: int, payload: Any = None) -> None:
         _queue.put((_job_id, step, total_steps, payload))
 
 
-def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3):
-    """bnviz.train.train in a worker: reports the partial Run, and stops when cancelled."""
+def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, stream_after: float = STREAM_AFTER):
+    """bnviz.train.train in a worker: reports the partial Run, and stops when cancelled.
+
+    Partial Runs are sent only once the job has used `stream_after` seconds of CPU:
+    a run that short is done before a viewer could watch it fill, and on a busy
+    server assembling and drawing partial Runs of short runs would cost CPU that
+    every visitor's page needs (its wall time stretches under load, its CPU time
+    does not). Before that the reports carry step counts only.
+    """
     from .limits import PROGRESS_BYTES
     from .train import train
 
     next_report = [0.0]
+    cpu_start = time.process_time()
 
     def on_progress(p):
         if cancelled():
             raise Cancelled()
         now = time.perf_counter()
         if progress_seconds <= 0 or p.step >= p.total_steps or now < next_report[0]:
+            return
+        if time.process_time() - cpu_start < stream_after:
+            report(p.step, p.total_steps, None)
+            next_report[0] = now + progress_seconds
             return
         small = p.history.params[:p.step + 1, 0].nbytes * 2 <= PROGRESS_BYTES // 2
         run = p.run() if small else None

@@ -48,7 +48,7 @@ def test_everyone_asking_for_one_key_shares_one_job(pool, data):
 
 def test_progress_sends_partial_runs_that_agree_with_the_final_one(pool, data):
     cfg = Config(epochs=250)                                # small enough to stream whole partial runs
-    job = pool.job(("progress",), train_reporting, cfg, data, None, 0.3)
+    job = pool.job(("progress",), train_reporting, cfg, data, None, 0.3, 0.0)
     job.attach()
     seen = []
     try:
@@ -68,6 +68,23 @@ def test_progress_sends_partial_runs_that_agree_with_the_final_one(pool, data):
         assert partial.n_steps == update.step
         np.testing.assert_array_equal(partial.train_loss, final.train_loss[:update.step])
     assert job.latest() is None                              # nothing kept once it is done
+
+
+def test_a_run_streams_step_counts_only_until_it_has_used_its_cpu_allowance(pool, data):
+    job = pool.job(("not-yet",), train_reporting, Config(epochs=250), data, None, 0.05, 1e9)
+    job.attach()
+    steps = set()
+    try:
+        while not job.wait(0.02):
+            update = job.latest()
+            if update is not None:
+                assert update.payload is None
+                steps.add(update.step)
+        final = job.result()
+    finally:
+        job.detach()
+    assert steps, "no step count arrived while it trained"
+    assert all(0 < step < final.n_steps for step in steps)
 
 
 def test_a_big_run_streams_step_counts_only(pool, data):
