@@ -170,14 +170,9 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
     layer, unit = watched_layer(run), 0
     shown, bn_in = values[_stage(run)], values[_bn_input(run)]
     with np.errstate(all="ignore"):
-        finite = np.isfinite(shown)
-        percentiles = np.full((len(states), 3), np.nan)
-        for f in np.flatnonzero(finite.any(axis=1)):
-            percentiles[f] = np.percentile(shown[f][finite[f]], PERCENTILES)
-        low, high = value_range
-        edges = np.linspace(low, high, BINS + 1)
-        hist = np.stack([np.histogram(np.clip(v[np.isfinite(v)], low, high), edges)[0] for v in shown])
-        hist = hist / np.maximum(hist.sum(axis=1, keepdims=True), 1)
+        percentiles = frame_percentiles(shown)
+        edges = np.linspace(*value_range, BINS + 1)
+        hist = frame_histograms(shown, edges)
         exact_mean, exact_var = bn_in.mean(axis=1), bn_in.var(axis=1)
         running_mean = running_var = None
         if run.n_bn:
@@ -198,6 +193,33 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
                     exact_mean=exact_mean, exact_var=exact_var, grid_x=grid.x, grid_y=grid.y, prob=grid.prob,
                     final_loss=float(last.mean()) if len(last) else float("nan"),
                     rows_used=len(run.snapshot_rows), n_rows=len(data.y_train))
+
+
+def frame_percentiles(values: np.ndarray) -> np.ndarray:
+    """(F, 3) the PERCENTILES of each row of values (F, N) over its finite entries (NaN if none).
+
+    Rows with every value finite (nearly always) go in one call; the rest one by one.
+    """
+    finite = np.isfinite(values)
+    out = np.full((len(values), len(PERCENTILES)), np.nan)
+    whole = finite.all(axis=1)
+    if whole.any():
+        out[whole] = np.percentile(values[whole], PERCENTILES, axis=1).T
+    for f in np.flatnonzero(~whole & finite.any(axis=1)):
+        out[f] = np.percentile(values[f][finite[f]], PERCENTILES)
+    return out
+
+
+def frame_histograms(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """(F, B) share of each row's finite values (F, N) per bin of `edges` (B + 1, evenly spaced),
+    values outside clipped into the end bins: np.histogram's bins (the last one closed), all rows at once."""
+    B = len(edges) - 1
+    finite = np.isfinite(values)
+    clipped = np.clip(np.where(finite, values, edges[0]), edges[0], edges[-1])
+    index = np.minimum(np.searchsorted(edges, clipped, side="right") - 1, B - 1)
+    rows = np.broadcast_to(np.arange(len(values))[:, None], values.shape)
+    counts = np.bincount((rows * B + index)[finite], minlength=len(values) * B).reshape(len(values), B)
+    return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
 
 
 def _plane(run: Run, data, states, size: int = PLANE_SIZE) -> ContourGrid | None:

@@ -22,6 +22,7 @@ import streamlit as st
 
 from ..figures.watch import watch_spec
 from ..watch import MAX_FRAMES, PLANE_SIZE, summary, watch_pair
+from .runs import wait_for
 from .tabs import cached
 
 _STREAMED = "watch_streamed"   # set while this script run streams a training, read by the replay
@@ -72,8 +73,12 @@ def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
     kept = [(r, n, w) for r, n, w in zip(runs, names, words) if r.n_steps > 0]
     if not kept:
         return None, "The run diverged at its very first step, so there is no training to watch."
-    views = watch_pair(kept[0][0], kept[1][0] if len(kept) > 1 else None, data,
-                       frames=LIVE_FRAMES if live else MAX_FRAMES, plane_size=LIVE_PLANE if live else PLANE_SIZE)
+    first, second = kept[0][0], kept[1][0] if len(kept) > 1 else None
+    if live:          # a small view of runs still training: here, at once
+        views = watch_pair(first, second, data, frames=LIVE_FRAMES, plane_size=LIVE_PLANE)
+    else:             # the replay's 300 frames: in the worker pool, off the page's thread
+        views = wait_for(("watch", id(first), id(second), id(data)), lambda update: None, watch_pair,
+                         first, second, data, ("A", "B"), MAX_FRAMES, PLANE_SIZE)
     planned = max(r.config.epochs * r.steps_per_epoch for r in runs) if live else 0
     spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS,
                       planned_steps=planned)
