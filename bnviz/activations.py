@@ -1,8 +1,10 @@
 """Layer values over training, summarized for the charts: shared-bin histograms
 and percentiles of each snapshot (internal covariate shift).
 
-Everything here reads a Run's snapshots: the values every training row gives
-at up to SNAPSHOT_CAP evenly spread states (``Run.snapshot_steps``).
+Everything here reads a Run's snapshots: the values the training rows give
+(all of them, or a fixed sample of 1,000 when there are more, BN with the
+statistics of all) at up to SNAPSHOT_CAP evenly spread states
+(``Run.snapshot_steps``).
 """
 from __future__ import annotations
 
@@ -98,7 +100,7 @@ class UnitPercentiles:
 
 
 def unit_percentiles(runs, layer: int, unit: int, stage: str = "act_in") -> UnitPercentiles:
-    """Percentiles of one unit's values over all training rows, per snapshot, for each run."""
+    """Percentiles of one unit's values over the snapshot rows, per snapshot, for each run."""
     out = []
     for r in runs:
         v = stage_values(r, layer, stage)

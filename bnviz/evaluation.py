@@ -39,17 +39,93 @@ def forward_states(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, b
 def population_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray):
     """Exact mean and biased variance of every BN layer's input over X, per state.
 
-    flat_params: (K, P). Returns ([ (K, units) ] means, [ (K, units) ] variances).
+    flat_params: (K, P). Returns ([ (K, units) ] means, [ (K, units) ] variances),
+    empty lists without BN. Each layer's input is what it gets when every BN
+    layer before it normalizes with these full-data statistics.
     """
-    n_bn = len(arch.hidden) if arch.bn else 0
-    means = [np.empty((len(flat_params), u)) for u in arch.hidden[:n_bn]]
+    if not arch.bn:
+        return [], []
+    return full_data_stats(arch, flat_params, X)
+
+
+def bn_input(arch: Architecture, trace) -> np.ndarray:
+    """What a layer's BN normalizes: the Dense output, or with BN after the activation the
+    activation's output; without BN, the Dense output (what BN would normalize)."""
+    return trace.act if arch.bn and arch.bn_position == "after" else trace.z
+
+
+def full_data_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray):
+    """Exact mean and biased variance over all rows X of every hidden layer's BN input
+    (``bn_input``), per state; earlier BN layers normalize with these full-data statistics.
+
+    flat_params: (K, P); X: (N, n_in). Returns ([ (K, units) ] means, [ (K, units) ]
+    variances), one per hidden layer. When one state's pass over X does not fit
+    CHUNK_NUMBERS, the rows go through in chunks: layer by layer, BN in evaluation
+    mode with the full-data statistics of the layers before, each chunk's mean and
+    squared deviations merged exactly (Chan et al.'s pairwise update).
+    """
+    K, N = len(flat_params), len(X)
+    width = max(arch.hidden)
+    means = [np.empty((K, u)) for u in arch.hidden]
     variances = [np.empty_like(m) for m in means]
-    for chunk in chunks(len(flat_params), len(X), max(arch.hidden)):
-        result = forward_states(arch, flat_params[chunk], X)
-        for k, cache in enumerate(result.bn_caches):
-            means[k][chunk] = cache.mean
-            variances[k][chunk] = cache.var
+    if N * width <= CHUNK_NUMBERS:                           # every row in one pass: BN with X's own statistics
+        for chunk in chunks(K, N, width):
+            result = forward_states(arch, flat_params[chunk], X)
+            with np.errstate(all="ignore"):
+                for k, trace in enumerate(result.traces):
+                    if arch.bn:                                  # BN's own batch statistics of all rows
+                        means[k][chunk], variances[k][chunk] = result.bn_caches[k].mean, result.bn_caches[k].var
+                    else:
+                        values = bn_input(arch, trace)
+                        means[k][chunk] = values.mean(axis=-2)
+                        variances[k][chunk] = ((values - means[k][chunk][..., None, :]) ** 2).mean(axis=-2)
+        return means, variances
+    rows_per_chunk = max(1, CHUNK_NUMBERS // width)
+    layout = arch.buffer_layout()
+    layers = range(len(arch.hidden)) if arch.bn else [None]      # without BN one pass gives every layer
+    for k_state in range(K):
+        state = flat_params[k_state:k_state + 1]
+        buffers = arch.initial_buffers((1,)) if arch.bn else None
+        for layer in layers:
+            wanted = [layer] if layer is not None else list(range(len(arch.hidden)))
+            count, mean, m2 = 0, {k: 0.0 for k in wanted}, {k: 0.0 for k in wanted}
+            for start in range(0, N, rows_per_chunk):
+                traces = forward_states(arch, state, X[start:start + rows_per_chunk], buffers).traces
+                with np.errstate(all="ignore"):
+                    for k in wanted:
+                        values = bn_input(arch, traces[k])[0]                     # (rows, units)
+                        n = len(values)
+                        chunk_mean = values.mean(axis=0)
+                        chunk_m2 = ((values - chunk_mean) ** 2).sum(axis=0)
+                        delta, total = chunk_mean - mean[k], count + n
+                        mean[k] = mean[k] + delta * (n / total)
+                        m2[k] = m2[k] + chunk_m2 + delta * delta * (count * n / total)
+                count += len(X[start:start + rows_per_chunk])
+            for k in wanted:
+                means[k][k_state], variances[k][k_state] = mean[k], m2[k] / N
+                if buffers is not None:
+                    views = layout.views(buffers)
+                    views[f"mean{k + 1}"][...], views[f"var{k + 1}"][...] = mean[k], m2[k] / N
     return means, variances
+
+
+def pack_buffers(arch: Architecture, means: list, variances: list) -> np.ndarray:
+    """(K, R) BN buffers holding per-layer statistics [ (K, units) ] means and variances."""
+    buffers = np.empty((len(means[0]) if means else 0, arch.buffer_layout().size))
+    views = arch.buffer_layout().views(buffers)
+    for k, (mean, var) in enumerate(zip(means, variances), start=1):
+        views[f"mean{k}"][...], views[f"var{k}"][...] = mean, var
+    return buffers
+
+
+def full_data_buffers(arch: Architecture, flat_params: np.ndarray, X: np.ndarray) -> np.ndarray:
+    """(K, R) BN buffers holding each state's full-data statistics of rows X (N, n_in), or
+    X (K, N, n_in) with rows of its own per state: BN in evaluation mode with these is BN
+    over all the rows as one batch, and then the rows can go through in chunks."""
+    if X.ndim == 2:
+        return pack_buffers(arch, *full_data_stats(arch, flat_params, X))
+    return np.concatenate([pack_buffers(arch, *full_data_stats(arch, flat_params[i:i + 1], X[i]))
+                           for i in range(len(X))])
 
 
 def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
@@ -57,23 +133,37 @@ def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
 
     X (K, N, n_in) and y (K, N) give each state rows of its own. With `split`
     = s (evaluation mode only), rows :s and s: are scored separately and each
-    result is (2, K).
+    result is (2, K). buffers=None: BN over all N rows as one batch; when those
+    do not fit one pass, their full-data statistics are computed first
+    (``full_data_buffers``) and the rows scored in chunks, as in evaluation mode.
     """
     K, n = len(flat_params), y.shape[-1]
     per_state = X.ndim == 3
-    parts = [slice(0, n)] if split is None else [slice(0, split), slice(split, n)]
+    parts = [(0, n)] if split is None else [(0, split), (split, n)]
     loss, acc = np.full((len(parts), K), np.nan), np.full((len(parts), K), np.nan)
     if n == 0:
         return loss, acc
-    for chunk in chunks(K, X.shape[-2], max(arch.hidden)):
-        result = forward_states(arch, flat_params[chunk], X[chunk] if per_state else X,
-                                None if buffers is None else buffers[chunk])
-        with np.errstate(all="ignore"):
-            for i, rows in enumerate(parts):
-                if rows.stop > rows.start:
-                    z, t = result.logits[..., rows], (y[chunk] if per_state else y)[..., rows]
-                    loss[i, chunk] = bce_with_logits_forward(z, t)[0]
-                    acc[i, chunk] = ((z > 0.0) == (t > 0.5)).mean(-1)
+    width = max(arch.hidden)
+    if buffers is None and arch.bn and n * width > CHUNK_NUMBERS:
+        buffers = full_data_buffers(arch, flat_params, X)
+    block = n if buffers is None else max(1, CHUNK_NUMBERS // width)   # with buffers, rows do not interact
+    total, right = np.zeros((len(parts), K)), np.zeros((len(parts), K))
+    for start in range(0, n, block):
+        stop = min(start + block, n)
+        for chunk in chunks(K, stop - start, width):
+            rows = (X[chunk] if per_state else X)[..., start:stop, :]
+            result = forward_states(arch, flat_params[chunk], rows, None if buffers is None else buffers[chunk])
+            with np.errstate(all="ignore"):
+                for i, (low, high) in enumerate(parts):
+                    a, b = max(low, start), min(high, stop)
+                    if b > a:
+                        z, t = result.logits[..., a - start:b - start], (y[chunk] if per_state else y)[..., a:b]
+                        total[i, chunk] += bce_with_logits_forward(z[..., None], t[..., None])[0].sum(-1)
+                        right[i, chunk] += ((z > 0.0) == (t > 0.5)).sum(-1)
+    with np.errstate(all="ignore"):
+        for i, (low, high) in enumerate(parts):
+            if high > low:
+                loss[i], acc[i] = total[i] * (1.0 / (high - low)), right[i] / (high - low)
     return loss, acc
 
 

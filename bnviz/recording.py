@@ -33,7 +33,7 @@ from typing import Callable
 
 import numpy as np
 
-from .evaluation import epoch_metrics, forward_states, population_stats
+from .evaluation import epoch_metrics, forward_states, pack_buffers, population_stats
 from .nn import Architecture, bce_with_logits_forward
 
 AXES = ("step", "snapshot", "epoch")
@@ -99,10 +99,29 @@ class Saved:
         slot = self.arch.buffer_layout()[name]
         return self.running[1:, slot.start:slot.stop].copy()
 
+    @property
+    def sampled(self) -> bool:
+        """Whether the snapshots keep a sample of the training rows rather than all of them."""
+        return len(self.snapshot_rows) < len(self.X)
+
+    @cached_property
+    def population(self) -> tuple:
+        """([ (K, units) ] means, [ (K, units) ] variances): each BN layer's input over all training
+        rows at every snapshot state, earlier BN layers using full-data statistics too."""
+        if not self.sampled:
+            caches = self.snapshot_pass.bn_caches
+            return [c.mean.copy() for c in caches], [c.var.copy() for c in caches]
+        return population_stats(self.arch, self.params[self.snapshot_steps], self.X)
+
     @cached_property
     def snapshot_pass(self):
-        """The forward pass of every snapshot state over the snapshot rows, BN with their statistics."""
-        return forward_states(self.arch, self.params[self.snapshot_steps], self.X[self.snapshot_rows])
+        """The forward pass of every snapshot state over the snapshot rows, BN with full-data statistics:
+        with every training row kept, BN in training mode over them; with a sample, BN in evaluation
+        mode with the statistics of all rows, so each sampled row has exactly its full-data values."""
+        states, X = self.params[self.snapshot_steps], self.X[self.snapshot_rows]
+        if not (self.sampled and self.arch.bn):
+            return forward_states(self.arch, states, X)
+        return forward_states(self.arch, states, X, pack_buffers(self.arch, *self.population))
 
 
 # ------------------------------------------------------------ how each is computed
@@ -150,10 +169,7 @@ def _norms(saved: Saved, of_change: bool) -> np.ndarray:
 
 def _population(saved: Saved, which: str) -> list:
     """Exact mean or variance of each BN layer's input over all training rows, at each snapshot."""
-    if len(saved.snapshot_rows) == len(saved.X):
-        return [getattr(cache, which).copy() for cache in saved.snapshot_pass.bn_caches]
-    means, variances = population_stats(saved.arch, saved.params[saved.snapshot_steps], saved.X)
-    return means if which == "mean" else variances
+    return saved.population[0 if which == "mean" else 1]
 
 
 def _snapshots(saved: Saved) -> dict:
@@ -205,7 +221,8 @@ RECORDED = (
              "the exact (biased) variance of the BN layer's input over all training rows"),
     Quantity("snapshots", "snapshot", "", "saved", _snapshots, None,
              "{'z' | 'bn' | 'act': [(K, rows, units) per hidden layer]}: the Dense output, BN output and "
-             "activation of the snapshot rows, BN with full-data statistics"),
+             "activation of the snapshot rows (every training row, or a fixed random sample of 1,000 when "
+             "there are more), BN with the statistics of all training rows"),
     Quantity("epoch_metrics", "epoch", "", "saved", _epoch_metrics, None,
              "{name: (E + 1,)} loss and accuracy on the training and test rows, in evaluation mode (running "
              "statistics, names ending _eval) and batch mode (each split normalized by its own statistics, "

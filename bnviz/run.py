@@ -85,6 +85,11 @@ class Run:
         return len(self.train_loss)
 
     @property
+    def n_train_rows(self) -> int:
+        """How many training rows the run learned from (the snapshots may keep fewer)."""
+        return self.orders.shape[1]
+
+    @property
     def steps_per_epoch(self) -> int:
         return len(self.bounds)
 

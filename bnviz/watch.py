@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evaluation import chunks
+from .evaluation import chunks, full_data_stats, pack_buffers
 from .inference import decision_grid
 from .landscape import ContourGrid, network_plane
 from .limits import MAX_WORK
@@ -51,9 +51,10 @@ class WatchRun:
     edges: (B + 1,) histogram bin edges; hist: (F, B) share of rows per bin;
     percentiles: (F, 3) the 15th, 50th and 85th percentile of the values.
     running_mean, running_var: (F,) that BN unit's running statistics, or None without BN;
-    exact_mean, exact_var: (F,) mean and biased variance over the run's snapshot rows
-    (every training row up to 1,000) of what BN normalizes (the Dense output without
-    BN), earlier BN layers using those rows' own statistics; rows_used of n_rows.
+    exact_mean, exact_var: (F,) mean and biased variance over every training row of what
+    BN normalizes (the Dense output without BN), earlier BN layers using full-data
+    statistics too. The histogram and percentiles are over the run's snapshot rows:
+    rows_used of n_rows (a fixed sample of 1,000 when there are more).
     grid_x, grid_y: (G,) raw feature values; prob: (F, G, G) P(label) in evaluation mode.
     final_loss: mean mini-batch loss over the last epoch's finite losses.
     """
@@ -119,11 +120,14 @@ def _stage(run: Run) -> str:
     return "bn" if run.n_bn and run.arch.bn_position == "before" else "z"
 
 
-def _unit_values(run: Run, X: np.ndarray, states: np.ndarray, layer: int, unit: int, stages) -> dict:
-    """{stage: (F, N)} one unit's values over rows X at each state (BN with X's own statistics)."""
+def _unit_values(run: Run, X: np.ndarray, states: np.ndarray, layer: int, unit: int, stages,
+                 buffers: np.ndarray | None = None) -> dict:
+    """{stage: (F, N)} one unit's values over rows X at each state: BN with X's own statistics,
+    or in evaluation mode with `buffers` (F, R) when given."""
     out = {s: np.empty((len(states), len(X))) for s in stages}
     for chunk in chunks(len(states), len(X), sum(run.arch.hidden) * 3):
-        trace = forward_states(run.arch, run.params[states[chunk]], X).traces[layer - 1]
+        trace = forward_states(run.arch, run.params[states[chunk]], X,
+                               None if buffers is None else buffers[chunk]).traces[layer - 1]
         for s in stages:
             out[s][chunk] = getattr(trace, s)[..., unit]
     return out
@@ -160,20 +164,35 @@ def _bn_input(run: Run) -> str:
 
 def _values(run: Run, data, states) -> dict:
     """{stage: (F, rows)} the watched unit over the run's snapshot rows: its input to the
-    activation and what BN normalizes, from one forward pass per state."""
-    X = data.inputs(data.X_train, run.config.standardize)[run.snapshot_rows]
+    activation and what BN normalizes, from one forward pass per state; and "exact":
+    (mean (F,), variance (F,)) of what BN normalizes over every training row.
+
+    With more training rows than the snapshots keep, BN normalizes the sampled rows
+    with the statistics of all rows (computed in chunks), as the Run's snapshots do."""
+    X = data.inputs(data.X_train, run.config.standardize)
+    layer, stages = watched_layer(run), {_stage(run), _bn_input(run)}
     with np.errstate(all="ignore"):
-        return _unit_values(run, X, states, watched_layer(run), 0, {_stage(run), _bn_input(run)})
+        if len(run.snapshot_rows) == len(X):
+            out = _unit_values(run, X, states, layer, 0, stages)
+            bn_in = out[_bn_input(run)]
+            out["exact"] = (bn_in.mean(axis=1), bn_in.var(axis=1))
+            return out
+        flat = run.params[states]
+        means, variances = full_data_stats(run.arch, flat, X)
+        buffers = pack_buffers(run.arch, means, variances) if run.arch.bn else None
+        out = _unit_values(run, X[run.snapshot_rows], states, layer, 0, stages, buffers)
+        out["exact"] = (means[layer - 1][:, 0], variances[layer - 1][:, 0])
+        return out
 
 
 def _watch_run(run: Run, data, label: str, states, values, value_range, plane_size=PLANE_SIZE) -> WatchRun:
     layer, unit = watched_layer(run), 0
-    shown, bn_in = values[_stage(run)], values[_bn_input(run)]
+    shown = values[_stage(run)]
     with np.errstate(all="ignore"):
         percentiles = frame_percentiles(shown)
         edges = np.linspace(*value_range, BINS + 1)
         hist = frame_histograms(shown, edges)
-        exact_mean, exact_var = bn_in.mean(axis=1), bn_in.var(axis=1)
+        exact_mean, exact_var = values["exact"]
         running_mean = running_var = None
         if run.n_bn:
             before = np.maximum(states - 1, 0)

@@ -367,24 +367,43 @@ def test_repr_of_a_diverged_run(data):
     assert repr(run).startswith(f"Run({run.n_steps} steps, diverged at step {run.diverged_at}, last batch loss")
 
 
-def test_more_rows_than_a_snapshot_keeps(data):
-    """Snapshots keep 1000 sampled rows; the exact statistics still use every training row."""
-    from bnviz import load_for
-
-    cfg = Config(dataset="moons", data_size=1400, epochs=1, batch_size=200)
-    big = load_for(cfg)
-    run = train(cfg, big)
-    assert len(big.y_train) > 1000 and len(run.snapshot_rows) == 1000
-    assert np.all(np.diff(run.snapshot_rows) > 0) and run.snapshot_rows[-1] < len(big.y_train)
+def check_snapshots_of_a_sample(run, big):
+    """The population statistics over every training row; each sampled row's snapshot values
+    equal its values in the pass over every row (BN with the statistics of all of them)."""
     X = plain.inputs(run, big, big.X_train)
     for i, state in enumerate(run.snapshot_steps):
         params = plain.params_at(run, state)
         layers = plain.forward(run, params, X)[1]
-        sampled = plain.forward(run, params, X[run.snapshot_rows])[1]
         for k in range(run.n_bn):
             close(run.population_mean[k][i], layers[k]["mean"], rtol=1e-10, what="exact mean over all rows")
             close(run.population_var[k][i], layers[k]["var"], rtol=1e-10, what="exact var over all rows")
-            close(run.snapshots["z"][k][i], sampled[k]["z"], rtol=1e-10, what="snapshot rows")
+        for stage in ("z", "bn", "act"):
+            for k in range(len(run.arch.hidden)):
+                if stage in layers[k]:
+                    close(run.snapshots[stage][k][i], layers[k][stage][run.snapshot_rows], rtol=1e-10, atol=1e-12,
+                          what=f"{stage} of the sampled rows, layer {k + 1}")
+
+
+@pytest.mark.parametrize("cfg", [Config(dataset="moons", data_size=1400, epochs=1, batch_size=200),
+                                 Config(dataset="moons", data_size=1400, epochs=1, batch_size=200, hidden=(4, 3, 2),
+                                        bn_position="after", activation="tanh")],
+                         ids=["before-relu", "after-tanh-3-layers"])
+def test_more_rows_than_a_snapshot_keeps(cfg, data):
+    """Snapshots keep 1000 sampled rows; the exact statistics still use every training row."""
+    from bnviz import load_for
+
+    big = load_for(cfg)
+    run = train(cfg, big)
+    assert len(big.y_train) > 1000 and len(run.snapshot_rows) == 1000 and run.n_train_rows == len(big.y_train)
+    assert np.all(np.diff(run.snapshot_rows) > 0) and run.snapshot_rows[-1] < len(big.y_train)
+    check_snapshots_of_a_sample(run, big)
+    from bnviz.activations import layer_histograms, unit_percentiles
+    from bnviz.figures import activation_heatmap, activation_percentiles
+    said = f"over 1,000 of the {len(big.y_train):,} training rows"
+    assert said in activation_heatmap(run, layer_histograms([run], 1, "act_in")).layout.title.text
+    assert said in activation_percentiles(run, unit_percentiles([run], 1, 0, "act_in")).layout.title.text
+    small = train(Config(epochs=1), data)
+    assert "over all training rows" in activation_heatmap(small, layer_histograms([small], 1, "act_in")).layout.title.text
 
 
 @pytest.mark.parametrize("name", list(CONFIGS))
@@ -415,3 +434,40 @@ def test_the_run_docstring_lists_the_table():
         where = f"{q.axis}, per {q.layers} layer" if q.layers else q.axis
         assert line == f"    {q.name} [{where}]: {q.doc}"
         assert line in Run.__doc__
+
+
+@pytest.mark.parametrize("bn", [True, False], ids=["bn", "no-bn"])
+def test_statistics_over_every_row_in_chunks(monkeypatch, bn):
+    """With passes too small for every row at once, the full-data statistics, the snapshots and the
+    batch-mode metrics go through the rows in uneven chunks and still equal one plain pass over all."""
+    import bnviz.evaluation
+    from bnviz import load_for
+
+    monkeypatch.setattr(bnviz.evaluation, "CHUNK_NUMBERS", 1500)        # 375 rows of 4 units a pass
+    cfg = Config(dataset="moons", data_size=1400, epochs=1, batch_size=200, hidden=(4, 3, 2), bn=bn,
+                 bn_position="after", activation="tanh")
+    big = load_for(cfg)
+    run = train(cfg, big)
+    assert len(big.y_train) % 375 and len(big.y_train) * 4 > bnviz.evaluation.CHUNK_NUMBERS
+    check_snapshots_of_a_sample(run, big)
+    expected = epoch_values(run, big, plain.running_statistics(run, big))
+    for name, values in expected.items():
+        close(run.epoch_metrics[name], values, rtol=1e-10, what=name)
+    rows_seen, forward_states = [], bnviz.evaluation.forward_states
+
+    def counting(arch, flat_params, X, buffers=None):
+        rows_seen.append(X.shape[-2])
+        return forward_states(arch, flat_params, X, buffers)
+
+    monkeypatch.setattr(bnviz.evaluation, "forward_states", counting)
+    X = plain.inputs(run, big, big.X_train)
+    means, variances = bnviz.evaluation.population_stats(run.arch, run.params[run.snapshot_steps], X) if bn else \
+        bnviz.evaluation.full_data_stats(run.arch, run.params[run.snapshot_steps], X)
+    assert max(rows_seen) == 375 and sum(rows_seen) >= len(X) * len(run.snapshot_steps)
+    for i, state in enumerate(run.snapshot_steps):
+        layers = plain.forward(run, plain.params_at(run, state), X)[1]
+        for k, layer in enumerate(layers):
+            bn_in = layer["bn_in"] if bn else layer["z"]
+            close(means[k][i], bn_in.sum(axis=0) / len(bn_in), rtol=1e-10, what=f"mean of layer {k + 1}")
+            close(variances[k][i], ((bn_in - bn_in.mean(axis=0)) ** 2).mean(axis=0), rtol=1e-10,
+                  what=f"variance of layer {k + 1}")

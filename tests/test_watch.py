@@ -206,3 +206,27 @@ def test_frame_histograms_and_percentiles_equal_numpys_row_by_row():
             counts = np.histogram(np.clip(kept, low, high), edges)[0]
             np.testing.assert_array_equal(hist, counts / max(counts.sum(), 1))
             np.testing.assert_array_equal(pct, np.percentile(kept, PERCENTILES) if len(kept) else np.full(3, np.nan))
+
+
+@pytest.mark.parametrize("bn", [True, False], ids=["bn", "no-bn"])
+def test_more_rows_than_the_view_draws(bn):
+    """1,120 training rows: the histogram is over the 1,000 sampled rows, each with its values in the
+    pass over every row; the exact statistics are over every row."""
+    from bnviz import load_for
+
+    cfg = Config(dataset="moons", data_size=1400, epochs=2, batch_size=100, bn=bn)
+    big = load_for(cfg)
+    run = train(cfg, big)
+    view = watch_run(run, big, frames=MIN_FRAMES)
+    assert (view.rows_used, view.n_rows) == (1000, len(big.y_train)) and len(big.y_train) > 1000
+    X = big.standardize(big.X_train)
+    for f in (0, len(view.states) // 2, len(view.states) - 1):
+        _, layers = plain_forward(run, run.params_at(int(view.states[f])), X)
+        z, bn_out, _, bn_in = layers[1]
+        shown = (bn_out if run.n_bn else z)[run.snapshot_rows, 0]
+        np.testing.assert_allclose(view.percentiles[f], np.percentile(shown, [15, 50, 85]), rtol=1e-9, atol=1e-12)
+        exact = (bn_in if run.n_bn else z)[:, 0]
+        assert view.exact_mean[f] == pytest.approx(exact.mean(), rel=1e-9, abs=1e-12)
+        assert view.exact_var[f] == pytest.approx(exact.var(), rel=1e-9, abs=1e-12)
+    note = watch_spec([view], ["A"], big)["runs"][0]["note"]
+    assert f"histogram over 1,000 of {len(big.y_train):,} rows, exact statistics over all" in note

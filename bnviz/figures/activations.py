@@ -11,7 +11,7 @@ from plotly.subplots import make_subplots
 from ..activations import LayerHistograms, UnitPercentiles
 from ..run import Run
 from .common import (LIGHT_FRAMES, STAGE_NAMES, alpha, frame_slider, frame_states, missing, pair_labels,
-                     placeholder, run_colour, style)
+                     placeholder, rows_phrase, run_colour, style)
 
 
 def _drawn(run: Run, other: Run | None, values: list, title: str) -> tuple:
@@ -49,7 +49,7 @@ def activation_heatmap(run: Run, hist: LayerHistograms, other: Run | None = None
         fig.update_xaxes(title_text="step", row=i, col=1)
     which = "all units" if hist.unit is None else f"unit {hist.unit + 1}"
     return style(fig, f"{title} ({which})", 300 + 220 * len(pairs),
-                 "each column is a histogram over all training rows at that step")
+                 f"each column is a histogram over {rows_phrase(run)} at that step")
 
 
 def activation_percentiles(run: Run, percentiles: UnitPercentiles, other: Run | None = None) -> go.Figure:
@@ -76,7 +76,7 @@ def activation_percentiles(run: Run, percentiles: UnitPercentiles, other: Run | 
     fig.update_xaxes(title_text="step")
     fig.update_yaxes(title_text=f"{STAGE_NAMES.get(percentiles.stage, percentiles.stage)}")
     return style(fig, title, 440,
-                 "15th, 50th and 85th percentiles over all training rows (Ioffe & Szegedy 2015, Figure 1)")
+                 f"15th, 50th and 85th percentiles over {rows_phrase(run)} (Ioffe & Szegedy 2015, Figure 1)")
 
 
 def activation_histogram_replay(run: Run, hist: LayerHistograms, other: Run | None = None) -> go.Figure:

@@ -114,6 +114,14 @@ def accuracy_axis(fig: go.Figure, title: str = "accuracy", low: float = 0.0, row
     fig.update_traces(cliponaxis=False, selector=dict(type="scatter"), row=row, col=col)
 
 
+def rows_phrase(run: Run) -> str:
+    """Which training rows a run's snapshots hold: all of them, or how many of them."""
+    kept, total = len(run.snapshot_rows), run.n_train_rows
+    if kept >= total:
+        return "all training rows"
+    return f"{kept:,} of the {total:,} training rows (a fixed random sample; BN with the statistics of all)"
+
+
 def check_run(run):
     if not isinstance(run, Run):
         raise TypeError(f"expected a Run, got {type(run).__name__}")

@@ -147,7 +147,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
         if v.running_mean is None:
             note += " · no BN: nothing runs"
         if v.rows_used < v.n_rows:
-            note += f" · statistics over {v.rows_used:,} of {v.n_rows:,} rows"
+            note += f" · histogram over {v.rows_used:,} of {v.n_rows:,} rows, exact statistics over all"
         runs.append(dict(label=name, colour=colour, note=note, frames=_frames(v),
                          grid=[float(v.grid_x[0]), float(v.grid_x[-1]), float(v.grid_y[0]), float(v.grid_y[-1])],
                          running=v.running_mean is not None,
