@@ -49,6 +49,9 @@ class ContourGrid:
 
 # --------------------------------------------------------------- input scaling
 
+CONTOUR_WORK = 4e6        # rows x grid points a logistic loss surface may cost (about 0.1 s)
+CONTOUR_MIN_ROWS = 256    # never fewer rows than this (all of them when there are fewer)
+
 
 def _logistic_loss(W: np.ndarray, X: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Mean BCE of sigmoid(X @ w) for many weight vectors W (K, 2) at once -> (K,)."""
@@ -103,12 +106,22 @@ def logistic_contours(X: np.ndarray, y: np.ndarray, lr: float, steps: int, names
     a = np.linspace(centre[0] - half, centre[0] + half, size)
     b = np.linspace(centre[1] - half, centre[1] + half, size)
     A, B = np.meshgrid(a, b)
-    loss = _logistic_loss(np.column_stack([A.ravel(), B.ravel()]), X, y).reshape(size, size)
+    # the surface is scored on evenly spread rows when every row would cost too much (the path,
+    # the optimum and the curvature always use them all)
+    rows = spread_rows(len(y), max(CONTOUR_MIN_ROWS, int(CONTOUR_WORK // (size * size))))
+    Xs, ys = (X, y) if rows is None else (X[rows], y[rows])
+    loss = _logistic_loss(np.column_stack([A.ravel(), B.ravel()]), Xs, ys).reshape(size, size)
     curvature = logistic_curvatures(X, y, optimum).max()
+    sampled = "" if rows is None else f"; surface on {len(rows):,} of {len(y):,} training rows (evenly spread)"
     return ContourGrid(a, b, loss, path, _logistic_loss(path, X, y), optimum,
                        f"w_{names[0]}{unit}", f"w_{names[1]}{unit}",
-                       f"one logistic unit, no bias, {len(path) - 1} steps of gradient descent at lr {lr:g}",
-                       lr_limit=float(2.0 / curvature))
+                       f"one logistic unit, no bias, {len(path) - 1} steps of gradient descent at lr {lr:g}"
+                       + sampled, lr_limit=float(2.0 / curvature))
+
+
+def spread_rows(n_rows: int, n_used: int) -> np.ndarray | None:
+    """(n_used,) evenly spread row positions out of n_rows, or None when all of them fit."""
+    return np.unique(np.linspace(0, n_rows - 1, n_used).round().astype(int)) if n_used < n_rows else None
 
 
 @dataclass(eq=False)
@@ -184,7 +197,7 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
     n_rows = len(data.y_train)
     states_wanted = min(path_points, run.n_steps + 1) if states is None else len(states)
     size, n_used = plane_sampling(n_rows, len(final), size, states_wanted)
-    rows = np.unique(np.linspace(0, n_rows - 1, n_used).round().astype(int)) if n_used < n_rows else None
+    rows = spread_rows(n_rows, n_used)
     offsets = run.params - final
     if directions == "pca":
         # the path through the given states, or a long path sampled at evenly spread states

@@ -37,6 +37,26 @@ def eigenvalues_2x2(H):
     return np.array([mean - root, mean + root])
 
 
+def test_a_big_data_sets_surface_is_scored_on_evenly_spread_rows_and_says_so():
+    """Past CONTOUR_WORK rows x grid points the surface uses evenly spread rows (the path and the
+    optimum still use every row); the note names how many."""
+    from bnviz.landscape import CONTOUR_MIN_ROWS, CONTOUR_WORK
+
+    rng = np.random.default_rng(5)
+    n, size = 3000, 41
+    X = rng.normal(size=(n, 2)) * [1.0, 3.0]
+    y = (X @ [1.0, -0.4] + rng.normal(size=n) > 0).astype(float)
+    grid = logistic_contours(X, y, 0.5, 5, ("gpa", "iq"), size=size)
+    used = max(CONTOUR_MIN_ROWS, int(CONTOUR_WORK // size**2))
+    assert used < n
+    rows = sorted({round(i * (n - 1) / (used - 1)) for i in range(used)})
+    for i, j in ((0, 0), (7, 30), (40, 40), (20, 3)):
+        w = np.array([grid.a[j], grid.b[i]])
+        assert grid.loss[i, j] == pytest.approx(logistic_loss(w, X[rows], y[rows]), rel=1e-10)
+    assert grid.path_loss[-1] == pytest.approx(logistic_loss(grid.path[-1], X, y), rel=1e-10)
+    assert grid.note.endswith(f"; surface on {len(rows):,} of {n:,} training rows (evenly spread)")
+
+
 @pytest.mark.parametrize("lr, steps", [(0.5, 12), (30.0, 40)])
 def test_logistic_contours_equal_a_direct_loop(data, lr, steps):
     X, y = data.standardize(data.X_train), data.y_train
