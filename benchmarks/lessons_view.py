@@ -70,7 +70,7 @@ def browser_times(draws: int):
             wait_idle(page)
             times, floor = [], []
             for _ in range(draws):
-                page.goto(base + "/")
+                page.goto(base + "/?tab=Training")
                 page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60000)
                 wait_idle(page)
                 started = time.perf_counter()
@@ -78,7 +78,7 @@ def browser_times(draws: int):
                 page.wait_for_function("document.querySelectorAll('.katex').length >= 6", timeout=60000)
                 floor.append(time.perf_counter() - started)
                 wait_idle(page)
-                page.goto(base + "/")
+                page.goto(base + "/?tab=Training")
                 page.wait_for_function("document.querySelectorAll('.js-plotly-plot').length >= 2", timeout=60000)
                 wait_idle(page)
                 started = time.perf_counter()

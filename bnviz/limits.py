@@ -31,7 +31,7 @@ LIMITS = (
     Limit("BNVIZ_FIGURE_MB", 96, "memory for charts kept ready to send, shared by every visitor"),
     Limit("BNVIZ_SWEEP_MB", 96, "memory for finished sweeps"),
     Limit("BNVIZ_DATA_ENTRIES", 24, "data sets kept (built-in and uploaded; at most 2.4 MB each)"),
-    Limit("BNVIZ_PROGRESS_MB", 8, "largest partial run a worker sends while training (bigger: step counts only)"),
+    Limit("BNVIZ_PROGRESS_MB", 16, "largest partial run a worker sends while training (bigger: step counts only)"),
     Limit("BNVIZ_WORKERS", 2, "worker processes that train (each holds at most one run at a time)"),
     Limit("BNVIZ_PROCESS_MB", 1500, "what the page process, all caches full, should stay under (tested)"),
 )

@@ -56,7 +56,7 @@ _cancelled = None      # shared array: slot job_id % CANCEL_SLOTS holds job_id o
 _job_id = 0
 
 
-STREAM_AFTER = 0.8     # CPU seconds a training job runs before it sends partial Runs
+STREAM_AFTER = 0.35    # CPU seconds a training job runs before it sends partial Runs
 
 
 class Cancelled(Exception):

@@ -41,12 +41,20 @@ def default_page():
 def test_default_page_renders(default_page):
     at = default_page
     assert not at.exception
-    assert [t.label for t in at.tabs][:3] == ["Training", "Lessons", "Loss landscape"] and len(at.tabs) == 9
-    assert len(at.get("plotly_chart")) >= 2                  # training curves and the network diagram
+    # the Lessons tab opens first: no Plotly on the first screen, so the training view draws sooner
+    assert [t.label for t in at.tabs][:3] == ["Lessons", "Training", "Loss landscape"] and len(at.tabs) == 9
+    assert not at.get("plotly_chart") and any(m.value.startswith("**1.") for m in at.markdown)
     assert not at.warning and not at.error
     assert dict(at.query_params) == {}
     assert used_config(at) == Config()
+
+
+def test_training_tab_renders():
+    at = fresh({"tab": "Training"})
+    assert not at.exception and not at.warning and not at.error
+    assert len(at.get("plotly_chart")) >= 2                  # training curves and the network diagram
     assert [m.label for m in at.metric][0] == "Run A: test accuracy"
+    assert used_config(at) == Config()
 
 
 def test_query_parameters_restore_a_config():
@@ -61,7 +69,7 @@ def test_query_parameters_restore_a_config():
 
 def test_mangled_links_warn_and_still_draw():
     at = fresh({"lr": "fast", "epochs": "9999", "hidden": "3,,0", "colour": "red", "compare": "nonsense",
-                "batch_size": "-3"})
+                "batch_size": "-3", "tab": "Training"})
     assert not at.exception
     text = " ".join(w.value for w in at.warning)
     for name in ("lr", "epochs", "hidden", "colour", "compare", "batch_size"):
@@ -85,7 +93,7 @@ CHANGES = [
 
 @pytest.mark.parametrize("kind, name, value", CHANGES)
 def test_each_control_changes_the_run(kind, name, value):
-    at = fresh({"epochs": "3"})
+    at = fresh({"epochs": "3", "tab": "Training"})
     before = plotly_specs(at)[0]
     summary = summary_total(at)
     getattr(at, kind)(key=widget_key(name)).set_value(value).run()
@@ -121,7 +129,7 @@ def test_presets_set_the_conventions():
 
 
 def test_compare_mode_off_and_on():
-    at = fresh({"epochs": "2", "compare": "off"})
+    at = fresh({"epochs": "2", "compare": "off", "tab": "Training"})
     assert not at.exception and len([m for m in at.metric if m.label.startswith("Run B")]) == 0
     at.selectbox(key="page_compare").set_value("batch_size").run()
     assert not at.exception
@@ -164,7 +172,7 @@ def test_work_cap_shortens_huge_runs(monkeypatch):
     (bytes(range(256)) * 4, "binary"),
 ])
 def test_upload_errors_appear_in_the_page(content, words):
-    at = fresh({"epochs": "2", "compare": "off"})
+    at = fresh({"epochs": "2", "compare": "off", "tab": "Training"})
     at.selectbox(key=widget_key("dataset")).set_value("upload").run()
     assert not at.exception
     at.get("file_uploader")[0].set_value(("students.csv", content, "text/csv")).run()

@@ -124,12 +124,12 @@ def test_parameters_tab_shows_the_bias_and_its_gradient():
 
 
 def test_batch_size_compare_draws_curves_by_epochs():
-    at = fresh({"epochs": "3", "batch_size": "4", "compare": "batch_size", "b": "64"})
+    at = fresh({"epochs": "3", "batch_size": "4", "compare": "batch_size", "b": "64", "tab": "Training"})
     assert not at.exception
     assert at.radio(key="x").value == "epochs"
     curves = at.get("plotly_chart")[0].proto.spec
     assert "epoch (passes over the training rows)" in curves
-    at = fresh({"epochs": "3", "batch_size": "4", "compare": "batch_size", "b": "64", "x": "steps"})
+    at = fresh({"epochs": "3", "batch_size": "4", "compare": "batch_size", "b": "64", "x": "steps", "tab": "Training"})
     assert at.radio(key="x").value == "steps"                       # a link's choice is kept
     assert any("different batch sizes" in c.value for c in at.caption)
 

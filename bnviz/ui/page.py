@@ -91,6 +91,7 @@ def main():
         b = get_run(b_cfg, data, key, "run B", start,
                     on_partial=lambda partial: draw_partial(view, a, partial, data))
     draw_view(view, a, b, data)
+    tabs.run_notes(a, b)
 
     experiments_box()
     chosen = st.tabs(list(tabs.TABS), key="tab", bind="query-params")

@@ -27,7 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 # Warmed tabs: all but Sweeps, whose trainings start only when a visitor asks for one.
-TABS = ("Training", "Lessons", "Loss landscape", "Activations", "Running statistics & test time",
+TABS = ("Lessons", "Training", "Loss landscape", "Activations", "Running statistics & test time",
         "Batch calculator", "Parameters", "The math")
 LESSONS_WAIT = 90.0     # seconds warm() waits at most for the lesson verdicts
 

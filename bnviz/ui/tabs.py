@@ -23,7 +23,7 @@ from .state import CURVES_X_KEY
 
 X_AXIS_LABELS = {"steps": "steps", "epochs": "epochs", "examples": "examples seen"}
 
-TABS = ("Training", "Lessons", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
+TABS = ("Lessons", "Training", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
         "Parameters", "Sweeps", "The math")
 CHART = dict(theme=None, width="stretch", config={"displaylogo": False, "toImageButtonOptions": {"scale": 2}})
 
@@ -104,6 +104,13 @@ def show(key: str, builder, first, *args) -> None:
         st.warning(f"This chart cannot be drawn for these settings: {err}")
 
 
+def run_notes(a, b) -> None:
+    """Above the tabs, whichever is open: a run that diverged says so, with what to change."""
+    for run, name in ((a, "Run A"), (b, "Run B")):
+        if run is not None:
+            _run_note(run, name)
+
+
 def _run_note(run, name: str) -> None:
     if run.diverged_at is not None:
         st.error(f"{name} diverged at step {run.diverged_at:,}: its loss stopped being a finite number. "
@@ -114,9 +121,6 @@ def _run_note(run, name: str) -> None:
 
 
 def training_tab(a, b, data) -> None:
-    _run_note(a, "Run A")
-    if b is not None:
-        _run_note(b, "Run B")
     differ = b is not None and a.config.batch_size != b.config.batch_size
     if differ and CURVES_X_KEY not in st.session_state and CURVES_X_KEY not in st.query_params:
         st.session_state[CURVES_X_KEY] = "epochs"      # batch sizes differ: a step is not the same amount of data

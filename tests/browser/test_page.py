@@ -15,7 +15,7 @@ EXPECTED = {
 
 def test_page_loads_and_every_tab_draws(server, page, artifacts):
     page.set_viewport_size({"width": 1400, "height": 2600})   # tall, so a screenshot holds a whole tab
-    open_page(page, server + "/?epochs=20", charts=2)
+    open_page(page, server + "/?epochs=20", charts=0)          # Lessons, the first tab, has no Plotly
     assert page.title().startswith("bnviz")
     for label in TABS:
         open_tab(page, label)
@@ -40,7 +40,7 @@ def test_page_loads_and_every_tab_draws(server, page, artifacts):
 
 
 def test_toggling_bn_changes_the_loss_curve(server, page):
-    open_page(page, server + "/?epochs=10&compare=off", charts=1)
+    open_page(page, server + "/?epochs=10&compare=off&tab=Training", charts=1)
     before = first_trace(page)
     page.locator("[data-testid='stSidebar']").get_by_text("Batch normalization", exact=True).click()
     page.wait_for_url("**bn=0**", timeout=60000)
@@ -50,7 +50,7 @@ def test_toggling_bn_changes_the_loss_curve(server, page):
 
 
 def test_a_shared_link_draws_the_same_charts(server, browser, artifacts):
-    link = server + "/?lr=0.3&hidden=4,2&epochs=12&optimizer=momentum&compare=batch_size"
+    link = server + "/?lr=0.3&hidden=4,2&epochs=12&optimizer=momentum&compare=batch_size&tab=Training"
     numbers = []
     for i in range(2):                       # two separate visitors: fresh contexts, no shared state
         context = browser.new_context(viewport={"width": 1400, "height": 900})
@@ -63,7 +63,7 @@ def test_a_shared_link_draws_the_same_charts(server, browser, artifacts):
 
 
 def test_copy_link_shows_the_link_to_this_experiment(server, page, artifacts):
-    open_page(page, server + "/?lr=0.3&epochs=12&compare=off", charts=1)
+    open_page(page, server + "/?lr=0.3&epochs=12&compare=off&tab=Training", charts=1)
     page.get_by_role("button", name="Copy link").click()
     code = page.locator("[data-testid='stCode']").first
     code.wait_for(timeout=30000)
@@ -73,7 +73,7 @@ def test_copy_link_shows_the_link_to_this_experiment(server, page, artifacts):
 
 
 def test_a_mangled_link_warns_and_draws(server, page, artifacts):
-    open_page(page, server + "/?lr=fast&epochs=-2&hidden=0&banana=1", charts=1)
+    open_page(page, server + "/?lr=fast&epochs=-2&hidden=0&banana=1&tab=Training", charts=1)
     warnings = page.locator("[data-testid='stAlert']").all_inner_texts()
     text = " ".join(warnings)
     for name in ("lr", "epochs", "hidden", "banana"):

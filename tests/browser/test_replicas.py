@@ -38,7 +38,7 @@ def _busy(port: int) -> bool:
 
 
 def test_a_csv_upload_works_through_the_balancer(balanced, page, artifacts):
-    open_page(page, balanced + "/?epochs=5&compare=off", charts=1)
+    open_page(page, balanced + "/?epochs=5&compare=off&tab=Training", charts=1)
     sidebar = page.locator("[data-testid='stSidebar']")
     sidebar.locator("[data-testid='stSelectbox']").filter(has_text="Data set").first.click()
     page.get_by_role("option", name="Upload a CSV…").click()
@@ -56,7 +56,7 @@ def test_a_csv_upload_works_through_the_balancer(balanced, page, artifacts):
 
 
 def test_the_same_link_gives_the_same_numbers_on_both_replicas(balanced, browser):
-    link = balanced + "/?lr=0.3&hidden=4,2&epochs=12&compare=off"
+    link = balanced + "/?lr=0.3&hidden=4,2&epochs=12&compare=off&tab=Training"
     numbers = {}
     for _ in range(16):                       # fresh visitors until both replicas have served the link
         context = browser.new_context(viewport={"width": 1400, "height": 900})
