@@ -1,9 +1,12 @@
 # bnviz in a container: docker build -t bnviz . && docker run -p 8501:8501 bnviz
+# (podman: podman build --format docker -t bnviz . ; without --format docker the HEALTHCHECK is dropped)
 # One replica per container; compose.yaml runs several behind nginx.
 FROM python:3.11-slim
 WORKDIR /app
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
+# A visitor's link must not be able to touch anything it need not: the server runs as a plain user.
+RUN useradd --create-home --uid 10001 bnviz
 COPY app.py pyproject.toml ./
 COPY .streamlit .streamlit
 COPY bnviz bnviz
@@ -13,9 +16,12 @@ COPY deploy deploy
 ENV STREAMLIT_SERVER_FILE_WATCHER_TYPE=none \
     OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 \
     PYTHONUNBUFFERED=1
+USER bnviz
 EXPOSE 8501
+# Healthy = warmed (the default experiment and every lesson measured: /tmp/bnviz.ready) and answering.
 # Training runs in worker processes, so the health check answers even while the server is busy.
-HEALTHCHECK --interval=30s --timeout=5s --start-period=60s \
-    CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"
-# Starts Streamlit and opens the default experiment once (warm start) before visitors arrive.
-CMD ["python", "-m", "bnviz.ui.serve", "--replicas", "1", "--port", "8501", "--address", "0.0.0.0"]
+HEALTHCHECK --interval=10s --timeout=5s --start-period=180s --retries=3 \
+    CMD test -e /tmp/bnviz.ready && python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"
+# Starts Streamlit and opens the default experiment once (warm start) before it reports healthy.
+CMD ["python", "-m", "bnviz.ui.serve", "--replicas", "1", "--port", "8501", "--address", "0.0.0.0", \
+     "--log-to-stdout", "--ready-file", "/tmp/bnviz.ready"]

@@ -78,6 +78,16 @@ def warm(base: str) -> float:
     return time.perf_counter() - started
 
 
+def warm_apart(base: str) -> float:
+    """warm() in a short-lived process: the launcher lives as long as its replicas, and the page's
+    imports that warm() needs (Streamlit, the lessons) would keep about 110 MB in it for nothing."""
+    done = subprocess.run([sys.executable, "-c", f"from bnviz.ui.serve import warm; print(warm({base!r}))"],
+                          cwd=ROOT, capture_output=True, text=True, env=os.environ | SERVER_ENV, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"warming {base} failed: {done.stderr.strip().splitlines()[-1:]}")
+    return float(done.stdout.split()[-1])
+
+
 def nginx_config(listen: str, ports: list, prefix: Path) -> str:
     servers = "\n".join(f"        server 127.0.0.1:{p} max_fails=0;" for p in ports)
     return TEMPLATE.read_text().format(listen=listen, servers=servers, prefix=prefix)
@@ -98,10 +108,11 @@ class Servers:
     """Replicas (and nginx when more than one) started together, stopped together."""
 
     def __init__(self, replicas: int = 1, port: int = 8501, address: str = "127.0.0.1", warm_start: bool = True,
-                 log_dir: Path | None = None):
+                 log_dir: Path | None = None, log_to_stdout: bool = False):
         self.procs: list = []
         self.prefix = Path(tempfile.mkdtemp(prefix="bnviz-serve-"))
         self.log_dir = log_dir or self.prefix
+        self.log_to_stdout = log_to_stdout      # in a container, the engine collects the output
         single = replicas <= 1
         self.ports = [port] if single else [port + i for i in range(1, replicas + 1)]
         self.replica_urls = [f"http://127.0.0.1:{p}" for p in self.ports]
@@ -114,7 +125,7 @@ class Servers:
             for url, proc in zip(self.replica_urls, replicas_procs):
                 wait_healthy(url, proc=proc)
             if warm_start:         # before nginx opens the door, so the first visitor finds them warm
-                self.warm_seconds = [warm(url) for url in self.replica_urls]
+                self.warm_seconds = [warm_apart(url) for url in self.replica_urls]
             if not single:
                 self.procs.append(start_nginx(f"{address}:{port}", self.ports, self.prefix / "nginx",
                                               self._log("nginx")))
@@ -124,6 +135,8 @@ class Servers:
             raise
 
     def _log(self, name: str):
+        if self.log_to_stdout:
+            return sys.stdout
         return open(self.log_dir / f"{name}.log", "w")
 
     @property
@@ -156,10 +169,20 @@ def main(argv=None) -> None:
     parser.add_argument("--port", type=int, default=8501)
     parser.add_argument("--address", default="0.0.0.0")
     parser.add_argument("--no-warm", action="store_true", help="skip opening the default experiment at start")
+    parser.add_argument("--log-to-stdout", action="store_true",
+                        help="the servers' output on this process's standard output instead of log files")
+    parser.add_argument("--ready-file", type=Path,
+                        help="created once every replica is warmed (a container's health check waits for it)")
     args = parser.parse_args(argv)
-    servers = Servers(args.replicas, args.port, args.address, not args.no_warm)
+    if args.ready_file:
+        args.ready_file.unlink(missing_ok=True)
+    servers = Servers(args.replicas, args.port, args.address, not args.no_warm, log_to_stdout=args.log_to_stdout)
+    if args.ready_file:
+        args.ready_file.touch()
 
     def stop(*_):
+        if args.ready_file:
+            args.ready_file.unlink(missing_ok=True)
         servers.stop()
         sys.exit(0)
 
@@ -167,7 +190,8 @@ def main(argv=None) -> None:
     signal.signal(signal.SIGINT, stop)
     warmed = ", ".join(f"{s:.1f} s" for s in servers.warm_seconds)
     print(f"bnviz at {servers.url} ({len(servers.ports)} replica{'s' if len(servers.ports) > 1 else ''}"
-          f"{'; warmed in ' + warmed if warmed else ''}); logs in {servers.log_dir}", flush=True)
+          f"{'; warmed in ' + warmed if warmed else ''}); "
+          f"logs {'on standard output' if args.log_to_stdout else 'in ' + str(servers.log_dir)}", flush=True)
     while all(p.poll() is None for p in servers.procs):
         time.sleep(1.0)
     print("a server process ended; stopping the others", file=sys.stderr)
