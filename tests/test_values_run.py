@@ -47,7 +47,8 @@ def step_passes(run, data):
 
 def per_step_bn(run, value):
     """[(S, units) per BN layer] from value(step, k) (k 1-based)."""
-    return [np.array([value(s, k) for s in range(run.n_steps)]) for k in range(1, run.n_bn + 1)]
+    return [np.array([value(s, k) for s in range(run.n_steps)]).reshape(run.n_steps, run.arch.hidden[k - 1])
+            for k in range(1, run.n_bn + 1)]
 
 
 def weight_norms(run, of_change):
@@ -104,7 +105,7 @@ PLAIN = {
     "batch_var": lambda run, data, running, passes: per_step_bn(run, lambda s, k: passes[s][2][k - 1]["var"]),
     "saturated": lambda run, data, running, passes: np.array(
         [[np.mean([[flat(run.arch.activation, a) for a in row] for row in layer["act"]]) for layer in layers]
-         for _, _, layers in passes]),
+         for _, _, layers in passes]).reshape(run.n_steps, len(run.arch.hidden)),
     "running_mean": lambda run, data, running, passes: per_step_bn(run, lambda s, k: running[k][s][0]),
     "running_var": lambda run, data, running, passes: per_step_bn(run, lambda s, k: running[k][s][1]),
     "gamma": lambda run, data, running, passes: per_step_bn(run, lambda s, k: plain.params_at(run, s + 1)[f"gamma{k}"]),
@@ -144,10 +145,10 @@ def assert_same(actual, expected, what):
 
 def check_recorded_quantity_equals_its_plain_recomputation(case, name):
     run, data, running = case
-    if id(run) not in _PASSES:
+    if _PASSES.get("run") is not run:            # held, so a later run cannot take a freed run's id
         _PASSES.clear()
-        _PASSES[id(run)] = step_passes(run, data)
-    passes = _PASSES[id(run)]
+        _PASSES.update(run=run, passes=step_passes(run, data))
+    passes = _PASSES["passes"]
     assert_same(getattr(run, name), PLAIN[name](run, data, running, passes), name)
     assert getattr(run, name) is run.recorded[name]
 
