@@ -158,12 +158,16 @@ def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
                     a, b = max(low, start), min(high, stop)
                     if b > a:
                         z, t = result.logits[..., a - start:b - start], (y[chunk] if per_state else y)[..., a:b]
-                        total[i, chunk] += bce_with_logits_forward(z[..., None], t[..., None])[0].sum(-1)
+                        if block >= n:       # every row in one pass: the mean loss directly
+                            total[i, chunk] = bce_with_logits_forward(z, t)[0]
+                        else:                # each chunk adds its rows' share of the mean
+                            per_row = bce_with_logits_forward(z[..., None], t[..., None])[0]
+                            total[i, chunk] += (per_row * (1.0 / (high - low))).sum(-1)
                         right[i, chunk] += ((z > 0.0) == (t > 0.5)).sum(-1)
     with np.errstate(all="ignore"):
         for i, (low, high) in enumerate(parts):
             if high > low:
-                loss[i], acc[i] = total[i] * (1.0 / (high - low)), right[i] / (high - low)
+                loss[i], acc[i] = total[i], right[i] / (high - low)
     return loss, acc
 
 

@@ -22,6 +22,15 @@ from .evaluation import EPOCH_METRICS, chunks, epoch_metrics, forward_states, po
 from .nn import Architecture, forward
 from .recording import RECORDED, Saved, describe
 
+# What a diverged run's page says went past float64 (the largest float64 is about 1.8e308).
+DIVERGENCE_WHY = {
+    "logits": "its logits, and so its loss, went past the largest number float64 holds",
+    "weights": "its weights went past the largest number float64 holds",
+    "statistics": "a BN layer's input passed 1e154, so its batch variance went past the largest number "
+                  "float64 holds",
+    "rows": "the values some training or test rows give at that state went past the largest number float64 "
+            "holds (its mini-batches stayed finite)",
+}
 SNAPSHOT_CAP = 120              # at most this many states keep full activations
 SNAPSHOT_ROWS = 1000            # at most this many training rows per snapshot
 SNAPSHOT_BUDGET = 1_500_000     # numbers kept in snapshots, in all (12 MB of float64)
@@ -42,7 +51,9 @@ class Run:
     snapshot_steps: (K,) evenly spread states (0 and S among them) kept in full;
     snapshot_rows: training-row positions used (all of them up to SNAPSHOT_ROWS).
     epoch_steps: (E + 1,) states at epoch ends.
-    diverged_at: the step whose logits (so its loss) or BN batch statistics were not finite, or None.
+    diverged_at: the step whose logits (so its loss) or BN batch statistics were not finite, or
+    the first state whose recorded values over the training or test rows were not, or None;
+    every number recorded before it is finite. diverged_why: a DIVERGENCE_WHY key, or "".
     recorded: {name: value} of every quantity in bnviz.recording.RECORDED, each
     also an attribute (run.train_loss, run.running_mean[k], ...):
 
@@ -67,6 +78,14 @@ class Run:
     diverged_at: int | None
     recorded: dict
     seconds: float = 0.0
+    diverged_why: str = ""
+
+    @property
+    def divergence(self) -> str:
+        """A sentence on what went past float64, or "" when the run did not diverge."""
+        if self.diverged_at is None:
+            return ""
+        return DIVERGENCE_WHY.get(self.diverged_why, "its numbers went past the largest number float64 holds")
 
     def __getattr__(self, name):
         # only called when normal lookup fails: the recorded quantities read as attributes
@@ -256,12 +275,51 @@ def _member(value, i: int):
 
 
 def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
-    """The Run of one member of a History, over its first `upto` steps (default: all)."""
-    cfg = history.configs[member]
-    data, arch = history.data_of(member), history.arch
+    """The Run of one member of a History, over its first `upto` steps (default: all).
+
+    A state whose recorded values over all training or test rows (snapshots,
+    full-data statistics, per-epoch metrics) go past float64, though the
+    mini-batches stayed finite, is a divergence too: the Run is cut there.
+    """
     S = history.member_steps(member)
     if upto is not None:
         S = min(S, upto)
+    d = int(history.diverged_at[member])
+    diverged, why = (d, history.diverged_why[member]) if 0 <= d <= S else (None, "")
+    while True:
+        run = _assemble(history, member, S, diverged, why)
+        bad = first_overflow(run, has_test=len(history.data_of(member).y_test) > 0)
+        if bad is None:
+            return run
+        S, diverged, why = bad, bad, "rows"
+
+
+def first_overflow(run: Run, has_test: bool = True) -> int | None:
+    """The first state (step, for per-step values) before the run's divergence at which a
+    recorded value is not finite, or None. Without test rows the test metrics are NaN by
+    definition, not by overflow."""
+    stop = run.n_steps if run.diverged_at is None else run.diverged_at
+    first = None
+    for q in RECORDED:
+        states = run.axis_states(q.axis)
+        value = run.recorded[q.name]
+        parts = [v for k, v in value.items() if has_test or not k.startswith("test")] \
+            if isinstance(value, dict) else [value]
+        arrays = [a for part in parts for a in (part if isinstance(part, list) else [part])]
+        bad = np.zeros(len(states), dtype=bool)
+        for array in arrays:
+            bad |= ~np.isfinite(array).all(axis=tuple(range(1, array.ndim)))
+        bad &= states < stop if run.diverged_at is not None else states <= stop
+        if bad.any():
+            t = int(states[np.argmax(bad)])
+            first = t if first is None else min(first, t)
+    return first
+
+
+def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -> Run:
+    """The Run of one member over its first S steps, diverged at `diverged_at` (or None) for `why`."""
+    cfg = history.configs[member]
+    data, arch = history.data_of(member), history.arch
     player = arch.param_layout()
     params = history.params[: S + 1, member].copy()
     X = data.inputs(data.X_train, cfg.standardize)
@@ -288,7 +346,6 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
                   snapshot_steps=states, snapshot_rows=rows, epoch_steps=epoch_steps)
     recorded = {q.name: _member(seen[q.name], 0) if q.source == "batch" else q.compute(saved) for q in RECORDED}
 
-    d = int(history.diverged_at[member])
     epochs_done = -(-S // spe)
     return Run(
         config=cfg, arch=arch, feature_names=tuple(data.feature_names), feature_mean=mean, feature_std=std,
@@ -297,7 +354,7 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
         initial_params=_unpack(player, params[0]), final_params=_unpack(player, params[S]),
         params=params, grads=saved.grads, orders=history.orders[member, :epochs_done].copy(),
         bounds=list(history.bounds), snapshot_steps=states, snapshot_rows=rows, epoch_steps=epoch_steps,
-        diverged_at=d if 0 <= d <= S else None, recorded=recorded, seconds=history.seconds,
+        diverged_at=diverged_at, recorded=recorded, seconds=history.seconds, diverged_why=why,
     )
 
 
@@ -312,6 +369,7 @@ class Ensemble:
         self.history = history
         self._members = {}
         self._seen = None
+        self.overflowed = np.zeros(len(history.configs), dtype=bool)   # set by final_metrics
 
     def __len__(self):
         return len(self.history.configs)
@@ -345,12 +403,16 @@ class Ensemble:
         return self._members[i]
 
     def final_metrics(self) -> dict:
-        """{name: (M,)} the EPOCH_METRICS of each member's final state (NaN if it diverged)."""
+        """{name: (M,)} the EPOCH_METRICS of each member's final state: NaN if it diverged, or if
+        its final state's numbers over the training or test rows went past float64 (then it is
+        marked in ``overflowed``). Test metrics are NaN for an empty test split."""
         h = self.history
         arch, members = h.arch, range(len(self))
         S = h.steps_done
-        out = epoch_metrics(arch, h.params[S], h.running[S] if arch.bn else None, h.inputs(members, "train"),
-                            h.inputs(members, "test"))
+        test = h.inputs(members, "test")
+        out = epoch_metrics(arch, h.params[S], h.running[S] if arch.bn else None, h.inputs(members, "train"), test)
+        scored = [v for name, v in out.items() if test[1].shape[-1] or not name.startswith("test")]
+        self.overflowed = (h.diverged_at < 0) & ~np.all([np.isfinite(v) for v in scored], axis=0)
         for values in out.values():
-            values[h.diverged_at >= 0] = np.nan
+            values[(h.diverged_at >= 0) | self.overflowed] = np.nan
         return out

@@ -30,7 +30,8 @@ class Sweep:
     per_seed[bn][name]: (seeds, V) final metrics (NaN where that training diverged);
     metrics[bn][name], low[bn][name], high[bn][name]: (V,) median, smallest and largest over
     the seeds that did not diverge (NaN where all did); diverged[bn]: (V,) bool, diverged in
-    more than half the seeds; diverged_count[bn]: (V,) how many diverged;
+    more than half the seeds; diverged_count[bn]: (V,) how many diverged (in training, or with
+    final numbers past float64: ``Ensemble.overflowed``);
     loss[bn]: (S, V) mini-batch losses of the first seed."""
 
     field: str
@@ -69,7 +70,7 @@ def sweep(cfg: Config, data, field: str, values=None, n_seeds: int = SWEEP_SEEDS
             metrics[bn] = {k: np.nanmedian(v, axis=0) for k, v in per_seed[bn].items()}
             low[bn] = {k: np.nanmin(v, axis=0) for k, v in per_seed[bn].items()}
             high[bn] = {k: np.nanmax(v, axis=0) for k, v in per_seed[bn].items()}
-        dead = np.array([d is not None for d in ensemble.diverged_at]).reshape(shape)
+        dead = (np.array([d is not None for d in ensemble.diverged_at]) | ensemble.overflowed).reshape(shape)
         count[bn] = dead.sum(axis=0)
         diverged[bn] = count[bn] * 2 > len(seeds)
         loss[bn] = ensemble.train_loss[:, :len(values)].copy()

@@ -122,6 +122,11 @@ class History:
     steps_done: int = 0
     seconds: float = 0.0
     noise: np.ndarray | None = None
+    diverged_why: list | None = None     # per member: what left float64 first (DIVERGENCE_WHY keys), or ""
+
+    def __post_init__(self):
+        if self.diverged_why is None:
+            self.diverged_why = [""] * len(self.configs)
 
     def data_of(self, member: int) -> Dataset:
         return self.data[member] if isinstance(self.data, list) else self.data
@@ -295,9 +300,12 @@ def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray) -> None:
         bad_logits = np.flatnonzero(~logits_ok[:, j])
         bad_params = np.flatnonzero(~np.isfinite(hist.params[first + 1:last + 1, member]).all(axis=1)) + 1
         bad_stats = np.flatnonzero(~np.isfinite(hist.running[first + 1:last + 1, member]).all(axis=1))
-        found = [int(bad[0]) for bad in (bad_logits, bad_params, bad_stats) if len(bad)]
+        # at one step, name the cause: weights that overflowed make everything after them overflow
+        found = [(int(bad[0]), rank, why) for rank, (bad, why) in enumerate(
+            ((bad_params, "weights"), (bad_stats, "statistics"), (bad_logits, "logits"))) if len(bad)]
         if found:
-            hist.diverged_at[member] = first + min(found)
+            step, _, why = min(found)
+            hist.diverged_at[member], hist.diverged_why[member] = first + step, why
 
 
 def train(cfg: Config, data: Dataset, init_params: dict | None = None,

@@ -102,3 +102,72 @@ def test_ensemble_metrics_are_finite_unless_the_member_diverged():
     assert ensemble.diverged_at[2] is not None and ensemble.diverged_at[0] is None
     finished = ensemble.train_loss[:, 2]
     assert np.isfinite(finished[:ensemble.diverged_at[2]]).all() and np.isnan(finished[ensemble.diverged_at[2]:]).all()
+
+
+# Raw inputs into six wide layers at init scale 1e4: the batches stay finite, some other rows do not.
+ROWS = Config(standardize=False, hidden=(8,) * 6, init_scale=1e4, bn=False, lr=3.0, epochs=4)
+
+
+def rows_overflow(run, data, state):
+    """Whether a plain pass over every training row at `state` gives a non-finite number."""
+    X = plain.inputs(run, data, data.X_train)
+    with np.errstate(all="ignore"):
+        logits, layers = plain.forward(run, plain.params_at(run, state), X)
+    return not (np.isfinite(logits).all() and all(np.isfinite(v).all() for layer in layers for v in layer.values()))
+
+
+def test_rows_that_overflow_where_the_batches_did_not_end_the_run_there():
+    data = load_for(ROWS)
+    run = train(ROWS, data)
+    d = run.diverged_at
+    assert d is not None and run.diverged_why == "rows" and first_overflow(run, data) is None
+    assert [rows_overflow(run, data, t) for t in range(d + 1)] == [False] * d + [True]
+    assert run.n_steps == d and np.isfinite(run.train_loss).all()
+    for name in BY_NAME:
+        assert np.isfinite(values_before(run, name, d)).all(), name
+    assert "rows give at that state went past the largest number float64 holds" in run.divergence
+
+
+def test_the_page_says_what_went_past_float64():
+    from test_app import fresh
+
+    at = fresh({**ROWS.to_query(), "compare": "off"})
+    assert not at.exception
+    said = " ".join(e.value for e in at.error)
+    assert "Run A diverged at step" in said and "(its mini-batches stayed finite)" in said
+
+
+def test_a_final_state_whose_test_rows_overflow_is_not_counted_as_finished(data):
+    """A test row too large to standardize in float64: training is untouched, but the member's final
+    metrics cannot be scored; it is marked, and a sweep counts it with the diverged."""
+    import dataclasses
+
+    from bnviz.sweeps import sweep
+
+    X_test = data.X_test.copy()
+    X_test[0] = 1.5e308
+    odd = dataclasses.replace(data, X_test=X_test)
+    cfg = Config(epochs=2)
+    ensemble = train_ensemble([cfg, cfg.replace(lr=0.5)], odd)
+    metrics = ensemble.final_metrics()
+    assert ensemble.diverged_at == [None, None] and ensemble.overflowed.tolist() == [True, True]
+    assert all(np.isnan(v).all() for v in metrics.values())
+    result = sweep(cfg, odd, "lr", [0.1, 0.5], n_seeds=1)
+    assert result.diverged_count[True].tolist() == [1, 1] and result.diverged[True].all()
+    normal = train_ensemble([cfg], data)
+    assert all(np.isfinite(v).all() for v in normal.final_metrics().values()) and not normal.overflowed.any()
+
+
+def test_the_mean_loss_of_rows_whose_sum_overflows():
+    from bnviz.nn import bce_with_logits_forward
+
+    logits = np.array([[1e308] * 10 + [-3.0, 2.0], [0.5, -0.5] * 6])
+    y = np.array([0.0] * 10 + [1.0, 1.0])
+    loss = bce_with_logits_forward(logits, y)[0]
+
+    def softplus(z):
+        return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+    for row, value in zip(logits, loss):
+        expected = sum((t * softplus(-z) + (1 - t) * softplus(z)) / len(row) for z, t in zip(row, y))
+        assert np.isfinite(value) and value == pytest.approx(expected, rel=1e-14)

@@ -142,14 +142,16 @@ def missing(run: Run, title: str, need_bn: bool = False, need_finite: bool = Fal
     """
     check_run(run)
     if run.n_steps == 0:
-        return placeholder(title, "This run has no steps to show: its loss was not a finite number at the first "
-                                  "step.<br>Lower the learning rate or the init scale, or standardize the inputs.")
+        if run.diverged_at is None:
+            return placeholder(title, "This run has no steps to show yet.")
+        return placeholder(title, f"This run has no steps to show: at its first step {run.divergence}."
+                                  "<br>Lower the learning rate or the init scale, or standardize the inputs.")
     if need_bn and not run.n_bn:
         return placeholder(title, "This run has no batch norm, so there is nothing of BN's to show here.<br>"
                                   "Turn batch normalization on to see it.")
     if need_finite and run.diverged_at is not None:
-        return placeholder(title, f"This run diverged at step {run.diverged_at}: its weights left the range where "
-                                  "this picture can be drawn.<br>Lower the learning rate, turn batch norm on, or "
+        return placeholder(title, f"This run diverged at step {run.diverged_at}: {run.divergence}, so this "
+                                  "picture cannot be drawn.<br>Lower the learning rate, turn batch norm on, or "
                                   "standardize the inputs.")
     return None
 

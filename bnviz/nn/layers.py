@@ -215,13 +215,19 @@ def bce_with_logits_forward(logits, y):
     """Mean binary cross-entropy of sigmoid(logits) against labels y in {0, 1}.
 
     Written as max(z, 0) - z*y + log(1 + e^-|z|), which never overflows: a logit
-    of +-1e4 gives a loss of 1e4 for a wrong label, not inf.
+    of +-1e4 gives a loss of 1e4 for a wrong label, not inf; rows whose losses
+    sum past float64 are averaged without the sum.
 
     logits: (..., N), y: (..., N) or (N,). Returns loss (...,) and the cache.
     """
     z = logits
     per_row = np.maximum(z, 0.0) - z * y + np.log1p(np.exp(-np.abs(z)))
-    return per_row.sum(-1) * (1.0 / z.shape[-1]), (z, y)
+    with np.errstate(over="ignore"):
+        loss = per_row.sum(-1) * (1.0 / z.shape[-1])
+    if np.isinf(loss).any():            # finite rows past 1e308 / N overflow the sum, not the mean
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = np.where(np.isinf(loss), (per_row * (1.0 / z.shape[-1])).sum(-1), loss)
+    return loss, (z, y)
 
 
 def bce_with_logits_backward(cache):

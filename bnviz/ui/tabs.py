@@ -113,8 +113,8 @@ def run_notes(a, b) -> None:
 
 def _run_note(run, name: str) -> None:
     if run.diverged_at is not None:
-        st.error(f"{name} diverged at step {run.diverged_at:,}: its loss stopped being a finite number. "
-                 "Lower the learning rate, standardize the inputs or turn batch norm on.")
+        st.error(f"{name} diverged at step {run.diverged_at:,}: {run.divergence}. The charts show the steps "
+                 "before it. Lower the learning rate, standardize the inputs or turn batch norm on.")
 
 
 # --------------------------------------------------------------------- Training
