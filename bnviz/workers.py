@@ -66,6 +66,16 @@ class Cancelled(Exception):
 def _init_worker(queue, cancelled) -> None:
     global _queue, _cancelled
     _queue, _cancelled = queue, cancelled
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="bnviz-parent", daemon=True).start()
+
+
+def _exit_with_parent(parent: int) -> None:
+    """End this worker once the server that started it has gone (stopped by a signal before it could
+    shut its pool down, or killed): the worker holds its own task queue open, so it would otherwise
+    wait for work forever, keeping its memory."""
+    while os.getppid() == parent:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _run_job(job_id: int, fn: Callable, args: tuple, kwargs: dict):

@@ -176,6 +176,8 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     if args.ready_file:
         args.ready_file.unlink(missing_ok=True)
+    # A stop while starting (a container's PID 1 ignores SIGTERM without a handler) stops what has started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     servers = Servers(args.replicas, args.port, args.address, not args.no_warm, log_to_stdout=args.log_to_stdout)
     if args.ready_file:
         args.ready_file.touch()
