@@ -20,10 +20,14 @@ from dataclasses import dataclass, field
 
 from . import limits
 from .config import Config
+from .evaluation import CHUNK_NUMBERS
 from .recording import RECORDED
 from .run import SNAPSHOT_BUDGET, SNAPSHOT_CAP
+from .striding import kept_states, max_stride, recorded_steps
 from .train import batch_bounds
 
+# working memory of the batched forward passes (bnviz.evaluation.chunks) while a record is filled
+WORKING_BYTES = 2 * 8 * CHUNK_NUMBERS
 MIN_EPOCHS = 5                                     # epochs are cut to this before anything else changes
 
 
@@ -70,20 +74,52 @@ def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2) -> Cost:
     return Cost(steps, float(cfg.epochs) * n_rows * P * members, float(record_bytes(cfg, steps, n_rows, P)) * members)
 
 
-def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int) -> int:
+def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: int = 1) -> int:
     """Bytes of a Run's record, from the table of what it records (bnviz.recording.RECORDED).
 
-    Per step: the parameters after it and its gradient, plus every per-step quantity;
-    per snapshot: the activations (within the snapshot budget) and population statistics;
-    per epoch: the row order and the epoch metrics.
+    Per recorded step (every `stride`-th, bnviz.striding): its gradient plus every per-step
+    quantity; per kept state: the parameters (and, in a strided record, the running
+    statistics); per snapshot: the activations (within the snapshot budget) and population
+    statistics; per epoch: the row order and the epoch metrics. The training loop holds the
+    same parameters, gradients and running statistics while it trains.
     """
     bn_units = sum(cfg.hidden) if cfg.bn else 0
     width = {"": 1, "bn": bn_units, "dense": len(cfg.hidden) + 1, "hidden": len(cfg.hidden)}
-    per_step = 2 * n_params + sum(width[q.layers] for q in RECORDED if q.axis == "step")
+    per_step = n_params + sum(width[q.layers] for q in RECORDED if q.axis == "step")
     per_snapshot = sum(width[q.layers] for q in RECORDED if q.axis == "snapshot" and q.layers)
-    numbers = (steps * per_step + SNAPSHOT_BUDGET + SNAPSHOT_CAP * per_snapshot
-               + cfg.epochs * (n_rows + 8) + 8 + 4 * n_params)
+    stride = max(1, int(stride))
+    n_steps = len(recorded_steps(steps, stride))
+    n_states = len(kept_states(steps, len(batch_bounds(max(int(n_rows), 2), cfg.batch_size)), stride))
+    per_state = n_params + (2 * bn_units if stride > 1 else 0)
+    numbers = (n_steps * per_step + n_states * per_state + SNAPSHOT_BUDGET + SNAPSHOT_CAP * per_snapshot
+               + cfg.epochs * (n_rows + 8) + 8 + 3 * n_params)
     return 8 * numbers
+
+
+def record_stride(cfg: Config, n_rows: int, n_in: int = 2, max_bytes: float | None = None) -> int:
+    """The smallest stride k whose record of training cfg on n_rows rows fits max_bytes (default
+    RUN_BYTES): 1 for every run whose full record fits, at most ``striding.max_stride``.
+
+    A strided record leaves WORKING_BYTES of the budget to the batched forward passes that fill
+    it, so that the whole training, not only its result, stays within max_bytes.
+    """
+    max_bytes = limits.RUN_BYTES if max_bytes is None else max_bytes
+    n_rows = max(int(n_rows), 2)
+    steps = cfg.epochs * len(batch_bounds(n_rows, cfg.batch_size))
+    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
+    if record_bytes(cfg, steps, n_rows, P) <= max_bytes:
+        return 1
+
+    def fits(k: int) -> bool:
+        return record_bytes(cfg, steps, n_rows, P, k) <= max_bytes - WORKING_BYTES
+
+    low, high = 2, max_stride(steps)
+    if high < low or not fits(high):
+        return high
+    while low < high:                   # the record shrinks as the stride grows
+        mid = (low + high) // 2
+        low, high = (low, mid) if fits(mid) else (mid + 1, high)
+    return low
 
 
 @dataclass(frozen=True)

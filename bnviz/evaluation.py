@@ -10,13 +10,22 @@ import numpy as np
 
 from .nn import Architecture, bce_with_logits_forward, forward
 
-CHUNK_NUMBERS = 2_000_000       # numbers per batched forward pass, to bound memory
+CHUNK_NUMBERS = 1_000_000       # numbers per batched forward pass, to bound memory (8 MB of float64)
+ARRAYS_PER_UNIT = 6             # arrays of (states, rows, units) a BN layer's forward pass keeps
 EPOCH_METRICS = tuple(f"{split}_{what}_{mode}" for split in ("train", "test")
                       for what in ("loss", "acc") for mode in ("eval", "batch"))
 
 
+def row_numbers(arch: Architecture) -> int:
+    """Numbers one row leaves in memory during a forward pass of the whole network: per hidden unit
+    the Dense output, BN's input, normalized value and output and the activation (and a mask or
+    two), plus the inputs and the logit."""
+    return (ARRAYS_PER_UNIT if arch.bn else 3) * sum(arch.hidden) + arch.n_in + 1
+
+
 def chunks(n_states: int, n_rows: int, width: int):
-    """Slices of the K states, each small enough that a pass over n_rows rows of `width` stays bounded."""
+    """Slices of the K states, each small enough that a pass over n_rows rows of `width` numbers per
+    row (``row_numbers``: every layer counted) stays within CHUNK_NUMBERS numbers."""
     per_chunk = max(1, CHUNK_NUMBERS // max(1, n_rows * width))
     for start in range(0, n_states, per_chunk):
         yield slice(start, min(start + per_chunk, n_states))
@@ -65,7 +74,7 @@ def full_data_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray):
     squared deviations merged exactly (Chan et al.'s pairwise update).
     """
     K, N = len(flat_params), len(X)
-    width = max(arch.hidden)
+    width = row_numbers(arch)              # numbers one row leaves in memory
     means = [np.empty((K, u)) for u in arch.hidden]
     variances = [np.empty_like(m) for m in means]
     if N * width <= CHUNK_NUMBERS:                           # every row in one pass: BN with X's own statistics
@@ -143,7 +152,7 @@ def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
     loss, acc = np.full((len(parts), K), np.nan), np.full((len(parts), K), np.nan)
     if n == 0:
         return loss, acc
-    width = max(arch.hidden)
+    width = row_numbers(arch)              # numbers one row leaves in memory
     if buffers is None and arch.bn and n * width > CHUNK_NUMBERS:
         buffers = full_data_buffers(arch, flat_params, X)
     block = n if buffers is None else max(1, CHUNK_NUMBERS // width)   # with buffers, rows do not interact

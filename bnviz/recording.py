@@ -7,7 +7,8 @@ computed from what the training loop saved, and its column in the Steps CSV.
 (bnviz.tables) and the tests all read this table: a new metric is one entry
 here plus its test.
 
-Axes. "step": entry s belongs to step s = 0..S-1; a quantity seen by the
+Axes. "step": entry j belongs to the j-th recorded step (step j = 0..S-1, or
+step j * k in a record kept at a stride k, bnviz.striding); a quantity seen by the
 step's forward pass describes the state before its update (state s), one read
 from the parameters after it describes state s + 1. "snapshot": the states
 ``Run.snapshot_steps``. "epoch": the states ``Run.epoch_steps`` (epoch ends).
@@ -35,6 +36,7 @@ import numpy as np
 
 from .evaluation import epoch_metrics, forward_states, pack_buffers, population_stats
 from .nn import Architecture, bce_with_logits_forward
+from .striding import positions
 
 AXES = ("step", "snapshot", "epoch")
 LAYERS = ("", "bn", "dense", "hidden")
@@ -67,9 +69,11 @@ def bn_units(arch: Architecture) -> tuple:
 class Saved:
     """What the training loop saved for one member, as the "saved" quantities read it.
 
-    params: (S + 1, P) the flat parameters of every state; grads: (S, P) each
-    step's gradient; running: (S + 1, R) BN's running statistics of every
-    state (state 0: mean 0, variance 1), laid out as mean1, var1, ...; seen:
+    params: (T, P) the flat parameters of the kept states `states` (every
+    state 0..S unless the record is strided, bnviz.striding); grads: (K, P)
+    the gradient of each recorded step `steps`; running: (T, R) BN's running
+    statistics of the kept states (state 0: mean 0, variance 1), laid out as
+    mean1, var1, ...; seen:
     {name: value} of the "batch" quantities from ``replay``; X, y and X_test,
     y_test: the network's inputs and labels; snapshot_steps (K,) and
     snapshot_rows: the states and training rows kept in full; epoch_steps:
@@ -88,16 +92,39 @@ class Saved:
     snapshot_steps: np.ndarray
     snapshot_rows: np.ndarray
     epoch_steps: np.ndarray
+    states: np.ndarray
+    steps: np.ndarray
+
+    def rows(self, states):
+        """Positions of kept states in params and running (a slice when every state is kept)."""
+        states = np.asarray(states)
+        if len(self.states) == len(self.params) and self.states[-1] == len(self.states) - 1:
+            return states                                  # every state kept: state t is row t
+        return positions(self.states, states)
+
+    @property
+    def before(self):
+        """Rows of the states the recorded steps start from."""
+        return slice(0, len(self.steps)) if self._every_step else self.rows(self.steps)
+
+    @property
+    def after(self):
+        """Rows of the states right after the recorded steps' updates."""
+        return slice(1, len(self.steps) + 1) if self._every_step else self.rows(self.steps + 1)
+
+    @property
+    def _every_step(self) -> bool:
+        return len(self.states) == len(self.steps) + 1
 
     def param_after(self, name: str) -> np.ndarray:
-        """(S, *shape) a parameter after each update."""
+        """(K, *shape) a parameter after each recorded update."""
         slot = self.arch.param_layout()[name]
-        return self.params[1:, slot.start:slot.stop].reshape((len(self.params) - 1,) + slot.shape)
+        return self.params[self.after, slot.start:slot.stop].reshape((len(self.steps),) + slot.shape)
 
     def buffer_after(self, name: str) -> np.ndarray:
-        """(S, units) a running statistic (mean1, var1, ...) after each update."""
+        """(K, units) a running statistic (mean1, var1, ...) after each recorded update."""
         slot = self.arch.buffer_layout()[name]
-        return self.running[1:, slot.start:slot.stop].copy()
+        return self.running[self.after, slot.start:slot.stop].copy()
 
     @property
     def sampled(self) -> bool:
@@ -111,14 +138,14 @@ class Saved:
         if not self.sampled:
             caches = self.snapshot_pass.bn_caches
             return [c.mean.copy() for c in caches], [c.var.copy() for c in caches]
-        return population_stats(self.arch, self.params[self.snapshot_steps], self.X)
+        return population_stats(self.arch, self.params[self.rows(self.snapshot_steps)], self.X)
 
     @cached_property
     def snapshot_pass(self):
         """The forward pass of every snapshot state over the snapshot rows, BN with full-data statistics:
         with every training row kept, BN in training mode over them; with a sample, BN in evaluation
         mode with the statistics of all rows, so each sampled row has exactly its full-data values."""
-        states, X = self.params[self.snapshot_steps], self.X[self.snapshot_rows]
+        states, X = self.params[self.rows(self.snapshot_steps)], self.X[self.snapshot_rows]
         if not (self.sampled and self.arch.bn):
             return forward_states(self.arch, states, X)
         return forward_states(self.arch, states, X, pack_buffers(self.arch, *self.population))
@@ -151,7 +178,7 @@ def l2_norm(x: np.ndarray, axis: int = -1) -> np.ndarray:
 
 
 def _norms(saved: Saved, of_change: bool) -> np.ndarray:
-    """(S, L): ||dW_l|| of each step's gradient, or ||W_l(after) - W_l(before)|| / ||W_l(before)||
+    """(K, L): ||dW_l|| of each recorded step's gradient, or ||W_l(after) - W_l(before)|| / ||W_l(before)||
     (a matrix that starts at zero has moved by all of its size, 1, or not at all, 0)."""
     layout = saved.arch.param_layout()
     out = np.empty((len(saved.grads), saved.arch.n_dense))
@@ -160,7 +187,7 @@ def _norms(saved: Saved, of_change: bool) -> np.ndarray:
             slot = layout[f"W{l + 1}"]
             if of_change:
                 w = saved.params[:, slot.start:slot.stop]
-                change, before = l2_norm(np.diff(w, axis=0)), l2_norm(w[:-1])
+                change, before = l2_norm(w[saved.after] - w[saved.before]), l2_norm(w[saved.before])
                 out[:, l] = np.where(before > 0, change / np.where(before > 0, before, 1.0), change > 0)
             else:
                 out[:, l] = l2_norm(saved.grads[:, slot.start:slot.stop])
@@ -178,7 +205,7 @@ def _snapshots(saved: Saved) -> dict:
 
 
 def _epoch_metrics(saved: Saved) -> dict:
-    states = saved.epoch_steps
+    states = saved.rows(saved.epoch_steps)
     buffers = saved.running[states] if saved.arch.bn else None
     return epoch_metrics(saved.arch, saved.params[states], buffers, (saved.X, saved.y), (saved.X_test, saved.y_test))
 

@@ -10,6 +10,11 @@ Steps and states: step s (0-based) is the s-th mini-batch update. State t is
 the network after t updates, so state 0 is the initial network and state S
 the final one. Per-step arrays of "after the update" quantities (running
 statistics, gamma, beta) describe state s + 1.
+
+A long run is recorded at a stride k (``bnviz.striding``): its per-step
+arrays hold the steps ``run.axis_states("step")`` = 0, k, 2k, ... and its
+parameters the states ``run.axis_states("state")``; readers go through those
+(``run.step_index``, ``run.state_index``), never a raw step number.
 """
 from __future__ import annotations
 
@@ -18,9 +23,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .config import Config
-from .evaluation import EPOCH_METRICS, chunks, epoch_metrics, forward_states, population_stats  # noqa: F401
+from .evaluation import EPOCH_METRICS, chunks, epoch_metrics, forward_states, population_stats, row_numbers  # noqa: F401
 from .nn import Architecture, forward
 from .recording import RECORDED, Saved, describe
+from .striding import kept_states, last_kept, nearest_kept, positions, recorded_steps, thinning_sentence
 
 # What a diverged run's page says went past float64 (the largest float64 is about 1.8e308).
 DIVERGENCE_WHY = {
@@ -40,13 +46,19 @@ SNAPSHOT_BUDGET = 1_500_000     # numbers kept in snapshots, in all (12 MB of fl
 class Run:
     """One training, measured.
 
-    S = number of steps done, L = Dense layers, P = parameter count, E = epochs
-    done, K = snapshots. Lists indexed by k hold one array per BN layer (0-based).
+    S = number of steps done (n_steps), L = Dense layers, P = parameter count, E =
+    epochs done, K = snapshots. Lists indexed by k hold one array per BN layer (0-based).
+    stride: 1 when every step is recorded, else k (see bnviz.striding): per-step
+    arrays then hold the S' = ceil(S / k) steps axis_states("step") and params
+    the T states axis_states("state"); below, "(S, ...)" reads "(S', ...)" and
+    "(S + 1, ...)" reads "(T, ...)".
 
     config, arch; feature_mean, feature_std: (n_in,) the scaling applied to raw inputs
     (mean 0 and std 1 when standardize is off).
     initial_params, final_params: {name: array} named W1, b1, gamma1, beta1, ..., WL, bL.
     params: (S + 1, P) flat parameters of every state; grads: (S, P) each step's gradient.
+    state_running: (T, R) BN's running statistics of the kept states of a strided
+    record (mean1, var1, ...), None when stride is 1 (running_mean holds them).
     orders: (E, N) the row order of each epoch; bounds: [(start, stop)] of each batch in it.
     snapshot_steps: (K,) evenly spread states (0 and S among them) kept in full;
     snapshot_rows: training-row positions used (all of them up to SNAPSHOT_ROWS).
@@ -78,6 +90,9 @@ class Run:
     diverged_at: int | None
     recorded: dict
     seconds: float = 0.0
+    n_steps: int = 0
+    stride: int = 1
+    state_running: np.ndarray | None = None
     diverged_why: str = ""
 
     @property
@@ -95,13 +110,33 @@ class Run:
         raise AttributeError(f"a Run has no {name!r}")
 
     def axis_states(self, axis: str) -> np.ndarray:
-        """The step numbers ("step") or states ("snapshot", "epoch") an axis of the recording runs along."""
-        return {"step": lambda: np.arange(self.n_steps), "snapshot": lambda: self.snapshot_steps,
-                "epoch": lambda: self.epoch_steps}[axis]()
+        """The step numbers ("step") or states ("state": params; "snapshot", "epoch") an axis runs along."""
+        return {"step": lambda: recorded_steps(self.n_steps, self.stride),
+                "state": lambda: kept_states(self.n_steps, self.steps_per_epoch, self.stride),
+                "snapshot": lambda: self.snapshot_steps, "epoch": lambda: self.epoch_steps}[axis]()
+
+    def step_index(self, steps):
+        """Positions of recorded steps in the per-step arrays (ValueError for a step not recorded)."""
+        if self.stride == 1:
+            steps = np.asarray(steps)
+            if np.any((steps < 0) | (steps >= self.n_steps)):
+                raise ValueError(f"step must be 0 to {self.n_steps - 1}, got {steps}")
+            return steps
+        return positions(self.axis_states("step"), steps)
+
+    def state_index(self, states):
+        """Positions of kept states in params (ValueError for a state not kept)."""
+        if self.stride == 1:
+            states = np.asarray(states)
+            if np.any((states < 0) | (states > self.n_steps)):
+                raise ValueError(f"state must be 0 to {self.n_steps}, got {states}")
+            return states
+        return positions(self.axis_states("state"), states)
 
     @property
-    def n_steps(self) -> int:
-        return len(self.train_loss)
+    def thinning(self) -> str | None:
+        """A sentence saying what a strided record kept, or None when it kept every step."""
+        return thinning_sentence(self.n_steps, self.stride, len(self.params))
 
     @property
     def n_train_rows(self) -> int:
@@ -118,8 +153,8 @@ class Run:
 
     @property
     def batch_indices(self) -> list:
-        """One array per step: the positions in data.X_train of that step's rows, in order."""
-        return [self.step_rows(s) for s in range(self.n_steps)]
+        """One array per recorded step: the positions in data.X_train of that step's rows, in order."""
+        return [self.step_rows(s) for s in self.axis_states("step")]
 
     def step_rows(self, step: int) -> np.ndarray:
         epoch, b = divmod(step, self.steps_per_epoch)
@@ -127,17 +162,21 @@ class Run:
         return self.orders[epoch, start:stop]
 
     def param_history(self, name: str) -> np.ndarray:
-        """(S + 1, *shape) one parameter over all states."""
+        """(S + 1, *shape) one parameter over all (kept) states."""
         start, stop, shape = self.param_slices[name]
         return self.params[:, start:stop].reshape((len(self.params),) + shape)
 
     def params_at(self, state: int) -> dict:
-        """{name: array} of the network after `state` updates (copies)."""
-        return {n: self.param_history(n)[state].copy() for n in self.param_names}
+        """{name: array} of the network after `state` updates (copies); the state must be kept."""
+        row = int(self.state_index(int(state)))
+        return {n: self.param_history(n)[row].copy() for n in self.param_names}
 
     def buffers_at(self, state: int) -> dict:
         """{mean1, var1, ...}: running statistics after `state` updates (0: mean 0, var 1)."""
         out = {}
+        if self.state_running is not None:
+            row = self.state_running[int(self.state_index(int(state)))]
+            return {name: view.copy() for name, view in self.arch.buffer_layout().views(row).items()}
         for k in range(self.n_bn):
             if state == 0:
                 out[f"mean{k + 1}"] = np.zeros(self.running_mean[k].shape[1])
@@ -146,6 +185,14 @@ class Run:
                 out[f"mean{k + 1}"] = self.running_mean[k][state - 1].copy()
                 out[f"var{k + 1}"] = self.running_var[k][state - 1].copy()
         return out
+
+    def running_after_states(self, k: int, states) -> tuple:
+        """(mean, var) of BN layer k (0-based), each (len(states), units), after the given kept states > 0."""
+        states = np.asarray(states)
+        if self.state_running is None:
+            return self.running_mean[k][states - 1], self.running_var[k][states - 1]
+        views = self.arch.buffer_layout().views(self.state_running[self.state_index(states)])
+        return views[f"mean{k + 1}"], views[f"var{k + 1}"]
 
     def running_gap(self, k: int):
         """How far BN layer k's (0-based) running statistics are from the exact ones, at each snapshot.
@@ -158,9 +205,10 @@ class Run:
         states = self.snapshot_steps[self.snapshot_steps > 0]
         keep = self.snapshot_steps > 0
         exact_mean, exact_var = self.population_mean[k][keep], self.population_var[k][keep]
+        running_mean, running_var = self.running_after_states(k, states)
         with np.errstate(all="ignore"):
-            mean_gap = np.abs(self.running_mean[k][states - 1] - exact_mean) / np.sqrt(exact_var)
-            var_gap = np.abs(self.running_var[k][states - 1] - exact_var) / exact_var
+            mean_gap = np.abs(running_mean - exact_mean) / np.sqrt(exact_var)
+            var_gap = np.abs(running_var - exact_var) / exact_var
         return states, mean_gap, var_gap
 
     def settled_step(self, k: int, tolerance: float = 0.05):
@@ -208,11 +256,17 @@ def _arrays(value):
 # ----------------------------------------------------------------------- assembly
 
 
-def snapshot_states(n_steps: int, n_rows: int, units: int, cap: int = SNAPSHOT_CAP) -> np.ndarray:
-    """Evenly spread states 0..n_steps to keep in full, within the cap and the budget."""
+def snapshot_states(n_steps: int, n_rows: int, units: int, cap: int = SNAPSHOT_CAP,
+                    kept: np.ndarray | None = None) -> np.ndarray:
+    """Evenly spread states 0..n_steps to keep in full, within the cap and the budget.
+
+    kept: the states a strided record holds (default: all); each chosen state is the kept one nearest.
+    """
     per_state = max(1, n_rows * units)
-    k = int(min(n_steps + 1, cap, max(2, SNAPSHOT_BUDGET // per_state)))
-    return np.unique(np.round(np.linspace(0, n_steps, k)).astype(int))
+    count = n_steps + 1 if kept is None else len(kept)
+    k = int(min(count, cap, max(2, SNAPSHOT_BUDGET // per_state)))
+    wanted = np.round(np.linspace(0, n_steps, k)).astype(int)
+    return np.unique(wanted if kept is None else nearest_kept(kept, wanted))
 
 
 def _put(store, at, value) -> None:
@@ -225,42 +279,45 @@ def _put(store, at, value) -> None:
 
 
 def replay(history, members, steps: int, first: int = 0) -> dict:
-    """Recompute what steps first..steps-1 saw, for some members.
+    """Recompute what the recorded steps in first..steps-1 saw, for some members.
 
     Every step's forward pass is a pure function of the parameters before it
     and its batch rows, so all steps with batches of one size are run in one
     batched pass. Returns {name: value} for every "batch" quantity of
-    RECORDED, each with leading axes (steps - first, m) (lists per BN layer
-    where the table says so), and "logits_ok": (steps - first, m) whether every
-    logit of the step was finite.
+    RECORDED, each with leading axes (recorded steps in the range, m) (lists
+    per BN layer where the table says so), and "logits_ok": (that many, m)
+    whether every logit of the step was finite.
     """
     members = list(members)
     arch = history.arch
     X, y = history.inputs(members, "train")
     player, spe = arch.param_layout(), history.steps_per_epoch
-    count = max(steps - first, 0)
+    recorded = history.steps
+    all_steps = recorded[(recorded >= first) & (recorded < steps)]
+    count = len(all_steps)
     wanted = [q for q in RECORDED if q.source == "batch"]
     seen = {q.name: q.empty(arch, (count, len(members))) for q in wanted}
     seen["logits_ok"] = np.ones((count, len(members)), dtype=bool)
     orders = history.orders[members]
-    all_steps = np.arange(first, steps)
     position = all_steps % spe
     starts = np.array([start for start, _ in history.bounds])
     sizes = np.array([stop - start for start, stop in history.bounds])
     for n in np.unique(sizes):
-        at = all_steps[sizes[position] == n]
-        if not len(at):
+        where = np.flatnonzero(sizes[position] == n)                        # positions in the output
+        if not len(where):
             continue
+        at = all_steps[where]
         columns = starts[at % spe][:, None] + np.arange(n)                 # (K, n)
         rows = orders[:, (at // spe)[:, None], columns].transpose(1, 0, 2)  # (K, m, n)
-        for chunk in chunks(len(at), len(members) * n, max(arch.hidden)):
-            flat = history.params[at[chunk]][:, members]                   # (k, m, P)
+        state_rows = history.state_rows(at)
+        for chunk in chunks(len(at), len(members) * n, row_numbers(arch)):
+            flat = history.params[state_rows[chunk]][:, members]           # (k, m, P)
             if X.ndim == 3:                                                # each member its own rows
                 who = np.arange(len(members))[None, :, None]
                 xb, yb = X[who, rows[chunk]], y[who, rows[chunk]]
             else:
                 xb, yb = X[rows[chunk]], y[rows[chunk]]
-            out = at[chunk] - first
+            out = where[chunk]
             with np.errstate(all="ignore"):
                 result = forward(arch, player.views(flat), xb, None, history.noise_at(at[chunk], members))
                 for q in wanted:
@@ -280,18 +337,20 @@ def assemble_run(history, member: int = 0, upto: int | None = None) -> Run:
     A state whose recorded values over all training or test rows (snapshots,
     full-data statistics, per-epoch metrics) go past float64, though the
     mini-batches stayed finite, is a divergence too: the Run is cut there.
+    A strided record ends on a kept state: the last one within `upto` steps.
     """
-    S = history.member_steps(member)
-    if upto is not None:
-        S = min(S, upto)
     d = int(history.diverged_at[member])
-    diverged, why = (d, history.diverged_why[member]) if 0 <= d <= S else (None, "")
+    reach = history.steps_done if d < 0 else min(d, history.steps_done)
+    if upto is not None:
+        reach = min(reach, upto)
+    diverged, why = (d, history.diverged_why[member]) if 0 <= d <= reach else (None, "")
+    S = last_kept(history.states, reach)
     while True:
         run = _assemble(history, member, S, diverged, why)
         bad = first_overflow(run, has_test=len(history.data_of(member).y_test) > 0)
         if bad is None:
             return run
-        S, diverged, why = bad, bad, "rows"
+        S, diverged, why = last_kept(history.states, bad), bad, "rows"
 
 
 def first_overflow(run: Run, has_test: bool = True) -> int | None:
@@ -321,7 +380,16 @@ def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -
     cfg = history.configs[member]
     data, arch = history.data_of(member), history.arch
     player = arch.param_layout()
-    params = history.params[: S + 1, member].copy()
+    spe, k = history.steps_per_epoch, history.stride
+    kept = kept_states(S, spe, k)
+    steps = recorded_steps(S, k)
+    whole = S == history.states[-1] and len(history.configs) == 1
+    # one member trained to the end: views share the History's memory; otherwise copies
+    params = history.params[:len(kept), member]
+    grads = history.grads[:len(steps), member]
+    if not whole:
+        params, grads = params.copy(), grads.copy()
+    running = history.running[:len(kept), member]
     X = data.inputs(data.X_train, cfg.standardize)
     if cfg.standardize:
         mean, std = data.feature_mean, data.feature_std
@@ -333,17 +401,16 @@ def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -
     if len(rows) > SNAPSHOT_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(len(X), SNAPSHOT_ROWS, replace=False))
     stages = 3 if arch.bn else 2
-    states = snapshot_states(S, len(rows), sum(arch.hidden) * stages)
-    spe = history.steps_per_epoch
+    states = snapshot_states(S, len(rows), sum(arch.hidden) * stages, kept=None if k == 1 else kept)
     epoch_steps = np.arange(0, S + 1, spe)
     if epoch_steps[-1] != S:
         epoch_steps = np.r_[epoch_steps, S]
 
     seen = replay(history, [member], S)
-    saved = Saved(arch=arch, params=params, grads=history.grads[:S, member].copy(),
-                  running=history.running[: S + 1, member], seen=seen, X=X, y=np.asarray(data.y_train, float),
-                  X_test=data.inputs(data.X_test, cfg.standardize), y_test=data.y_test,
-                  snapshot_steps=states, snapshot_rows=rows, epoch_steps=epoch_steps)
+    saved = Saved(arch=arch, params=params, grads=grads, running=running, seen=seen, X=X,
+                  y=np.asarray(data.y_train, float), X_test=data.inputs(data.X_test, cfg.standardize),
+                  y_test=data.y_test, snapshot_steps=states, snapshot_rows=rows, epoch_steps=epoch_steps,
+                  states=kept, steps=steps)
     recorded = {q.name: _member(seen[q.name], 0) if q.source == "batch" else q.compute(saved) for q in RECORDED}
 
     epochs_done = -(-S // spe)
@@ -351,10 +418,11 @@ def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -
         config=cfg, arch=arch, feature_names=tuple(data.feature_names), feature_mean=mean, feature_std=std,
         param_names=list(player.names),
         param_slices={s.name: (s.start, s.stop, s.shape) for s in player.slots},
-        initial_params=_unpack(player, params[0]), final_params=_unpack(player, params[S]),
-        params=params, grads=saved.grads, orders=history.orders[member, :epochs_done].copy(),
+        initial_params=_unpack(player, params[0]), final_params=_unpack(player, params[-1]),
+        params=params, grads=grads, orders=history.orders[member, :epochs_done].copy(),
         bounds=list(history.bounds), snapshot_steps=states, snapshot_rows=rows, epoch_steps=epoch_steps,
         diverged_at=diverged_at, recorded=recorded, seconds=history.seconds, diverged_why=why,
+        n_steps=S, stride=k, state_running=None if k == 1 or not arch.bn else running.copy(),
     )
 
 

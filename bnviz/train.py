@@ -6,7 +6,10 @@ has its own learning rate, init scale, seed (initial weights and batch order).
 
 Per step the loop stores the parameters after the update, the gradient and
 BN's running statistics (buffers: an averaging rule trains them, not
-backprop, and the loop updates them where a reader expects it). Everything
+backprop, and the loop updates them where a reader expects it). A long run
+stores them at a stride k (``bnviz.striding``): the gradients of steps 0, k,
+2k, ..., the states around those steps, every epoch end and the final state,
+so its memory is bounded while it trains. Everything
 else a chart needs (each step's loss, accuracy and BN batch statistics,
 statistics over the whole training set, activations, per-epoch metrics) is a
 pure function of those and the batch order, declared in
@@ -34,6 +37,7 @@ from .optim import make_optimizer
 from .run import Ensemble, assemble_run, replay
 from .running import RunningAverage
 from .seeding import rng_for
+from .striding import kept_states, last_kept, positions, recorded_steps
 
 # Settings that may differ between members of one ensemble.
 MEMBER_FIELDS = ("lr", "init_scale", "seed")
@@ -100,8 +104,10 @@ class Progress:
 class History:
     """What the loop stored, for M members over the steps done so far.
 
-    params: (S + 1, M, P) after 0..S updates; grads: (S, M, P) the gradient of
-    each step; running: (S + 1, M, R) BN's running statistics after 0..S updates
+    stride: k, states: (T,) the kept states (0..S when k = 1), steps: (K,) the
+    recorded steps 0, k, 2k, ... (bnviz.striding). params: (T, M, P) the
+    parameters of the kept states; grads: (K, M, P) the gradient of each
+    recorded step; running: (T, M, R) BN's running statistics of the kept states
     (mean1, var1, ...); orders: (M, E, N); diverged_at: (M,) the step whose
     logits (and so loss) were not finite, or -1. Losses, accuracies and batch
     statistics are recomputed from these by ``bnviz.run.replay``. data: the
@@ -122,11 +128,21 @@ class History:
     steps_done: int = 0
     seconds: float = 0.0
     noise: np.ndarray | None = None
+    stride: int = 1
+    states: np.ndarray | None = None
+    steps: np.ndarray | None = None
     diverged_why: list | None = None     # per member: what left float64 first (DIVERGENCE_WHY keys), or ""
 
     def __post_init__(self):
         if self.diverged_why is None:
             self.diverged_why = [""] * len(self.configs)
+        if self.states is None:                      # every step recorded
+            self.states = np.arange(len(self.params))
+            self.steps = np.arange(len(self.grads))
+
+    def state_rows(self, states) -> np.ndarray:
+        """Positions in params/running of kept states (ValueError for one not kept)."""
+        return positions(self.states, states)
 
     def data_of(self, member: int) -> Dataset:
         return self.data[member] if isinstance(self.data, list) else self.data
@@ -147,8 +163,9 @@ class History:
         return len(self.bounds)
 
     def member_steps(self, member: int) -> int:
+        """Steps a member's record covers: up to its divergence, ending on a kept state."""
         d = int(self.diverged_at[member])
-        return self.steps_done if d < 0 else min(d, self.steps_done)
+        return last_kept(self.states, self.steps_done if d < 0 else min(d, self.steps_done))
 
 
 def split_inputs(cfg: Config, data, members, split: str = "train"):
@@ -174,8 +191,8 @@ def check_members(configs: list) -> None:
 
 
 def run_loop(configs: list, data: Dataset, init_params_list=None,
-             progress: Callable | None = None, progress_seconds: float = 0.25) -> History:
-    """Train every member; returns the History. Never raises on divergence."""
+             progress: Callable | None = None, progress_seconds: float = 0.25, stride: int = 1) -> History:
+    """Train every member, recording every `stride`-th step; returns the History. Never raises on divergence."""
     if not configs:
         raise ValueError("an ensemble needs at least one Config")
     check_members(configs)
@@ -208,12 +225,19 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     bounds = batch_bounds(N, cfg.batch_size)
     orders = np.stack([epoch_orders(c.seed, N, cfg.epochs) for c in configs])
     S = cfg.epochs * len(bounds)
+    k = max(1, int(stride))
+    states, steps = kept_states(S, len(bounds), k), recorded_steps(S, k)
     noise = [bn_noise(c, S) for c in configs]
     noise = None if noise[0] is None else np.stack(noise, axis=1)          # (S, M, 2 * units)
     hist = History(configs=list(configs), data=data, arch=arch, bounds=bounds, orders=orders,
-                   params=np.zeros((S + 1, M, P)), grads=np.zeros((S, M, P)), running=np.zeros((S + 1, M, R)),
-                   diverged_at=np.full(M, -1), noise=noise)
+                   params=np.zeros((len(states), M, P)), grads=np.zeros((len(steps), M, P)),
+                   running=np.zeros((len(states), M, R)), diverged_at=np.full(M, -1), noise=noise,
+                   stride=k, states=states, steps=steps)
     hist.params[0] = params
+    next_kept = min(1, len(states) - 1)             # position in `states` of the next state to keep
+    # A strided record cannot replay an epoch to find where it diverged, so the loop
+    # notes per step whether the logits, the updated parameters and running statistics were finite.
+    finite = np.ones((3, len(bounds), M), dtype=bool) if k > 1 else None
     # BN's buffers start at mean 0, variance 1; batch_stats is this step's (mean1, var1, ...)
     running = arch.initial_buffers((M,))
     hist.running[0] = running
@@ -242,13 +266,14 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
                 X_epoch, y_epoch = X[np.arange(M)[:, None], order], y[np.arange(M)[:, None], order]
             else:
                 X_epoch, y_epoch = X[order], y[order]
-            for start, stop in bounds:
+            for b, (start, stop) in enumerate(bounds):
                 step_noise = None if noise is None else noise_pairs(noise[s], arch.hidden)
                 result = forward(arch, pviews, X_epoch[:, start:stop], None, step_noise)
                 result.logits.sum(axis=-1, out=logit_sums[s % len(bounds)])
                 backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
                          out=gviews)
-                hist.grads[s] = grad_flat
+                if s % k == 0:
+                    hist.grads[s // k] = grad_flat
                 opt.step(params, grad_flat, lr)
                 # BN's running statistics take in this batch's mean and biased
                 # variance: running = m * running + (1 - m) * batch (or the
@@ -258,9 +283,15 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
                         stat_views[mean][...] = cache.mean
                         stat_views[var][...] = cache.var
                     rule.update(running, batch_stats, stop - start, s + 1)
+                if finite is not None:
+                    finite[0, b] = np.isfinite(result.logits).all(axis=-1)
+                    finite[1, b] = np.isfinite(params).all(axis=-1)
+                    finite[2, b] = np.isfinite(running).all(axis=-1)
                 s += 1
-                hist.params[s] = params
-                hist.running[s] = running
+                if s == states[next_kept]:
+                    hist.params[next_kept] = params
+                    hist.running[next_kept] = running
+                    next_kept = min(next_kept + 1, len(states) - 1)
                 if progress is not None and time.perf_counter() - last_report >= progress_seconds:
                     hist.steps_done = s
                     hist.seconds = time.perf_counter() - started
@@ -276,7 +307,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
             suspects = (~np.isfinite(params).all(axis=1) | ~np.isfinite(logit_sums).all(axis=0)
                         | ~np.isfinite(running).all(axis=1))
             if suspects.any():
-                _mark_divergence(hist, epoch, suspects)
+                _mark_divergence(hist, epoch, suspects, finite)
                 if (hist.diverged_at >= 0).all():
                     break
     hist.seconds = time.perf_counter() - started
@@ -285,21 +316,29 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     return hist
 
 
-def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray) -> None:
+def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray, finite: np.ndarray | None = None) -> None:
     """Set diverged_at for the suspected members (M,) bool that diverged in `epoch`:
     the first step whose logits or BN batch statistics were not finite, or the
     step after the update that overflowed. A suspect with none of these (its
-    logits' sum overflowed, not a logit) carries on."""
+    logits' sum overflowed, not a logit) carries on. finite: (3, steps per
+    epoch, M) the loop's per-step notes of a strided record (logits, parameters
+    after the update, running statistics after it: all finite); without them
+    the epoch is replayed from its saved states."""
     spe = hist.steps_per_epoch
     first, last = epoch * spe, hist.steps_done
     fresh = np.flatnonzero(suspects & (hist.diverged_at < 0))
     if not len(fresh):
         return
-    logits_ok = replay(hist, fresh, last, first=first)["logits_ok"]       # (last - first, m)
+    if finite is not None:
+        logits_ok, params_ok, stats_ok = (f[:last - first][:, fresh] for f in finite)
+    else:
+        logits_ok = replay(hist, fresh, last, first=first)["logits_ok"]       # (last - first, m)
+        params_ok = np.isfinite(hist.params[first + 1:last + 1][:, fresh]).all(axis=2)
+        stats_ok = np.isfinite(hist.running[first + 1:last + 1][:, fresh]).all(axis=2)
     for j, member in enumerate(fresh):
         bad_logits = np.flatnonzero(~logits_ok[:, j])
-        bad_params = np.flatnonzero(~np.isfinite(hist.params[first + 1:last + 1, member]).all(axis=1)) + 1
-        bad_stats = np.flatnonzero(~np.isfinite(hist.running[first + 1:last + 1, member]).all(axis=1))
+        bad_params = np.flatnonzero(~params_ok[:, j]) + 1
+        bad_stats = np.flatnonzero(~stats_ok[:, j])
         # at one step, name the cause: weights that overflowed make everything after them overflow
         found = [(int(bad[0]), rank, why) for rank, (bad, why) in enumerate(
             ((bad_params, "weights"), (bad_stats, "statistics"), (bad_logits, "logits"))) if len(bad)]
@@ -309,14 +348,21 @@ def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray) -> None:
 
 
 def train(cfg: Config, data: Dataset, init_params: dict | None = None,
-          progress: Callable | None = None, progress_seconds: float = 0.25):
+          progress: Callable | None = None, progress_seconds: float = 0.25, stride: int | None = None):
     """Train one network; returns its Run. Pure: the same Config and data give the same Run.
 
     init_params: start from these parameters ({W1, ..., bL} as in Run.initial_params)
     instead of drawing them from cfg.seed. progress: called about every
     `progress_seconds` with a Progress (its .run() is the Run so far) and once at the end.
+    stride: record every k-th step; by default the smallest k whose record fits
+    the server's memory (``bnviz.budget.record_stride``, 1 for most runs).
     """
-    history = run_loop([cfg], data, None if init_params is None else [init_params], progress, progress_seconds)
+    if stride is None:
+        # budget imports this module (batch_bounds), so it is imported here
+        from .budget import record_stride
+        stride = record_stride(cfg, len(data.y_train), n_in=data.n_features)
+    history = run_loop([cfg], data, None if init_params is None else [init_params], progress, progress_seconds,
+                       stride)
     return assemble_run(history, 0)
 
 

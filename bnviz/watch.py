@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evaluation import chunks, full_data_stats, pack_buffers
+from .evaluation import chunks, full_data_stats, pack_buffers, row_numbers
 from .inference import decision_grid
 from .landscape import ContourGrid, network_plane
 from .limits import MAX_WORK
@@ -125,7 +125,7 @@ def _unit_values(run: Run, X: np.ndarray, states: np.ndarray, layer: int, unit: 
     """{stage: (F, N)} one unit's values over rows X at each state: BN with X's own statistics,
     or in evaluation mode with `buffers` (F, R) when given."""
     out = {s: np.empty((len(states), len(X))) for s in stages}
-    for chunk in chunks(len(states), len(X), sum(run.arch.hidden) * 3):
+    for chunk in chunks(len(states), len(X), row_numbers(run.arch)):
         trace = forward_states(run.arch, run.params[states[chunk]], X,
                                None if buffers is None else buffers[chunk]).traces[layer - 1]
         for s in stages:

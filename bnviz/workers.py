@@ -124,6 +124,8 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
     every visitor's page needs (its wall time stretches under load, its CPU time
     does not). Before that the reports carry step counts only.
     """
+    import numpy as np
+
     from .limits import PROGRESS_BYTES
     from .train import train
 
@@ -140,7 +142,9 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
             report(p.step, p.total_steps, None)
             next_report[0] = now + progress_seconds
             return
-        small = p.history.params[:p.step + 1, 0].nbytes * 2 <= PROGRESS_BYTES // 2
+        h = p.history
+        kept = int(np.searchsorted(h.states, p.step, side="right"))        # states the partial Run would hold
+        small = kept * h.params.shape[-1] * h.params.itemsize * 2 <= PROGRESS_BYTES // 2
         run = p.run() if small else None
         if run is not None and run.nbytes > PROGRESS_BYTES:
             run = None

@@ -87,8 +87,9 @@ def inputs(run, data, X):
 
 
 def params_at(run, state):
-    """{name: array} of the network after `state` updates, read from run.params."""
-    return {name: run.params[state, start:stop].reshape(shape)
+    """{name: array} of the network after `state` updates, read from run.params (one row per kept state)."""
+    row = int(np.flatnonzero(run.axis_states("state") == state)[0])
+    return {name: run.params[row, start:stop].reshape(shape)
             for name, (start, stop, shape) in run.param_slices.items()}
 
 

@@ -444,12 +444,15 @@ def test_statistics_over_every_row_in_chunks(monkeypatch, bn):
     import bnviz.evaluation
     from bnviz import load_for
 
-    monkeypatch.setattr(bnviz.evaluation, "CHUNK_NUMBERS", 1500)        # 375 rows of 4 units a pass
+    from bnviz.train import architecture
+
     cfg = Config(dataset="moons", data_size=1400, epochs=1, batch_size=200, hidden=(4, 3, 2), bn=bn,
                  bn_position="after", activation="tanh")
+    per_row = bnviz.evaluation.row_numbers(architecture(cfg))
+    monkeypatch.setattr(bnviz.evaluation, "CHUNK_NUMBERS", 375 * per_row)   # 375 rows a pass
     big = load_for(cfg)
     run = train(cfg, big)
-    assert len(big.y_train) % 375 and len(big.y_train) * 4 > bnviz.evaluation.CHUNK_NUMBERS
+    assert len(big.y_train) % 375 and len(big.y_train) * per_row > bnviz.evaluation.CHUNK_NUMBERS
     check_snapshots_of_a_sample(run, big)
     expected = epoch_values(run, big, plain.running_statistics(run, big))
     for name, values in expected.items():

@@ -1,0 +1,79 @@
+"""Which steps and states a long run keeps: its record at a stride.
+
+A run of S updates whose full record would not fit the server's memory keeps
+every k-th step (the stride, chosen by ``bnviz.budget.record_stride``):
+
+- recorded steps 0, k, 2k, ... (< S): their gradient and every per-step quantity;
+- kept states: the state before each recorded step (s) and the one after it
+  (s + 1, which the "after the update" quantities such as the running
+  statistics, γ, β and the update ratio describe), every epoch end, and the
+  final state S.
+
+With k = 1 every step is recorded and every state 0..S kept, as in a full record.
+Everything here is a pure function of (S, steps per epoch, k), so the
+training loop, the Run and the budget agree on the same numbers.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+MIN_RECORDED_STEPS = 200        # the largest stride still keeps this many steps (twice as many states), when the run has them
+
+
+def recorded_steps(n_steps: int, stride: int) -> np.ndarray:
+    """(K,) the steps 0, k, 2k, ... below n_steps."""
+    return np.arange(0, max(int(n_steps), 0), max(int(stride), 1))
+
+
+def kept_states(n_steps: int, steps_per_epoch: int, stride: int) -> np.ndarray:
+    """(T,) sorted states kept: each recorded step's before and after state, epoch ends and n_steps."""
+    n_steps = max(int(n_steps), 0)
+    if stride <= 1:
+        return np.arange(n_steps + 1)
+    steps = recorded_steps(n_steps, stride)
+    ends = np.arange(0, n_steps + 1, max(int(steps_per_epoch), 1))
+    return np.unique(np.concatenate([steps, steps + 1, ends, [n_steps]]))
+
+
+def max_stride(n_steps: int) -> int:
+    """The largest stride allowed: at least MIN_RECORDED_STEPS recorded steps (or every step of a short run)."""
+    return max(1, int(n_steps) // MIN_RECORDED_STEPS)
+
+
+def last_kept(states: np.ndarray, upto: int) -> int:
+    """The largest kept state <= upto (0 at least)."""
+    i = int(np.searchsorted(states, upto, side="right")) - 1
+    return int(states[max(i, 0)])
+
+
+def nearest_kept(states: np.ndarray, wanted) -> np.ndarray:
+    """The kept state nearest each wanted state (the earlier one on a tie)."""
+    wanted = np.asarray(wanted)
+    right = np.clip(np.searchsorted(states, wanted), 0, len(states) - 1)
+    left = np.maximum(right - 1, 0)
+    return np.where(np.abs(states[left] - wanted) <= np.abs(states[right] - wanted), states[left], states[right])
+
+
+def positions(states: np.ndarray, wanted) -> np.ndarray:
+    """Index of each wanted state in the sorted kept `states`; ValueError for one that was not kept."""
+    wanted = np.asarray(wanted, dtype=np.intp)
+    at = np.searchsorted(states, wanted)
+    ok = (at < len(states)) & (states[np.minimum(at, len(states) - 1)] == wanted)
+    if not np.all(ok):
+        missing = np.atleast_1d(wanted)[~np.atleast_1d(ok)][0]
+        raise ValueError(f"state {int(missing)} was not kept: this run's record keeps the states "
+                         f"{', '.join(map(str, states[:4]))}, ... {int(states[-1])}")
+    return at
+
+
+def thinning_sentence(n_steps: int, stride: int, n_states: int) -> str | None:
+    """What a strided record kept, for the page; None when every step was kept."""
+    if stride <= 1:
+        return None
+    return (f"This run took {n_steps:,} updates; its record keeps every {_ordinal(stride)} step "
+            f"({n_states:,} states) so it fits the server's memory.")
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"
