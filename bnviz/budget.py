@@ -23,8 +23,8 @@ from .config import Config
 from .evaluation import CHUNK_NUMBERS
 from .recording import RECORDED
 from .run import SNAPSHOT_BUDGET, SNAPSHOT_CAP
-from .striding import kept_states, max_stride, recorded_steps
-from .train import batch_bounds
+from .striding import count_kept, max_stride
+from .train import n_batches
 
 # working memory of the batched forward passes (bnviz.evaluation.chunks) while a record is filled
 WORKING_BYTES = 2 * 8 * CHUNK_NUMBERS
@@ -45,11 +45,13 @@ class Budget:
 
 @dataclass(frozen=True)
 class Cost:
-    """updates S, work W (rows x parameters x updates, all members) and record bytes of a training."""
+    """updates S, work W (rows x parameters x updates, all members) and record bytes of a training,
+    its record kept at `stride` (bnviz.striding)."""
 
     updates: int
     work: float
     bytes: float
+    stride: int = 1
 
     def share(self, budget: Budget) -> float:
         """The largest fraction of the budget it uses (over 1: too costly)."""
@@ -67,11 +69,17 @@ def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str 
 
 
 def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2) -> Cost:
-    """The cost of training `members` networks of cfg's shape on n_rows training rows."""
+    """The cost of training `members` networks of cfg's shape on n_rows training rows.
+
+    One network's record is kept at the stride ``train`` will choose (``record_stride``); an
+    ensemble's members keep every step (sweeps and lessons read every step of every member).
+    """
     n_rows = max(int(n_rows), 2)
-    steps = cfg.epochs * len(batch_bounds(n_rows, cfg.batch_size))
+    steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
     P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
-    return Cost(steps, float(cfg.epochs) * n_rows * P * members, float(record_bytes(cfg, steps, n_rows, P)) * members)
+    stride = record_stride(cfg, n_rows, n_in) if members == 1 else 1
+    return Cost(steps, float(cfg.epochs) * n_rows * P * members,
+                float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride)
 
 
 def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: int = 1) -> int:
@@ -88,8 +96,8 @@ def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: in
     per_step = n_params + sum(width[q.layers] for q in RECORDED if q.axis == "step")
     per_snapshot = sum(width[q.layers] for q in RECORDED if q.axis == "snapshot" and q.layers)
     stride = max(1, int(stride))
-    n_steps = len(recorded_steps(steps, stride))
-    n_states = len(kept_states(steps, len(batch_bounds(max(int(n_rows), 2), cfg.batch_size)), stride))
+    n_steps = -(-int(steps) // stride)                  # recorded steps
+    n_states = count_kept(steps, n_batches(max(int(n_rows), 2), cfg.batch_size), stride)
     per_state = n_params + (2 * bn_units if stride > 1 else 0)
     numbers = (n_steps * per_step + n_states * per_state + SNAPSHOT_BUDGET + SNAPSHOT_CAP * per_snapshot
                + cfg.epochs * (n_rows + 8) + 8 + 3 * n_params)
@@ -105,7 +113,7 @@ def record_stride(cfg: Config, n_rows: int, n_in: int = 2, max_bytes: float | No
     """
     max_bytes = limits.RUN_BYTES if max_bytes is None else max_bytes
     n_rows = max(int(n_rows), 2)
-    steps = cfg.epochs * len(batch_bounds(n_rows, cfg.batch_size))
+    steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
     P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
     if record_bytes(cfg, steps, n_rows, P) <= max_bytes:
         return 1

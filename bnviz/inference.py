@@ -42,7 +42,7 @@ def predict(run: Run, data, X_raw: np.ndarray, state: int | None = None, mode: s
     state = run.n_steps if state is None else int(state)
     X = data.inputs(np.atleast_2d(np.asarray(X_raw, dtype=float)), run.config.standardize)
     buffers = running_buffers(run, [state]) if mode == "eval" else None
-    result = forward_states(run.arch, run.params[[state]], X, buffers)
+    result = forward_states(run.arch, run.params_of([state]), X, buffers)
     return sigmoid(result.logits[0])
 
 
@@ -51,7 +51,7 @@ def one_row_at_a_time(run: Run, data, states) -> np.ndarray:
     if len(data.y_test) == 0:
         return np.full(len(states), np.nan)
     X = data.inputs(data.X_test, run.config.standardize)[:, None, :]      # (n, 1, 2): n batches of one
-    views = run.arch.param_layout().views(run.params[np.asarray(states)][:, None, :])   # lead (K, 1)
+    views = run.arch.param_layout().views(run.params_of(states)[:, None, :])   # lead (K, 1)
     with np.errstate(all="ignore"):
         logits = forward(run.arch, views, X[None]).logits[..., 0]        # (K, n)
     return ((logits > 0) == (data.y_test > 0.5)).mean(axis=1)
@@ -101,7 +101,7 @@ def decision_grid(run: Run, data, states, size: int = 45, margin: float = 0.08) 
     XX, YY = np.meshgrid(gx, gy)
     points = data.inputs(np.column_stack([XX.ravel(), YY.ravel()]), run.config.standardize)
     states = np.asarray(states, dtype=int)
-    result = forward_states(run.arch, run.params[states], points, running_buffers(run, states))
+    result = forward_states(run.arch, run.params_of(states), points, running_buffers(run, states))
     return DecisionGrid(gx, gy, sigmoid(result.logits).reshape(len(states), size, size), states)
 
 
@@ -150,6 +150,8 @@ def batch_calculation(run: Run, data, step: int, layer: int, undo: bool = False)
         raise ValueError(f"layer must be 1 to {run.n_bn}, got {layer}")
     if not 0 <= step < run.n_steps:
         raise ValueError(f"step must be 0 to {run.n_steps - 1}, got {step}")
+    if step % run.stride:
+        raise ValueError(f"step {step} was not recorded: this run's record keeps every {run.stride}th step")
     rows = run.step_rows(step)
     params = run.params_at(step)
     X = data.inputs(data.X_train[rows], run.config.standardize)

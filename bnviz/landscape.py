@@ -203,7 +203,7 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
         # the path through the given states, or a long path sampled at evenly spread states
         # (the cost grows with their number squared)
         if states is not None:
-            sampled = offsets[states]
+            sampled = offsets[run.state_index(states)]
         elif len(offsets) > PCA_STATES:
             sampled = offsets[np.linspace(0, len(offsets) - 1, PCA_STATES).round().astype(int)]
         else:
@@ -220,8 +220,8 @@ def network_plane(run: Run, data, directions: str = "pca", size: int = 41, seed:
     else:
         raise ValueError(f"unknown directions {directions!r}: use 'pca' or 'random'")
     if states is None:
-        states = np.unique(np.linspace(0, run.n_steps, states_wanted).round().astype(int))
-    coords, *_ = np.linalg.lstsq(basis.T, offsets[states].T, rcond=None)
+        states = run.even_states(states_wanted)
+    coords, *_ = np.linalg.lstsq(basis.T, offsets[run.state_index(states)].T, rcond=None)
     path = coords.T
     # frame the path and the final weights (the origin) with a margin
     low, high = np.minimum(path.min(axis=0), 0.0), np.maximum(path.max(axis=0), 0.0)

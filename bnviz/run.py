@@ -133,6 +133,22 @@ class Run:
             return states
         return positions(self.axis_states("state"), states)
 
+    def params_of(self, states) -> np.ndarray:
+        """(len(states), P) the flat parameters of kept states (ValueError for one not kept)."""
+        return self.params[self.state_index(states)]
+
+    def even_states(self, count: int) -> np.ndarray:
+        """Up to `count` evenly spread kept states 0..S, both ends among them (every state when they are fewer)."""
+        wanted = np.linspace(0, self.n_steps, max(2, min(int(count), self.n_steps + 1))).round().astype(int)
+        if self.stride == 1:
+            return np.unique(wanted)
+        return np.unique(nearest_kept(self.axis_states("state"), wanted))
+
+    @property
+    def epoch_window(self) -> int:
+        """Recorded steps in one epoch: the window of a per-step chart's 1-epoch mean."""
+        return max(1, round(self.steps_per_epoch / self.stride))
+
     @property
     def thinning(self) -> str | None:
         """A sentence saying what a strided record kept, or None when it kept every step."""

@@ -67,12 +67,16 @@ class RunningSeries:
     var: np.ndarray
 
 
-def cumulative_running(run, k: int) -> RunningSeries:
+def cumulative_running(run, k: int) -> RunningSeries | None:
     """What BN layer k (0-based) of a finished run would have kept with the cumulative
     rule instead, from the same mini-batch statistics.
 
     run: a bnviz.run.Run with BN; shown beside the EWMA as the notes' alternative.
+    None for a record kept at a stride: the rule averages every step's batch
+    statistics, and such a record holds only every k-th step's.
     """
+    if run.stride > 1:
+        return None
     units = run.batch_mean[k].shape[1]
     is_var = np.r_[np.zeros(units, bool), np.ones(units, bool)]
     rule = RunningAverage(is_var, run.config.bn_momentum, "cumulative", run.config.running_var)

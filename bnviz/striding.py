@@ -35,6 +35,18 @@ def kept_states(n_steps: int, steps_per_epoch: int, stride: int) -> np.ndarray:
     return np.unique(np.concatenate([steps, steps + 1, ends, [n_steps]]))
 
 
+def count_kept(n_steps: int, steps_per_epoch: int, stride: int) -> int:
+    """len(kept_states(...)), counted without listing every state (the budget asks often)."""
+    n_steps = max(int(n_steps), 0)
+    if stride <= 1:
+        return n_steps + 1
+    K = -(-n_steps // stride)                           # recorded steps: with their after-states, 2K states
+    ends = np.unique(np.r_[np.arange(0, n_steps + 1, max(int(steps_per_epoch), 1)), n_steps])
+    on_grid = (ends % stride == 0) & (ends < n_steps)
+    after_grid = ((ends - 1) % stride == 0) & (ends >= 1) & (ends <= (K - 1) * stride + 1)
+    return 2 * K + int(np.count_nonzero(~on_grid & ~after_grid))
+
+
 def max_stride(n_steps: int) -> int:
     """The largest stride allowed: at least MIN_RECORDED_STEPS recorded steps (or every step of a short run)."""
     return max(1, int(n_steps) // MIN_RECORDED_STEPS)

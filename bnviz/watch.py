@@ -126,16 +126,17 @@ def _unit_values(run: Run, X: np.ndarray, states: np.ndarray, layer: int, unit: 
     or in evaluation mode with `buffers` (F, R) when given."""
     out = {s: np.empty((len(states), len(X))) for s in stages}
     for chunk in chunks(len(states), len(X), row_numbers(run.arch)):
-        trace = forward_states(run.arch, run.params[states[chunk]], X,
+        trace = forward_states(run.arch, run.params_of(states[chunk]), X,
                                None if buffers is None else buffers[chunk]).traces[layer - 1]
         for s in stages:
             out[s][chunk] = getattr(trace, s)[..., unit]
     return out
 
 
-def _curve(loss: np.ndarray, window: int, points: int = MAX_CURVE_POINTS):
-    """(steps, loss, trailing mean over `window` steps) for steps 1..S; bin means for long runs."""
-    steps = np.arange(1, len(loss) + 1, dtype=float)
+def _curve(loss: np.ndarray, window: int, points: int = MAX_CURVE_POINTS, steps: np.ndarray | None = None):
+    """(steps, loss, trailing mean over `window` recorded steps) for steps 1..S (or the recorded
+    `steps` + 1 of a strided record); bin means for long runs."""
+    steps = np.arange(1, len(loss) + 1, dtype=float) if steps is None else np.asarray(steps, dtype=float) + 1
     finite = np.isfinite(loss)
     csum = np.cumsum(np.r_[0.0, np.where(finite, loss, 0.0)])
     count = np.cumsum(np.r_[0, finite])
@@ -177,7 +178,7 @@ def _values(run: Run, data, states) -> dict:
             bn_in = out[_bn_input(run)]
             out["exact"] = (bn_in.mean(axis=1), bn_in.var(axis=1))
             return out
-        flat = run.params[states]
+        flat = run.params_of(states)
         means, variances = full_data_stats(run.arch, flat, X)
         buffers = pack_buffers(run.arch, means, variances) if run.arch.bn else None
         out = _unit_values(run, X[run.snapshot_rows], states, layer, 0, stages, buffers)
@@ -195,13 +196,15 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
         exact_mean, exact_var = values["exact"]
         running_mean = running_var = None
         if run.n_bn:
-            before = np.maximum(states - 1, 0)
-            running_mean = np.where(states > 0, run.running_mean[layer - 1][before, unit], 0.0)
-            running_var = np.where(states > 0, run.running_var[layer - 1][before, unit], 1.0)
-    loss_at = np.where(states > 0, run.train_loss[np.maximum(states - 1, 0)], np.nan)
-    curve_step, curve_loss, curve_smooth = _curve(run.train_loss, run.steps_per_epoch)
+            after = run.running_after_states(layer - 1, np.where(states > 0, states, states[-1]))
+            running_mean = np.where(states > 0, after[0][:, unit], 0.0)
+            running_var = np.where(states > 0, after[1][:, unit], 1.0)
+    # the loss of the last recorded step before each state (the step that led to it when every step is kept)
+    before = np.maximum(np.searchsorted(run.axis_states("step"), states) - 1, 0)
+    loss_at = np.where(states > 0, run.train_loss[before], np.nan)
+    curve_step, curve_loss, curve_smooth = _curve(run.train_loss, run.epoch_window, steps=run.axis_states("step"))
     grid = decision_grid(run, data, states, size=GRID_SIZE)
-    last = run.train_loss[-run.steps_per_epoch:]
+    last = run.train_loss[-run.epoch_window:]
     last = last[np.isfinite(last)]
     return WatchRun(label=label, bn=bool(run.n_bn), n_steps=run.n_steps, diverged_at=run.diverged_at,
                     states=states, loss_at=loss_at, curve_step=curve_step, curve_loss=curve_loss,
@@ -243,7 +246,7 @@ def frame_histograms(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
 
 def _plane(run: Run, data, states, size: int = PLANE_SIZE) -> ContourGrid | None:
     """The loss surface around the path, or None when the weights left the finite range."""
-    if not np.isfinite(run.params[states]).all():
+    if not np.isfinite(run.params_of(states)).all():
         return None
     try:
         with np.errstate(all="ignore"):
@@ -272,7 +275,7 @@ def watch_pair(a: Run, b: Run | None, data, labels=("A", "B"), frames: int = MAX
     stays put in the other is seen on the same axis.
     """
     runs = [(r, label) for r, label in zip((a, b), labels) if r is not None and r.n_steps > 0]
-    states = [frame_states(r.n_steps, frames_for(r, frames)) for r, _ in runs]
+    states = [r.even_states(frames_for(r, frames)) for r, _ in runs]
     values = [_values(r, data, s) for (r, _), s in zip(runs, states)]
     limits = value_limits([v[_stage(r)] for (r, _), v in zip(runs, values)])
     return [_watch_run(r, data, label, s, v, limits, plane_size)

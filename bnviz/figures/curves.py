@@ -20,8 +20,9 @@ X_AXES = {"steps": "step (mini-batch updates)", "epochs": "epoch (passes over th
           "examples": "training examples seen"}
 
 
-def state_axis(run: Run, unit: str = "steps") -> np.ndarray:
-    """(S + 1,) where each state (t updates done) sits on the chosen x axis.
+def state_axis(run: Run, unit: str = "steps", upto: int | None = None) -> np.ndarray:
+    """(S + 1,) where each state (t updates done) sits on the chosen x axis (up to state
+    `upto` when given: a strided run's divergence can lie past its last kept state).
 
     steps: t; examples: the rows the first t mini-batches held; epochs: that
     count over the number of training rows, so runs with different batch sizes
@@ -29,10 +30,11 @@ def state_axis(run: Run, unit: str = "steps") -> np.ndarray:
     """
     if unit not in X_AXES:
         raise ValueError(f"x axis must be one of {', '.join(X_AXES)}, got {unit!r}")
+    last = run.n_steps if upto is None else max(run.n_steps, int(upto))
     if unit == "steps":
-        return np.arange(run.n_steps + 1)
+        return np.arange(last + 1)
     sizes = np.array([stop - start for start, stop in run.bounds], dtype=float)
-    per_step = np.resize(sizes, run.n_steps)
+    per_step = np.resize(sizes, last)
     seen = np.r_[0.0, np.cumsum(per_step)]
     return seen if unit == "examples" else seen / sizes.sum()
 
@@ -58,12 +60,13 @@ def training_curves(run: Run, other: Run | None = None, x: str = "steps") -> go.
                         subplot_titles=("loss (binary cross-entropy)", "accuracy"))
     for r, name, dash in pair_labels(run, other):
         colour = run_colour(r)
-        steps = thin(r.n_steps)
-        where = state_axis(r, x)
-        fig.add_trace(go.Scatter(x=where[steps], y=r.train_loss[steps], mode="lines", line=dict(color=colour, width=1),
+        steps = thin(len(r.train_loss))                     # positions among the recorded steps
+        axis = state_axis(r, x, upto=r.diverged_at)
+        where = axis[r.axis_states("step")[steps]]
+        fig.add_trace(go.Scatter(x=where, y=r.train_loss[steps], mode="lines", line=dict(color=colour, width=1),
                                  opacity=0.25, name=f"{name}: mini-batch loss", legendgroup=name,
                                  showlegend=False, hovertemplate=f"{unit} {fmt}<br>batch loss %{{y:.4f}}"), 1, 1)
-        fig.add_trace(go.Scatter(x=where[steps], y=smooth(r.train_loss, r.steps_per_epoch)[steps], mode="lines",
+        fig.add_trace(go.Scatter(x=where, y=smooth(r.train_loss, r.epoch_window)[steps], mode="lines",
                                  line=dict(color=colour, width=2.5, dash=dash),
                                  name=f"{name}: batch loss, 1-epoch mean",
                                  legendgroup=name, hovertemplate=f"{unit} {fmt}<br>mean batch loss %{{y:.4f}}"), 1, 1)
@@ -71,12 +74,12 @@ def training_curves(run: Run, other: Run | None = None, x: str = "steps") -> go.
         for split, symbol, width in (("train", "circle", 1.5), ("test", "diamond", 2.5)):
             for col, what in ((1, "loss"), (2, "acc")):
                 fig.add_trace(go.Scatter(
-                    x=where[r.epoch_steps], y=em[f"{split}_{what}_eval"], mode="lines+markers",
+                    x=axis[r.epoch_steps], y=em[f"{split}_{what}_eval"], mode="lines+markers",
                     marker=dict(symbol=symbol, size=5, color=colour), name=f"{name}: {split} (eval mode)",
                     line=dict(color=colour, width=width, dash="dot" if split == "train" else dash),
                     legendgroup=name, showlegend=col == 2,
                     hovertemplate=f"{unit} {fmt}<br>{split} {what} %{{y:.4f}}"), 1, col)
-        mark_divergence(fig, r, 1, 1, where)
+        mark_divergence(fig, r, 1, 1, axis)
     fig.update_xaxes(title_text=X_AXES[x])
     fig.update_yaxes(title_text="loss", row=1, col=1, rangemode="tozero")
     accs = np.concatenate([r.epoch_metrics[f"{s}_acc_eval"] for r in (run, other) if r is not None

@@ -19,7 +19,7 @@ def gamma_beta_figure(run: Run, layer: int = 1) -> go.Figure:
     check_layer(run, layer, need_bn=True)
     k = layer - 1
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("γ (scale)", "β (shift)"))
-    steps = np.arange(1, run.n_steps + 1)
+    steps = run.axis_states("step") + 1                      # γ and β after each recorded step
     for col, values, symbol in ((1, run.gamma[k], "γ"), (2, run.beta[k], "β")):
         for u in range(values.shape[1]):
             fig.add_trace(go.Scatter(x=steps, y=values[:, u], mode="lines", name=f"unit {u + 1}",
@@ -41,7 +41,7 @@ def _per_layer_lines(run: Run, other: Run | None, values, hover: str) -> go.Figu
             continue
         per_layer = values(r)
         for l in range(per_layer.shape[1]):
-            fig.add_trace(go.Scatter(x=np.arange(r.n_steps), y=smooth(per_layer[:, l], r.steps_per_epoch),
+            fig.add_trace(go.Scatter(x=r.axis_states("step"), y=smooth(per_layer[:, l], r.epoch_window),
                                      mode="lines", name=f"{name}: W{l + 1}",
                                      line=dict(color=run_colour(r) if other is not None else
                                                UNIT_COLOURS[l % len(UNIT_COLOURS)], width=2,
@@ -101,8 +101,8 @@ def bias_figure(run: Run, records: list) -> go.Figure:
     for i, rec in enumerate(records):
         colour = UNIT_COLOURS[i % len(UNIT_COLOURS)]
         for u in range(rec.values.shape[1]):
-            states = thin(len(rec.values))
-            fig.add_trace(go.Scatter(x=states, y=rec.values[states, u], mode="lines",
+            states = thin(len(rec.values))                  # positions among the kept states
+            fig.add_trace(go.Scatter(x=run.axis_states("state")[states], y=rec.values[states, u], mode="lines",
                                      name=f"b{rec.layer}, unit {u + 1}", line=dict(color=colour, width=2,
                                      dash=["solid", "dash", "dot", "dashdot"][u % 4]),
                                      hovertemplate=f"state %{{x}}<br>b{rec.layer}[{u + 1}] %{{y:.6g}}<extra></extra>"),
@@ -110,8 +110,8 @@ def bias_figure(run: Run, records: list) -> go.Figure:
         steps = thin(len(rec.grad_norm))
         for norm, label, dash in ((rec.weight_grad_norm, f"‖∂L/∂W{rec.layer}‖", "solid"),
                                   (rec.grad_norm, f"‖∂L/∂b{rec.layer}‖", "dot")):
-            keep = steps[norm[steps] > 0]
-            fig.add_trace(go.Scatter(x=keep, y=norm[keep], mode="lines", name=label,
+            keep = steps[norm[steps] > 0]                   # positions among the recorded steps
+            fig.add_trace(go.Scatter(x=run.axis_states("step")[keep], y=norm[keep], mode="lines", name=label,
                                      line=dict(color=colour if dash == "solid" else BLACK, width=1.5, dash=dash),
                                      hovertemplate=f"step %{{x}}<br>{label} %{{y:.3g}}<extra></extra>"), 1, 2)
         if not (rec.grad_norm > 0).any():

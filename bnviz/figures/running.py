@@ -26,7 +26,7 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0,
     k = layer - 1
     if not 0 <= unit < run.running_mean[k].shape[1]:
         raise ValueError(f"unit must be 0 to {run.running_mean[k].shape[1] - 1}, got {unit}")
-    steps = np.arange(1, run.n_steps + 1)
+    steps = run.axis_states("step") + 1                      # the state after each recorded step
     cfg = run.config
     other_rule = (None, None) if alternative is None else (alternative.mean[:, unit], alternative.var[:, unit])
     rule = (f"EWMA, m = {cfg.bn_momentum:g}" if cfg.running_avg == "ewma" else "cumulative average")
@@ -61,16 +61,19 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0,
     if settled is not None:
         fig.add_vline(x=settled, line=dict(color=GREEN, dash="dot"), annotation_text=f"within 5% from step {settled}")
     marker_states = frame_states(run, LIGHT_FRAMES)
-    fig.add_trace(go.Scatter(x=[run.n_steps], y=[run.running_mean[k][-1, unit]], mode="markers",
+    final_mean, final_var = run.running_after_states(k, [run.n_steps])
+    fig.add_trace(go.Scatter(x=[run.n_steps], y=[final_mean[0, unit]], mode="markers",
                              marker=dict(size=12, color=ORANGE, line=dict(color=BLACK, width=1)), name="replay",
                              showlegend=False), 1, 1)
-    fig.add_trace(go.Scatter(x=[run.n_steps], y=[run.running_var[k][-1, unit]], mode="markers",
+    fig.add_trace(go.Scatter(x=[run.n_steps], y=[final_var[0, unit]], mode="markers",
                              marker=dict(size=12, color=ORANGE, line=dict(color=BLACK, width=1)), showlegend=False),
                   2, 1)
     n = len(fig.data)
+    at = np.maximum(marker_states, 1)                      # state 1 is always kept: the first step is recorded
+    after_mean, after_var = run.running_after_states(k, at)
     fig.frames = [go.Frame(name=str(t), traces=[n - 2, n - 1], data=[
-        go.Scatter(x=[max(t, 1)], y=[run.running_mean[k][max(t, 1) - 1, unit]]),
-        go.Scatter(x=[max(t, 1)], y=[run.running_var[k][max(t, 1) - 1, unit]])]) for t in marker_states]
+        go.Scatter(x=[a], y=[after_mean[i, unit]]), go.Scatter(x=[a], y=[after_var[i, unit]])])
+        for i, (t, a) in enumerate(zip(marker_states, at))]
     frame_slider(fig, [str(t) for t in marker_states])
     fig.update_xaxes(title_text="step", row=2, col=1)
     fig.update_yaxes(title_text="μ", row=1, col=1)

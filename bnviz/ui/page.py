@@ -76,6 +76,7 @@ def main():
     run_cfg, data, key, note = fit_run(cfg, data, key, uploaded)
     if note:
         st.info(f"{note} [Open exactly that experiment](?{share_query(run_cfg, page)})")
+    thinned = st.empty()                           # what a long run's record kept, once the run is known
     # Cached runs: charts first, then the sidebar (the first chart shows sooner).
     # A run to train: the sidebar first, so the controls are there while it streams.
     controls_first = not is_cached(run_cfg, key)
@@ -90,6 +91,9 @@ def main():
                              run_cfg, b_cfg)
         b = get_run(b_cfg, data, key, "run B", start,
                     on_partial=lambda partial: draw_partial(view, a, partial, data))
+    said = thinning_note(a, b)
+    if said:
+        thinned.info(said)
     draw_view(view, a, b, data)
     tabs.run_notes(a, b)
 
@@ -116,6 +120,14 @@ def main():
     else:
         with st.sidebar:
             tabs.exports(a)
+
+
+def thinning_note(a, b) -> str | None:
+    """The runs' own sentences on what their records kept at a stride, or None when they kept every step."""
+    if b is None:
+        return a.thinning
+    said = [f"Run {name}: {r.thinning}" for r, name in ((a, "A"), (b, "B")) if r.thinning]
+    return " ".join(said) or None
 
 
 def draw_sidebar(cfg, page, data, a) -> None:

@@ -271,7 +271,14 @@ def calculator_tab(a, data) -> None:
         return
     st.markdown("Pick any step and BN layer: these are the numbers the engine used, student by student.")
     c1, c2 = st.columns([3, 1])
-    step = c1.slider("Step", 0, a.n_steps - 1, 0, key="calc_step") if a.n_steps > 1 else 0
+    # a record kept at a stride has the numbers of every k-th step only: the slider moves by k
+    last = (a.n_steps - 1) // a.stride * a.stride
+    chosen = st.session_state.get("calc_step")
+    if isinstance(chosen, int) and (chosen % a.stride or not 0 <= chosen <= last):
+        st.session_state["calc_step"] = min(max(chosen, 0), last) // a.stride * a.stride
+    step = c1.slider("Step", 0, last, 0, step=a.stride, key="calc_step") if last > 0 else 0
+    if a.thinning:
+        c1.caption(a.thinning)
     layer = c2.selectbox("BN layer", range(1, a.n_bn + 1), key="calc_layer")
     undo = st.toggle("Set γ = √(σ²_B + ε) and β = μ_B of this batch", key="calc_undo",
                      help="γ and β are learned, so the network can choose to undo the normalization. "
