@@ -38,7 +38,7 @@ def test_every_lesson_has_a_card_with_its_verdict(measured):
         assert view.markdown_text(lesson.claim) in texts
         assert view.badge_markdown(verdict.status) in texts
         assert f"(?{lesson.query})" in texts
-    shown = [m.value for m in at.markdown]
+    shown = "\n".join(m.value for m in at.markdown)
     for lesson in LESSONS:                                          # one chart per card, as the board built it
         assert measured.figure(lesson) in shown
     assert not at.get("plotly_chart")                               # only the open tab draws

@@ -177,24 +177,27 @@ def cards(board: Board) -> None:
 
 
 def card(board: Board, lesson, index: int) -> None:
+    """One lesson in a bordered box. Its text is one Markdown element (with the chart's SVG), not
+    six: every element is a message the server hands to its event loop, and on a busy server
+    those hand-offs were a quarter of a page's time."""
     verdict, error = board.verdict(lesson), board.error(lesson)
+    parts = [f"**{lesson_number(lesson, index)} {markdown_text(lesson.claim)}**"]
+    if error is not None:
+        parts += [":red-badge[:material/error: could not be measured]",
+                  f"The runs for this lesson stopped with an error: {markdown_text(error)}"]
+    elif verdict is None:
+        parts += [badge_markdown(None), "Its runs are training on the server; this card fills in when they finish."]
+    else:
+        parts += [badge_markdown(verdict.status), markdown_text(verdict.sentence)]
+        if verdict.status != "holds" and verdict.fails and verdict.fails not in verdict.sentence:
+            parts.append(f"**Where it does not hold:** {markdown_text(verdict.fails)}")
+        figure = board.figure(lesson)
+        if figure:
+            parts.append(figure)
+    compares = markdown_text(" and ".join(lesson.compares))
+    parts.append(f"[Open this experiment](?{lesson.query}) · compares {compares} · notes {', '.join(lesson.sources)}")
     with st.container(border=True, key=f"lessoncard-{lesson.id}"):
-        st.markdown(f"**{lesson_number(lesson, index)} {markdown_text(lesson.claim)}**")
-        sources = ", ".join(lesson.sources)
-        if error is not None:
-            st.markdown(":red-badge[:material/error: could not be measured]")
-            st.caption(f"The runs for this lesson stopped with an error: {markdown_text(error)}")
-        elif verdict is None:
-            st.markdown(badge_markdown(None))
-            st.caption("Its runs are training on the server; this card fills in when they finish.")
-        else:
-            st.markdown(badge_markdown(verdict.status))
-            st.markdown(markdown_text(verdict.sentence))
-            if verdict.status != "holds" and verdict.fails and verdict.fails not in verdict.sentence:
-                st.markdown(f"**Where it does not hold:** {markdown_text(verdict.fails)}")
-            st.markdown(board.figure(lesson), unsafe_allow_html=True)
-        compares = markdown_text(" and ".join(lesson.compares))
-        st.markdown(f"[Open this experiment](?{lesson.query}) · compares {compares} · notes {sources}")
+        st.markdown("\n\n".join(parts), unsafe_allow_html=True)
 
 
 def experiments_box() -> None:
@@ -203,11 +206,13 @@ def experiments_box() -> None:
     with st.expander("Lessons from the notes: what the runs say, one click each", icon=":material/science:"):
         st.caption(f"Each verdict is measured over {len(board.seeds)} seeds; the Lessons tab shows the numbers and "
                    "the spread over seeds.")
+        lines = []
         for i, lesson in enumerate(board.lessons):
             verdict = board.verdict(lesson)
             status = None if verdict is None else verdict.status
-            st.markdown(f"**{lesson_number(lesson, i)} {markdown_text(lesson.claim)}** {badge_markdown(status)} "
-                        f"[Open this experiment](?{lesson.query})")
+            lines.append(f"**{lesson_number(lesson, i)} {markdown_text(lesson.claim)}** {badge_markdown(status)} "
+                         f"[Open this experiment](?{lesson.query})")
+        st.markdown("\n\n".join(lines))                    # one element for all: see card()
 
 
 def find_lesson(lesson_id: str):
