@@ -6,7 +6,7 @@
 Scenarios, each on freshly started servers (warmed as in production):
   one link      30 visitors (60 with replicas) open the default experiment at once
   distinct      30 visitors each open a different default-sized experiment (seeds 1..30)
-  bad links     the costly links from the issue tracker, all at once
+  bad links     the costly links, all at once (also: when each one's note arrived)
 Prints time-to-page p50/p95/max (connect to the page's finished script run), failed visitors,
 /_stcore/health latency (polled every 0.25 s throughout), and the servers' memory (every replica
 with its worker processes): peak during the scenario and settled 5 s after it. Every loop is
@@ -129,13 +129,20 @@ def scenario(name: str, replicas: int, queries: list, port: int, check=None) -> 
     print(f"{name:<28} {replicas:>2} {len(queries):>3} {row['p50']:6.2f} {row['p95']:6.2f} {row['max']:6.2f} "
           f"{makespan:7.2f} {row['failed']:>4} {row['health_p95']:7.3f} {row['health_max']:7.3f} "
           f"{row['rest_mb']:7.0f} {row['peak_mb']:7.0f} {row['settled_mb']:8.0f}", flush=True)
+    if check is has_note:
+        notes = [v.first_alert(NOTE) for v in visits]
+        print(f"    the note arrived after {' '.join(f'{t:.2f}' for t in notes)} s (max {max(notes):.2f} s); "
+              "the rest of the page is the bounded experiment training", flush=True)
     for v in failed[:3]:
         print(f"    failed: {v.query[:60]!r}: {v.failure or 'no note'}", flush=True)
     return row
 
 
+NOTE = "nearest experiment"
+
+
 def has_note(v) -> bool:
-    return any("nearest experiment" in text for text in v.texts("info"))
+    return any(NOTE in text for text in v.texts("info"))
 
 
 def main(argv=None) -> None:

@@ -3,13 +3,15 @@
 A training of S updates on N training rows with P parameters over E epochs
 costs, to a good approximation:
 
-- time: a fixed price per update (the Python around each step) plus a price
-  per row x parameter x update (the arithmetic), W = E * N * P;
+- time: a price per update (the Python around each layer's step, so a deeper
+  network's update costs more: weight w = 1 + DEPTH_COST per hidden layer past
+  two) plus a price per row x parameter x update (the arithmetic), W = E * N * P;
 - memory: its record, about 16 * S * P bytes (parameters after every update
-  and every gradient) plus per-step statistics and the snapshots.
+  and every gradient) plus per-step statistics and the snapshots, or less when
+  a long run is recorded at a stride (bnviz.striding).
 
-A run fits when S / MAX_STEPS + W / MAX_WORK <= 1 and its record fits
-RUN_BYTES. A request that does not fit is moved to the nearest experiment that
+A run fits when w * S / MAX_STEPS + W / MAX_WORK <= 1 (about 1.1 s of one core
+either way) and its record fits RUN_BYTES. A request that does not fit is moved to the nearest experiment that
 does: fewer epochs first, then fewer points of a toy data set, then a smaller
 network, then bigger batches; ``Fit.note`` says what changed.
 """
@@ -29,6 +31,7 @@ from .train import n_batches
 # working memory of the batched forward passes (bnviz.evaluation.chunks) while a record is filled
 WORKING_BYTES = 2 * 8 * CHUNK_NUMBERS
 MIN_EPOCHS = 5                                     # epochs are cut to this before anything else changes
+DEPTH_COST = 0.16                                  # an update's extra cost per hidden layer past two
 
 
 @dataclass(frozen=True)
@@ -52,10 +55,19 @@ class Cost:
     work: float
     bytes: float
     stride: int = 1
+    depth: int = 2
+
+    @property
+    def step_weight(self) -> float:
+        """What one update costs next to one of a two-hidden-layer network: the Python around each
+        layer's forward and backward pass is paid per layer (measured: 94 us a step with two hidden
+        layers, 182 us with eight)."""
+        return 1.0 + DEPTH_COST * max(self.depth - 2, 0)
 
     def share(self, budget: Budget) -> float:
         """The largest fraction of the budget it uses (over 1: too costly)."""
-        return max(self.updates / budget.max_steps + self.work / budget.max_work, self.bytes / budget.max_bytes)
+        return max(self.updates * self.step_weight / budget.max_steps + self.work / budget.max_work,
+                   self.bytes / budget.max_bytes)
 
 
 def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str = "before", n_in: int = 2) -> int:
@@ -79,7 +91,7 @@ def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2) -> Cost:
     P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
     stride = record_stride(cfg, n_rows, n_in) if members == 1 else 1
     return Cost(steps, float(cfg.epochs) * n_rows * P * members,
-                float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride)
+                float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride, len(cfg.hidden))
 
 
 def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: int = 1) -> int:

@@ -11,8 +11,8 @@ from test_app import fresh
 from bnviz import Config, load_for, train
 from bnviz.budget import fit
 
-# a deep, wide network at batch size 1: its full record would not fit, the work budget allows ~35 epochs
-HEAVY = {"hidden": "16,16,16,16,16,16,16,16", "batch_size": "1", "epochs": "30", "compare": "off"}
+# a deep, wide network at batch size 1: its full record would not fit, the budget allows ~15 epochs
+HEAVY = {"hidden": "16,16,16,16,16,16,16,16", "batch_size": "1", "epochs": "12", "compare": "off"}
 TABS = ["Training", "Loss landscape", "Activations", "Running statistics & test time", "Batch calculator",
         "Parameters", "The math"]
 

@@ -1,7 +1,7 @@
 """The page: settings from the link and the sidebar -> runs A and B -> the training view and the tabs."""
 import streamlit as st
 
-from ..budget import fit
+from ..budget import Budget, fit
 from ..compare import shared_start
 from ..train import architecture, initial_params
 from . import tabs
@@ -18,6 +18,8 @@ from .lessons import experiments_box, lessons_tab
 from .runs import builtin_data, data_key, fit_run, get_run, is_cached, uploaded_data
 from .state import read_url, share_query, write_url
 from .watch import draw_partial, draw_view, page_style
+
+PAIR_SHARE = 0.5      # of one run's budget, for each of runs A and B
 
 INTRO = ("Train a small network on student data and watch what batch normalization does to it. "
          "Every setting is in the sidebar and in this page's link: share the link and others see the same "
@@ -73,9 +75,12 @@ def main():
     st.session_state.update(last_good=cfg, page=page)
     write_url(cfg, page)
 
-    run_cfg, data, key, note = fit_run(cfg, data, key, uploaded)
+    # runs A and B train for one visitor's page: together they get one run's budget
+    share = PAIR_SHARE if cfg_b is not None else 1.0
+    run_cfg, data, key, note = fit_run(cfg, data, key, uploaded, Budget().times(share))
     if note:
-        st.info(f"{note} [Open exactly that experiment](?{share_query(run_cfg, page)})")
+        pair = " Runs A and B share one run's budget, half each." if cfg_b is not None else ""
+        st.info(f"{note}{pair} [Open exactly that experiment](?{share_query(run_cfg, page)})")
     thinned = st.empty()                           # what a long run's record kept, once the run is known
     # Cached runs: charts first, then the sidebar (the first chart shows sooner).
     # A run to train: the sidebar first, so the controls are there while it streams.
@@ -86,7 +91,8 @@ def main():
     a = get_run(run_cfg, data, key, "run A", on_partial=lambda partial: draw_partial(view, partial, None, data))
     b = None
     if cfg_b is not None:
-        b_cfg = fit(cfg_b.replace(data_size=run_cfg.data_size), len(data.y_train), resizable_data=False).config
+        b_cfg = fit(cfg_b.replace(data_size=run_cfg.data_size), len(data.y_train), Budget().times(PAIR_SHARE),
+                    resizable_data=False).config
         start = shared_start(a.initial_params, initial_params(b_cfg, architecture(b_cfg, data.n_features)),
                              run_cfg, b_cfg)
         b = get_run(b_cfg, data, key, "run B", start,

@@ -60,12 +60,13 @@ def uploaded_data(content: bytes, seed: int, test_fraction: float):
         return None, str(err)
 
 
-def fit_run(cfg, data, key, uploaded: bool):
-    """(run cfg, data, data key, note or None): the nearest experiment within one run's budget.
+def fit_run(cfg, data, key, uploaded: bool, budget=None):
+    """(run cfg, data, data key, note or None): the nearest experiment within `budget` (one run's
+    by default).
 
     When the budget cuts a toy data set's size, the smaller set is loaded (and keyed) instead.
     """
-    plan = fit(cfg, len(data.y_train), resizable_data=not uploaded and cfg.dataset in TOY_MAKERS)
+    plan = fit(cfg, len(data.y_train), budget, resizable_data=not uploaded and cfg.dataset in TOY_MAKERS)
     run_cfg = plan.config
     if run_cfg.data_size != cfg.data_size:
         data = builtin_data(run_cfg.dataset, run_cfg.seed, run_cfg.test_fraction, run_cfg.data_size,

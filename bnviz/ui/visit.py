@@ -26,7 +26,8 @@ class Visit:
     """What one visitor saw: seconds until the page's script run finished, and what the page held.
 
     ok: the run finished (within the timeout, without an exception); charts: plotly
-    charts drawn (their JSON specs in specs); alerts: [(kind, text)]; failure: why not ok.
+    charts drawn (their JSON specs in specs); alerts: [(kind, text)]; alert_seconds: when each
+    alert arrived (seconds from the start, like `seconds`); failure: why not ok.
     """
 
     query: str
@@ -35,12 +36,17 @@ class Visit:
     charts: int = 0
     specs: list = field(default_factory=list)
     alerts: list = field(default_factory=list)
+    alert_seconds: list = field(default_factory=list)
     exception: str | None = None
     failure: str | None = None
     upstream: str | None = None
 
     def texts(self, kind: str) -> list:
         return [text for k, text in self.alerts if k == kind]
+
+    def first_alert(self, words: str) -> float:
+        """Seconds until the first alert containing `words` arrived (NaN if none did)."""
+        return next((t for (_, text), t in zip(self.alerts, self.alert_seconds) if words in text), float("nan"))
 
 
 def _cookies_from(base: str, timeout: float) -> tuple:
@@ -81,6 +87,8 @@ async def visit(base: str, query: str = "", timeout: float = 120.0, keep_specs: 
                 kind = forward.WhichOneof("type")
                 if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
                     _read_element(forward.delta.new_element, result, keep_specs)
+                    result.alert_seconds += [time.perf_counter() - started] * (len(result.alerts)
+                                                                               - len(result.alert_seconds))
                 elif kind == "script_finished":
                     if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                         continue
