@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evaluation import chunks, full_data_stats, pack_buffers, row_numbers
+from .evaluation import CHUNK_NUMBERS, chunks, full_data_stats, pack_buffers, row_numbers
 from .inference import decision_grid
 from .landscape import ContourGrid, network_plane
 from .limits import MAX_WORK
@@ -105,8 +105,14 @@ def frame_states(n_steps: int, frames: int = MAX_FRAMES) -> np.ndarray:
 
 def frames_for(run: Run, frames: int = MAX_FRAMES) -> int:
     """How many frames the view can afford for this run: each costs a forward pass of
-    every parameter over the snapshot rows and the decision grid."""
-    per_frame = run.arch.param_layout().size * (len(run.snapshot_rows) + GRID_SIZE ** 2)
+    every parameter over the snapshot rows and the decision grid and, when the snapshots
+    keep a sample, the passes over every training row for the exact statistics (one per
+    BN layer when the rows go through in chunks)."""
+    rows = len(run.snapshot_rows) + GRID_SIZE ** 2
+    if len(run.snapshot_rows) < run.n_train_rows:
+        chunked = run.arch.bn and run.n_train_rows * row_numbers(run.arch) > CHUNK_NUMBERS
+        rows += run.n_train_rows * (len(run.arch.hidden) if chunked else 1)
+    per_frame = run.arch.param_layout().size * rows
     return int(min(frames, max(MIN_FRAMES, VIEW_WORK // max(per_frame, 1))))
 
 

@@ -209,7 +209,7 @@ def test_frame_histograms_and_percentiles_equal_numpys_row_by_row():
 
 
 @pytest.mark.parametrize("bn", [True, False], ids=["bn", "no-bn"])
-def test_more_rows_than_the_view_draws(bn):
+def test_more_rows_than_the_view_draws(bn, monkeypatch):
     """1,120 training rows: the histogram is over the 1,000 sampled rows, each with its values in the
     pass over every row; the exact statistics are over every row."""
     from bnviz import load_for
@@ -230,3 +230,7 @@ def test_more_rows_than_the_view_draws(bn):
         assert view.exact_var[f] == pytest.approx(exact.var(), rel=1e-9, abs=1e-12)
     note = watch_spec([view], ["A"], big)["runs"][0]["note"]
     assert f"histogram over 1,000 of {len(big.y_train):,} rows, exact statistics over all" in note
+    # each frame also passes every training row once (they fit one pass) for the exact statistics
+    per_frame = run.arch.param_layout().size * (1000 + watch.GRID_SIZE ** 2 + len(big.y_train))
+    monkeypatch.setattr(watch, "VIEW_WORK", per_frame * 40.5)
+    assert frames_for(run) == 40
