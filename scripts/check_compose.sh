@@ -45,7 +45,11 @@ fi
 PORT=${BNVIZ_PORT:-$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 export BNVIZ_PORT=$PORT
 down() {
-    if [ -z "${KEEP:-}" ]; then "${COMPOSE[@]}" -p "$PROJECT" down >/dev/null 2>&1 || true; fi
+    if [ -z "${KEEP:-}" ]; then
+        local t=$(date +%s)
+        "${COMPOSE[@]}" -p "$PROJECT" down >/dev/null 2>&1 || true
+        echo "== stopped and removed in $(( $(date +%s) - t )) s"
+    fi
 }
 trap down EXIT
 

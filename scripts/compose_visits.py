@@ -3,11 +3,12 @@
     python scripts/compose_visits.py http://127.0.0.1:8500 --engine podman --containers ID1 ID2 [--quick]
 
 Run by scripts/check_compose.sh once both replicas are healthy. Checks, each printed as ok/FAILED:
-  the default page loads through nginx (every tab's charts drawn, no exception);
+  the default page and the Training tab load through nginx (its charts drawn, no exception);
   one link gives byte-identical charts from both replicas (fresh visitors until both served it);
   classrooms: 30 visitors on one link, 30 on distinct experiments (seeds 1..30), the costly links
   (each must get its note), with time to page p50/p95/max, nginx's /_stcore/health latency and
-  every container's memory (the engine's `stats`: peak during the scenario, and settled 5 s after);
+  every container's memory (the engine's `stats`: peak during the scenario, and settled 5 s after;
+  at the end each container's true peak from its cgroup, where readable);
   no container was restarted or killed for memory.
 Exits 1 when a check failed. Every loop is bounded by a count and a timeout.
 """
@@ -28,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from benchmarks.load import BAD_LINKS, Watch, crowd, has_note
 from bnviz.ui.visit import visit_sync
 
-SAME_LINK = "lr=0.3&hidden=4,2&epochs=12&compare=off"
+SAME_LINK = "lr=0.3&hidden=4,2&epochs=12&compare=off&tab=Training"
 UNITS = {"b": 1, "kb": 1e3, "mb": 1e6, "gb": 1e9, "kib": 2**10, "mib": 2**20, "gib": 2**30}
 
 
@@ -58,6 +59,28 @@ class Engine:
                               *self.containers], capture_output=True, text=True, timeout=60, check=True).stdout
         rows = [line.split("\t") for line in out.splitlines()]
         return {name.lstrip("/"): (int(count), oom == "true") for name, count, oom in rows}
+
+
+    def peaks(self) -> dict:
+        """{container name: most memory it ever used, page cache included}, from its cgroup (cgroup v1
+        memory.max_usage_in_bytes or v2 memory.peak; empty where the engine's cgroups are not readable
+        from here, as with a remote engine)."""
+        out = subprocess.run([self.command, "inspect", "--format", "{{.Name}}\t{{.State.Pid}}", *self.containers],
+                             capture_output=True, text=True, timeout=60, check=True).stdout
+        found = {}
+        for name, pid in (line.split("\t") for line in out.splitlines()):
+            try:
+                for line in Path(f"/proc/{pid}/cgroup").read_text().splitlines():
+                    _, controllers, path = line.split(":", 2)
+                    v1 = Path(f"/sys/fs/cgroup/memory{path}/memory.max_usage_in_bytes")
+                    v2 = Path(f"/sys/fs/cgroup{path}/memory.peak")
+                    if "memory" in controllers.split(",") and v1.exists():
+                        found[name.lstrip("/")] = int(v1.read_text())
+                    elif controllers == "" and v2.exists():
+                        found[name.lstrip("/")] = int(v2.read_text())
+            except (OSError, ValueError):
+                continue
+        return found
 
 
 class ContainerWatch(Watch):
@@ -124,15 +147,21 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     engine, base = Engine(args.engine, args.containers), args.base.rstrip("/")
     n = 10 if args.quick else 30
-    first = visit_sync(base, "")
-    results = [check("default page through nginx", first.ok and first.charts > 0,
-                     f"{first.charts} charts in {first.seconds:.2f} s from {first.upstream}" if first.ok
-                     else first.failure or ""),
+    first, training = visit_sync(base, ""), visit_sync(base, "tab=Training")
+    results = [check("default page through nginx", first.ok,
+                     f"{first.seconds:.2f} s from {first.upstream}" if first.ok else first.failure or ""),
+               check("Training tab through nginx", training.ok and training.charts > 0,
+                     f"{training.charts} charts in {training.seconds:.2f} s from {training.upstream}"
+                     if training.ok else training.failure or ""),
                same_numbers(base),
                scenario("one link", base, engine, [""] * n),
                scenario("distinct experiments", base, engine, [f"seed={i}" for i in range(1, n + 1)])]
     if not args.quick:
         results.append(scenario("costly links", base, engine, list(BAD_LINKS), has_note))
+    peaks = engine.peaks()
+    if peaks:
+        print("        memory peak since the start (cgroup): "
+              + ", ".join(f"{n} {b / 2**20:.0f} MB" for n, b in sorted(peaks.items())), flush=True)
     restarts = engine.restarts()
     results.append(check("no restarts, nothing killed for memory",
                          all(count == 0 and not oom for count, oom in restarts.values()), str(restarts)))
