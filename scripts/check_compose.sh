@@ -2,8 +2,9 @@
 # Runs compose.yaml for real and checks it: builds the image, starts both replicas and nginx, waits
 # until the replicas are healthy (warmed), then through nginx: the page loads, one link gives the same
 # charts from both replicas, classrooms of websocket visitors with the containers' memory
-# (scripts/compose_visits.py), and in Chromium a CSV upload and the same numbers on both replicas
-# (tests/browser/test_replicas.py). Stops the stack at the end (KEEP=1 leaves it running).
+# (scripts/compose_visits.py), replicas restarted and back in service, and in Chromium a CSV upload
+# and the same numbers on both replicas (tests/browser/test_replicas.py). Stops the stack at the
+# end (KEEP=1 leaves it running).
 #
 #   bash scripts/check_compose.sh              # docker compose, or podman with podman-compose
 #   QUICK=1 bash scripts/check_compose.sh      # 10 visitors a scenario, no costly links
@@ -80,6 +81,21 @@ echo "== websocket visitors through nginx"
 # shellcheck disable=SC2046
 nice -n 19 "$PY" scripts/compose_visits.py "http://127.0.0.1:$PORT" --engine "$ENGINE" \
     --containers $(ids) ${QUICK:+--quick} || status=1
+
+echo "== replicas restarted: by the engine after a crash, by hand; nginx sends visitors to both again"
+back() {   # back SERVICE: wait until it is healthy again and say how it went
+    sleep 2
+    for _ in $(seq 1 120); do healthy "$(ids "$1")" && break; sleep 3; done
+    echo "   $1: $($ENGINE inspect --format 'restarted {{.RestartCount}} time(s) by the engine, {{.State.Status}}' "$(ids "$1")")"
+}
+kill -9 "$($ENGINE inspect --format '{{.State.Pid}}' "$(ids replica1)")"    # its PID 1, as a crash would
+back replica1
+id=$(ids replica2)    # an engine may give it a new address when it starts again
+$ENGINE stop "$id" >/dev/null 2>&1 && $ENGINE start "$id" >/dev/null 2>&1
+back replica2
+# shellcheck disable=SC2046
+nice -n 19 "$PY" scripts/compose_visits.py "http://127.0.0.1:$PORT" --engine "$ENGINE" --containers $(ids) \
+    --same-only || status=1
 
 if [ -x /usr/bin/chromium ]; then
     echo "== Chromium through nginx: CSV upload, same numbers on both replicas"
