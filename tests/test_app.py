@@ -242,3 +242,12 @@ def test_a_batch_larger_than_the_data_becomes_a_full_batch():
     at = fresh({"dataset": "notes4", "compare": "off"})
     assert not at.exception
     assert used_config(at).batch_size == 4 and at.session_state[widget_key("batch_size")] == 4
+
+
+def test_the_page_says_what_went_past_float64():
+    from test_overflow import ROWS
+
+    at = fresh({**ROWS.to_query(), "compare": "off"})
+    assert not at.exception
+    said = " ".join(e.value for e in at.error)
+    assert "Run A diverged at step" in said and "(its mini-batches stayed finite)" in said

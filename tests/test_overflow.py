@@ -128,15 +128,6 @@ def test_rows_that_overflow_where_the_batches_did_not_end_the_run_there():
     assert "rows give at that state went past the largest number float64 holds" in run.divergence
 
 
-def test_the_page_says_what_went_past_float64():
-    from test_app import fresh
-
-    at = fresh({**ROWS.to_query(), "compare": "off"})
-    assert not at.exception
-    said = " ".join(e.value for e in at.error)
-    assert "Run A diverged at step" in said and "(its mini-batches stayed finite)" in said
-
-
 def test_a_final_state_whose_test_rows_overflow_is_not_counted_as_finished(data):
     """A test row too large to standardize in float64: training is untouched, but the member's final
     metrics cannot be scored; it is marked, and a sweep counts it with the diverged."""
