@@ -80,16 +80,17 @@ def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str 
     return total + fan_in + 1
 
 
-def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2) -> Cost:
+def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: bool = True) -> Cost:
     """The cost of training `members` networks of cfg's shape on n_rows training rows.
 
     One network's record is kept at the stride ``train`` will choose (``record_stride``); an
     ensemble's members keep every step (sweeps and lessons read every step of every member).
+    strided=False: every step kept, as a record without a stride would be (for comparisons).
     """
     n_rows = max(int(n_rows), 2)
     steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
     P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
-    stride = record_stride(cfg, n_rows, n_in) if members == 1 else 1
+    stride = record_stride(cfg, n_rows, n_in) if members == 1 and strided else 1
     return Cost(steps, float(cfg.epochs) * n_rows * P * members,
                 float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride, len(cfg.hidden))
 
@@ -173,20 +174,22 @@ def show_value(value) -> str:
 
 
 def fit(cfg: Config, n_rows: int, budget: Budget | None = None, members: int = 1,
-        resizable_data: bool | None = None, n_in: int = 2) -> Fit:
+        resizable_data: bool | None = None, n_in: int = 2, strided: bool = True) -> Fit:
     """The nearest Config to cfg whose training on n_rows rows fits the budget.
 
     n_rows: training rows of the data cfg asks for. resizable_data: whether
     cfg.data_size sets the number of rows (a toy data set); by default, when
     cfg names one. Order of cuts: epochs down to MIN_EPOCHS, data size, widths,
-    depth, epochs down to 1, then larger batches.
+    depth, epochs down to 1, then larger batches. A long run's record is kept at a
+    stride (``record_stride``), so the bytes bind only when even the largest stride
+    does not fit; strided=False fits as if every step were kept (for comparisons).
     """
     from .data import TOY_MAKERS
 
     budget = budget or Budget()
     if resizable_data is None:
         resizable_data = cfg.dataset in TOY_MAKERS
-    asked_cost = cost(cfg, n_rows, members, n_in)
+    asked_cost = cost(cfg, n_rows, members, n_in, strided)
 
     def rows_for(c: Config) -> int:
         if not resizable_data or c.data_size == cfg.data_size:
@@ -195,12 +198,12 @@ def fit(cfg: Config, n_rows: int, budget: Budget | None = None, members: int = 1
         return min(n_rows, math.ceil(n_rows * c.data_size / cfg.data_size) + 2)
 
     def fits(c: Config) -> bool:
-        return cost(c, rows_for(c), members, n_in).share(budget) <= 1.0
+        return cost(c, rows_for(c), members, n_in, strided).share(budget) <= 1.0
 
     chosen = cfg if fits(cfg) else _nearest(cfg, fits, resizable_data)
     changes = {name: (getattr(cfg, name), getattr(chosen, name))
                for name in ("epochs", "data_size", "hidden", "batch_size") if getattr(cfg, name) != getattr(chosen, name)}
-    return Fit(cfg, chosen, asked_cost, cost(chosen, rows_for(chosen), members, n_in), budget, changes)
+    return Fit(cfg, chosen, asked_cost, cost(chosen, rows_for(chosen), members, n_in, strided), budget, changes)
 
 
 def plane_sampling(n_rows: int, n_params: int, size: int, extra_points: int, max_work: float | None = None):

@@ -1,4 +1,5 @@
 """A long run recorded at a stride: the same numbers as a full record, at the steps and states it keeps."""
+import dataclasses
 import tracemalloc
 
 import numpy as np
@@ -6,7 +7,7 @@ import pytest
 
 import plain
 from bnviz import Config, load_for, train
-from bnviz.budget import WORKING_BYTES, cost, n_params, record_bytes, record_stride
+from bnviz.budget import WORKING_BYTES, cost, fit, n_params, record_bytes, record_stride
 from bnviz.limits import RUN_BYTES
 from bnviz.recording import RECORDED
 from bnviz.striding import MIN_RECORDED_STEPS, kept_states, max_stride, recorded_steps
@@ -175,3 +176,37 @@ def test_kept_states_of_stride_one_are_every_state():
     np.testing.assert_array_equal(kept_states(17, 5, 1), np.arange(18))
     np.testing.assert_array_equal(recorded_steps(17, 1), np.arange(17))
     assert cost(Config(), 320).bytes == record_bytes(Config(), 1600, 320, n_params((3, 2)))
+
+
+HEAVY_LINKS = (
+    "batch_size=1&epochs=500&hidden=16,16,16,16,16,16,16,16",
+    "dataset=moons&data_size=5000&batch_size=1&epochs=500&hidden=16,16,16,16,16,16,16,16",
+    "dataset=moons&data_size=5000&hidden=16,16,16,16,16,16,16,16",
+)
+
+
+@pytest.mark.parametrize("link", HEAVY_LINKS)
+def test_fit_keeps_more_of_a_heavy_link_and_still_fits_work_and_bytes(link):
+    asked = Config.from_query(dict(part.split("=") for part in link.split("&")))[0]
+    rows = len(load_for(asked).y_train)
+    before, after = fit(asked, rows, strided=False), fit(asked, rows)
+    # more training (updates and rows x parameters x updates), never a narrower network or fewer rows
+    assert after.cost.updates > before.cost.updates and after.cost.work > 1.5 * before.cost.work
+    assert after.config.hidden == asked.hidden and after.config.data_size >= before.config.data_size
+    assert after.config.epochs >= before.config.epochs
+    assert after.cost.share(after.budget) <= 1 and after.cost.stride > 1
+    # one more epoch would break the work budget, not the bytes
+    if after.config.epochs < asked.epochs and "data_size" not in after.changes:
+        more = cost(after.config.replace(epochs=after.config.epochs + 1), rows)
+        assert dataclasses.replace(more, bytes=0.0).share(after.budget) > 1
+        assert more.bytes <= after.budget.max_bytes
+
+
+def test_the_heavy_link_trains_within_its_record_budget():
+    asked = Config.from_query(dict(part.split("=") for part in HEAVY_LINKS[0].split("&")))[0]
+    plan = fit(asked, len(load_for(asked).y_train))
+    before = fit(asked, len(load_for(asked).y_train), strided=False)
+    assert plan.config.epochs > before.config.epochs or plan.config.hidden != before.config.hidden
+    run = train(plan.config, load_for(plan.config))
+    assert run.stride == plan.cost.stride and run.n_steps == plan.cost.updates
+    assert run.nbytes <= plan.cost.bytes <= RUN_BYTES

@@ -359,7 +359,8 @@ def bias_sentences(run, records) -> list:
         size = "0 at every step" if largest == 0 else f"at most {largest:.1e} in size"
         ratio = "" if largest == 0 else f", at most {rec.relative:.1e} of the weight gradient's size"
         verdict = "zero up to rounding" if rec.relative < 1e-10 else "not zero: something else depends on b"
-        out.append(f"b{rec.layer}: over {len(rec.grads):,} steps its recorded gradient was {size}{ratio}, "
+        steps = f"{len(rec.grads):,} steps" if run.stride == 1 else f"{len(rec.grads):,} recorded steps"
+        out.append(f"b{rec.layer}: over {steps} its recorded gradient was {size}{ratio}, "
                    f"**{verdict}**. " + (f"It never moved from where it started, {_vector(rec.values[0])}."
                                          if moved == 0 else f"It moved by at most {moved:.1e} from where it "
                                          f"started, {_vector(rec.values[0])}."))
