@@ -26,7 +26,7 @@ elif command -v podman >/dev/null && command -v podman-compose >/dev/null; then
         # As root in a VM or sandbox: runc (crun 1.8 refuses hosts with both cgroup v1 and v2 mounted),
         # cgroupfs (no systemd), and limits no higher than this shell's (raising them needs
         # CAP_SYS_RESOURCE, which a sandbox may lack).
-        CONTAINERS_CONF=$(mktemp --suffix=.conf)
+        CONTAINERS_CONF=$(mktemp --suffix=.conf); OWN_CONF=$CONTAINERS_CONF
         runtime=$(command -v runc >/dev/null && echo runc || echo crun)
         cat > "$CONTAINERS_CONF" <<EOF
 [containers]
@@ -51,6 +51,7 @@ down() {
         "${COMPOSE[@]}" -p "$PROJECT" down >/dev/null 2>&1 || true
         echo "== stopped and removed in $(( $(date +%s) - t )) s"
     fi
+    if [ -n "${OWN_CONF:-}" ]; then rm -f "$OWN_CONF"; fi
 }
 trap down EXIT
 
