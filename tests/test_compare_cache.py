@@ -84,3 +84,21 @@ def test_cache_computes_once_for_many_simultaneous_callers():
     for t in threads:
         t.join()
     assert len(calls) == 1 and len(results) == 8 and len({id(r) for r in results}) == 1
+
+
+def test_run_as_initial_weights_are_known_before_it_trains():
+    """The page starts run B from run A's initial weights before A has trained (both train at once):
+    those must be exactly the weights A's training starts from, for any seed, shape, init and data."""
+    from bnviz import load_dataset
+
+    cases = [Config(), Config(seed=7, hidden=(5, 4, 3), init="xavier", init_scale=3.0, bias_init=0.5),
+             Config(seed=3, bn=False, keep_bias=True, activation="tanh", epochs=1),
+             Config(seed=11, dataset="moons", data_size=60, bn_position="after", epochs=1)]
+    for cfg in cases:
+        data = load_dataset(cfg.dataset, seed=cfg.seed, test_fraction=cfg.test_fraction, size=cfg.data_size,
+                            noise=cfg.data_noise)
+        before = initial_params(cfg, architecture(cfg, data.n_features))
+        run = train(cfg.replace(epochs=1), data)
+        assert before.keys() == run.initial_params.keys()
+        for name in before:
+            np.testing.assert_array_equal(before[name], run.initial_params[name])

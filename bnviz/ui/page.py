@@ -15,7 +15,7 @@ from .controls import (
     sidebar,
 )
 from .lessons import experiments_box, lessons_tab
-from .runs import builtin_data, data_key, fit_run, get_run, is_cached, uploaded_data
+from .runs import builtin_data, data_key, fit_run, get_run, get_runs, is_cached, uploaded_data
 from .state import read_url, share_query, write_url
 from .watch import draw_partial, draw_view, page_style
 
@@ -88,15 +88,22 @@ def main():
     view = st.empty()                              # the training view, first under any notes
     if controls_first:
         draw_sidebar(cfg, page, data, a=None)
-    a = get_run(run_cfg, data, key, "run A", on_partial=lambda partial: draw_partial(view, partial, None, data))
-    b = None
-    if cfg_b is not None:
+    if cfg_b is None:
+        a = get_run(run_cfg, data, key, "run A", on_partial=lambda partial: draw_partial(view, partial, None, data))
+        b = None
+    else:
+        # B starts from A's initial weights (bnviz.compare): known before A trains, so both train at once
         b_cfg = fit(cfg_b.replace(data_size=run_cfg.data_size), len(data.y_train), Budget().times(PAIR_SHARE),
                     resizable_data=False).config
-        start = shared_start(a.initial_params, initial_params(b_cfg, architecture(b_cfg, data.n_features)),
-                             run_cfg, b_cfg)
-        b = get_run(b_cfg, data, key, "run B", start,
-                    on_partial=lambda partial: draw_partial(view, a, partial, data))
+        a_start = initial_params(run_cfg, architecture(run_cfg, data.n_features))
+        start = shared_start(a_start, initial_params(b_cfg, architecture(b_cfg, data.n_features)), run_cfg, b_cfg)
+
+        def partial_pair(runs):
+            if runs[0] is not None:            # the view follows A; B joins once it has steps to show
+                draw_partial(view, runs[0], runs[1], data)
+
+        a, b = get_runs([(run_cfg, data, key, "run A", None), (b_cfg, data, key, "run B", start)],
+                        on_partial=partial_pair)
     said = thinning_note(a, b)
     if said:
         thinned.info(said)

@@ -92,64 +92,98 @@ def get_run(cfg, data, key, label: str, init_params=None, stream=None, on_partia
     leaves, or changes a setting (the rerun interrupts this wait), stops
     waiting; the training is cancelled once nobody waits for it.
     on_partial(run): called with each newer partial Run the worker reports
-    (instead of the streamed training curves); a run too big to send whole
-    (bnviz.limits.PROGRESS_BYTES) streams its step count only.
+    (bnviz.limits.PROGRESS_BYTES); without it, the training curves are drawn
+    from it. A run too big to stream whole streams its step count only.
+    """
+    partial = None if on_partial is None else (lambda runs: on_partial(runs[0]))
+    return get_runs([(cfg, data, key, label, init_params)], stream, partial)[0]
+
+
+def get_runs(requests: list, stream=None, on_partial=None) -> list:
+    """[Run] for requests [(cfg, data, data key, label, init_params)]: cached ones at once, the
+    others trained side by side in the worker pool (runs A and B of a page take one worker
+    each), each with its progress bar in `stream`.
+
+    on_partial(runs): with the newest partial Run of each request still training (the finished
+    Run, or None before its first partial), each time one of them reports a newer one.
     """
     cache = run_cache()
-    full_key = (cfg, key, _params_key(init_params))
-    run = cache.get(full_key)
-    if run is not None:
-        return run
+    keys = [(cfg, key, _params_key(init)) for cfg, _, key, _, init in requests]
+    runs = [cache.get(k) for k in keys]
+    todo = [i for i, run in enumerate(runs) if run is None]
+    if not todo:
+        return runs
     slot = (stream or st).empty()
     box = slot.container()
-    bar = box.progress(0.0, text=f"Training {label}…")
+    bars = {i: box.progress(0.0, text=f"Training {requests[i][3]}…") for i in todo}
     chart = box.empty()
-    shown = {"step": -1, "n": 0}
+    latest = {i: None for i in todo}
+    shown = {"n": 0}
 
-    def on_update(update):
-        if update is None or update.step == shown["step"]:
-            bar.progress(0.0 if update is None else min(update.step / max(update.total_steps, 1), 1.0),
-                         text=f"Training {label}…" if update is None
-                         else f"Training {label}: step {update.step:,} of {update.total_steps:,}")
+    seen = {}
+
+    def on_update(i, update):
+        label = requests[i][3]
+        if update is None or seen.get(i) is update:
             return
-        shown["step"] = update.step
-        bar.progress(min(update.step / max(update.total_steps, 1), 1.0),
-                     text=f"Training {label}: step {update.step:,} of {update.total_steps:,}")
-        if update.payload is None:       # too big to stream (bnviz.limits.PROGRESS_BYTES): the bar alone
-            return
+        seen[i] = update
+        bars[i].progress(min(update.step / max(update.total_steps, 1), 1.0),
+                         text=f"Training {label}: step {update.step:,} of {update.total_steps:,}")
+        if update.payload is None or update.payload is latest[i]:
+            return                              # too big to stream (PROGRESS_BYTES), or seen already
+        latest[i] = update.payload
         shown["n"] += 1
+        current = [runs[j] if runs[j] is not None else latest.get(j) for j in range(len(requests))]
         if on_partial is not None:
-            on_partial(update.payload)
+            on_partial(current)
         else:
             chart.plotly_chart(figures.training_curves(update.payload), key=f"stream-{label}-{shown['n']}",
                                theme=None, config={"displayModeBar": False})
 
     try:
-        run = wait_for(full_key, on_update, train_reporting, cfg, data, init_params, STREAM_SECONDS)
+        done = wait_for_all([(keys[i], train_reporting, (requests[i][0], requests[i][1], requests[i][4],
+                                                          STREAM_SECONDS)) for i in todo],
+                            lambda k, update: on_update(todo[k], update))
     finally:
         slot.empty()
-    cache.put(full_key, run)
-    return run
+    for i, run in zip(todo, done):
+        cache.put(keys[i], run)
+        runs[i] = run
+    return runs
 
 
 def wait_for(key, on_update, fn, *args):
     """fn(*args) computed in the worker pool (one job per key), calling on_update(latest Update or None)
     about four times a second while waiting. Leaving the page or a rerun stops the wait."""
+    return wait_for_all([(key, fn, args)], lambda _, update: on_update(update))[0]
+
+
+def wait_for_all(jobs: list, on_update) -> list:
+    """[fn(*args)] for jobs [(key, fn, args)], computed side by side in the worker pool (one job
+    per key, shared with anyone else asking), calling on_update(index, latest Update or None)
+    about four times a second while waiting. Leaving the page or a rerun stops the wait."""
     for attempt in range(2):
-        job = pool().job(key, fn, *args)
-        job.attach()
+        started = [pool().job(key, fn, *args) for key, fn, args in jobs]
+        for job in started:
+            job.attach()
         try:
-            while not job.wait(0.25):
-                if not _visitor_connected():
-                    st.stop()
-                on_update(job.latest())
-            return job.result()
+            results = [None] * len(started)
+            for k, job in enumerate(started):
+                while not job.wait(0.25):
+                    if not _visitor_connected():
+                        st.stop()
+                    for j, other in enumerate(started):
+                        if results[j] is None:
+                            on_update(j, other.latest())
+                results[k] = job.result()
+            return results
         except BrokenProcessPool:      # a worker was killed from outside: one more try on a fresh one
             if attempt:
                 st.error("The server could not compute this. Reload the page to try again.")
                 st.stop()
         finally:
-            job.detach()
+            for job in started:
+                job.detach()
 
 
 def _visitor_connected() -> bool:
