@@ -103,11 +103,14 @@ def playback(browser, base: str, speed: float, seconds: float = 4.0) -> tuple:
     return fps, raf
 
 
-def streaming(browser, base: str) -> tuple:
+STREAMED = "epochs=400&lr=0.11&compare=off"     # about as long a run as one run's budget allows
+
+
+def streaming(browser, base: str, query: str = STREAMED) -> tuple:
     """(views drawn per second while training, seconds of training seen) for a long run not yet cached."""
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     page = context.new_page()
-    page.goto(base + "/?epochs=400&lr=0.11&compare=off")
+    page.goto(base + "/?" + query)
     page.wait_for_function("document.querySelector('.bnw') && !document.querySelector('.bnw-step')"
                            ".textContent.startsWith('training')", timeout=300000)
     built = page.evaluate("window.__bnvizWatchBuilt || []")

@@ -21,7 +21,7 @@ Progress channel: a job that calls ``report(step, total_steps, payload)`` in
 its worker (``train_reporting`` does, with the partial Run so far as the
 payload) makes ``Job.latest()`` return the newest ``Update``; older ones are
 dropped, so a slow reader never piles them up. ``train_reporting`` sends at
-most every `progress_seconds`, spends at most about a fifth of the worker's
+most every `progress_seconds`, spends at most about a quarter of the worker's
 time assembling partial Runs, and sends a partial Run only while it is small
 (bnviz.limits.PROGRESS_BYTES); past that the payload is None (step counts
 only), so the server never spends long unpickling progress. A view that streams a run while it
@@ -150,7 +150,7 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
             run = None
         report(p.step, p.total_steps, run)
         spent = time.perf_counter() - now
-        next_report[0] = time.perf_counter() + max(progress_seconds, 4 * spent)
+        next_report[0] = time.perf_counter() + max(progress_seconds, 3 * spent)
 
     return train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1)
 

@@ -23,7 +23,7 @@ from ..sweeps import SWEEP_SEEDS, sweep
 from ..toydata import TOY_MAKERS
 from ..workers import Pool, train_reporting
 
-STREAM_SECONDS = 0.4
+STREAM_SECONDS = 0.25     # a partial run at most this often: the view redraws a few times a second
 
 
 @st.cache_resource(show_spinner=False)
@@ -154,14 +154,14 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
 
 def wait_for(key, on_update, fn, *args):
     """fn(*args) computed in the worker pool (one job per key), calling on_update(latest Update or None)
-    about four times a second while waiting. Leaving the page or a rerun stops the wait."""
+    about six times a second while waiting. Leaving the page or a rerun stops the wait."""
     return wait_for_all([(key, fn, args)], lambda _, update: on_update(update))[0]
 
 
 def wait_for_all(jobs: list, on_update) -> list:
     """[fn(*args)] for jobs [(key, fn, args)], computed side by side in the worker pool (one job
     per key, shared with anyone else asking), calling on_update(index, latest Update or None)
-    about four times a second while waiting. Leaving the page or a rerun stops the wait."""
+    about six times a second while waiting. Leaving the page or a rerun stops the wait."""
     for attempt in range(2):
         started = [pool().job(key, fn, *args) for key, fn, args in jobs]
         for job in started:
@@ -169,7 +169,7 @@ def wait_for_all(jobs: list, on_update) -> list:
         try:
             results = [None] * len(started)
             for k, job in enumerate(started):
-                while not job.wait(0.25):
+                while not job.wait(0.15):
                     if not _visitor_connected():
                         st.stop()
                     for j, other in enumerate(started):
