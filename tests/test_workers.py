@@ -70,36 +70,32 @@ def test_progress_sends_partial_runs_that_agree_with_the_final_one(pool, data):
     assert job.latest() is None                              # nothing kept once it is done
 
 
-def test_a_run_streams_step_counts_only_until_it_has_used_its_cpu_allowance(pool, data):
-    job = pool.job(("not-yet",), train_reporting, Config(epochs=250), data, None, 0.05, 1e9)
+def step_counts_only(job, poll: float) -> tuple:
+    """(steps reported, final Run) of a job whose every report must carry no partial Run."""
     job.attach()
     steps = set()
     try:
-        while not job.wait(0.02):
+        while not job.wait(poll):
             update = job.latest()
             if update is not None:
                 assert update.payload is None
                 steps.add(update.step)
-        final = job.result()
+        return steps, job.result()
     finally:
         job.detach()
+
+
+def test_a_run_streams_step_counts_only_until_it_has_used_its_cpu_allowance(pool, data):
+    steps, final = step_counts_only(pool.job(("not-yet",), train_reporting, Config(epochs=250), data, None, 0.05,
+                                             1e9), 0.02)
     assert steps, "no step count arrived while it trained"
     assert all(0 < step < final.n_steps for step in steps)
 
 
 def test_a_big_run_streams_step_counts_only(pool, data):
-    job = pool.job(("big-progress",), train_reporting, LONG.replace(epochs=60), data, None, 0.3)
-    job.attach()
-    steps = set()
-    try:
-        while not job.wait(0.1):
-            update = job.latest()
-            if update is not None:
-                assert update.payload is None
-                steps.add(update.step)
-        assert job.result().n_steps == 60 * 32
-    finally:
-        job.detach()
+    steps, final = step_counts_only(pool.job(("big-progress",), train_reporting, LONG.replace(epochs=60), data,
+                                             None, 0.3), 0.1)
+    assert final.n_steps == 60 * 32
     assert steps
 
 

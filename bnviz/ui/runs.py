@@ -117,10 +117,9 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
     box = slot.container()
     bars = {i: box.progress(0.0, text=f"Training {requests[i][3]}…") for i in todo}
     chart = box.empty()
-    latest = {i: None for i in todo}
+    seen = {}                                   # request -> the newest Update drawn
+    latest = {}                                 # request -> its newest partial Run
     shown = {"n": 0}
-
-    seen = {}
 
     def on_update(i, update):
         label = requests[i][3]
@@ -129,8 +128,8 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
         seen[i] = update
         bars[i].progress(min(update.step / max(update.total_steps, 1), 1.0),
                          text=f"Training {label}: step {update.step:,} of {update.total_steps:,}")
-        if update.payload is None or update.payload is latest[i]:
-            return                              # too big to stream (PROGRESS_BYTES), or seen already
+        if update.payload is None:
+            return                              # too big to stream whole (PROGRESS_BYTES): the bar alone
         latest[i] = update.payload
         shown["n"] += 1
         current = [runs[j] if runs[j] is not None else latest.get(j) for j in range(len(requests))]

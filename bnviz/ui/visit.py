@@ -86,9 +86,7 @@ async def visit(base: str, query: str = "", timeout: float = 120.0, keep_specs: 
                 forward.ParseFromString(await asyncio.wait_for(ws.recv(), left))
                 kind = forward.WhichOneof("type")
                 if kind == "delta" and forward.delta.WhichOneof("type") == "new_element":
-                    _read_element(forward.delta.new_element, result, keep_specs)
-                    result.alert_seconds += [time.perf_counter() - started] * (len(result.alerts)
-                                                                               - len(result.alert_seconds))
+                    _read_element(forward.delta.new_element, result, keep_specs, time.perf_counter() - started)
                 elif kind == "script_finished":
                     if forward.script_finished == ForwardMsg.FINISHED_EARLY_FOR_RERUN:
                         continue
@@ -102,7 +100,7 @@ async def visit(base: str, query: str = "", timeout: float = 120.0, keep_specs: 
     return result
 
 
-def _read_element(element, result: Visit, keep_specs: bool) -> None:
+def _read_element(element, result: Visit, keep_specs: bool, seconds: float) -> None:
     which = element.WhichOneof("type")
     if which == "plotly_chart":
         result.charts += 1
@@ -110,6 +108,7 @@ def _read_element(element, result: Visit, keep_specs: bool) -> None:
             result.specs.append(element.plotly_chart.spec)
     elif which == "alert":
         result.alerts.append((ALERTS.get(element.alert.format, "alert"), element.alert.body))
+        result.alert_seconds.append(seconds)
     elif which == "exception":
         result.exception = element.exception.message or element.exception.type or "exception"
 
