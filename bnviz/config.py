@@ -130,8 +130,10 @@ FIELDS = (
           "afresh each step from the seed; s is this size, 0 = off.", low=0.0, high=2.0, step=0.1,
           compare="0 or 0.5"),
     Field("running_avg", "choice", "ewma", "Batch norm", "Running average",
-          "ewma: exponentially weighted moving average; cumulative: plain average of every mini-batch statistic.",
-          ("ewma", "cumulative"), compare="next", presets=(("keras", "ewma"), ("pytorch", "ewma"))),
+          "ewma: exponentially weighted moving average; cumulative: plain average of every mini-batch statistic "
+          "over training; population (Ioffe & Szegedy's Algorithm 2): during training as ewma, then after the last "
+          "step the trained network's batch statistics averaged over one epoch's mini-batches.",
+          ("ewma", "cumulative", "population"), compare="next", presets=(("keras", "ewma"), ("pytorch", "ewma"))),
     Field("running_var", "choice", "biased", "Batch norm", "Running variance",
           "Variance folded into the running average: biased (divide by n, Keras) or unbiased (n - 1, PyTorch).",
           ("biased", "unbiased"), compare="next", presets=(("keras", "biased"), ("pytorch", "unbiased"))),

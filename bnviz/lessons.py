@@ -1,49 +1,57 @@
-"""The claims of the notes about batch norm, each measured over seeds.
+"""The claims of the notes about batch norm, each measured over seeds on two experiments.
 
 LESSONS holds one Lesson per claim (the rows of the notes' table, then
 Santurkar et al.'s counterpoint and the notes' worked example). Each names its
-claim, its source notes, the runs it compares and a link query that opens the
-experiment. ``measure(lesson, seeds)`` trains those runs, one ensemble per
-setting with each seed on its own split, and returns a Verdict: a status, the
-sentence the page shows (written from the measured numbers), the numbers
-themselves and each seed's value for the card's chart.
+claim, its source notes, the runs it compares and two experiments, each a
+link query: "notes", the notes' own network (Dense(3) -> Dense(2) with ReLU on
+the placement data), and "shows", a setting of the lab where the claim can
+show, found by ``scripts/search_experiments.py`` on seeds the page never uses
+(docs/experiments.md says what was tried and why each was chosen).
 
-The rule for every status is stated in code with the thresholds below, and
-none is tuned to a seed: other seeds may give another verdict.
+``measure(lesson, seeds, experiment)`` trains the runs of one experiment,
+paired by seed (one ensemble per setting, each seed on its own split), and
+returns a Verdict. Its status comes from one rule for every lesson
+(``bnviz.verdicts``): each part of the claim is an effect per seed, positive
+in the claim's direction, with a threshold; its sentence is written from the
+measured numbers. Nothing is tuned to the seeds the page shows: other seeds
+may give another verdict.
 """
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
 from typing import Callable
+from urllib.parse import parse_qsl
 
 import numpy as np
 
 from . import measures
+from .config import FIELD_BY_NAME, Config
 from .measures import fmt, seed_list
+from .verdicts import LEVEL, RULE, STATUSES, Part, combine, count_words, failed_parts
 
-# A claim holds when at least this share of seeds shows it ...
-HOLDS_SHARE = 0.8
-# ... and holds partly when at least this share does (or when one part of it holds).
-PARTLY_SHARE = 0.5
-STATUSES = ("holds", "partly", "does not show")
 ACCURACY = (0.0, 1.0)       # the bounds of an accuracy, for the spread chart's axis
-ACCURACY_GAP = (-1.0, 1.0)  # and of a difference of two accuracies
+EXPERIMENTS = ("notes", "shows")
+EXPERIMENT_NAMES = {"notes": "On the notes' network", "shows": "Where it shows"}
+SPEED_LR = 0.1              # the rate at which "BN learns faster" is timed
 
 
 @dataclass
 class Verdict:
-    """What the runs say about one lesson.
+    """What the runs of one experiment say about one lesson.
 
-    status: "holds", "partly" or "does not show". sentence: the text the page
+    status: "holds", "partly" or "does not show" (bnviz.verdicts.combine of the
+    parts). effect: the first part's median paired effect, positive in the
+    claim's direction; ci: (low, high) its sign-test interval (level: its
+    coverage); rule: the one-line rule the card states. parts: the
+    bnviz.verdicts.Part of each part of the claim. sentence: the text the page
     shows, built from `numbers` ({name: float, int or str}). seeds: the seeds
-    measured. spread: {series name: (len(seeds),) one value per seed} for the
-    card's chart (series named "BN on" and "BN off" where those are compared);
-    spread_label: what those values are (the chart's axis); spread_log: draw it
-    on a log axis; spread_bounds: (low, high) the values cannot leave, such as
-    ACCURACY, or None. fails: where the claim does not show (seeds, ranges), or "".
-    detail: further measured arrays for a fuller chart, named in the lesson's
-    measure (for example the batch-size sweep's sizes and per-size medians).
+    measured; experiment: "notes" or "shows". spread: {series name: (len(seeds),)
+    one value per seed} for the card's chart (series named "BN on" and "BN off"
+    where those are compared); spread_label: what those values are (the chart's
+    axis); spread_log: draw it on a log axis; spread_bounds: (low, high) the
+    values cannot leave, such as ACCURACY, or None. fails: the parts that do not
+    hold, in words, or "". detail: further measured arrays for a fuller chart.
     """
 
     lesson: str
@@ -58,6 +66,12 @@ class Verdict:
     seconds: float = 0.0
     detail: dict = field(default_factory=dict)
     spread_bounds: tuple | None = None
+    effect: float = float("nan")
+    ci: tuple = (float("nan"), float("nan"))
+    level: float = LEVEL
+    rule: str = ""
+    parts: tuple = ()
+    experiment: str = "notes"
 
     def __post_init__(self):
         if self.status not in STATUSES:
@@ -67,39 +81,79 @@ class Verdict:
 @dataclass(frozen=True)
 class Lesson:
     """One claim: id (a short slug), the claim, sources (note numbers, e.g. ("001", "003")),
-    compares (the runs set side by side), query (the link that opens the experiment)."""
+    compares (the runs set side by side), experiments ({"notes": query, "shows": query},
+    link query strings), measurer(seeds, base Config) -> Verdict."""
 
     id: str
     claim: str
     sources: tuple
     compares: tuple
-    query: str
+    experiments: dict
     measurer: Callable = field(repr=False, compare=False)
     notes_row: int | None = None     # the row of the notes' table of claims, None for additions
+    tried: str = ""                  # for a claim that shows nowhere: what the search tried
+
+    @property
+    def query(self) -> str:
+        """The link of the experiment where the claim shows."""
+        return self.experiments["shows"]
+
+    def config(self, experiment: str = "notes") -> Config:
+        return experiment_config(self.experiments[_experiment(experiment)])
+
+    @property
+    def same_experiment(self) -> bool:
+        """Both experiments train the same runs: the notes' own setting is where the claim shows."""
+        return self.config("notes") == self.config("shows")
 
 
-def status_from_share(share: float, partly: bool = False) -> str:
-    """holds at HOLDS_SHARE of the seeds, partly at PARTLY_SHARE (or when told a part holds)."""
-    if share >= HOLDS_SHARE:
-        return "holds"
-    return "partly" if share >= PARTLY_SHARE or partly else "does not show"
+def _experiment(name: str) -> str:
+    if name not in EXPERIMENTS:
+        raise ValueError(f"experiment must be one of {', '.join(EXPERIMENTS)}, got {name!r}")
+    return name
 
 
-def two_part_status(main_ok, second_ok, second_fails: str, main_fails: str) -> tuple:
-    """(status, fails) for a claim with a main part and a second one, each (seeds,) bool:
-    holds when both show in HOLDS_SHARE of the seeds, partly when only the main part does,
-    else as the main part's share says."""
-    if main_ok.mean() >= HOLDS_SHARE:
-        return ("holds", "") if second_ok.mean() >= HOLDS_SHARE else ("partly", second_fails)
-    return status_from_share(main_ok.mean()), main_fails
+def experiment_config(query: str) -> Config:
+    """The Config a lesson's link opens (the page's own keys, such as compare and tab, left out)."""
+    values = {k: v for k, v in parse_qsl(query) if k in FIELD_BY_NAME}
+    cfg, warnings = Config.from_query(values)
+    if warnings:
+        raise ValueError(f"the experiment {query!r} is not a valid link: {' '.join(warnings)}")
+    return cfg
 
 
-def measure(lesson: Lesson, seeds=range(10)) -> Verdict:
-    """Measure one lesson over `seeds`; the Verdict reports what those runs show."""
+def describe(cfg: Config) -> str:
+    """How an experiment differs from the notes' network, in a few words ("6 sigmoid layers of 8 units")."""
+    base = Config()
+    words = []
+    if cfg.dataset != base.dataset:
+        label = FIELD_BY_NAME["dataset"].labels[FIELD_BY_NAME["dataset"].choices.index(cfg.dataset)]
+        words.append(label.split(" (")[0] if "toy" not in label else label.replace(" (toy)", " data"))
+    if cfg.hidden != base.hidden or cfg.activation != base.activation:
+        widths = set(cfg.hidden)
+        layers = len(cfg.hidden)
+        if len(widths) == 1:
+            words.append(f"{layers} {cfg.activation} layer{'s' if layers > 1 else ''} of {cfg.hidden[0]}")
+        else:
+            words.append(f"{cfg.activation} layers of {','.join(map(str, cfg.hidden))}")
+    if cfg.batch_size != base.batch_size:
+        words.append(f"batches of {cfg.batch_size}")
+    if cfg.test_fraction != base.test_fraction:
+        words.append(f"{fmt(cfg.test_fraction * 100)}% held out")
+    for name, text in (("running_var", "{} running variance"), ("bn_momentum", "momentum {}")):
+        if getattr(cfg, name) != getattr(base, name):
+            words.append(text.format(getattr(cfg, name) if name == "running_var" else fmt(cfg.bn_momentum)))
+    return ", ".join(words) or "the notes' network"
+
+
+def measure(lesson: Lesson, seeds=range(10), experiment: str = "notes") -> Verdict:
+    """Measure one lesson's experiment ("notes" or "shows") over `seeds`; the Verdict reports what
+    those runs show. Both sides of every comparison use the same seeds: the runs are paired."""
     seeds = seed_list(seeds)
+    base = lesson.config(experiment)
     started = time.perf_counter()
-    verdict = lesson.measurer(seeds)
-    verdict.lesson, verdict.seeds = lesson.id, tuple(seeds)
+    verdict = lesson.measurer(seeds, base)
+    verdict.lesson, verdict.seeds, verdict.experiment = lesson.id, tuple(seeds), experiment
     verdict.seconds = time.perf_counter() - started
     return verdict
 
@@ -111,18 +165,260 @@ def lesson_by_id(lesson_id: str) -> Lesson:
     raise KeyError(f"no lesson {lesson_id!r}: use one of {', '.join(l.id for l in LESSONS)}")
 
 
-def _verdict(status, sentence, numbers, spread, label, log=False, fails="", detail=None, bounds=None) -> Verdict:
-    return Verdict("", status, sentence, numbers, (), {k: np.asarray(v, float) for k, v in spread.items()},
-                   label, log, fails, detail=detail or {}, spread_bounds=bounds)
+def measure_all(seeds=range(10), experiment: str = "notes") -> dict:
+    """{lesson id: Verdict} for every lesson's experiment, in table order."""
+    return {lesson.id: measure(lesson, seeds, experiment) for lesson in LESSONS}
 
 
-def measure_all(seeds=range(10)) -> dict:
-    """{lesson id: Verdict} for every lesson, in table order."""
-    return {lesson.id: measure(lesson, seeds) for lesson in LESSONS}
+def rule_line(parts) -> str:
+    """The card's one-line rule: each part's effect and threshold, then the shared rule."""
+    return " · ".join(p.rule() for p in parts) + ". " + RULE
+
+
+def _verdict(parts, sentence, numbers, spread, label, log=False, detail=None, bounds=None) -> Verdict:
+    parts = tuple(parts)
+    first = parts[0]
+    failing = failed_parts(parts)
+    fails = "; ".join(_part_fails(p) for p in failing)
+    low, high, level = first.interval
+    return Verdict("", combine(parts), sentence + (f" Not shown: {fails}." if fails else ""), numbers, (),
+                   {k: np.asarray(v, float) for k, v in spread.items()}, label, log, fails,
+                   detail=detail or {}, spread_bounds=bounds, effect=first.median, ci=(low, high), level=level,
+                   rule=rule_line(parts), parts=parts)
+
+
+def _part_fails(part: Part) -> str:
+    text = f"{part.name.lower()} in only {part.words()}"
+    if part.count == 0:
+        text = f"{part.name.lower()} in {part.words()}"
+    if part.reversed:
+        text += " (reversed: the interval lies on the other side)"
+    return text
+
+
+def _shows(part: Part) -> str:
+    """"in 9 of 10 seeds" for a part."""
+    return f"in {part.words()}"
+
+
+def _med(values) -> float:
+    values = np.asarray(values, dtype=float)
+    finite = values[np.isfinite(values)]
+    return float(np.median(values)) if len(finite) == len(values) else float(np.median(np.nan_to_num(values)))
 
 
 def _seeds(n: int) -> str:
-    return f"{n} seed" if n == 1 else f"{n} seeds"
+    return "the one seed" if n == 1 else f"{n} seeds"
+
+
+def seed_list_text(seeds) -> str:
+    return measures.seed_text(seeds)
+
+
+# ------------------------------------------------------------------ the lessons
+
+
+def _input_scaling(seeds, base):
+    m = measures.input_scaling(seeds, base)
+    n = len(seeds)
+    rounder = Part("The valley is rounder on standardized inputs", "log2 of the raw over the standardized "
+                   "elongation", 1.0, np.log2(m["elongation_raw"] / m["elongation_std"]))
+    larger = Part("Gradient descent may take larger steps", "log2 of the largest stable rate, standardized over "
+                  "raw", 1.0, np.log2(m["lr_limit_std"] / m["lr_limit_raw"]))
+    numbers = {"seeds": n, "elongation_raw": _med(m["elongation_raw"]), "elongation_std": _med(m["elongation_std"]),
+               "lr_limit_raw": _med(m["lr_limit_raw"]), "lr_limit_std": _med(m["lr_limit_std"]),
+               "seeds_rounder": rounder.count, "seeds_larger": larger.count}
+    sentence = (f"A logistic unit's loss valley is {fmt(numbers['elongation_raw'])}× longer than wide on raw "
+                f"features and {fmt(numbers['elongation_std'])}× on standardized ones (medians over {_seeds(n)}; at "
+                f"least twice rounder {_shows(rounder)}); gradient descent stays stable up to lr "
+                f"{fmt(numbers['lr_limit_raw'])} raw and {fmt(numbers['lr_limit_std'])} standardized (at least "
+                f"twice larger {_shows(larger)}).")
+    return _verdict((rounder, larger), sentence, numbers,
+                    {"raw": m["lr_limit_raw"], "standardized": m["lr_limit_std"]},
+                    "largest stable learning rate (2 / curvature)", log=True)
+
+
+def _doublings(best_on, best_off, grid) -> np.ndarray:
+    """log2(BN's largest learning rate / the plain net's); a side that learns at no rate of the grid
+    counts as half the grid's smallest rate."""
+    floor = grid[0] / 2
+    return np.log2(np.maximum(best_on, floor) / np.maximum(best_off, floor))
+
+
+def _higher_lr(seeds, base):
+    m = measures.learning_rate_sweep(seeds, base, measures.LESSON_LR_GRID)
+    speed = measures.epochs_to_learn(seeds, base.replace(lr=SPEED_LR))
+    best_on, best_off = m["best_lr"][True], m["best_lr"][False]
+    n, probe = len(seeds), base.lr
+    probe_i = int(np.argmin(np.abs(m["grid"] - probe)))
+    higher = Part("BN allows a higher learning rate", "doublings of the largest rate that learns, BN over plain",
+                  1.0, _doublings(best_on, best_off, m["grid"]))
+    never = base.epochs + 1                     # a network that never learns counts as one epoch past the run
+    fast_on, fast_off = (np.nan_to_num(speed["epochs"][bn], nan=never) for bn in (True, False))
+    faster = Part("BN learns faster", f"log2 of the plain net's epochs to learn over BN's, at lr {fmt(SPEED_LR)}",
+                  0.5, np.log2(fast_off / fast_on))
+    numbers = {"seeds": n, "probe_lr": float(m["grid"][probe_i]),
+               "learn_at_probe_bn": int(m["learned"][True][:, probe_i].sum()),
+               "learn_at_probe_plain": int(m["learned"][False][:, probe_i].sum()),
+               "median_best_lr_bn": _med(best_on), "median_best_lr_plain": _med(best_off),
+               "ratio": float(2 ** higher.median), "seeds_bn_higher": higher.count, "speed_lr": SPEED_LR,
+               "epochs_bn": _med(fast_on), "epochs_plain": _med(fast_off), "seeds_faster": faster.count,
+               "never_epochs": never}
+    sentence = (f"At lr {fmt(numbers['probe_lr'])}, BN learns in {count_words(numbers['learn_at_probe_bn'], n)} "
+                f"seeds and the plain network in {count_words(numbers['learn_at_probe_plain'], n)}. The largest "
+                f"rate that still learns is median {fmt(numbers['median_best_lr_bn'])} with BN and "
+                f"{fmt(numbers['median_best_lr_plain'])} without (median {fmt(numbers['ratio'])}× per seed; at "
+                f"least twice as high {_shows(higher)}). At lr {fmt(SPEED_LR)} BN learns after "
+                f"{fmt(numbers['epochs_bn'])} epochs and the plain network after {fmt(numbers['epochs_plain'])} "
+                f"(medians; {never} means not within the run), at least 1.4× sooner {_shows(faster)}.")
+    return _verdict((higher, faster), sentence, numbers, {"BN on": best_on, "BN off": best_off},
+                    "largest learning rate that still learns", log=True,
+                    detail={"lr": m["grid"], "learned BN on": m["learned"][True],
+                            "learned BN off": m["learned"][False], "accuracy BN on": m["acc"][True],
+                            "accuracy BN off": m["acc"][False]})
+
+
+def _init_scale(seeds, base):
+    m = measures.init_scale_sweep(seeds, base)
+    grid, ok_on, ok_off = m["grid"], m["learned"][True], m["learned"][False]   # (seeds, V)
+    scales_on, scales_off = ok_on.sum(1), ok_off.sum(1)
+    n = len(seeds)
+    wider = Part("BN learns from more init scales", "init scales (decades) that learn, BN minus plain", 1.0,
+                 scales_on - scales_off)
+    fails_on = [(g, int((~ok_on[:, j]).sum())) for j, g in enumerate(grid) if (~ok_on[:, j]).any()]
+    numbers = {"seeds": n, "scales": len(grid), "scale_low": float(grid[0]), "scale_high": float(grid[-1]),
+               "median_scales_bn": _med(scales_on), "median_scales_plain": _med(scales_off),
+               "seeds_bn_wider": wider.count,
+               "bn_fails_at": "; ".join(f"scale {fmt(g)} in {count_words(k, n)}" for g, k in fails_on) or "none"}
+    sentence = (f"Of {len(grid)} init scales from {fmt(grid[0])} to {fmt(grid[-1])}, BN learns at a median of "
+                f"{fmt(numbers['median_scales_bn'])} and the plain network at {fmt(numbers['median_scales_plain'])} "
+                f"(at least one more with BN {_shows(wider)}).")
+    if fails_on:
+        sentence += f" BN too fails at {numbers['bn_fails_at']} seeds."
+    return _verdict((wider,), sentence, numbers, {"BN on": scales_on, "BN off": scales_off},
+                    "init scales (of the sweep) that learn",
+                    detail={"init_scale": grid, "learned BN on": ok_on, "learned BN off": ok_off,
+                            "accuracy BN on": m["acc"][True], "accuracy BN off": m["acc"][False]})
+
+
+LARGE_BATCH = 64
+
+
+def _batch_noise(seeds, base):
+    rows = len(measures.dataset_for(measures._data_config(base, seeds[0])).y_train)
+    small = min(base.batch_size, rows)
+    large = min(max(LARGE_BATCH, 4 * small), rows // 2)        # a batch below the whole set, which never wanders
+    m = measures.batch_noise(seeds, sizes=(small, large), epochs=base.epochs, base=base)
+    n = len(seeds)
+    spread, gap = m["mu_spread"], m["mode_gap"]              # (seeds, 2), BN on
+    noisier = Part("Small batches make BN's statistics noisier",
+                   f"log2 of the batch mean's wandering, batches of {small} over {large}", 1.0,
+                   np.log2(spread[:, 0] / np.maximum(spread[:, 1], 1e-12)))
+    gap_on, gap_off = m["acc_gap"][True][:, 0], m["acc_gap"][False][:, 0]
+    test_row = 1.0 / m["test_rows"]
+    regularizes = Part("BN narrows the train/test gap", f"|train − test accuracy| without BN minus with BN, "
+                       f"batches of {small}", test_row, np.abs(gap_off) - np.abs(gap_on))
+    numbers = {"seeds": n, "small_batch": int(small), "large_batch": int(large), "epochs": m["epochs"],
+               "mu_spread_small": _med(spread[:, 0]), "mu_spread_large": _med(spread[:, 1]),
+               "theory_small": float(m["theory"][0]), "theory_large": float(m["theory"][1]),
+               "loss_gap_small": _med(gap[:, 0]), "loss_gap_large": _med(gap[:, 1]),
+               "seeds_noisier": noisier.count, "acc_gap_bn": _med(gap_on), "acc_gap_plain": _med(gap_off),
+               "abs_gap_bn": _med(np.abs(gap_on)), "abs_gap_plain": _med(np.abs(gap_off)),
+               "seeds_regularized": regularizes.count, "test_rows": m["test_rows"]}
+    sentence = (f"After {m['epochs']} epochs the first BN layer's batch mean wanders by "
+                f"{fmt(numbers['mu_spread_small'])} of the full-data spread with batches of {small} and "
+                f"{fmt(numbers['mu_spread_large'])} with batches of {large} (random sampling predicts "
+                f"{fmt(numbers['theory_small'])} and {fmt(numbers['theory_large'])}; at least twice as much "
+                f"{_shows(noisier)}). Train minus test accuracy at batches of {small}: {fmt(numbers['acc_gap_bn'])} "
+                f"with BN and {fmt(numbers['acc_gap_plain'])} without (medians; its size smaller with BN by a "
+                f"test row or more {_shows(regularizes)}).")
+    return _verdict((noisier, regularizes), sentence, numbers, {"BN on": gap_on, "BN off": gap_off},
+                    f"train minus test accuracy, batches of {small}", bounds=(-1.0, 1.0),
+                    detail={"batch_size": m["batch_sizes"], "mu_spread": spread, "mu_spread_theory": m["theory"],
+                            "minibatch_minus_full_loss": gap, "acc_gap BN on": m["acc_gap"][True],
+                            "acc_gap BN off": m["acc_gap"][False], "test_acc BN on": m["test_acc"][True],
+                            "test_acc BN off": m["test_acc"][False]})
+
+
+ROUNDING = 12     # decades below 1: "zero up to rounding" in float64
+
+
+def _decades_below(values) -> np.ndarray:
+    return -np.log10(np.maximum(np.asarray(values, dtype=float), 1e-300))
+
+
+def _bias(seeds, base):
+    m = measures.bias_before_bn(seeds, base)
+    n = len(seeds)
+    zero = Part("The bias gets no gradient", "decades of the bias gradient below the weights'", ROUNDING,
+                _decades_below(m["grad_ratio"]))
+    same = Part("The bias changes no training-mode output", "decades of the largest change of the outputs below 1",
+                ROUNDING, _decades_below(m["train_output_diff"]))
+    numbers = {"seeds": n, "max_grad_ratio": float(np.max(m["grad_ratio"])),
+               "max_train_output_diff": float(np.max(m["train_output_diff"])), "bias_init": m["bias_init"],
+               "eval_shift_first": _med(m["eval_shift"][:, 0]), "eval_shift_last": _med(m["eval_shift"][:, -1])}
+    sentence = (f"The bias in front of BN gets a computed gradient at most {fmt(numbers['max_grad_ratio'])} of the "
+                f"weights' gradient, and starting it at {fmt(m['bias_init'])} changes training-mode outputs by at "
+                f"most {fmt(numbers['max_train_output_diff'])} (zero up to rounding {_shows(zero)} and "
+                f"{_shows(same)}). In evaluation mode the outputs move by {fmt(numbers['eval_shift_first'])} after "
+                f"the first epoch and {fmt(numbers['eval_shift_last'])} at the end, as the running mean catches up "
+                f"(medians).")
+    return _verdict((zero, same), sentence, numbers,
+                    {"bias gradient / weight gradient": np.maximum(m["grad_ratio"], 1e-300)},
+                    "largest bias gradient relative to the weights'", log=True,
+                    detail={"eval_shift_by_epoch": m["eval_shift"], "loss_path_diff": m["loss_path_diff"]})
+
+
+def _gamma_beta(seeds, base):
+    m = measures.gamma_beta_identity(seeds, base.replace(bn=True))
+    n = len(seeds)
+    undo = Part("γ = √(σ²_B + ε), β = μ_B give back the input", "decades of |output − input| / |input| below 1",
+                ROUNDING, _decades_below(m["error"]))
+    numbers = {"seeds": n, "max_error": float(np.max(m["error"])), "batch_size": m["batch_size"]}
+    sentence = (f"Setting γ = √(σ²_B + ε) and β = μ_B of the first batch of {m['batch_size']} returns every BN "
+                f"layer's input to within {fmt(numbers['max_error'])} of its size (zero up to rounding "
+                f"{_shows(undo)}).")
+    return _verdict((undo,), sentence, numbers, {"BN on": np.maximum(m["error"], 1e-300)},
+                    "largest |output − input| / |input|", log=True)
+
+
+def _within(gap, tolerance) -> np.ndarray:
+    """1 - gap / tolerance: positive while within tolerance (NaN gaps count as far off)."""
+    return 1.0 - np.nan_to_num(np.asarray(gap, dtype=float), nan=np.inf) / tolerance
+
+
+def _running(seeds, base):
+    m = measures.running_averages(seeds, base)
+    n, tol, vtol = len(seeds), m["tolerance"], m["var_tolerance"]
+    ewma, population, cumulative = m["ewma"], m["population"], m["cumulative"]
+
+    def close(rule):
+        return np.minimum(_within(rule["mean_gap"], tol), _within(rule["var_gap"], vtol))
+
+    effect = (f"1 − the worst gap to the exact statistics over its tolerance (mean {fmt(tol)} std, variance "
+              f"{fmt(100 * vtol)}%)")
+    parts = (Part("The EWMA ends near the exact statistics", effect, 0.0, close(ewma)),
+             Part("The population average after training ends near them", effect, 0.0, close(population)))
+    numbers = {"seeds": n, "tolerance": tol, "tolerance_pct": 100 * vtol, "batch_size": m["batch_size"],
+               "layer": m["layer"], "running_var": m["running_var"],
+               **{f"mean_gap_{r}": _med(m[r]["mean_gap"]) for r in measures.RUNNING_RULES},
+               **{f"var_error_{r}_pct": 100 * _med(m[r]["var_error"]) for r in measures.RUNNING_RULES},
+               "settled_epoch": float(np.nanmedian(ewma["settled_epoch"]))
+               if np.isfinite(ewma["settled_epoch"]).any() else float("nan")}
+    sentence = (f"On BN layer {m['layer']}, with batches of {m['batch_size']} and the {m['running_var']} variance, "
+                f"the running mean ends median {fmt(numbers['mean_gap_ewma'])} std from the exact full-data mean "
+                f"with the EWMA, {fmt(numbers['mean_gap_population'])} with Ioffe & Szegedy's population average "
+                f"after training and {fmt(numbers['mean_gap_cumulative'])} with the average over all of training "
+                f"(which still carries the early epochs); the running variance ends "
+                f"{_off(numbers['var_error_ewma_pct'])}, {_off(numbers['var_error_population_pct'])} and "
+                f"{_off(numbers['var_error_cumulative_pct'])}. Within tolerance (three times the EWMA's own noise): "
+                f"the EWMA {_shows(parts[0])}, the population average {_shows(parts[1])}, the average over "
+                f"training in {count_words(int((close(cumulative) >= 0).sum()), n)} seeds.")
+    return _verdict(parts, sentence, numbers,
+                    {"EWMA": ewma["mean_gap"], "population": population["mean_gap"],
+                     "all-training average": cumulative["mean_gap"]},
+                    f"running vs exact mean at the end, BN layer {m['layer']} (worst unit, in stds)", log=True,
+                    detail={f"var_gap {r}": m[r]["var_gap"] for r in measures.RUNNING_RULES})
 
 
 def _off(percent: float) -> str:
@@ -130,377 +426,209 @@ def _off(percent: float) -> str:
     return f"{fmt(abs(percent))}% {'low' if percent < 0 else 'high'}"
 
 
-def _where(seeds, mask) -> list:
-    return [s for s, m in zip(seeds, mask) if m]
-
-
-# ------------------------------------------------------------------ the lessons
-
-
-def _input_scaling(seeds):
-    m = measures.input_scaling(seeds)
-    better = (m["elongation_raw"] >= 2 * m["elongation_std"]) & (m["lr_limit_std"] >= 2 * m["lr_limit_raw"])
-    share = better.mean()
-    n = len(seeds)
-    numbers = {"seeds": n, "seeds_rounder": int(better.sum()),
-               "elongation_raw": float(np.median(m["elongation_raw"])),
-               "elongation_std": float(np.median(m["elongation_std"])),
-               "lr_limit_raw": float(np.median(m["lr_limit_raw"])),
-               "lr_limit_std": float(np.median(m["lr_limit_std"]))}
-    fails = "" if better.all() else f"not at least twice rounder with a twice larger stable step in {seed_list_text(_where(seeds, ~better))}"
-    sentence = (f"A logistic unit's loss valley is {fmt(numbers['elongation_raw'])}× longer than wide on raw GPA and "
-                f"IQ, {fmt(numbers['elongation_std'])}× on standardized ones (medians over {_seeds(n)}); gradient "
-                f"descent stays stable up to lr {fmt(numbers['lr_limit_raw'])} raw and "
-                f"{fmt(numbers['lr_limit_std'])} standardized" + (f"; {fails}." if fails else "."))
-    return _verdict(status_from_share(share), sentence, numbers,
-                    {"raw": m["lr_limit_raw"], "standardized": m["lr_limit_std"]},
-                    "largest stable learning rate (2 / curvature)", log=True, fails=fails)
-
-
-def _higher_lr(seeds):
-    m = measures.learning_rate_sweep(seeds)
-    speed = measures.epochs_to_learn(seeds)
-    best_on, best_off = m["best_lr"][True], m["best_lr"][False]
-    higher = best_on > best_off
-    n, probe = len(seeds), m["probe_lr"]
-    med_on, med_off = float(np.median(best_on)), float(np.median(best_off))
-    ratio = med_on / med_off if med_off > 0 else float("inf")
-    fast_on, fast_off = speed["epochs"][True], speed["epochs"][False]
-    faster = np.nan_to_num(fast_on, nan=np.inf) < np.nan_to_num(fast_off, nan=np.inf)
-    numbers = {"seeds": n, "probe_lr": probe, "learn_at_probe_bn": int(m["at_probe"][True].sum()),
-               "learn_at_probe_plain": int(m["at_probe"][False].sum()), "median_best_lr_bn": med_on,
-               "median_best_lr_plain": med_off, "ratio": ratio, "seeds_bn_higher": int(higher.sum()),
-               "default_lr": speed["lr"], "epochs_bn": float(np.nanmedian(fast_on)) if np.isfinite(fast_on).any()
-               else float("nan"), "epochs_plain": float(np.nanmedian(fast_off)) if np.isfinite(fast_off).any()
-               else float("nan"), "seeds_faster": int(faster.sum())}
-    # "a higher rate" that matters: at least twice as high, in most seeds; "faster": fewer epochs to learn
-    higher_part = higher & (ratio >= 2)
-    fails = []
-    if ratio < 2:
-        fails.append(f"BN's largest rate is only {fmt(ratio)}× the plain network's, not twice or more")
-    if not higher.all():
-        fails.append(f"BN's is not higher in {seed_list_text(_where(seeds, ~higher))}")
-    if faster.mean() < HOLDS_SHARE:
-        fails.append(f"BN learns in fewer epochs in only {numbers['seeds_faster']} of {_seeds(n)}")
-    fails = "; ".join(fails)
-    status = status_from_share(min(higher_part.mean(), faster.mean()),
-                               partly=max(higher.mean(), faster.mean()) >= HOLDS_SHARE)
-    sentence = (f"At lr {fmt(probe)}, {numbers['learn_at_probe_bn']} of {_seeds(n)} learn with BN and "
-                f"{numbers['learn_at_probe_plain']} of {n} without; the largest rate that still learns is median "
-                f"{fmt(med_on)} with BN vs {fmt(med_off)} without ({fmt(ratio)}×). At lr {fmt(speed['lr'])} BN "
-                f"learns after {fmt(numbers['epochs_bn'])} epochs of updates and the plain network after "
-                f"{fmt(numbers['epochs_plain'])} (medians)" + (f"; {fails}." if fails else "."))
-    return _verdict(status, sentence, numbers, {"BN on": best_on, "BN off": best_off},
-                    "largest learning rate that still learns", log=True, fails=fails,
-                    detail={"lr": m["grid"], "learned BN on": m["learned"][True], "learned BN off": m["learned"][False],
-                            "accuracy BN on": m["acc"][True], "accuracy BN off": m["acc"][False]})
-
-
-def _init_scale(seeds):
-    m = measures.init_scale_sweep(seeds)
-    grid, ok_on, ok_off = m["grid"], m["learned"][True], m["learned"][False]   # (seeds, V)
-    decades_on, decades_off = ok_on.sum(1), ok_off.sum(1)
-    wider = decades_on > decades_off
-    n = len(seeds)
-    bn_fails = [g for g, share in zip(grid, (~ok_on).mean(0)) if share >= PARTLY_SHARE]
-    numbers = {"seeds": n, "scales": len(grid), "scale_low": float(grid[0]), "scale_high": float(grid[-1]),
-               "median_scales_bn": float(np.median(decades_on)),
-               "median_scales_plain": float(np.median(decades_off)), "seeds_bn_wider": int(wider.sum()),
-               "bn_fails_at": ", ".join(fmt(g) for g in bn_fails) or "none"}
-    fails = "" if wider.all() else f"BN's range is not wider in {seed_list_text(_where(seeds, ~wider))}"
-    sentence = (f"Of {len(grid)} init scales from {fmt(grid[0])} to {fmt(grid[-1])}, BN learns at a median of "
-                f"{fmt(numbers['median_scales_bn'])} and the plain network at {fmt(numbers['median_scales_plain'])} "
-                f"({numbers['seeds_bn_wider']} of {_seeds(n)} wider with BN)")
-    sentence += (f"; BN too fails in most seeds at scale {numbers['bn_fails_at']}" if bn_fails else "")
-    sentence += f"; {fails}." if fails else "."
-    return _verdict(status_from_share(wider.mean()), sentence, numbers,
-                    {"BN on": decades_on, "BN off": decades_off}, "init scales (of the sweep) that learn",
-                    detail={"init_scale": grid, "learned BN on": ok_on, "learned BN off": ok_off,
-                            "accuracy BN on": m["acc"][True], "accuracy BN off": m["acc"][False]},
-                    fails="; ".join(x for x in (fails, f"BN fails at scale {numbers['bn_fails_at']}" if bn_fails else "")
-                                    if x))
-
-
-def _batch_noise(seeds):
-    m = measures.batch_noise(seeds)
-    sizes, n = m["batch_sizes"], len(seeds)
-    # the link's small batch (the smallest when it was not swept), the largest below the full set
-    small = int(np.flatnonzero(sizes == measures.LINK_BATCH)[0]) if measures.LINK_BATCH in sizes else 0
-    large = len(sizes) - 2
-    spread, gap = m["mu_spread"], m["mode_gap"]              # (seeds, sizes), BN on
-    noisier = spread[:, small] > 2 * spread[:, large]
-    gap_on, gap_off = m["acc_gap"][True][:, small], m["acc_gap"][False][:, small]
-    regularizes = gap_on <= gap_off - 1.0 / m["test_rows"]   # narrower by at least one test row
-    numbers = {"seeds": n, "small_batch": int(sizes[small]), "large_batch": int(sizes[large]),
-               "epochs": m["epochs"],
-               "mu_spread_small": float(np.median(spread[:, small])), "mu_spread_large": float(np.median(spread[:, large])),
-               "theory_small": float(m["theory"][small]), "theory_large": float(m["theory"][large]),
-               "loss_gap_small": float(np.median(gap[:, small])), "loss_gap_large": float(np.median(gap[:, large])),
-               "seeds_noisier": int(noisier.sum()),
-               "acc_gap_bn": float(np.median(gap_on)), "acc_gap_plain": float(np.median(gap_off)),
-               "seeds_regularized": int(regularizes.sum())}
-    status, fails = two_part_status(
-        noisier, regularizes,
-        f"the noise does not show as regularization: BN narrows the train/test accuracy gap by a test row or more "
-        f"in only {numbers['seeds_regularized']} of {_seeds(n)}",
-        f"small batches are not clearly noisier in {seed_list_text(_where(seeds, ~noisier))}")
-    sentence = (f"After {m['epochs']} epochs the first BN layer's batch mean wanders by {fmt(numbers['mu_spread_small'])} "
-                f"of the full-data spread with batches of {numbers['small_batch']} and "
-                f"{fmt(numbers['mu_spread_large'])} with batches of {numbers['large_batch']} (random sampling predicts "
-                f"{fmt(numbers['theory_small'])} and {fmt(numbers['theory_large'])}); the loss on mini-batches exceeds "
-                f"the loss with full-data statistics by {fmt(numbers['loss_gap_small'])} and "
-                f"{fmt(numbers['loss_gap_large'])}. Train minus test accuracy at batch {numbers['small_batch']}: "
-                f"{fmt(numbers['acc_gap_bn'])} with BN, {fmt(numbers['acc_gap_plain'])} without (medians over {_seeds(n)})"
-                + (f"; {fails}." if fails else "."))
-    return _verdict(status, sentence, numbers, {"BN on": gap_on, "BN off": gap_off},
-                    f"train minus test accuracy, batches of {numbers['small_batch']}", fails=fails, bounds=ACCURACY_GAP,
-                    detail={"batch_size": sizes, "mu_spread": spread, "mu_spread_theory": m["theory"],
-                            "minibatch_minus_full_loss": gap, "acc_gap BN on": m["acc_gap"][True],
-                            "acc_gap BN off": m["acc_gap"][False], "test_acc BN on": m["test_acc"][True],
-                            "test_acc BN off": m["test_acc"][False]})
-
-
-def _bias(seeds):
-    m = measures.bias_before_bn(seeds)
-    n = len(seeds)
-    tiny = m["grad_ratio"] < 1e-12
-    same = m["train_output_diff"] < 1e-12
-    ok = tiny & same
-    numbers = {"seeds": n, "max_grad_ratio": float(np.max(m["grad_ratio"])),
-               "max_train_output_diff": float(np.max(m["train_output_diff"])), "bias_init": m["bias_init"],
-               "eval_shift_first": float(np.median(m["eval_shift"][:, 0])),
-               "eval_shift_last": float(np.median(m["eval_shift"][:, -1]))}
-    fails = "" if ok.all() else f"not zero up to rounding in {seed_list_text(_where(seeds, ~ok))}"
-    sentence = (f"The bias in front of BN gets a computed gradient at most {fmt(numbers['max_grad_ratio'])} of the "
-                f"weights' gradient (zero up to rounding), and starting it at {fmt(m['bias_init'])} changes "
-                f"training-mode outputs by at most {fmt(numbers['max_train_output_diff'])}. In evaluation mode the "
-                f"outputs move by {fmt(numbers['eval_shift_first'])} after the first epoch and "
-                f"{fmt(numbers['eval_shift_last'])} at the end, as the running mean catches up (medians over {_seeds(n)})"
-                + (f"; {fails}." if fails else "."))
-    return _verdict(status_from_share(ok.mean()), sentence, numbers,
-                    {"bias gradient / weight gradient": np.maximum(m["grad_ratio"], 1e-300)},
-                    "largest bias gradient relative to the weights'", log=True, fails=fails,
-                    detail={"eval_shift_by_epoch": m["eval_shift"], "loss_path_diff": m["loss_path_diff"]})
-
-
-def _gamma_beta(seeds):
-    m = measures.gamma_beta_identity(seeds)
-    n = len(seeds)
-    ok = m["error"] < 1e-12
-    numbers = {"seeds": n, "max_error": float(np.max(m["error"])), "batch_size": m["batch_size"]}
-    fails = "" if ok.all() else f"the output differs from z in {seed_list_text(_where(seeds, ~ok))}"
-    sentence = (f"Setting γ = √(σ²_B + ε) and β = μ_B of the first batch of {m['batch_size']} returns every layer's "
-                f"input z to within {fmt(numbers['max_error'])} of its size, in all {_seeds(n)}"
-                if ok.all() else f"Setting γ = √(σ²_B + ε) and β = μ_B: {fails}.")
-    return _verdict(status_from_share(ok.mean()), sentence + ("." if ok.all() else ""), numbers,
-                    {"BN on": np.maximum(m["error"], 1e-300)}, "largest |output − z| / |z|", log=True, fails=fails)
-
-
-def _running(seeds):
-    m = measures.running_averages(seeds)
-    n, tol = len(seeds), m["tolerance"]
-    keras, torch, cumulative = m["keras"], m["pytorch"], m["cumulative"]
-    mean_ok = keras["mean_gap"] < tol
-    var_ok = {rule: m[rule]["var_gap"] < m["var_tolerance"] for rule in ("keras", "pytorch")}
-    numbers = {"seeds": n, "tolerance": tol, "tolerance_pct": 100 * m["var_tolerance"], "batch_size": m["batch_size"],
-               "mean_gap": float(np.median(keras["mean_gap"])), "seeds_mean_close": int(mean_ok.sum()),
-               "settled_epoch": float(np.nanmedian(keras["settled_epoch"]))
-               if np.isfinite(keras["settled_epoch"]).any() else float("nan"),
-               "var_error_keras_pct": 100 * float(np.median(keras["var_error_first"])),
-               "var_error_pytorch_first_pct": 100 * float(np.median(torch["var_error_first"])),
-               "var_error_pytorch_last_pct": 100 * float(np.median(torch["var_error_last"])),
-               "seeds_var_close_keras": int(var_ok["keras"].sum()),
-               "seeds_var_close_pytorch": int(var_ok["pytorch"].sum()),
-               "mean_gap_cumulative": float(np.median(cumulative["mean_gap"]))}
-    best_var = var_ok["keras"] if var_ok["keras"].mean() >= var_ok["pytorch"].mean() else var_ok["pytorch"]
-    status, fails = two_part_status(
-        mean_ok, best_var,
-        f"the running variance ends more than {fmt(numbers['tolerance_pct'])}% off in some unit in "
-        f"{n - numbers['seeds_var_close_keras']} of {_seeds(n)} with Keras' rule and "
-        f"{n - numbers['seeds_var_close_pytorch']} with PyTorch's",
-        f"the running mean ends more than {fmt(tol)} std off in {seed_list_text(_where(seeds, ~mean_ok))}")
-    sentence = (f"The EWMA running mean ends within median {fmt(numbers['mean_gap'])} std of the exact full-data "
-                f"mean (within {fmt(tol)}, three times its own sampling noise, in {numbers['seeds_mean_close']} of {_seeds(n)}"
-                + (f", from epoch {fmt(numbers['settled_epoch'])} on" if np.isfinite(numbers["settled_epoch"]) else "")
-                + f"); the cumulative average, still carrying the early epochs, ends {fmt(numbers['mean_gap_cumulative'])}"
-                f" std off. With batches of {m['batch_size']} the first layer's running variance ends "
-                f"{_off(numbers['var_error_keras_pct'])} with Keras' biased variance and "
-                f"{_off(numbers['var_error_pytorch_first_pct'])} with PyTorch's unbiased one (last layer: "
-                f"{_off(numbers['var_error_pytorch_last_pct'])})" + (f"; {fails}." if fails else "."))
-    return _verdict(status, sentence, numbers,
-                    {"mean (EWMA)": keras["mean_gap"], "variance (Keras)": keras["var_gap"],
-                     "variance (PyTorch)": torch["var_gap"]},
-                    "running vs exact statistic at the end (worst unit)", log=True, fails=fails)
-
-
-def _covariate_shift(seeds):
-    m = measures.covariate_shift(seeds)
+def _covariate_shift(seeds, base):
+    m = measures.covariate_shift(seeds, base)
     n = len(seeds)
     drift_on, drift_off = m["drift"][True], m["drift"][False]
-    steadier = drift_on < drift_off
+    steadier = Part("Each layer's input is steadier with BN", "1 − BN's drift over the plain net's", 0.25,
+                    1 - drift_on / np.maximum(drift_off, 1e-12))
     acc_diff = m["test_acc"][True] - m["test_acc"][False]
-    numbers = {"seeds": n, "drift_bn": float(np.median(drift_on)), "drift_plain": float(np.median(drift_off)),
-               "seeds_steadier": int(steadier.sum()), "acc_bn": float(np.median(m["test_acc"][True])),
-               "acc_plain": float(np.median(m["test_acc"][False])), "max_acc_diff": float(np.max(np.abs(acc_diff)))}
-    fails = "" if steadier.all() else f"not steadier with BN in {seed_list_text(_where(seeds, ~steadier))}"
-    sentence = (f"Over training the last hidden layer's activation input moves {fmt(numbers['drift_bn'])}× its spread "
-                f"with BN and {fmt(numbers['drift_plain'])}× without (medians over {_seeds(n)}; steadier with BN in "
-                f"{numbers['seeds_steadier']}). Test accuracy: median {fmt(numbers['acc_bn'])} with BN, "
-                f"{fmt(numbers['acc_plain'])} without, at most {fmt(numbers['max_acc_diff'])} apart in any seed"
-                + (f"; {fails}." if fails else "."))
-    return _verdict(status_from_share(steadier.mean()), sentence, numbers, {"BN on": drift_on, "BN off": drift_off},
-                    "drift of the activation's input (percentile path / spread)", log=True, fails=fails)
+    numbers = {"seeds": n, "drift_bn": _med(drift_on), "drift_plain": _med(drift_off),
+               "seeds_steadier": steadier.count, "acc_bn": _med(m["test_acc"][True]),
+               "acc_plain": _med(m["test_acc"][False]), "max_acc_diff": float(np.nanmax(np.abs(acc_diff)))}
+    sentence = (f"Over training the last hidden layer's input to its activation moves {fmt(numbers['drift_bn'])}× "
+                f"its spread with BN and {fmt(numbers['drift_plain'])}× without (medians; at least a quarter less "
+                f"with BN {_shows(steadier)}). Test accuracy: median {fmt(numbers['acc_bn'])} with BN, "
+                f"{fmt(numbers['acc_plain'])} without.")
+    return _verdict((steadier,), sentence, numbers, {"BN on": drift_on, "BN off": drift_off},
+                    "drift of the activation's input (percentile path / spread)", log=True)
 
 
-def _position(seeds):
-    m = measures.bn_position(seeds)
+def _position(seeds, base):
+    m = measures.bn_position(seeds, base)
     n = len(seeds)
-    ok = m["learned"]["before"] & m["learned"]["after"]
-    numbers = {"seeds": n, "acc_before": float(np.median(m["acc"]["before"])),
-               "acc_after": float(np.median(m["acc"]["after"])),
+    both = Part("BN learns before and after the activation", "the smaller margin over the learn bar of the two",
+                0.0, np.minimum(m["margin"]["before"], m["margin"]["after"]))
+    numbers = {"seeds": n, "acc_before": _med(m["acc"]["before"]), "acc_after": _med(m["acc"]["after"]),
                "seeds_before": int(m["learned"]["before"].sum()), "seeds_after": int(m["learned"]["after"].sum())}
-    fails = "; ".join(f"BN {p} the activation does not learn in {seed_list_text(_where(seeds, ~m['learned'][p]))}"
-                      for p in ("before", "after") if not m["learned"][p].all())
-    sentence = (f"BN before the activation learns in {numbers['seeds_before']} of {_seeds(n)}, after it in "
-                f"{numbers['seeds_after']}; median training accuracy {fmt(numbers['acc_before'])} vs "
-                f"{fmt(numbers['acc_after'])}" + (f"; {fails}." if fails else "."))
-    return _verdict(status_from_share(ok.mean()), sentence, numbers,
-                    {"before": m["acc"]["before"], "after": m["acc"]["after"]}, "training accuracy", fails=fails,
-                    bounds=ACCURACY)
+    sentence = (f"BN before the activation learns in {count_words(numbers['seeds_before'], n)} seeds, after it in "
+                f"{count_words(numbers['seeds_after'], n)}; median training accuracy {fmt(numbers['acc_before'])} "
+                f"and {fmt(numbers['acc_after'])}.")
+    return _verdict((both,), sentence, numbers, {"before": m["acc"]["before"], "after": m["acc"]["after"]},
+                    "training accuracy", bounds=ACCURACY)
 
 
-def _gradients(seeds):
-    m = measures.gradient_flow(seeds)
+def _gradients(seeds, base):
+    m = measures.gradient_flow(seeds, base)
+    e = measures.gradient_growth(seeds, base)
     n = len(seeds)
     ratio_on, ratio_off = m["ratio"][True], m["ratio"][False]
-    vanish, level = ratio_off > 100, ratio_on < 10
-    ok = vanish & level
-    numbers = {"seeds": n, "depth": m["depth"], "ratio_bn": float(np.median(ratio_on)),
-               "ratio_plain": float(np.median(ratio_off)), "seeds_plain_vanish": int(vanish.sum()),
-               "seeds_bn_level": int(level.sum()), "learn_bn": int(m["learned"][True].sum()),
-               "learn_plain": int(m["learned"][False].sum())}
-    fails = "" if ok.all() else (f"the gradient does not both vanish without BN and stay level with it in "
-                                 f"{seed_list_text(_where(seeds, ~ok))}")
-    sentence = (f"In {m['depth']} sigmoid layers the output layer's gradient is median {fmt(numbers['ratio_plain'])}× the "
-                f"first layer's without BN (over 100× in {numbers['seeds_plain_vanish']} of {_seeds(n)}) and "
-                f"{fmt(numbers['ratio_bn'])}× with BN (under 10× in {numbers['seeds_bn_level']}); "
-                f"{numbers['learn_bn']} of {_seeds(n)} learn with BN, {numbers['learn_plain']} without"
-                + (f"; {fails}." if fails else "."))
-    return _verdict(status_from_share(ok.mean(), partly=(ratio_on < ratio_off).mean() >= HOLDS_SHARE), sentence,
-                    numbers, {"BN on": ratio_on, "BN off": ratio_off},
-                    "output-layer / first-layer gradient norm", log=True, fails=fails)
+    vanish = Part("BN keeps the gradient from vanishing", "decades of (output / first-layer gradient) removed by BN",
+                  1.0, np.log10(ratio_off) - np.log10(ratio_on))
+    explode = Part("BN keeps the gradient from exploding", "decades of the largest first-layer gradient removed by "
+                   "BN", 1.0, np.log10(e["first"][False]) - np.log10(e["first"][True]))
+    numbers = {"seeds": n, "depth": m["depth"], "activation": base.activation, "ratio_bn": _med(ratio_on),
+               "ratio_plain": _med(ratio_off), "learn_bn": int(m["learned"][True].sum()),
+               "learn_plain": int(m["learned"][False].sum()), "explode_scale": e["scale"],
+               "first_grad_bn": _med(e["first"][True]), "first_grad_plain": _med(e["first"][False]),
+               "explode_learn_bn": int(e["learned"][True].sum()), "explode_learn_plain": int(e["learned"][False].sum())}
+    sentence = (f"In {m['depth']} {base.activation} layers the output layer's gradient is median "
+                f"{fmt(numbers['ratio_plain'])}× the first layer's without BN and {fmt(numbers['ratio_bn'])}× with it "
+                f"(ten times more level with BN {_shows(vanish)}); BN learns in {count_words(numbers['learn_bn'], n)} "
+                f"seeds, the plain network in {count_words(numbers['learn_plain'], n)}. With ReLU and weights started "
+                f"at {fmt(e['scale'])}× the usual scale, the first layer's gradient reaches median "
+                f"{fmt(numbers['first_grad_plain'])} without BN and {fmt(numbers['first_grad_bn'])} with it (ten "
+                f"times smaller with BN {_shows(explode)}).")
+    return _verdict((vanish, explode), sentence, numbers, {"BN on": ratio_on, "BN off": ratio_off},
+                    "output-layer / first-layer gradient norm", log=True,
+                    detail={"first-layer gradient BN on": e["first"][True],
+                            "first-layer gradient BN off": e["first"][False]})
 
 
-def _optimizers(seeds):
-    m = measures.optimizers(seeds)
+def _optimizers(seeds, base):
+    m = measures.optimizers(seeds, base)
     n = len(seeds)
-    shares = {name: ok.mean() for name, ok in m["learned"].items()}
-    numbers = {"seeds": n}
-    for name, ok in m["learned"].items():
-        numbers[f"learn_{name}"] = int(ok.sum())
-        numbers[f"lr_{name}"] = m["lr"][name]
-    fails = "; ".join(f"{measures.OPTIMIZER_NAMES[name]} stays short of learning in "
-                      f"{seed_list_text(_where(seeds, ~ok))}" for name, ok in m["learned"].items() if not ok.all())
-    sentence = ("With BN, " + ", ".join(f"{measures.OPTIMIZER_NAMES[name]} (lr {fmt(m['lr'][name])}) learns in "
-                                        f"{int(ok.sum())} of {_seeds(n)}" for name, ok in m["learned"].items())
-                + (f"; {fails}." if fails else "."))
-    return _verdict(status_from_share(min(shares.values())), sentence, numbers,
-                    {measures.OPTIMIZER_NAMES[name]: acc for name, acc in m["acc"].items()}, "training accuracy",
-                    fails=fails, bounds=ACCURACY)
+    names = measures.OPTIMIZER_NAMES
+    works = Part("BN learns with every optimizer", "the smallest margin over the learn bar of the four", 0.0,
+                 np.min(np.stack(list(m["margin"].values())), axis=0))
+    numbers = {"seeds": n, **{f"learn_{k}": int(v.sum()) for k, v in m["learned"].items()},
+               **{f"lr_{k}": v for k, v in m["lr"].items()}}
+    sentence = ("With BN, " + ", ".join(f"{names[k]} (lr {fmt(m['lr'][k])}) learns in {count_words(int(ok.sum()), n)}"
+                                        f" seeds" for k, ok in m["learned"].items())
+                + f"; all four learn {_shows(works)}.")
+    return _verdict((works,), sentence, numbers, {names[k]: acc for k, acc in m["acc"].items()},
+                    "training accuracy", bounds=ACCURACY)
 
 
-def _santurkar(seeds):
-    m = measures.noisy_bn(seeds)
+def _santurkar(seeds, base):
+    m = measures.noisy_bn(seeds, base=base)
     n = len(seeds)
-    noisy_learns = m["learned"]["noisy"]
-    moves_more = m["drift"]["noisy"] > m["drift"]["bn"]
-    smoother = m["loss_variation"]["bn"] < m["loss_variation"]["plain"]
-    predictive = m["grad_change"]["bn"] < m["grad_change"]["plain"]
-    parts = {"noisy BN learns": noisy_learns, "its inputs move more than with BN": moves_more,
-             "BN's loss varies less along the gradient": smoother, "BN's gradient is more predictive": predictive}
-    shares = {k: v.mean() for k, v in parts.items()}
-    numbers = {"seeds": n, "noise": m["noise"],
-               "learn_bn": int(m["learned"]["bn"].sum()), "learn_noisy": int(noisy_learns.sum()),
-               "learn_plain": int(m["learned"]["plain"].sum()),
-               "drift_bn": float(np.median(m["drift"]["bn"])), "drift_noisy": float(np.median(m["drift"]["noisy"])),
-               **{f"loss_variation_{k}": float(np.median(v)) for k, v in m["loss_variation"].items()},
-               **{f"grad_change_{k}": float(np.median(v)) for k, v in m["grad_change"].items()}}
-    fails = "; ".join(f"{k} only in {int(v.sum())} of {_seeds(n)}" for k, v in parts.items() if v.mean() < HOLDS_SHARE)
-    status = status_from_share(min(shares.values()), partly=max(shares.values()) >= HOLDS_SHARE)
-    sentence = (f"BN with noise of size {fmt(m['noise'])} learns in {numbers['learn_noisy']} of {_seeds(n)} (plain BN "
-                f"{numbers['learn_bn']}, no BN {numbers['learn_plain']}) while the next layer's input moves "
-                f"{fmt(numbers['drift_noisy'])}× its spread over training, against {fmt(numbers['drift_bn'])}× with plain "
-                f"BN. Along "
-                f"the gradient the loss varies by {fmt(numbers['loss_variation_bn'])} with BN, "
-                f"{fmt(numbers['loss_variation_noisy'])} noisy and {fmt(numbers['loss_variation_plain'])} without; the "
-                f"gradient changes by {fmt(numbers['grad_change_bn'])}, {fmt(numbers['grad_change_noisy'])} and "
-                f"{fmt(numbers['grad_change_plain'])} (medians)" + (f"; {fails}." if fails else "."))
-    return _verdict(status, sentence, numbers,
-                    {"BN on": m["loss_variation"]["bn"], "noisy BN": m["loss_variation"]["noisy"],
-                     "BN off": m["loss_variation"]["plain"]},
-                    "loss variation along the gradient", log=True, fails=fails,
+    learns = Part("Noisy BN still learns", "noisy BN's margin over the learn bar", 0.0, m["margin"]["noisy"])
+    moves = Part("Its layer inputs move more than with plain BN", "log2 of noisy BN's drift over plain BN's", 1.0,
+                 np.log2(m["drift"]["noisy"] / np.maximum(m["drift"]["bn"], 1e-12)))
+    smoother = Part("BN's loss landscape is smoother", "log2 of the plain net's effective β-smoothness over BN's",
+                    0.5, np.log2(m["beta_smoothness"]["plain"] / m["beta_smoothness"]["bn"]))
+    med = {what: {k: _med(v) for k, v in m[what].items()} for what in ("drift", "loss_variation", "grad_change",
+                                                                       "beta_smoothness")}
+    numbers = {"seeds": n, "noise": m["noise"], **{f"learn_{k}": int(v.sum()) for k, v in m["learned"].items()},
+               **{f"{what}_{k}": v for what, d in med.items() for k, v in d.items()}}
+    sentence = (f"BN with noise of size {fmt(m['noise'])} learns in {count_words(numbers['learn_noisy'], n)} seeds "
+                f"(plain BN {count_words(numbers['learn_bn'], n)}, no BN {count_words(numbers['learn_plain'], n)}) "
+                f"while the last layer's input moves {fmt(med['drift']['noisy'])}× its spread over training, "
+                f"against {fmt(med['drift']['bn'])}× with plain BN (at least twice as much {_shows(moves)}). Along "
+                f"the gradient, per unit of step: the loss departs from its linear forecast by "
+                f"{fmt(med['loss_variation']['bn'])} with BN and {fmt(med['loss_variation']['plain'])} without, the "
+                f"gradient changes by {fmt(med['grad_change']['bn'])} and {fmt(med['grad_change']['plain'])} of "
+                f"itself, and the effective β-smoothness is {fmt(med['beta_smoothness']['bn'])} and "
+                f"{fmt(med['beta_smoothness']['plain'])} (medians; smoother with BN by 1.4× or more "
+                f"{_shows(smoother)}).")
+    return _verdict((learns, moves, smoother), sentence, numbers,
+                    {"BN on": m["beta_smoothness"]["bn"], "noisy BN": m["beta_smoothness"]["noisy"],
+                     "BN off": m["beta_smoothness"]["plain"]},
+                    "effective β-smoothness (gradient change per unit step)", log=True,
                     detail={f"{what} {name}": m[what][name] for what in ("drift", "loss_variation", "grad_change",
                                                                           "beta_smoothness")
                             for name in ("bn", "noisy", "plain")})
 
 
-def _worked_example(seeds):
-    m = measures.worked_example(seeds)
+def _worked_example(seeds, base):
+    m = measures.worked_example(seeds, base)
     n = len(seeds)
-    ok = m["learned"]
-    numbers = {"seeds": n, "correlation": m["correlation"], "seeds_learned": int(ok.sum()),
+    right = Part("All four are classified right in both modes", "the lower of the two accuracies, minus 1", 0.0,
+                 np.minimum(m["acc_batch"], m["acc_eval"]) - 1.0)
+    numbers = {"seeds": n, "correlation": m["correlation"], "seeds_learned": right.count,
                "mu_B": m["mu_B"], "var_B": m["var_B"], "seed_shown": m["seed_shown"], "momentum": m["momentum"],
-               "acc_batch": float(np.median(m["acc_batch"])), "acc_eval": float(np.median(m["acc_eval"]))}
-    fails = "" if ok.all() else (f"not all four right in both modes in {seed_list_text(_where(seeds, ~ok))} "
-                                 f"(median accuracy {fmt(numbers['acc_batch'])} in training mode, "
-                                 f"{fmt(numbers['acc_eval'])} in evaluation mode)")
+               "acc_batch": _med(m["acc_batch"]), "acc_eval": _med(m["acc_eval"])}
     sentence = (f"The notes' batch of four students has GPA and IQ correlated at {fmt(m['correlation'])}, not "
                 f"collinear. Its first step (seed {m['seed_shown']}) gives unit 1 μ_B = {fmt(m['mu_B'])} and "
                 f"σ²_B = {fmt(m['var_B'])}; with running averages of momentum {fmt(m['momentum'])} the network "
-                f"classifies all four right in training and in evaluation mode in {numbers['seeds_learned']} of "
-                f"{_seeds(n)}" + (f"; {fails}." if fails else "."))
-    return _verdict(status_from_share(ok.mean()), sentence, numbers, {"BN on": m["acc_batch"]},
-                    "training-mode accuracy on the four", fails=fails, bounds=ACCURACY)
+                f"classifies all four right in training and in evaluation mode {_shows(right)}.")
+    return _verdict((right,), sentence, numbers, {"BN on": m["acc_batch"]},
+                    "training-mode accuracy on the four", bounds=ACCURACY)
 
 
-def seed_list_text(seeds) -> str:
-    return measures.seed_text(seeds)
+# ------------------------------------------------------------------ the table
+
+DEEP_SIGMOID = "hidden=8,8,8,8,8,8&activation=sigmoid"
+WORKED = ("dataset=notes_batch&batch_size=4&standardize=0&activation=tanh&lr=0.5&epochs=200&bn_momentum=0.9"
+          "&compare=off&tab=Batch+calculator")
+
+
+def _pair(notes: str, shows: str) -> dict:
+    return {"notes": notes, "shows": shows}
 
 
 LESSONS = (
     Lesson("input-scaling", "Normalizing the input features turns long, thin loss contours round, so gradient "
            "descent can take larger steps.", ("002", "003"), ("raw GPA and IQ", "standardized"),
-           "tab=Loss+landscape", _input_scaling, 1),
+           _pair("tab=Loss+landscape", "tab=Loss+landscape"), _input_scaling, 1),
     Lesson("higher-lr", "BN makes training faster and allows a higher learning rate.", ("001", "003"),
-           ("BN on", "BN off"), "lr=2&compare=bn&epochs=30&tab=Sweeps", _higher_lr, 2),
+           ("BN on", "BN off"),
+           _pair("lr=2&epochs=30&compare=bn&tab=Sweeps", f"{DEEP_SIGMOID}&lr=2&epochs=30&compare=bn&tab=Sweeps"),
+           _higher_lr, 2),
     Lesson("init-scale", "BN makes training less sensitive to how the weights are initialized.", ("003",),
-           ("BN on", "BN off"), "init_scale=0.01&compare=bn&epochs=30&tab=Sweeps", _init_scale, 3),
+           ("BN on", "BN off"),
+           _pair("init_scale=0.01&epochs=30&compare=bn&tab=Sweeps",
+                 "hidden=8,8,8,8&init_scale=0.01&epochs=30&compare=bn&tab=Sweeps"),
+           _init_scale, 3),
     Lesson("batch-noise", "BN's batch statistics add noise, a slight regularizer that is stronger for small batches.",
            ("001", "002", "003"), ("BN on", "BN off"),
-           "batch_size=4&compare=batch_size&b=64&tab=Running+statistics+%26+test+time", _batch_noise, 4),
+           _pair("batch_size=4&epochs=10&compare=bn&tab=Running+statistics+%26+test+time",
+                 "dataset=xor&data_size=80&data_noise=0.4&test_fraction=0.5&hidden=16,16&batch_size=4&epochs=150"
+                 "&compare=bn&tab=Running+statistics+%26+test+time"),
+           _batch_noise, 4),
     Lesson("bias-redundant", "The Dense bias in front of BN is redundant.", ("000", "001", "004"),
-           ("bias kept and started non-zero", "no bias"), "keep_bias=1&bias_init=1&compare=keep_bias&b=0&tab=Parameters",
+           ("bias kept and started non-zero", "no bias"),
+           _pair("keep_bias=1&bias_init=1&compare=keep_bias&b=0&tab=Parameters",
+                 f"{DEEP_SIGMOID}&keep_bias=1&bias_init=1&compare=keep_bias&b=0&tab=Parameters"),
            _bias, 5),
     Lesson("gamma-beta-undo", "γ and β can undo the normalization.", ("001", "003"), ("BN on",),
-           "tab=Batch+calculator", _gamma_beta, 6),
+           _pair("tab=Batch+calculator", f"{DEEP_SIGMOID}&tab=Batch+calculator"), _gamma_beta, 6),
     Lesson("running-averages", "At test time BN uses running averages of the batch statistics (an EWMA, or the plain "
            "average of the mini-batch means and variances).", ("000", "001", "003"),
            tuple(measures.RUNNING_RULE_NAMES.values()),
-           "compare=running_avg&tab=Running+statistics+%26+test+time", _running, 7),
+           _pair("compare=running_avg&b=population&tab=Running+statistics+%26+test+time",
+                 "running_var=unbiased&batch_size=32&bn_momentum=0.9&epochs=100&compare=running_avg&b=population"
+                 "&tab=Running+statistics+%26+test+time"),
+           _running, 7),
     Lesson("covariate-shift", "BN reduces internal covariate shift: each layer sees a steadier input distribution.",
-           ("002", "003"), ("BN on", "BN off"), "hidden=4,4,4&activation=sigmoid&compare=bn&tab=Activations",
+           ("002", "003"), ("BN on", "BN off"),
+           _pair("compare=bn&tab=Activations", "hidden=8,8,8,8,8,8&activation=tanh&compare=bn&tab=Activations"),
            _covariate_shift, 8),
     Lesson("bn-position", "BN can go before the activation or after it.", ("003",), ("before", "after"),
-           "compare=bn_position", _position, 9),
+           _pair("compare=bn_position", "hidden=8,8,8,8&compare=bn_position"), _position, 9),
     Lesson("vanishing-gradients", "BN helps against vanishing and exploding gradients.", ("001",), ("BN on", "BN off"),
-           "hidden=8,8,8,8,8,8&activation=sigmoid&epochs=30&compare=bn&tab=Parameters", _gradients, 10),
+           _pair("epochs=30&compare=bn&tab=Parameters", f"{DEEP_SIGMOID}&epochs=30&compare=bn&tab=Parameters"),
+           _gradients, 10),
     Lesson("optimizers", "BN works with gradient descent with momentum, RMSprop and Adam.", ("004",),
-           ("SGD", "momentum", "RMSprop", "Adam"), "optimizer=adam&lr=0.01&compare=optimizer&b=rmsprop", _optimizers, 11),
+           ("SGD", "momentum", "RMSprop", "Adam"),
+           _pair("optimizer=adam&lr=0.01&compare=optimizer&b=rmsprop",
+                 "hidden=8,8,8,8&optimizer=adam&lr=0.01&compare=optimizer&b=rmsprop"),
+           _optimizers, 11),
     Lesson("santurkar", "Is it really internal covariate shift? Santurkar et al. (2018): BN with injected noise still "
            "trains well; BN's gain is a smoother loss landscape.", ("002", "003"), ("BN on", "noisy BN", "BN off"),
-           "bn_noise=0.5&compare=bn_noise&b=0&tab=Activations", _santurkar),
+           _pair("bn_noise=0.5&compare=bn_noise&b=0&tab=Activations",
+                 "hidden=8,8,8,8&activation=tanh&lr=0.5&bn_noise=0.5&compare=bn_noise&b=0&tab=Activations"),
+           _santurkar),
     Lesson("worked-example", "The notes' worked example: one batch of four students, μ_B, σ²_B, ẑ and γẑ + β by hand.",
-           ("003",), ("BN on",),
-           "dataset=notes_batch&batch_size=4&standardize=0&activation=tanh&lr=0.5&epochs=200&bn_momentum=0.9&compare=off"
-           "&tab=Batch+calculator", _worked_example),
+           ("003",), ("BN on",), _pair(WORKED, WORKED), _worked_example),
 )
+
+
+STATUS_WORDS = {"holds": "holds", "partly": "holds partly", "does not show": "does not show"}
+
+
+def contrast(lesson: Lesson, notes: Verdict, shows: Verdict) -> str:
+    """One sentence, from both verdicts, on what differs between the notes' experiment and the one where
+    the claim shows (or, when they are one experiment, that the notes' own setting shows it)."""
+    if lesson.same_experiment:
+        return f"The notes' own experiment is where this claim can show: it {STATUS_WORDS[notes.status]} there."
+    first_notes, first_shows = notes.parts[0], shows.parts[0]
+    where = describe(lesson.config("shows"))
+    text = (f"With {where} the claim {STATUS_WORDS[shows.status]}; on the notes' network it "
+            f"{STATUS_WORDS[notes.status]}. {first_shows.name}: {first_shows.words()} against "
+            f"{first_notes.words()}, median effect {fmt(shows.effect)} against {fmt(notes.effect)} "
+            f"({first_shows.effect}).")
+    if shows.status == "does not show":
+        text += " It did not show in any setting the search tried" + (f": {lesson.tried}." if lesson.tried else ".")
+    return text

@@ -15,11 +15,12 @@ import numpy as np
 from .config import Config
 from .landscape import logistic_curvatures
 from .nn import batchnorm_forward, bce_with_logits_forward, forward
-from .overseeds import dataset_for, datasets, learn_bar, learned, over_seeds
+from .overseeds import dataset_for, datasets, learn_bar, learned, margin, over_seeds
 from .smoothness import along_gradient
 from .train import architecture, batch_bounds, epoch_orders, initial_params
 
 LR_GRID = 2.0 ** np.arange(-2, 4.01, 0.5)          # 0.25 ... 16, four steps per factor of 4
+LESSON_LR_GRID = 2.0 ** np.arange(-2, 4.01)       # 0.25 ... 16, one rate per doubling (the lessons' sweep)
 PROBE_LR = 2.0                                    # the rate the lesson's link opens
 INIT_GRID = 10.0 ** np.arange(-3, 3.01)           # 0.001 ... 1000, one per decade
 SWEEP_EPOCHS = 30
@@ -88,6 +89,12 @@ def fmt(x) -> str:
 # ------------------------------------------------------------------ helpers
 
 
+def _data_config(base: Config, seed: int) -> Config:
+    """The Config naming base's data set, split by `seed` (what dataset_for caches on)."""
+    return Config(dataset=base.dataset, seed=seed, test_fraction=base.test_fraction, data_size=base.data_size,
+                  data_noise=base.data_noise)
+
+
 def _final(ensemble, name: str, shape=None) -> np.ndarray:
     values = ensemble.final_metrics()[name]
     return values if shape is None else values.reshape(shape)
@@ -138,11 +145,12 @@ def _drift(ensemble, layer: int = -1, noisy: bool = False) -> np.ndarray:
 # ------------------------------------------------------------------ claim 1
 
 
-def input_scaling(seeds) -> dict:
-    """Curvature of one logistic unit's loss (no bias) on centred raw and on standardized features."""
+def input_scaling(seeds, base: Config = DEFAULT) -> dict:
+    """Curvature of one logistic unit's loss (no bias) on centred raw and on standardized features
+    of base's data set, split by each seed."""
     out = {k: [] for k in ("elongation_raw", "elongation_std", "lr_limit_raw", "lr_limit_std")}
     for s in seeds:
-        data = dataset_for(Config(seed=s))
+        data = dataset_for(_data_config(base, s))
         X, y = data.X_train, data.y_train
         for name, inputs in (("raw", X - X.mean(axis=0)), ("std", data.standardize(X))):
             low, high = logistic_curvatures(inputs, y)
@@ -167,7 +175,7 @@ def _sweep(seeds, field, grid, base: Config):
 def epochs_to_learn(seeds, cfg: Config = DEFAULT) -> dict:
     """epochs[bn] (seeds,): how many epochs of updates (steps / steps per epoch) until the last
     epoch's worth of mini-batches, taken together, is classified past the learn bar
-    (bnviz.overseeds.learn_bar), at the default learning rate; NaN if that never happens."""
+    (bnviz.overseeds.learn_bar), at cfg's learning rate; NaN if that never happens."""
     out = {}
     for bn in (True, False):
         ensemble, configs = over_seeds(cfg.replace(bn=bn), seeds)
@@ -184,18 +192,20 @@ def epochs_to_learn(seeds, cfg: Config = DEFAULT) -> dict:
     return {"epochs": out, "lr": cfg.lr}
 
 
-def learning_rate_sweep(seeds, base: Config = SWEEP_BASE) -> dict:
-    """Per seed and rate, BN on and off: training accuracy, whether it learned, the largest rate that did."""
-    acc, ok = _sweep(seeds, "lr", LR_GRID, base)
-    probe = int(np.argmin(np.abs(LR_GRID - PROBE_LR)))
-    best = {bn: np.array([LR_GRID[row].max() if row.any() else 0.0 for row in ok[bn]]) for bn in ok}
-    return {"grid": LR_GRID, "acc": acc, "learned": ok, "best_lr": best, "probe_lr": float(LR_GRID[probe]),
+def learning_rate_sweep(seeds, base: Config = SWEEP_BASE, grid=LR_GRID) -> dict:
+    """Per seed and rate of `grid`, BN on and off: training accuracy, whether it learned, the largest
+    rate that did (0 where none did)."""
+    grid = np.asarray(grid, dtype=float)
+    acc, ok = _sweep(seeds, "lr", grid, base)
+    probe = int(np.argmin(np.abs(grid - PROBE_LR)))
+    best = {bn: np.array([grid[row].max() if row.any() else 0.0 for row in ok[bn]]) for bn in ok}
+    return {"grid": grid, "acc": acc, "learned": ok, "best_lr": best, "probe_lr": float(grid[probe]),
             "at_probe": {bn: ok[bn][:, probe] for bn in ok}}
 
 
-def init_scale_sweep(seeds, base: Config = SWEEP_BASE) -> dict:
-    acc, ok = _sweep(seeds, "init_scale", INIT_GRID, base)
-    return {"grid": INIT_GRID, "acc": acc, "learned": ok}
+def init_scale_sweep(seeds, base: Config = SWEEP_BASE, grid=INIT_GRID) -> dict:
+    acc, ok = _sweep(seeds, "init_scale", grid, base)
+    return {"grid": np.asarray(grid, dtype=float), "acc": acc, "learned": ok}
 
 
 # ------------------------------------------------------------------ claim 4
@@ -243,12 +253,14 @@ def sampling_spread(batch: int, rows: int) -> float:
     return math.sqrt(max(rows - batch, 0) / (batch * (rows - 1)))
 
 
-def batch_noise(seeds, sizes=BATCH_SIZES, epochs: int = BATCH_EPOCHS) -> dict:
+def batch_noise(seeds, sizes=BATCH_SIZES, epochs: int = BATCH_EPOCHS, base: Config = DEFAULT) -> dict:
     """Batch-size sweep x seeds, BN on and off (arrays (seeds, len(sizes))):
     mu_spread (BN on): the batch mean's spread relative to the full-data spread
     (theory: sampling_spread per size); mode_gap (BN on): training-mode minus
-    full-data loss; acc_gap[bn]: train minus test accuracy (evaluation mode); test_acc[bn]."""
-    rows = len(dataset_for(Config(seed=seed_list(seeds)[0])).y_train)
+    full-data loss; acc_gap[bn]: train minus test accuracy (evaluation mode); test_acc[bn].
+    base: the rest of the experiment (data set, network, learning rate)."""
+    first = dataset_for(_data_config(base, seed_list(seeds)[0]))
+    rows = len(first.y_train)
     sizes = np.array([rows if b is None else min(b, rows) for b in sizes])
     shape = (len(seeds), len(sizes))
     spread, mode_gap = np.zeros(shape), np.zeros(shape)
@@ -256,14 +268,14 @@ def batch_noise(seeds, sizes=BATCH_SIZES, epochs: int = BATCH_EPOCHS) -> dict:
     test_acc = {True: np.zeros(shape), False: np.zeros(shape)}
     for j, size in enumerate(sizes):
         for bn in (True, False):
-            ensemble, _ = over_seeds(Config(bn=bn, batch_size=int(size), epochs=epochs), seeds)
+            ensemble, _ = over_seeds(base.replace(bn=bn, batch_size=int(size), epochs=epochs), seeds)
             fm = ensemble.final_metrics()
             acc_gap[bn][:, j] = fm["train_acc_eval"] - fm["test_acc_eval"]
             test_acc[bn][:, j] = fm["test_acc_eval"]
             if bn:
                 spread[:, j] = _mean_spread(ensemble)
                 mode_gap[:, j] = _mode_gap(ensemble)
-    test_rows = len(dataset_for(Config(seed=seed_list(seeds)[0])).y_test)
+    test_rows = len(first.y_test)
     return {"batch_sizes": sizes, "mu_spread": spread, "theory": np.array([sampling_spread(b, rows) for b in sizes]),
             "mode_gap": mode_gap, "acc_gap": acc_gap,
             "test_acc": test_acc, "test_rows": test_rows, "epochs": epochs, "train_rows": rows}
@@ -272,7 +284,7 @@ def batch_noise(seeds, sizes=BATCH_SIZES, epochs: int = BATCH_EPOCHS) -> dict:
 # ------------------------------------------------------------------ claim 5
 
 
-def bias_before_bn(seeds) -> dict:
+def bias_before_bn(seeds, base: Config = DEFAULT) -> dict:
     """A kept bias started at BIAS_INIT vs no bias, BN before the activation.
 
     grad_ratio (seeds,): the bias gradient's largest size over the weights' gradient in
@@ -281,8 +293,9 @@ def bias_before_bn(seeds) -> dict:
     batch); loss_path_diff (seeds,): largest difference of the two runs' mini-batch
     losses over training; eval_shift (seeds, epochs + 1): the largest change of
     evaluation-mode logits at each epoch end."""
-    kept, _ = over_seeds(Config(keep_bias=True, bias_init=BIAS_INIT), seeds)
-    plain, _ = over_seeds(Config(keep_bias=False), seeds)
+    base = base.replace(bn=True, bn_position="before")
+    kept, _ = over_seeds(base.replace(keep_bias=True, bias_init=BIAS_INIT), seeds)
+    plain, _ = over_seeds(base.replace(keep_bias=False, bias_init=0.0), seeds)
     h = kept.history
     layout = h.arch.param_layout()
     ratio = np.zeros(len(seeds))
@@ -336,27 +349,23 @@ def gamma_beta_identity(seeds, cfg: Config = DEFAULT) -> dict:
 # ------------------------------------------------------------------ claim 7
 
 
-RUNNING_RULES = {"keras": Config(), "pytorch": Config(running_var="unbiased"),
-                 "cumulative": Config(running_avg="cumulative")}
-RUNNING_RULE_NAMES = {"keras": "EWMA of the biased variance (Keras)", "pytorch": "EWMA of the unbiased variance (PyTorch)",
-                      "cumulative": "cumulative average"}
+RUNNING_RULES = ("ewma", "population", "cumulative")
+RUNNING_RULE_NAMES = {"ewma": "EWMA", "population": "population average after training (Algorithm 2)",
+                      "cumulative": "average over all of training"}
 
 
-def _running_gaps(ensemble, states):
-    """At `states`, how far BN's running statistics are from the exact full-data ones
-    (every layer before using full-data statistics too). Returns (mean_gap, var_error):
-    mean_gap (T, M) the worst |running mean - exact mean| / exact std over units;
-    var_error [ (T, M, units) per BN layer ] (running var - exact var) / exact var."""
+def _running_gaps(ensemble, states, layer: int = -1):
+    """At `states`, how far one BN layer's running statistics (the last by default) are from the
+    exact full-data ones (every layer before using full-data statistics too). Returns
+    (mean_gap, var_error): mean_gap (T, M) the worst |running mean - exact mean| / exact std
+    over units; var_error (T, M, units): (running var - exact var) / exact var."""
     h = ensemble.history
     views = h.arch.buffer_layout().views(h.running[np.asarray(states)])           # (T, M, R)
-    caches = _batch_mode_traces(ensemble, states).bn_caches
-    mean_gap = np.zeros((len(states), len(ensemble)))
-    var_error = []
+    cache = _batch_mode_traces(ensemble, states).bn_caches[layer]
+    k = layer % len(h.arch.hidden) + 1
     with np.errstate(all="ignore"):
-        for k, cache in enumerate(caches, start=1):
-            gap = np.abs(views[f"mean{k}"] - cache.mean) / np.sqrt(cache.var)
-            mean_gap = np.fmax(mean_gap, gap.max(axis=-1))
-            var_error.append((views[f"var{k}"] - cache.var) / cache.var)
+        mean_gap = (np.abs(views[f"mean{k}"] - cache.mean) / np.sqrt(cache.var)).max(axis=-1)
+        var_error = (views[f"var{k}"] - cache.var) / cache.var
     return mean_gap, var_error
 
 
@@ -369,34 +378,33 @@ def ewma_noise(batch: int, rows: int, momentum: float) -> tuple:
     return sampling_spread(batch, rows) * shrink, math.sqrt(2 / max(batch - 1, 1)) * shrink
 
 
-def running_averages(seeds) -> dict:
-    """For each rule of RUNNING_RULES, arrays over seeds: mean_gap (worst unit, in exact
-    stds) and var_gap (worst unit, relative) at the end; var_error_first / var_error_last:
-    the median relative error of the running variance of the first and the last BN layer
-    (signed); settled_epoch: the first epoch from which the mean gap stays under
-    tolerance (NaN if it never does). tolerance, var_tolerance: NOISE_SIGMAS times the
-    EWMA's own noise (ewma_noise) for the mean and the variance."""
-    base = RUNNING_RULES["keras"]
-    rows = len(dataset_for(Config(seed=seed_list(seeds)[0])).y_train)
-    mean_sd, var_sd = ewma_noise(base.batch_size, rows, base.bn_momentum)
+def running_averages(seeds, base: Config = DEFAULT) -> dict:
+    """base with each rule of RUNNING_RULES (same seeds, so the same runs until the end of
+    training), judged on the last BN layer, whose exact statistics are not trivially 0.
+
+    For each rule, arrays over seeds: mean_gap (worst unit, in exact stds) and var_gap
+    (worst unit, relative) at the end; var_error: the median relative error of the
+    running variance over units (signed); settled_epoch: the first epoch from which the
+    mean gap stays under tolerance (NaN if it never does). tolerance, var_tolerance:
+    NOISE_SIGMAS times the EWMA's own noise (ewma_noise) for the mean and the variance."""
+    base = base.replace(bn=True)
+    rows = len(dataset_for(_data_config(base, seed_list(seeds)[0])).y_train)
+    mean_sd, var_sd = ewma_noise(min(base.batch_size, rows), rows, base.bn_momentum)
     tolerance, var_tolerance = NOISE_SIGMAS * mean_sd, NOISE_SIGMAS * var_sd
-    out = {"tolerance": tolerance, "var_tolerance": var_tolerance, "batch_size": base.batch_size}
-    for rule, cfg in RUNNING_RULES.items():
-        ensemble, _ = over_seeds(cfg, seeds)
+    out = {"tolerance": tolerance, "var_tolerance": var_tolerance, "batch_size": min(base.batch_size, rows),
+           "layer": len(base.hidden), "running_var": base.running_var}
+    for rule in RUNNING_RULES:
+        ensemble, _ = over_seeds(base.replace(running_avg=rule), seeds)
         states = _epoch_states(ensemble)[1:]
-        mean_gap, var_error = _running_gaps(ensemble, states)                    # (E, M)
-        final_var = [v[-1] for v in var_error]                                   # (M, units) per layer
+        mean_gap, var_error = _running_gaps(ensemble, states)                    # (E, M), (E, M, units)
         bad = ~(mean_gap < tolerance)
         settled = []
         for m in range(mean_gap.shape[1]):
             wrong = np.flatnonzero(bad[:, m])
             settled.append(float("nan") if len(wrong) and wrong[-1] == len(states) - 1
                            else float(wrong[-1] + 2 if len(wrong) else 1))
-        out[rule] = {"mean_gap": mean_gap[-1],
-                     "var_gap": np.max([np.abs(v).max(axis=-1) for v in final_var], axis=0),
-                     "var_error_first": np.median(final_var[0], axis=-1),
-                     "var_error_last": np.median(final_var[-1], axis=-1),
-                     "settled_epoch": np.array(settled)}
+        out[rule] = {"mean_gap": mean_gap[-1], "var_gap": np.abs(var_error[-1]).max(axis=-1),
+                     "var_error": np.median(var_error[-1], axis=-1), "settled_epoch": np.array(settled)}
     return out
 
 
@@ -412,13 +420,13 @@ def covariate_shift(seeds, cfg: Config = SHIFT_NET) -> dict:
     return {"drift": drift, "test_acc": test_acc}
 
 
-def bn_position(seeds) -> dict:
+def bn_position(seeds, base: Config = DEFAULT) -> dict:
     acc, ok = {}, {}
     for position in ("before", "after"):
-        ensemble, configs = over_seeds(Config(bn_position=position), seeds)
+        ensemble, configs = over_seeds(base.replace(bn=True, bn_position=position), seeds)
         acc[position] = _final(ensemble, "train_acc_eval")
         ok[position] = learned(acc[position], configs)
-    return {"acc": acc, "learned": ok}
+    return {"acc": acc, "learned": ok, "margin": {p: margin(acc[p], configs) for p in acc}}
 
 
 # ------------------------------------------------------------------ claim 10
@@ -441,31 +449,61 @@ def gradient_flow(seeds, cfg: Config = DEEP_NET) -> dict:
     return {"ratio": ratio, "learned": ok, "depth": len(cfg.hidden)}
 
 
+EXPLODE_SCALE = 10.0     # the init scale of the exploding-gradient experiment
+
+
+def gradient_growth(seeds, cfg: Config = DEFAULT, scale: float = EXPLODE_SCALE) -> dict:
+    """cfg with ReLU and weights started `scale` times larger, BN on and off.
+
+    first[bn], last[bn] (seeds,): the largest first-layer and output-layer gradient norm
+    ||dW|| over the first epoch (inf once a member diverged); learned[bn]."""
+    cfg = cfg.replace(activation="relu", init_scale=min(cfg.init_scale * scale, 1e4))
+    first, last, ok = {}, {}, {}
+    for bn in (True, False):
+        ensemble, configs = over_seeds(cfg.replace(bn=bn), seeds)
+        h = ensemble.history
+        layout = h.arch.param_layout()
+        g = h.grads[:h.steps_per_epoch]
+        with np.errstate(all="ignore"):
+            norms = [np.linalg.norm(g[:, :, layout[name].start:layout[name].stop], axis=2)
+                     for name in ("W1", f"W{h.arch.n_dense}")]
+        first[bn], last[bn] = (np.nan_to_num(n, nan=np.inf).max(axis=0) for n in norms)
+        ok[bn] = learned(_final(ensemble, "train_acc_eval"), configs)
+    return {"first": first, "last": last, "learned": ok, "scale": cfg.init_scale, "depth": len(cfg.hidden)}
+
+
 # ------------------------------------------------------------------ claim 11
 
 
-def optimizers(seeds) -> dict:
-    acc, ok = {}, {}
+def optimizers(seeds, base: Config = DEFAULT) -> dict:
+    """base with BN under each optimizer of OPTIMIZER_LR at its rate: training accuracy,
+    whether it learned and its margin over the learn bar (bnviz.overseeds.margin)."""
+    acc, ok, over = {}, {}, {}
     for name, lr in OPTIMIZER_LR.items():
-        ensemble, configs = over_seeds(Config(optimizer=name, lr=lr), seeds)
+        ensemble, configs = over_seeds(base.replace(bn=True, optimizer=name, lr=lr), seeds)
         acc[name] = _final(ensemble, "train_acc_eval")
         ok[name] = learned(acc[name], configs)
-    return {"acc": acc, "learned": ok, "lr": dict(OPTIMIZER_LR)}
+        over[name] = margin(acc[name], configs)
+    return {"acc": acc, "learned": ok, "margin": over, "lr": dict(OPTIMIZER_LR)}
 
 
 # ------------------------------------------------------------------ Santurkar et al.
 
 
-def noisy_bn(seeds, noise: float = NOISE) -> dict:
-    """BN, noisy BN (bn_noise = noise) and no BN: whether each learns, how far the second
-    hidden layer's activation input moves (with each step's noise), and the loss landscape
-    along the training path (bnviz.smoothness)."""
-    settings = {"bn": Config(), "noisy": Config(bn_noise=noise), "plain": Config(bn=False)}
-    out = {"learned": {}, "drift": {}, "loss_variation": {}, "grad_change": {}, "beta_smoothness": {},
-           "noise": noise}
+def noisy_bn(seeds, noise: float = NOISE, base: Config = DEFAULT) -> dict:
+    """base with BN, with noisy BN (bn_noise = noise) and without BN: whether each learns (and
+    its margin over the learn bar), how far the last hidden layer's activation input moves
+    (with each step's noise), and the step-normalized smoothness of the loss along the
+    training path (bnviz.smoothness)."""
+    settings = {"bn": base.replace(bn=True, bn_noise=0.0), "noisy": base.replace(bn=True, bn_noise=noise),
+                "plain": base.replace(bn=False, bn_noise=0.0)}
+    out = {"learned": {}, "margin": {}, "drift": {}, "loss_variation": {}, "grad_change": {},
+           "beta_smoothness": {}, "noise": noise}
     for name, cfg in settings.items():
         ensemble, configs = over_seeds(cfg, seeds)
-        out["learned"][name] = learned(_final(ensemble, "train_acc_eval"), configs)
+        acc = _final(ensemble, "train_acc_eval")
+        out["learned"][name] = learned(acc, configs)
+        out["margin"][name] = margin(acc, configs)
         out["drift"][name] = _drift(ensemble, noisy=True)
         smooth = along_gradient(ensemble.history)
         out["loss_variation"][name] = smooth.loss_variation

@@ -99,6 +99,12 @@ def learn_bar(data: Dataset) -> float:
     return (chance + max(logistic, chance)) / 2
 
 
+def margin(accuracy, configs) -> np.ndarray:
+    """(M,) each member's training accuracy minus its own split's learn bar (NaN: -1, never learned)."""
+    bars = np.array([learn_bar(d) for d in datasets(configs)])
+    return np.nan_to_num(np.asarray(accuracy, dtype=float), nan=-1.0) - bars
+
+
 def learned(accuracy, configs) -> np.ndarray:
     """(M,) bool: each member's training accuracy is past its own split's bar (NaN: no)."""
     bars = np.array([learn_bar(d) for d in datasets(configs)])

@@ -12,6 +12,8 @@ class RunningAverage:
     ewma:        running_t = m * running_(t-1) + (1 - m) * batch_t   (Keras' momentum m;
                  PyTorch's momentum is 1 - m), starting from mean 0 and variance 1
     cumulative:  running_t = the plain average of batch_1 .. batch_t
+    population:  as ewma while training; the training loop then replaces the final
+                 buffers with the trained network's statistics (train.population_buffers)
     The variance folded in is the biased batch variance, or with
     variance="unbiased" that times n / (n - 1) (PyTorch); a one-row batch has no
     unbiased variance and contributes its biased one, 0.

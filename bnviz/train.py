@@ -318,10 +318,41 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
                 _mark_divergence(hist, epoch, suspects, finite)
                 if (hist.diverged_at >= 0).all():
                     break
+    if cfg.running_avg == "population" and R and s == S:
+        ok = hist.diverged_at < 0
+        hist.running[-1][ok] = population_buffers(arch, params, X, orders[:, -1], bounds, rule)[ok]
     hist.seconds = time.perf_counter() - started
     if progress is not None:
         progress(Progress(s, S, hist))
     return hist
+
+
+def population_buffers(arch: Architecture, params: np.ndarray, X: np.ndarray, order: np.ndarray, bounds: list,
+                       rule: RunningAverage) -> np.ndarray:
+    """Ioffe & Szegedy's Algorithm 2: BN's inference statistics from the trained network.
+
+    params: (M, P) the final parameters; X: (N, n_in) or (M, N, n_in) the training
+    inputs; order: (M, N) the row order of one epoch, cut into mini-batches at
+    `bounds`. Each batch goes through the network in training mode (every BN
+    layer with that batch's own statistics); the buffers are the plain average,
+    over those batches, of each BN layer's batch mean and of its batch variance
+    (times n / (n - 1) when the rule keeps the unbiased variance, as the paper
+    does). Returns (M, R) in the buffer layout (mean1, var1, ...).
+    """
+    M = len(params)
+    pviews = arch.param_layout().views(params)
+    blayout = arch.buffer_layout()
+    rows = X[np.arange(M)[:, None], order] if X.ndim == 3 else X[order]          # (M, N, n_in)
+    stats, total = np.zeros((M, blayout.size)), np.zeros((M, blayout.size))
+    views = blayout.views(stats)
+    with np.errstate(all="ignore"):
+        for start, stop in bounds:
+            result = forward(arch, pviews, rows[:, start:stop])
+            for (*_, mean, var), cache in zip(arch.keys, result.bn_caches):
+                views[mean][...] = cache.mean
+                views[var][...] = cache.var
+            total += rule.folded(stats, stop - start)
+    return total / len(bounds)
 
 
 def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray, finite: np.ndarray | None = None) -> None:

@@ -307,8 +307,50 @@ def _number(x: float, digits: int = 3) -> str:
     return f"{x:.{digits}f}" if abs(x) < 1000 and digits == 3 else f"{x:.{digits}g}"
 
 
-def summary(views: list, names: list) -> str:
-    """One sentence, from the runs themselves, on what to look at; names: how to call each run."""
+LITTLE_ACCURACY = 0.02    # test accuracies this close, and
+LITTLE_LOSS = 0.2         # last-epoch losses within this share of each other: "changes little"
+CLEAR_ACCURACY = 0.05     # one side ahead by this much in accuracy (or the other's loss 1.5x): a clear difference
+
+
+def final_accuracy(run: Run) -> tuple:
+    """(accuracy, split): the run's evaluation-mode accuracy at the end on the test rows, or on the
+    training rows when there is no test split (NaN if it diverged)."""
+    metrics = run.epoch_metrics
+    for name, split in (("test_acc_eval", "test"), ("train_acc_eval", "training")):
+        value = metrics.get(name)
+        if value is not None and len(value) and np.isfinite(value[-1]):
+            return float(value[-1]), split
+    return float("nan"), "test"
+
+
+def verdict_words(views: list, accuracies: list, names: list) -> str:
+    """What to notice when one run has BN and the other not: which one does better, or that BN changes
+    little here. views, accuracies and names are (with BN, without BN) in that order."""
+    (on, off), (acc_on, acc_off) = views, accuracies
+    if on.diverged_at is None and off.diverged_at is not None:
+        return f"Here BN makes the difference: the run {names[1]} diverged and the run {names[0]} trained."
+    if off.diverged_at is None and on.diverged_at is not None:
+        return f"Here the run {names[0]} diverged and the run {names[1]} trained."
+    loss_on, loss_off = on.final_loss, off.final_loss
+    if not (np.isfinite(acc_on) and np.isfinite(acc_off) and np.isfinite(loss_on) and np.isfinite(loss_off)):
+        return ""
+    if acc_on - acc_off >= CLEAR_ACCURACY or (loss_off >= 1.5 * loss_on and acc_on >= acc_off):
+        return "Here BN helps clearly: compare the two loss curves and where each boundary ends."
+    if acc_off - acc_on >= CLEAR_ACCURACY or (loss_on >= 1.5 * loss_off and acc_off >= acc_on):
+        return "Here the network without BN does better: BN is no guarantee."
+    if abs(acc_on - acc_off) <= LITTLE_ACCURACY and abs(loss_on - loss_off) <= LITTLE_LOSS * max(loss_on, loss_off):
+        return ("On this network BN changes little: both runs learn about equally well. Try a deeper network, a "
+                "higher learning rate or a bad initialization, where it matters.")
+    return "The two runs end close, but not the same."
+
+
+def summary(views: list, names: list, accuracies: list | None = None, gaps: list | None = None) -> str:
+    """One sentence, from the runs themselves, on what to look at.
+
+    views: [WatchRun]; names: how to call each run ("with BN (A)"); accuracies: each
+    run's (accuracy, split) from ``final_accuracy``, or None to leave accuracy out;
+    gaps: each run's ``generalization_gap``, quoted when BN's and the plain net's differ clearly.
+    """
     if not views:
         return "Neither run made a single step, so there is nothing to watch yet."
     v = views[0]
@@ -316,8 +358,29 @@ def summary(views: list, names: list) -> str:
     drift = " and ".join(f"{_number(median_drift(w), 2)} {name}" for w, name in zip(views, names))
     loss = " and ".join(f"{_number(w.final_loss)} {name}" for w, name in zip(views, names))
     text = (f"Watch the histogram: the median input to the activation in {where} moved over a range of {drift}; "
-            f"the mini-batch loss averaged {loss} over the last epoch.")
+            f"the mini-batch loss averaged {loss} over the last epoch")
+    if accuracies:
+        split = accuracies[0][1]
+        text += "; " + f"{split} accuracy at the end: " + " and ".join(
+            f"{_number(acc)} {name}" for (acc, _), name in zip(accuracies, names))
+    text += "."
     for w, name in zip(views, names):
         if w.diverged_at is not None:
             text += f" The run {name} diverged at step {w.diverged_at:,}: the view shows the steps before it."
+    if accuracies and len(views) == 2 and views[0].bn != views[1].bn:
+        order = (0, 1) if views[0].bn else (1, 0)
+        words = verdict_words([views[i] for i in order], [accuracies[i][0] for i in order], [names[i] for i in order])
+        text += (" " + words) if words else ""
+        if gaps is not None and all(np.isfinite(gaps)) and abs(abs(gaps[0]) - abs(gaps[1])) >= CLEAR_ACCURACY:
+            text += (" Train minus test accuracy: " + " and ".join(
+                f"{_number(gaps[i])} {names[i]}" for i in order) + ".")
     return text
+
+
+def generalization_gap(run: Run) -> float:
+    """Training minus test accuracy at the end, in evaluation mode (NaN without a test split)."""
+    metrics = run.epoch_metrics
+    train, test = metrics.get("train_acc_eval"), metrics.get("test_acc_eval")
+    if train is None or test is None or not len(train) or not len(test):
+        return float("nan")
+    return float(train[-1] - test[-1])

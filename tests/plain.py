@@ -126,8 +126,27 @@ def running_statistics(run, data):
                 m = cfg.bn_momentum
                 mean, var = m * mean + (1 - m) * bm, m * var + (1 - m) * bv
             series.append((mean, var))
+        if cfg.running_avg == "population" and run.n_steps == cfg.epochs * len(run.bounds):
+            series[-1] = population(run, X, k)
         out[k] = series
     return out
+
+
+def population(run, X, k):
+    """Ioffe & Szegedy's Algorithm 2 for BN layer k, by hand: the final network's batch mean and
+    variance over each mini-batch of the last epoch (unbiased when the Config asks), averaged."""
+    params = params_at(run, run.n_steps)
+    means, variances = [], []
+    last = run.n_steps - len(run.bounds)
+    for s in range(last, run.n_steps):
+        rows = batch_rows(run, s)
+        _, layers = forward(run, params, X[rows])
+        v = layers[k - 1]["var"]
+        if run.config.running_var == "unbiased" and len(rows) > 1:
+            v = v * len(rows) / (len(rows) - 1)
+        means.append(layers[k - 1]["mean"])
+        variances.append(v)
+    return sum(means) / len(means), sum(variances) / len(variances)
 
 
 def buffers_after(run, running, state):

@@ -26,29 +26,37 @@ def card_texts(at) -> str:
     return "\n".join(m.value for m in at.markdown) + "\n".join(c.value for c in at.caption)
 
 
-def test_every_lesson_has_a_card_with_its_verdict(measured):
+def test_every_lesson_has_a_card_with_both_verdicts(measured):
+    from bnviz.lessons import contrast
+
     at = fresh({"tab": "Lessons", "epochs": "2", "compare": "off"})
     assert not at.exception and not at.error
     texts = card_texts(at)
     assert len(measured.lessons) == len(LESSONS)
     for lesson in LESSONS:
-        verdict = measured.verdict(lesson)
-        assert verdict is not None, measured.error(lesson)
-        assert view.markdown_text(verdict.sentence) in texts
+        notes, shows = measured.verdict(lesson, "notes"), measured.verdict(lesson, "shows")
+        assert notes is not None and shows is not None, measured.error(lesson)
+        for verdict in {id(notes): notes, id(shows): shows}.values():
+            assert view.markdown_text(verdict.sentence) in texts
+            assert view.badge_markdown(verdict.status) in texts
+        assert view.markdown_text(shows.rule) in texts                            # the card states its rule
+        assert view.markdown_text(contrast(lesson, notes, shows)) in texts        # and what differs
         assert view.markdown_text(lesson.claim) in texts
-        assert view.badge_markdown(verdict.status) in texts
-        assert f"(?{lesson.query})" in texts
+        assert f"[Open this experiment](?{lesson.experiments['shows']})" in texts
+        if not lesson.same_experiment:
+            assert f"[Open the notes' one](?{lesson.experiments['notes']})" in texts
     shown = "\n".join(m.value for m in at.markdown)
-    for lesson in LESSONS:                                          # one chart per card, as the board built it
-        assert measured.figure(lesson) in shown
+    for lesson in LESSONS:                                          # one chart per verdict, as the board built it
+        assert measured.figure(lesson, "notes") in shown and measured.figure(lesson, "shows") in shown
     assert not at.get("plotly_chart")                               # only the open tab draws
     assert "measuring" not in texts
 
 
-def test_each_cards_chart_draws_the_verdicts_numbers(measured):
+@pytest.mark.parametrize("experiment", ["notes", "shows"])
+def test_each_cards_chart_draws_the_verdicts_numbers(measured, experiment):
     for lesson in LESSONS:
-        verdict = measured.verdict(lesson)
-        root, dots, medians = parse(measured.figure(lesson))
+        verdict = measured.verdict(lesson, experiment)
+        root, dots, medians = parse(measured.figure(lesson, experiment))
         assert list(dots) == [name for name, v in verdict.spread.items()
                               if (np.isfinite(v) & ((v > 0) if verdict.spread_log else True)).any()]
         for name, values in verdict.spread.items():
@@ -63,18 +71,20 @@ def test_each_cards_chart_draws_the_verdicts_numbers(measured):
                 assert medians[name][0] == slow_median(list(values[keep]))
 
 
-def test_the_experiments_box_lists_every_lesson_with_its_badge(measured):
+def test_the_experiments_box_lists_every_lesson_with_both_badges(measured):
     at = fresh({"epochs": "2", "compare": "off"})
     texts = card_texts(at)
     for lesson in LESSONS:
-        assert view.badge_markdown(measured.verdict(lesson).status) in texts
-        assert f"(?{lesson.query})" in texts
+        notes, shows = measured.verdict(lesson, "notes"), measured.verdict(lesson, "shows")
+        line = next(line for line in texts.split("\n\n") if view.markdown_text(lesson.claim) in line)
+        assert f"notes' network {view.badge_markdown(notes.status)}" in line
+        assert f"[where it shows](?{lesson.query}) {view.badge_markdown(shows.status)}" in line
 
 
 def test_cards_wait_politely_while_measuring(monkeypatch):
     gate = threading.Event()
 
-    def slow(lesson, seeds):
+    def slow(lesson, seeds, experiment):
         gate.wait(30)
         raise RuntimeError("stopped")
 
@@ -101,7 +111,7 @@ def test_tabs_show_the_generated_sentences(measured):
                            ("Loss landscape", "input-scaling")):
         at = fresh({"tab": tab, "epochs": "2", "compare": "off"})
         assert not at.exception
-        verdict = measured.verdict(lesson_by_id(lesson_id))
+        verdict = measured.verdict(lesson_by_id(lesson_id), "shows")
         assert view.markdown_text(verdict.sentence) in card_texts(at), tab
 
 

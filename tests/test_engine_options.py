@@ -195,8 +195,22 @@ def test_members_need_data_of_one_shape():
 # ------------------------------------------------------------------ smoothness
 
 
+def _plain_grad(run, flat, X, y, noise, h=1e-6):
+    """The mini-batch loss's gradient by centred differences through the plain reference network."""
+    def loss(v):
+        p = {n: v[a:b].reshape(shape) for n, (a, b, shape) in run.param_slices.items()}
+        return plain.bce(plain.forward(run, p, X, noise=noise)[0], y)
+    grad = np.zeros_like(flat)
+    for i in range(len(flat)):
+        e = np.zeros_like(flat)
+        e[i] = h
+        grad[i] = (loss(flat + e) - loss(flat - e)) / (2 * h)
+    return grad
+
+
 @pytest.mark.parametrize("cfg", [Config(epochs=2), Config(epochs=2, bn_noise=0.5), Config(epochs=2, bn=False)])
 def test_smoothness_along_the_gradient_agrees_with_a_plain_recomputation(cfg):
+    """The three step-normalized measures, recomputed with the plain reference network."""
     ensemble, configs = over_seeds(cfg, [0, 1])
     smooth = along_gradient(ensemble.history, probes=3, multiples=(0.5, 2.0))
     noise = None
@@ -205,17 +219,31 @@ def test_smoothness_along_the_gradient_agrees_with_a_plain_recomputation(cfg):
         if c.bn_noise:
             noise = _plain_noise(c.seed, run.n_steps, c.hidden, c.bn_noise)
         X = plain.inputs(run, data, data.X_train)
-        ranges = []
+        variations, turns, betas = [], [], []
         for t, s in enumerate(smooth.probe_steps):
             rows = plain.batch_rows(run, s)
             step_noise = None if noise is None else {k + 1: (a[s], b[s]) for k, (a, b) in enumerate(noise)}
-            losses = []
+            g = run.grads[s]
+            g2 = float(g @ g)
+            p0 = {n: run.params[s][a:b].reshape(shape) for n, (a, b, shape) in run.param_slices.items()}
+            loss0 = plain.bce(plain.forward(run, p0, X[rows], noise=step_noise)[0], data.y_train[rows])
+            off, turn, beta = [], [], []
             for mult in (0.5, 2.0):
-                flat = run.params[s] - mult * c.lr * run.grads[s]
+                eta = mult * c.lr
+                flat = run.params[s] - eta * g
                 p = {n: flat[a:b].reshape(shape) for n, (a, b, shape) in run.param_slices.items()}
-                losses.append(plain.bce(plain.forward(run, p, X[rows], noise=step_noise)[0], data.y_train[rows]))
-            ranges.append(max(losses) - min(losses))
-            assert smooth.loss_range[t, m] == pytest.approx(ranges[-1], rel=1e-9, abs=1e-15)
-        assert smooth.loss_variation[m] == pytest.approx(float(np.median(ranges)), rel=1e-9, abs=1e-15)
-    assert np.all(np.isfinite(smooth.grad_change)) and np.all(smooth.beta_smoothness > 0)
+                loss = plain.bce(plain.forward(run, p, X[rows], noise=step_noise)[0], data.y_train[rows])
+                off.append(abs(loss - (loss0 - eta * g2)) / (eta * g2))
+                moved_grad = _plain_grad(run, flat, X[rows], data.y_train[rows], step_noise)
+                turn.append(np.linalg.norm(moved_grad - g) / np.sqrt(g2))
+                beta.append(np.linalg.norm(moved_grad - g) / (eta * np.sqrt(g2)))
+            variations.append(max(off))
+            turns.append(max(turn))
+            betas.append(max(beta))
+            assert smooth.loss_range[t, m] == pytest.approx(variations[-1], rel=1e-6, abs=1e-12)
+            assert smooth.grad_range[t, m] == pytest.approx(turns[-1], rel=1e-4)
+            assert smooth.beta[t, m] == pytest.approx(betas[-1], rel=1e-4)
+        assert smooth.loss_variation[m] == pytest.approx(float(np.median(variations)), rel=1e-6, abs=1e-12)
+        assert smooth.grad_change[m] == pytest.approx(float(np.median(turns)), rel=1e-4)
+        assert smooth.beta_smoothness[m] == pytest.approx(float(np.median(betas)), rel=1e-4)
     assert math.isfinite(float(smooth.beta_smoothness.sum()))

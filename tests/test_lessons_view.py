@@ -87,6 +87,7 @@ class FakeLesson:
     sources: tuple = ("001",)
     compares: tuple = ("BN on", "BN off")
     query: str = "tab=Parameters"
+    same_experiment: bool = False
 
 
 @dataclass
@@ -102,29 +103,34 @@ class FakeVerdict:
     numbers: dict = field(default_factory=dict)
 
 
-def test_board_measures_each_lesson_once_and_keeps_errors_apart():
+def test_board_measures_each_experiment_once_and_keeps_errors_apart():
     calls, gate = [], threading.Event()
 
-    def measure(lesson, seeds):
+    def measure(lesson, seeds, experiment):
         gate.wait(10)
-        calls.append((lesson.id, seeds))
+        calls.append((lesson.id, seeds, experiment))
         if lesson.id == "broken":
             raise RuntimeError("no data")
-        return FakeVerdict("holds", f"{lesson.id} measured", {"BN on": [0.5, 0.7], "BN off": [0.4, 0.6]})
+        values = [0.5, 0.7] if experiment == "shows" else [0.1, 0.2]
+        return FakeVerdict("holds", f"{lesson.id} {experiment}", {"BN on": values, "BN off": [0.4, 0.6]})
 
-    lessons = [FakeLesson("a"), FakeLesson("broken"), FakeLesson("b")]
+    lessons = [FakeLesson("a"), FakeLesson("broken"), FakeLesson("b"), FakeLesson("one", same_experiment=True)]
     board = Board(lessons, measure, seeds=(0, 1)).start()
     board.start()                                         # a second start does nothing
     assert board.verdict(lessons[0]) is None and board.figure(lessons[0]) is None and not board.done
     gate.set()
     assert board.wait(10)
-    assert calls == [("a", (0, 1)), ("broken", (0, 1)), ("b", (0, 1))]
-    assert board.verdict(lessons[2]).sentence == "b measured"
+    assert calls == [("a", (0, 1), "notes"), ("a", (0, 1), "shows"), ("broken", (0, 1), "notes"),
+                     ("b", (0, 1), "notes"), ("b", (0, 1), "shows"), ("one", (0, 1), "notes")]
+    assert board.verdict(lessons[2], "shows").sentence == "b shows"
+    assert board.verdict(lessons[2], "notes").sentence == "b notes"
+    assert board.verdict(lessons[3], "shows") is board.verdict(lessons[3], "notes")    # one experiment, measured once
     assert board.verdict(lessons[1]) is None and "no data" in board.error(lessons[1])
-    assert board.ready() == 3
-    svg = board.figure(lessons[0])
-    assert board.figure(lessons[0]) is svg                # built once, shared
+    assert board.ready() == 4
+    svg = board.figure(lessons[0], "shows")
+    assert board.figure(lessons[0], "shows") is svg       # built once, shared
     assert [v for _, v, _, _ in parse(svg)[1]["BN on"]] == [0.5, 0.7]
+    assert [v for _, v, _, _ in parse(board.figure(lessons[0], "notes"))[1]["BN on"]] == [0.1, 0.2]
 
 
 def test_spread_chart_draws_the_verdicts_values():
@@ -146,7 +152,7 @@ def test_board_hands_each_lesson_to_the_pool_one_at_a_time():
     running, most = [0], [0]
     lock = threading.Lock()
 
-    def measure(lesson, seeds):
+    def measure(lesson, seeds, experiment):
         with lock:
             running[0] += 1
             most[0] = max(most[0], running[0])
@@ -159,4 +165,5 @@ def test_board_hands_each_lesson_to_the_pool_one_at_a_time():
         board = Board([FakeLesson(str(i)) for i in range(5)], measure, seeds=(0,), submit=pool.submit).start()
         assert board.wait(10)
     assert most[0] == 1                                   # one worker at a time: the others stay free for runs
-    assert [board.verdict(FakeLesson(str(i))).sentence for i in range(5)] == ["0", "1", "2", "3", "4"]
+    assert [board.verdict(FakeLesson(str(i)), e).sentence for i in range(5) for e in ("notes", "shows")] == \
+        [str(i) for i in range(5) for _ in range(2)]

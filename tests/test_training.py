@@ -110,6 +110,33 @@ def test_cumulative_average_is_the_plain_mean_of_batch_statistics(data):
                                    / np.arange(1, run.n_steps + 1)[:, None], rtol=1e-11)
 
 
+@pytest.mark.parametrize("variance", ["biased", "unbiased"])
+def test_algorithm_2_replaces_the_final_buffers_with_the_trained_networks_statistics(data, variance):
+    """running_avg="population": the EWMA while training, then after the last step each BN layer's
+    batch mean and variance of the final network over the last epoch's batches, averaged, by hand."""
+    import plain
+
+    cfg = Config(epochs=3, running_avg="population", running_var=variance, hidden=(3, 2, 2))
+    run = train(cfg, data)
+    ewma = train(cfg.replace(running_avg="ewma"), data)
+    expected = plain.running_statistics(run, data)
+    X = plain.inputs(run, data, data.X_train)
+    for k in range(run.n_bn):
+        # every step but the last keeps the EWMA, bit for bit
+        np.testing.assert_array_equal(run.running_mean[k][:-1], ewma.running_mean[k][:-1])
+        np.testing.assert_array_equal(run.running_var[k][:-1], ewma.running_var[k][:-1])
+        mean, var = plain.population(run, X, k + 1)
+        np.testing.assert_allclose(run.running_mean[k][-1], mean, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(run.running_var[k][-1], var, rtol=1e-12)
+        np.testing.assert_allclose(run.running_mean[k][-1], expected[k + 1][-1][0], rtol=1e-12, atol=1e-14)
+        assert not np.allclose(run.running_var[k][-1], ewma.running_var[k][-1])
+    # evaluation mode at the end uses them
+    params = plain.params_at(run, run.n_steps)
+    buffers = {k + 1: (run.running_mean[k][-1], run.running_var[k][-1]) for k in range(run.n_bn)}
+    logits, _ = plain.forward(run, params, X, buffers)
+    assert run.epoch_metrics["train_loss_eval"][-1] == pytest.approx(plain.bce(logits, data.y_train), rel=1e-10)
+
+
 def test_running_statistics_approach_the_population_statistics(data):
     """With a steady network late in training the running mean settles near the
     exact mean over all rows; the biased running variance settles near

@@ -234,3 +234,79 @@ def test_more_rows_than_the_view_draws(bn, monkeypatch):
     per_frame = run.arch.param_layout().size * (1000 + watch.GRID_SIZE ** 2 + len(big.y_train))
     monkeypatch.setattr(watch, "VIEW_WORK", per_frame * 40.5)
     assert frames_for(run) == 40
+
+
+# ------------------------------------------------------------------ what the first screen says
+
+
+def _view(bn, final_loss, diverged_at=None):
+    """A stand-in WatchRun with only what the sentence reads."""
+    from types import SimpleNamespace
+    return SimpleNamespace(bn=bn, final_loss=final_loss, diverged_at=diverged_at, layer=2, unit=0,
+                           percentiles=np.array([[0.0, 0.0, 1.0], [0.0, 1.5, 2.0]]))
+
+
+NAMES = ["with BN (A)", "without BN (B)"]
+
+
+def test_the_sentence_says_bn_changes_little_when_the_runs_agree():
+    text = summary([_view(True, 0.370), _view(False, 0.304)], NAMES, [(0.8875, "test"), (0.8875, "test")])
+    assert text == ("Watch the histogram: the median input to the activation in layer 2, unit 1 moved over a range of "
+                    "1.5 with BN (A) and 1.5 without BN (B); the mini-batch loss averaged 0.370 with BN (A) and 0.304 "
+                    "without BN (B) over the last epoch; test accuracy at the end: 0.887 with BN (A) and 0.887 "
+                    "without BN (B). On this network BN changes little: both runs learn about equally well. Try a "
+                    "deeper network, a higher learning rate or a bad initialization, where it matters.")
+
+
+def test_the_sentence_credits_the_run_that_is_ahead_whichever_it_is():
+    helps = summary([_view(True, 0.40), _view(False, 0.69)], NAMES, [(0.925, "test"), (0.525, "test")])
+    assert helps.endswith("Here BN helps clearly: compare the two loss curves and where each boundary ends.")
+    # B with BN, A without: the words follow the BN setting, not the order
+    swapped = summary([_view(False, 0.69), _view(True, 0.40)], ["without BN (A)", "with BN (B)"],
+                      [(0.525, "test"), (0.925, "test")])
+    assert swapped.endswith("Here BN helps clearly: compare the two loss curves and where each boundary ends.")
+    worse = summary([_view(True, 0.69), _view(False, 0.40)], NAMES, [(0.525, "test"), (0.925, "test")])
+    assert worse.endswith("Here the network without BN does better: BN is no guarantee.")
+    # an accuracy just under the clear margin, losses far apart: not "changes little"
+    close = summary([_view(True, 0.30), _view(False, 0.40)], NAMES, [(0.90, "test"), (0.88, "test")])
+    assert close.endswith("The two runs end close, but not the same.")
+
+
+def test_the_sentence_names_the_run_that_diverged():
+    text = summary([_view(True, 0.3), _view(False, float("nan"), diverged_at=120)], NAMES,
+                   [(0.9, "test"), (float("nan"), "test")])
+    assert "The run without BN (B) diverged at step 120" in text
+    assert text.endswith("Here BN makes the difference: the run without BN (B) diverged and the run with BN (A) "
+                         "trained.")
+
+
+def test_the_sentence_quotes_a_clearly_different_train_test_gap_with_signs():
+    text = summary([_view(True, 0.3), _view(False, 0.3)], NAMES, [(0.80, "test"), (0.81, "test")], [0.075, -0.2])
+    assert text.endswith("Train minus test accuracy: 0.075 with BN (A) and -0.200 without BN (B).")
+    same = summary([_view(True, 0.3), _view(False, 0.3)], NAMES, [(0.80, "test"), (0.81, "test")], [0.075, -0.1])
+    assert "Train minus test" not in same               # sizes 0.075 and 0.1 differ by less than 0.05
+
+
+def test_final_accuracy_and_gap_come_from_the_last_epoch(pair):
+    a = pair[0]
+    acc, split = watch.final_accuracy(a)
+    assert split == "test" and acc == a.epoch_metrics["test_acc_eval"][-1]
+    assert watch.generalization_gap(a) == a.epoch_metrics["train_acc_eval"][-1] - a.epoch_metrics["test_acc_eval"][-1]
+
+
+def test_runs_a_and_b_share_every_comparable_y_range_and_keep_their_colours(pair, data):
+    a, b, views = pair
+    spec = watch_spec(views, ["A · BN on", "B · BN off"], data)
+    ra, rb = spec["runs"]
+    assert (ra["colour"], rb["colour"]) == ("#0072B2", "#D55E00")         # BN on blue, BN off vermillion
+    for i in (0, 2, 3):                                                     # loss, activation input, running
+        for axis_a, axis_b in zip(ra["panels"][i]["axes"], rb["panels"][i]["axes"]):
+            assert axis_a["y"] == axis_b["y"]
+    # each shared range holds both runs' own: the loss curves of both fit under the top
+    top = ra["panels"][0]["axes"][0]["y"][1]
+    for v in views:
+        start = v.curve_loss[:3][np.isfinite(v.curve_loss[:3])]
+        assert top >= min(np.nanpercentile(v.curve_loss, 99), 10 * max(np.median(start), 0.7)) - 1e-9
+    # swapped order: colours follow the BN setting, not the position
+    swapped = watch_spec(views[::-1], ["A · BN off", "B · BN on"], data)
+    assert [r["colour"] for r in swapped["runs"]] == ["#D55E00", "#0072B2"]

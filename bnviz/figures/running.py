@@ -29,7 +29,8 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0,
     steps = run.axis_states("step") + 1                      # the state after each recorded step
     cfg = run.config
     other_rule = (None, None) if alternative is None else (alternative.mean[:, unit], alternative.var[:, unit])
-    rule = (f"EWMA, m = {cfg.bn_momentum:g}" if cfg.running_avg == "ewma" else "cumulative average")
+    rule = {"ewma": f"EWMA, m = {cfg.bn_momentum:g}", "cumulative": "cumulative average",
+            "population": f"EWMA, m = {cfg.bn_momentum:g}, then population statistics at the end"}[cfg.running_avg]
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.09,
                         subplot_titles=("mean: μ_B and the running μ",
                                         f"variance: σ²_B (biased) and the running σ² ({cfg.running_var})"))

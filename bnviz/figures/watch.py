@@ -121,6 +121,24 @@ def _frames(v: WatchRun) -> dict:
     return frames
 
 
+SHARED_PANELS = (0, 2, 3)    # loss, input to the activation, running statistics: one quantity in both runs
+
+
+def share_y_ranges(runs: list) -> None:
+    """Give runs A and B one y-range on every panel where both measure the same thing (in place), so the
+    eye compares like with like. The loss surface (each run's own plane) and P(label) (over the
+    feature plane, already shared) keep their own."""
+    for i in SHARED_PANELS:
+        panels = [r["panels"][i] for r in runs]
+        if len(panels) < 2 or len({len(p["axes"]) for p in panels}) != 1:
+            continue
+        for j in range(len(panels[0]["axes"])):
+            axes = [p["axes"][j] for p in panels]
+            low, high = min(a["y"][0] for a in axes), max(a["y"][1] for a in axes)
+            for a in axes:
+                a["y"] = [low, high]
+
+
 KEY = ("Grey band: the middle 70% of rows (15th to 85th percentile); black line: the median. Solid: the running "
        "averages BN keeps for test time; dashed: the exact values over the training rows. P({label}): orange 0, "
        "green 1.")
@@ -153,6 +171,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
                          running=v.running_mean is not None,
                          panels=[_loss_panel(v, colour, span), _surface_panel(v, colour), _histogram_panel(v),
                                  _running_panel(v, span), _boundary_panel(v, rows)]))
+    share_y_ranges(runs)
     digest = hashlib.sha1(repr([(r["label"], r["frames"]["loss"], r["frames"]["states"]) for r in runs])
                           .encode()).hexdigest()[:12]
     panels = [title.format(label=data.label_name) for title in PANELS]

@@ -18,6 +18,8 @@ import streamlit as st
 from .. import figures
 from ..sweeps import batch_size_summary
 
+EXPERIMENTS = ("notes", "shows")        # as bnviz.lessons names them; the engine is imported only when measuring
+
 SEEDS = tuple(range(10))
 REFRESH_SECONDS = 2
 BADGES = {  # status -> (label, colour, icon)
@@ -30,18 +32,20 @@ MEASURING = "Measuring on the server"     # the note shown until every verdict i
 
 
 class Board:
-    """The verdict of every lesson, measured in one background thread and kept for the process.
+    """The verdicts of every lesson's experiments, measured in one background thread and kept for the process.
 
-    lessons: objects with an ``id``; measure(lesson, seeds) -> Verdict, called
-    through submit(measure, lesson, seeds) -> Future when given (a worker pool),
-    else in the thread itself. Reading never blocks: ``verdict`` is None until
-    that lesson is measured, and a lesson whose measurement raised has an
-    ``error`` sentence instead.
+    lessons: objects with an ``id`` (and ``same_experiment`` when both experiments are one);
+    measure(lesson, seeds, experiment) -> Verdict, called through submit(measure, lesson,
+    seeds, experiment) -> Future when given (a worker pool), else in the thread itself.
+    Each lesson's experiments are measured in EXPERIMENTS order before the next lesson's, so
+    cards fill in whole. Reading never blocks: ``verdict`` is None until that experiment is
+    measured, and a lesson whose measurement raised has an ``error`` sentence instead.
     """
 
-    def __init__(self, lessons, measure, seeds=SEEDS, submit=None):
+    def __init__(self, lessons, measure, seeds=SEEDS, submit=None, experiments=EXPERIMENTS):
         self.lessons = tuple(lessons)
         self.seeds = tuple(seeds)
+        self.experiments = tuple(experiments)
         self._measure = measure
         self._submit = submit
         self._verdicts: dict = {}
@@ -59,20 +63,27 @@ class Board:
                 self._thread.start()
         return self
 
+    def _one(self, lesson, experiment):
+        if self._submit is None:
+            return self._measure(lesson, self.seeds, experiment)
+        return self._submit(self._measure, lesson, self.seeds, experiment).result()
+
     def _work(self) -> None:
         started = time.perf_counter()
         for lesson in self.lessons:
             try:
-                if self._submit is None:
-                    verdict = self._measure(lesson, self.seeds)
-                else:
-                    verdict = self._submit(self._measure, lesson, self.seeds).result()
+                found = {}
+                for experiment in self.experiments:
+                    if found and getattr(lesson, "same_experiment", False):
+                        found[experiment] = next(iter(found.values()))     # one experiment: measured once
+                    else:
+                        found[experiment] = self._one(lesson, experiment)
             except Exception as err:        # one broken lesson must not take the others down
                 with self._lock:
                     self._errors[lesson.id] = f"{type(err).__name__}: {err}"
             else:
                 with self._lock:
-                    self._verdicts[lesson.id] = verdict
+                    self._verdicts.update({(lesson.id, e): v for e, v in found.items()})
         self.seconds = time.perf_counter() - started
         self._done.set()
 
@@ -84,29 +95,32 @@ class Board:
         """Block until every lesson is measured (for tests and benchmarks); True if done."""
         return self._done.wait(timeout)
 
-    def verdict(self, lesson):
+    def verdict(self, lesson, experiment: str = "shows"):
         with self._lock:
-            return self._verdicts.get(lesson.id)
+            return self._verdicts.get((lesson.id, experiment))
 
     def error(self, lesson) -> str | None:
         with self._lock:
             return self._errors.get(lesson.id)
 
     def ready(self) -> int:
+        """Lessons with every experiment measured (or an error)."""
         with self._lock:
-            return len(self._verdicts) + len(self._errors)
+            whole = {i for i, _ in self._verdicts if all((i, e) in self._verdicts for e in self.experiments)}
+            return len(whole | set(self._errors))
 
-    def figure(self, lesson) -> str | None:
-        """The card's chart (SVG), built once per lesson and shared (None until measured)."""
-        verdict = self.verdict(lesson)
+    def figure(self, lesson, experiment: str = "shows") -> str | None:
+        """A verdict's chart (SVG), built once per lesson and experiment and shared (None until measured)."""
+        verdict = self.verdict(lesson, experiment)
         if verdict is None:
             return None
+        key = (lesson.id, experiment)
         with self._lock:
-            fig = self._figures.get(lesson.id)
+            fig = self._figures.get(key)
         if fig is None:
             fig = spread_chart(verdict)
             with self._lock:
-                self._figures[lesson.id] = fig
+                self._figures[key] = fig
         return fig
 
 
@@ -150,9 +164,14 @@ def badge_markdown(status: str | None) -> str:
 
 def lessons_tab() -> None:
     board = lesson_board()
-    st.markdown("Each claim the notes make about batch norm, tested on this lab's data: the runs it compares are "
-                f"trained with {len(board.seeds)} seeds, and the verdict and the sentence are written from what "
-                "those runs measured. Another set of seeds can give another verdict.")
+    from ..verdicts import RULE
+
+    st.markdown("Each claim the notes make about batch norm, tested on two experiments: the notes' own network on "
+                "the placement data, and a setting of this lab where the claim can show (chosen by a search on other "
+                f"seeds). Both sides of every comparison train with the same {len(board.seeds)} seeds, so each seed "
+                "gives a pair of runs and one paired effect. The verdict and the sentence are written from what those "
+                f"runs measured. {markdown_text(RULE)} The interval is the exact sign-test interval for the median "
+                "effect. Another set of seeds can give another verdict.")
     if board.done:
         cards(board)
     else:
@@ -177,41 +196,64 @@ def cards(board: Board) -> None:
 
 
 def card(board: Board, lesson, index: int) -> None:
-    """One lesson in a bordered box. Its text is one Markdown element (with the chart's SVG), not
-    six: every element is a message the server hands to its event loop, and on a busy server
-    those hand-offs were a quarter of a page's time."""
-    verdict, error = board.verdict(lesson), board.error(lesson)
+    """One lesson in a bordered box: the claim, its rule, the verdict of each experiment with its chart,
+    what differs between them, and a link to each. Its text is one Markdown element (with the
+    charts' SVG), not a dozen: every element is a message the server hands to its event loop, and
+    on a busy server those hand-offs were a quarter of a page's time."""
+    from ..lessons import EXPERIMENT_NAMES, contrast, describe
+
+    error = board.error(lesson)
+    verdicts = {e: board.verdict(lesson, e) for e in board.experiments}
     parts = [f"**{lesson_number(lesson, index)} {markdown_text(lesson.claim)}**"]
     if error is not None:
         parts += [":red-badge[:material/error: could not be measured]",
                   f"The runs for this lesson stopped with an error: {markdown_text(error)}"]
-    elif verdict is None:
+    elif any(v is None for v in verdicts.values()):
         parts += [badge_markdown(None), "Its runs are training on the server; this card fills in when they finish."]
     else:
-        parts += [badge_markdown(verdict.status), markdown_text(verdict.sentence)]
-        if verdict.status != "holds" and verdict.fails and verdict.fails not in verdict.sentence:
-            parts.append(f"**Where it does not hold:** {markdown_text(verdict.fails)}")
-        figure = board.figure(lesson)
-        if figure:
-            parts.append(figure)
+        first = verdicts["shows"]
+        parts.append(f"*Rule:* {markdown_text(first.rule)}")
+        for experiment in board.experiments:
+            if experiment == "shows" and lesson.same_experiment:
+                break
+            name = EXPERIMENT_NAMES[experiment]
+            if experiment == "shows":
+                name += f" ({describe(lesson.config('shows'))})"
+            verdict = verdicts[experiment]
+            low, high = verdict.ci
+            parts += [f"**{markdown_text(name)}** {badge_markdown(verdict.status)} "
+                      f"effect {markdown_text(fmt(verdict.effect))}, {verdict.level:.0%} interval "
+                      f"{markdown_text(fmt(low))} to {markdown_text(fmt(high))}",
+                      markdown_text(verdict.sentence), board.figure(lesson, experiment)]
+        parts.append(f"**What differs:** {markdown_text(contrast(lesson, verdicts['notes'], verdicts['shows']))}")
     compares = markdown_text(" and ".join(lesson.compares))
-    parts.append(f"[Open this experiment](?{lesson.query}) · compares {compares} · notes {', '.join(lesson.sources)}")
+    links = f"[Open this experiment](?{lesson.experiments['shows']})"
+    if not lesson.same_experiment:
+        links += f" · [Open the notes' one](?{lesson.experiments['notes']})"
+    parts.append(f"{links} · compares {compares} · notes {', '.join(lesson.sources)}")
     with st.container(border=True, key=f"lessoncard-{lesson.id}"):
-        st.markdown("\n\n".join(parts), unsafe_allow_html=True)
+        st.markdown("\n\n".join(p for p in parts if p), unsafe_allow_html=True)
+
+
+def fmt(x) -> str:
+    from ..measures import fmt as number
+
+    return number(x)
 
 
 def experiments_box() -> None:
-    """Above the tabs: every lesson in one line, its verdict once measured, and its experiment one click away."""
+    """Above the tabs: every lesson in one line, both verdicts once measured, each experiment one click away."""
     board = lesson_board()
     with st.expander("Lessons from the notes: what the runs say, one click each", icon=":material/science:"):
-        st.caption(f"Each verdict is measured over {len(board.seeds)} seeds; the Lessons tab shows the numbers and "
-                   "the spread over seeds.")
+        st.caption(f"Each verdict is measured over {len(board.seeds)} seeds, on the notes' network and where the "
+                   "claim can show; the Lessons tab shows the numbers and the spread over seeds.")
         lines = []
         for i, lesson in enumerate(board.lessons):
-            verdict = board.verdict(lesson)
-            status = None if verdict is None else verdict.status
-            lines.append(f"**{lesson_number(lesson, i)} {markdown_text(lesson.claim)}** {badge_markdown(status)} "
-                         f"[Open this experiment](?{lesson.query})")
+            notes, shows = (board.verdict(lesson, e) for e in ("notes", "shows"))
+            lines.append(f"**{lesson_number(lesson, i)} {markdown_text(lesson.claim)}** "
+                         f"notes' network {badge_markdown(None if notes is None else notes.status)} · "
+                         f"[where it shows](?{lesson.experiments['shows']}) "
+                         f"{badge_markdown(None if shows is None else shows.status)}")
         st.markdown("\n\n".join(lines))                    # one element for all: see card()
 
 
@@ -234,13 +276,16 @@ def lesson_note(lesson_id: str) -> None:
     this generated sentence, never a sentence written in advance.
     """
     board, lesson = lesson_board(), find_lesson(lesson_id)
-    verdict = board.verdict(lesson)
-    if verdict is None:
+    notes, shows = (board.verdict(lesson, e) for e in ("notes", "shows"))
+    if notes is None or shows is None:
         st.caption(f"{badge_markdown(None)} What {len(board.seeds)} seeds say about "
                    f"“{markdown_text(lesson.claim)}” appears here once measured (Lessons tab).")
         return
-    st.caption(f"{badge_markdown(verdict.status)} **Over {len(verdict.seeds)} seeds:** "
-               f"{markdown_text(verdict.sentence)} [Open this experiment](?{lesson.query})")
+    text = f"{badge_markdown(shows.status)} **Over {len(shows.seeds)} seeds:** {markdown_text(shows.sentence)}"
+    if not lesson.same_experiment:
+        text += (f" On the notes' network it {badge_markdown(notes.status)} "
+                 f"[(open it)](?{lesson.experiments['notes']}).")
+    st.caption(text + f" [Open this experiment](?{lesson.query})")
 
 
 @st.cache_resource(show_spinner=False)

@@ -81,6 +81,7 @@ def main():
     if note:
         pair = " Runs A and B share one run's budget, half each." if cfg_b is not None else ""
         st.info(f"{note}{pair} [Open exactly that experiment](?{share_query(run_cfg, page)})")
+    scenario_chips(run_cfg, page)
     thinned = st.empty()                           # what a long run's record kept, once the run is known
     # Cached runs: charts first, then the sidebar (the first chart shows sooner).
     # A run to train: the sidebar first, so the controls are there while it streams.
@@ -133,6 +134,19 @@ def main():
     else:
         with st.sidebar:
             tabs.exports(a)
+
+
+def scenario_chips(cfg, page) -> None:
+    """A row of links above the view, one per scenario (bnviz.scenarios); the one open is marked."""
+    from ..lessons import experiment_config
+    from ..scenarios import SCENARIOS
+
+    chips = []
+    for scenario in SCENARIOS:
+        here = experiment_config(scenario.query) == cfg and page.get("compare") == "bn"
+        chips.append(f"**{scenario.name}** (open)" if here else f"[{scenario.name}](?{scenario.query})")
+    st.markdown("Scenarios, BN on against BN off: " + " · ".join(chips),
+                help="\n\n".join(f"**{s.name}:** {s.about}" for s in SCENARIOS))
 
 
 def thinning_note(a, b) -> str | None:

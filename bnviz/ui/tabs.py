@@ -421,7 +421,9 @@ def math_tab() -> None:
     st.latex(r"\hat z_i = \frac{z_i - \mu_B}{\sqrt{\sigma_B^2 + \varepsilon}} \qquad "
              r"\tilde z_i = \gamma\,\hat z_i + \beta")
     st.markdown("ε sits *inside* the square root. The normalized values have mean 0 and variance "
-                "σ²_B / (σ²_B + ε), just under 1; they are **not** confined to [0, 1]. "
+                "σ²_B / (σ²_B + ε): close to 1 only when σ²_B is much larger than ε (a unit with standard "
+                "deviation 0.05 and Keras' ε = 0.001 gives 0.0025 / 0.0035 = 0.71). They are **not** confined "
+                "to [0, 1]. "
                 "γ scales the output's standard deviation, so its variance grows as γ²; "
                 "γ = √(σ²_B + ε) and β = μ_B give back z.")
     st.markdown("**Backward pass**, with $g_i = \\partial L / \\partial \\tilde z_i$:")
@@ -434,10 +436,16 @@ def math_tab() -> None:
                 "redundant.")
     st.markdown("**Running statistics**, updated after each step and used at test time:")
     st.latex(r"\mu \leftarrow m\,\mu + (1-m)\,\mu_B \qquad \sigma^2 \leftarrow m\,\sigma^2 + (1-m)\,\sigma_B^2")
-    st.markdown("(Keras' momentum $m$ = 0.99; PyTorch writes the same rule with its momentum = 1 − m = 0.1 and "
-                "folds in the unbiased $\\frac{n}{n-1}\\sigma_B^2$.) The alternative is the plain average of "
-                "all $T$ mini-batch statistics:")
+    st.markdown("(Keras writes this with its momentum $m$, 0.99 by default. PyTorch writes the same rule with "
+                "its momentum equal to $1 - m$: its default 0.1 means $m$ = 0.9, a shorter memory than Keras' "
+                "default. PyTorch also folds in the unbiased $\\frac{n}{n-1}\\sigma_B^2$.) One alternative is "
+                "the plain average of all $T$ mini-batch statistics over training:")
     st.latex(r"\mu = \frac{1}{T}\sum_{t=1}^{T}\mu_B^{(t)} \qquad \sigma^2 = \frac{1}{T}\sum_{t=1}^{T}"
              r"\sigma_B^{2\,(t)}")
+    st.markdown("Ioffe and Szegedy's Algorithm 2 averages *after* training instead: the trained network's "
+                "statistics over $K$ mini-batches of $n$ rows, with the unbiased variance "
+                "(`running_avg = population`):")
+    st.latex(r"\mu = \frac{1}{K}\sum_{k=1}^{K}\mu_B^{(k)} \qquad \sigma^2 = \frac{n}{n-1}\,\frac{1}{K}"
+             r"\sum_{k=1}^{K}\sigma_B^{2\,(k)}")
     st.markdown("**At test time** each row is normalized alone: $\\hat z = (z - \\mu)/\\sqrt{\\sigma^2 + "
                 "\\varepsilon}$, an affine map per unit.")

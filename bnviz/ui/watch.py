@@ -21,7 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..figures.watch import watch_spec
-from ..watch import MAX_FRAMES, PLANE_SIZE, summary, watch_pair
+from ..watch import MAX_FRAMES, PLANE_SIZE, final_accuracy, generalization_gap, summary, watch_pair
 from .runs import wait_for
 from .tabs import cached
 
@@ -82,7 +82,8 @@ def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
     planned = max(r.config.epochs * r.steps_per_epoch for r in runs) if live else 0
     spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS,
                       planned_steps=planned)
-    return spec, summary(views, [w for _, _, w in kept])
+    return spec, summary(views, [w for _, _, w in kept], [final_accuracy(r) for r, _, _ in kept],
+                         [generalization_gap(r) for r, _, _ in kept])
 
 
 def _replay_spec(a, b, data, autoplay):
