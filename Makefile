@@ -18,7 +18,7 @@ $(VENV)/.runtime: requirements.lock | $(BIN)/activate
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt requirements.lock | $(BIN)/activate
+$(VENV)/.dev: requirements-dev.txt requirements.txt requirements.lock | $(BIN)/activate
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	$(BIN)/pip install --quiet --require-hashes -r requirements.lock    # a test tool moved no locked pin
