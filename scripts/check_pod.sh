@@ -26,18 +26,7 @@ if docker info >/dev/null 2>&1; then
     ENGINE=docker
 elif command -v podman >/dev/null; then
     ENGINE=podman
-    if [ -z "${CONTAINERS_CONF:-}" ]; then      # as in scripts/check_compose.sh: runc, cgroupfs, this shell's limits
-        CONTAINERS_CONF=$(mktemp --suffix=.conf); OWN_CONF=$CONTAINERS_CONF
-        cat > "$CONTAINERS_CONF" <<EOF
-[containers]
-default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=4096:4096"]
-[engine]
-runtime = "$(command -v runc >/dev/null && echo runc || echo crun)"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-        export CONTAINERS_CONF
-    fi
+    source scripts/podman_conf.sh     # as check_compose.sh: runc, cgroupfs, this shell's limits
 else
     echo "needs docker with a running engine, or podman" >&2
     exit 2
