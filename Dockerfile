@@ -3,8 +3,9 @@
 # One replica per container; compose.yaml runs several behind nginx.
 FROM python:3.11-slim
 WORKDIR /app
-COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+# The locked set (requirements.lock, `make lock`): the same packages, checked against their hashes, at every build.
+COPY requirements.lock .
+RUN pip install --no-cache-dir --require-hashes -r requirements.lock
 # A visitor's link must not be able to touch anything it need not: the server runs as a plain user.
 RUN useradd --create-home --uid 10001 bnviz
 COPY app.py pyproject.toml ./

@@ -6,19 +6,37 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run serve test test-fast bench bench-page bench-load gallery fixtures clean mutants
+.PHONY: run serve test test-fast bench bench-page bench-load gallery fixtures clean mutants lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip
 
-$(VENV)/.runtime: requirements.txt | $(BIN)/activate
-	$(BIN)/pip install --quiet -r requirements.txt
+# The runtime packages are exactly those of requirements.lock, each checked against its hash: the tests
+# run the set that the image ships. The test-only tools (requirements-dev.txt) come on top of it.
+$(VENV)/.runtime: requirements.lock | $(BIN)/activate
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	touch $@
 
-$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/activate
+$(VENV)/.dev: requirements-dev.txt requirements.txt requirements.lock | $(BIN)/activate
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock    # a test tool moved no locked pin
+	$(BIN)/pip check
 	touch $(VENV)/.runtime $@
+
+# requirements.lock: every package the hosted app installs, pinned, with the hashes of all its files
+# (Python 3.11 and later, every platform: the image's linux/amd64 and linux/arm64 among them).
+# Compiled from requirements-lock.in (requirements.txt's ranges, and numba); `make lock` after
+# changing either, then run the tests on the new set.
+UV_VERSION := 0.13.9
+$(VENV)/.uv: | $(BIN)/activate
+	$(BIN)/pip install --quiet uv==$(UV_VERSION)
+	touch $@
+
+lock: $(VENV)/.uv
+	$(BIN)/uv pip compile requirements-lock.in --universal --python-version 3.11 --generate-hashes \
+		--custom-compile-command "make lock" --quiet -o requirements.lock
 
 run: $(VENV)/.runtime
 	$(BIN)/streamlit run app.py --server.port $(PORT)
@@ -65,7 +83,7 @@ fixtures: $(VENV)/.dev
 # Mutation testing (not part of `make test`): mutants of run, recording, evaluation,
 # running, tables, inference and landscape against the value tests, two at a time.
 # Prints the score per module and the survivors; fails under 90 % killed.
-$(VENV)/.mutants: requirements-mutants.txt requirements-dev.txt requirements.txt | $(BIN)/activate
+$(VENV)/.mutants: requirements-mutants.txt $(VENV)/.dev
 	$(BIN)/pip install --quiet -r requirements-mutants.txt
 	touch $@
 

@@ -22,22 +22,7 @@ if docker info >/dev/null 2>&1 && docker compose version >/dev/null 2>&1; then
     ENGINE=docker; COMPOSE=(docker compose)
 elif command -v podman >/dev/null && command -v podman-compose >/dev/null; then
     ENGINE=podman; COMPOSE=(podman-compose --podman-build-args=--format=docker)   # keep the HEALTHCHECK
-    if [ -z "${CONTAINERS_CONF:-}" ]; then
-        # As root in a VM or sandbox: runc (crun 1.8 refuses hosts with both cgroup v1 and v2 mounted),
-        # cgroupfs (no systemd), and limits no higher than this shell's (raising them needs
-        # CAP_SYS_RESOURCE, which a sandbox may lack).
-        CONTAINERS_CONF=$(mktemp --suffix=.conf); OWN_CONF=$CONTAINERS_CONF
-        runtime=$(command -v runc >/dev/null && echo runc || echo crun)
-        cat > "$CONTAINERS_CONF" <<EOF
-[containers]
-default_ulimits = ["nofile=$(ulimit -Hn):$(ulimit -Hn)", "nproc=4096:4096"]
-[engine]
-runtime = "$runtime"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-EOF
-        export CONTAINERS_CONF
-    fi
+    source scripts/podman_conf.sh
 else
     echo "needs docker with a running engine and the compose plugin, or podman and podman-compose" >&2
     exit 2
