@@ -72,13 +72,13 @@ def _read_bytes(source) -> bytes:
 
 
 def limit_text() -> str:
-    """The upload limit as a person reads it: "5 MB" (MB of 2**20 bytes, as file managers count)."""
+    """The upload limit as a person reads it, in MB of 2**20 bytes (as file managers count)."""
     return f"{MAX_BYTES / 2**20:g} MB"
 
 
 def too_big(size: int | None = None) -> str:
     """The sentence for a file over MAX_BYTES, with its size when known (bytes)."""
-    was = f"The file is {size / 2**20:.1f} MB" if size is not None else "The file is larger than that"
+    was = f"The file is {size / 2**20:.1f} MB ({size:,} bytes)" if size is not None else "The file is larger"
     return (f"{was}; the limit for an upload is {limit_text()} ({MAX_BYTES:,} bytes). "
             f"Upload at most {MAX_ROWS:,} rows, or fewer columns.")
 
