@@ -7,10 +7,13 @@ read as the visitor typed them (on one line, long names shortened).
 from urllib.parse import quote, urlsplit
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from bnviz.config import FIELDS
 from bnviz.csvread import MAX_BYTES
 from bnviz.visitor_text import JOINER, plain
+from bnviz.ui.state import BOUND_KEYS, PAGE_KEYS
 from tests.browser.helpers import CHART, open_tab, wait_idle
 
 pytestmark = pytest.mark.browser
@@ -73,6 +76,30 @@ def test_a_links_values_and_keys_show_as_typed(server, page, artifacts, index):
     inside = page.locator(f"{ALERTS} :is(h1, h2, h3, h4, h5, h6, img, a, strong, em, code, span.katex, del)")
     assert inside.count() == 0
     assert page.locator("[data-testid='stException']").count() == 0
+
+
+KNOWN = {f.name for f in FIELDS} | set(PAGE_KEYS) | set(BOUND_KEYS)
+MARKUP = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~ \n\twh1"
+ANY_TEXT = st.one_of(st.text(st.characters(exclude_categories=("Cs",)), min_size=1, max_size=40),
+                     st.text(alphabet=MARKUP, min_size=1, max_size=40), st.sampled_from(PAYLOADS))
+
+
+@settings(max_examples=6, deadline=None, derandomize=True, database=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(st.lists(ANY_TEXT, min_size=1, max_size=12, unique_by=plain))
+def test_any_text_in_a_link_reads_back_as_typed(server, page, keys):
+    """Arbitrary keys, each named back in a warning: the browser shows exactly plain(key)."""
+    keys = [k for k in keys if plain(k) and k not in KNOWN]
+    watch = Watch(page, server)
+    page.goto(f"{server}/?{_query([(k, '1') for k in keys] + [('tab', 'Training')])}")
+    page.wait_for_selector(ALERTS, timeout=60000)
+    wait_idle(page, 90)
+    said = [t.replace(JOINER, "") for t in page.evaluate(SHOWN, ALERTS)]
+    for key in keys:
+        expected = f"The link asked for something this lab cannot do. Ignored the unknown setting '{plain(key)}'."
+        assert expected in said, (key, said)
+    assert page.locator(f"{ALERTS} :is(h1, h2, h3, h4, h5, h6, img, a, strong, em, code, span.katex, del)").count() == 0
+    assert watch.outside() == []
 
 
 def hostile_csv() -> bytes:
