@@ -7,6 +7,7 @@ weights start.
 from __future__ import annotations
 
 from .config import FIELD_BY_NAME, FIELDS, MAX_LAYERS, Config, format_value
+from .visitor_text import plain
 
 # the fields whose table row says how run B's value follows from run A's
 COMPARE_FIELDS = tuple(f.name for f in FIELDS if f.compare)
@@ -49,7 +50,7 @@ def default_value(cfg: Config, field: str) -> str:
 def variant(cfg: Config, field: str, text: str) -> tuple:
     """(B's Config, warnings): cfg with `field` set from `text`, written as in a link ("0", "0.5", "3,2")."""
     if field not in COMPARE_FIELDS:
-        return cfg.replace(bn=not cfg.bn), [f"Cannot compare on '{field}'; comparing BN on and off instead."]
+        return cfg.replace(bn=not cfg.bn), [f"Cannot compare on '{plain(field)}'; comparing BN on and off instead."]
     query = dict(cfg.to_query())
     query[field] = str(text)
     return Config.from_query(query)

@@ -16,6 +16,7 @@ import numpy as np
 
 from .nn import ACTIVATIONS, BN_POSITIONS, INITS
 from .optim import OPTIMIZERS
+from .visitor_text import plain
 
 DATASETS = ("placement", "notes4", "notes_batch", "notes_students", "xor", "circles", "moons", "gaussians")
 TOY_DATASETS = ("xor", "circles", "moons", "gaussians")
@@ -235,20 +236,15 @@ class Config:
                 raw = raw[-1] if raw else ""
             f = FIELD_BY_NAME.get(key)
             if f is None:
-                warnings.append(f"Ignored the unknown setting '{_clip(key)}'.")
+                warnings.append(f"Ignored the unknown setting '{plain(key)}'.")
                 continue
             try:
                 values[key] = _check(f, _parse(f, str(raw)))
             except ValueError:
                 nearest = _nearest(f, str(raw))
                 values[key] = nearest if nearest is not None else f.default
-                warnings.append(f"{key}='{_clip(str(raw))}': {key} {allowed(f)}; using {format_value(f, values[key])}.")
+                warnings.append(f"{key}='{plain(raw)}': {key} {allowed(f)}; using {format_value(f, values[key])}.")
         return cls(**values), warnings
-
-
-def _clip(text, n=40):
-    text = "".join(ch if ch.isprintable() else "?" for ch in text)
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _parse(f: Field, text: str):

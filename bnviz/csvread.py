@@ -14,7 +14,9 @@ from pathlib import Path
 
 import numpy as np
 
-MAX_BYTES = 5 * 1024 * 1024
+from .visitor_text import plain
+
+MAX_BYTES = 5 * 2**20      # the one upload limit: the page's file box and Streamlit's own cap follow it
 MAX_ROWS = 100_000
 MIN_ROWS = 8
 LABEL_HINTS = ("placed", "label", "target", "class", "y", "outcome")
@@ -45,7 +47,7 @@ def read_table(source, features=None, label=None) -> Table:
     except DataError:
         raise
     except Exception as err:  # the promise is DataError or nothing: say what happened
-        raise DataError(f"The file could not be read as a table ({type(err).__name__}: {err}).") from err
+        raise DataError(f"The file could not be read as a table ({type(err).__name__}: {plain(err, 200)}).") from err
 
 
 def _read_bytes(source) -> bytes:
@@ -54,9 +56,9 @@ def _read_bytes(source) -> bytes:
     elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if not path.is_file():
-            raise DataError(f"There is no file at {str(path)!r}.")
+            raise DataError(f"There is no file at {_quoted(path)}.")
         if path.stat().st_size > MAX_BYTES:
-            raise DataError(f"The file is {path.stat().st_size / 2**20:.1f} MB; the limit is 5 MB.")
+            raise DataError(too_big(path.stat().st_size))
         data = path.read_bytes()
     elif hasattr(source, "read"):
         data = source.read(MAX_BYTES + 1)
@@ -65,8 +67,31 @@ def _read_bytes(source) -> bytes:
     else:
         raise DataError(f"Expected a path, bytes or an open file, got {type(source).__name__}.")
     if len(data) > MAX_BYTES:
-        raise DataError("The file is larger than 5 MB; upload at most 100,000 rows.")
+        raise DataError(too_big(len(data)) if isinstance(source, (bytes, bytearray, memoryview)) else too_big())
     return data
+
+
+def limit_text() -> str:
+    """The upload limit as a person reads it, in MB of 2**20 bytes (as file managers count)."""
+    return f"{MAX_BYTES / 2**20:g} MB"
+
+
+def too_big(size: int | None = None) -> str:
+    """The sentence for a file over MAX_BYTES, with its size when known (bytes)."""
+    was = f"The file is {size / 2**20:.1f} MB ({size:,} bytes)" if size is not None else "The file is larger"
+    return (f"{was}; the limit for an upload is {limit_text()} ({MAX_BYTES:,} bytes). "
+            f"Upload at most {MAX_ROWS:,} rows, or fewer columns.")
+
+
+def _quoted(name) -> str:
+    """A header name or a cell as a sentence quotes it: on one line and shortened (bnviz.visitor_text)."""
+    return f"'{plain(name)}'"
+
+
+def _columns(header, most: int = 8) -> str:
+    """The first `most` header names for a sentence, and how many there are in all."""
+    names = ", ".join(plain(h) for h in header[:most])
+    return names + (f", … ({len(header)} in all)" if len(header) > most else "")
 
 
 def _decode(data: bytes) -> str:
@@ -111,7 +136,7 @@ def _parse(text: str):
     for row, line in zip(rows, lines):
         if len(row) != len(header):
             raise DataError(f"Line {line} has {len(row)} cells but the header has {len(header)} columns "
-                            f"({', '.join(header)}).")
+                            f"({_columns(header)}).")
     if len(rows) < MIN_ROWS:
         raise DataError(f"The file has {len(rows)} data rows; at least {MIN_ROWS} are needed to train and test.")
     seen = set()
@@ -143,7 +168,7 @@ def _to_table(header, rows, lines, sep, features, label) -> Table:
     y, values, label_note = _label_to_binary(label, column[label], sep)
     features = _pick_features(header, column, sep, label, features)
     X = np.column_stack([_feature(f, column[f], lines, sep) for f in features])
-    notes = (f"Features: {features[0]} and {features[1]}; label: {label}.", label_note)
+    notes = (f"Features: {plain(features[0])} and {plain(features[1])}; label: {plain(label)}.", label_note)
     return Table(X, y, features, label, values, notes)
 
 
@@ -157,7 +182,7 @@ def _label_cells(cells, sep):
 def _pick_label(header, column, sep, label):
     if label is not None:
         if label not in column:
-            raise DataError(f"There is no column called {label!r}; the columns are {', '.join(header)}.")
+            raise DataError(f"There is no column called {_quoted(label)}; the columns are {_columns(header)}.")
         return label
     by_lower = {h.lower(): h for h in header}
     for hint in LABEL_HINTS:
@@ -173,7 +198,7 @@ def _pick_label(header, column, sep, label):
 def _show(value) -> str:
     if isinstance(value, float):
         return f"{value:g}"
-    return repr(value) if value else "an empty cell"
+    return _quoted(value) if value else "an empty cell"
 
 
 def _label_to_binary(label, cells, sep):
@@ -181,14 +206,14 @@ def _label_to_binary(label, cells, sep):
     values = sorted(set(cells), key=lambda v: (str(v).strip().lower() not in NEGATIVE_WORDS
                                                and not (isinstance(v, float) and v <= 0), _sort_key(v)))
     if len(values) == 1:
-        raise DataError(f"The label column {label!r} has a single value ({_show(values[0])}); "
+        raise DataError(f"The label column {_quoted(label)} has a single value ({_show(values[0])}); "
                         "both classes are needed to learn anything.")
     if len(values) > 2:
         shown = ", ".join(_show(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
-        raise DataError(f"The label column {label!r} has {len(values)} different values ({shown}); "
+        raise DataError(f"The label column {_quoted(label)} has {len(values)} different values ({shown}); "
                         "it must have exactly two.")
     y = np.array([float(c == values[1]) for c in cells])
-    return y, tuple(values), f"Label {label!r}: {_show(values[0])} -> 0, {_show(values[1])} -> 1."
+    return y, tuple(values), f"Label {_quoted(label)}: {_show(values[0])} -> 0, {_show(values[1])} -> 1."
 
 
 def _sort_key(v):
@@ -202,20 +227,20 @@ def _pick_features(header, column, sep, label, features):
             raise DataError(f"Name exactly two feature columns, got {len(features)}.")
         for f in features:
             if f not in column:
-                raise DataError(f"There is no column called {f!r}; the columns are {', '.join(header)}.")
+                raise DataError(f"There is no column called {_quoted(f)}; the columns are {_columns(header)}.")
         if label in features:
-            raise DataError(f"{label!r} is the label; it cannot also be a feature.")
+            raise DataError(f"{_quoted(label)} is the label; it cannot also be a feature.")
         if features[0] == features[1]:
-            raise DataError(f"Name two different feature columns, not {features[0]!r} twice.")
+            raise DataError(f"Name two different feature columns, not {_quoted(features[0])} twice.")
         return features
     # a column meant to hold numbers: most of its cells are numbers (a stray
     # word in it is then reported by line, instead of the column vanishing)
     numeric = [h for h in header if h != label
                and sum(_is_number(c, sep) for c in column[h]) >= max(1, len(column[h]) // 2)]
     if len(numeric) < 2:
-        found = f"only {numeric[0]!r}" if numeric else "none"
+        found = f"only {_quoted(numeric[0])}" if numeric else "none"
         raise DataError(f"Two numeric feature columns are needed (like cgpa and iq); found {found} "
-                        f"besides the label {label!r}.")
+                        f"besides the label {_quoted(label)}.")
     return tuple(numeric[:2])
 
 
@@ -225,10 +250,10 @@ def _feature(name, cells, lines, sep):
         try:
             values[i] = _number(cell, sep)
         except ValueError:
-            raise DataError(f"Column {name!r}, line {line}: {_show(cell)} is not a number.") from None
+            raise DataError(f"Column {_quoted(name)}, line {line}: {_show(cell)} is not a number.") from None
         if not np.isfinite(values[i]):
-            raise DataError(f"Column {name!r}, line {line}: {cell!r} is not a finite number "
+            raise DataError(f"Column {_quoted(name)}, line {line}: {_quoted(cell)} is not a finite number "
                             "(NaN and infinity cannot be learned from).")
     if np.ptp(values) == 0:
-        raise DataError(f"Column {name!r} has the same value in every row; it cannot tell students apart.")
+        raise DataError(f"Column {_quoted(name)} has the same value in every row; it cannot tell students apart.")
     return values

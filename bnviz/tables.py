@@ -11,6 +11,7 @@ import pandas as pd
 from .inference import batch_calculation
 from .recording import RECORDED, bn_units
 from .run import Run
+from .visitor_text import plain
 
 
 def batch_table(run: Run, data, step: int, layer: int = 1, undo: bool = False) -> pd.DataFrame:
@@ -22,7 +23,7 @@ def batch_table(run: Run, data, step: int, layer: int = 1, undo: bool = False) -
     """
     calc = batch_calculation(run, data, step, layer, undo)
     rows = []
-    names = data.feature_names
+    names = [plain(n) for n in data.feature_names]      # column names: an upload's headers, on one line
     before = run.arch.bn_position == "before"
     for i, row in enumerate(calc.rows):
         for u in range(calc.z.shape[1]):

@@ -1,4 +1,5 @@
 """The page's logic through Streamlit's own test harness (no browser)."""
+import html
 from pathlib import Path
 
 import pytest
@@ -71,7 +72,7 @@ def test_mangled_links_warn_and_still_draw():
     at = fresh({"lr": "fast", "epochs": "9999", "hidden": "3,,0", "colour": "red", "compare": "nonsense",
                 "batch_size": "-3", "tab": "Training"})
     assert not at.exception
-    text = " ".join(w.value for w in at.warning)
+    text = html.unescape(" ".join(w.value for w in at.warning))      # visitor text arrives as references
     for name in ("lr", "epochs", "hidden", "colour", "compare", "batch_size"):
         assert name in text
     cfg = used_config(at)

@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from ..landscape import ContourGrid, InputScaling
 from ..run import Run
+from ..visitor_text import shown
 from .common import BLACK, MAX_FRAMES, ORANGE, frame_slider, missing, run_colour, style
 
 
@@ -53,14 +54,14 @@ def input_scaling_figure(scaling: InputScaling) -> go.Figure:
         _contour_panel(fig, grid, col, show_scale=col == 2)
         x = ("x", "x2")[col - 1]
         fig.update_layout({f"yaxis{'' if col == 1 else 2}": dict(scaleanchor=x, scaleratio=1)})
-    fig.update_xaxes(title_text=std.a_label)
-    fig.update_yaxes(title_text=std.b_label)
+    fig.update_xaxes(title_text=shown(std.a_label))       # w_ and a feature's name: an upload's header
+    fig.update_yaxes(title_text=shown(std.b_label))
     return style(fig, "Why normalize inputs: the same descent on raw and on standardized features", 520,
                  f"{std.note.split(': ', 1)[1]}; equal axis scales show the true shape of the contours")
 
 
 def _contour_panel(fig, grid, col, show_scale):
-    hover = f"{grid.a_label} %{{x:.3g}}<br>{grid.b_label} %{{y:.3g}}"
+    hover = f"{shown(grid.a_label)} %{{x:.3g}}<br>{shown(grid.b_label)} %{{y:.3g}}"
     fig.add_trace(_log_loss_contour(grid, 18, hover, showscale=show_scale), 1, col)
     fig.add_trace(go.Scatter(x=grid.path[:, 0], y=grid.path[:, 1], mode="lines+markers",
                              line=dict(color="white", width=2), marker=dict(size=4, color=ORANGE),

@@ -4,13 +4,14 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 from ..run import Run
+from ..visitor_text import shown
 from .common import BLUE, GREEN, ORANGE, SKY, alpha, style
 
 
 def network_diagram(run: Run) -> go.Figure:
     """The layers from input to output, each box a Dense, BN or activation step."""
     arch = run.arch
-    boxes = [(f"input<br>{', '.join(run.feature_names)}", SKY)]
+    boxes = [("input<br>" + ", ".join(shown(n) for n in run.feature_names), SKY)]
     for k in range(1, arch.n_dense + 1):
         width = arch.widths[k]
         bias = " + b" if arch.has_bias(k) else ""

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 
 from ..inference import AccuracyByStatistics, DecisionGrid
 from ..run import Run
+from ..visitor_text import shown
 from .common import BLACK, BLUE, GREEN, VERMILLION, accuracy_axis, frame_slider, missing, style
 
 
@@ -47,7 +48,7 @@ def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Fi
     if blank is not None:
         return blank
     prob = grid.prob.astype(np.float32)  # probabilities to 7 digits: half the payload of every frame
-    names = data.feature_names
+    names = [shown(n) for n in data.feature_names]        # header names of an upload: text, never markup
     fig = go.Figure()
     last = prob[-1]
     fig.add_trace(go.Contour(x=grid.x, y=grid.y, z=last, zmin=0, zmax=1, colorscale="RdBu", reversescale=False,
@@ -78,5 +79,5 @@ def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Fi
 
 def _class_name(data, cls: int) -> str:
     value = data.label_values[cls]
-    shown = f"{value:g}" if isinstance(value, (float, int, np.floating, np.integer)) else str(value)
-    return f"{data.label_name} = {shown}"
+    text = f"{value:g}" if isinstance(value, (float, int, np.floating, np.integer)) else str(value)
+    return f"{shown(data.label_name)} = {shown(text)}"

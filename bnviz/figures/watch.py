@@ -14,6 +14,7 @@ import hashlib
 
 import numpy as np
 
+from ..visitor_text import plain
 from ..watch import WatchRun
 from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, alpha
 
@@ -106,7 +107,7 @@ def _boundary_panel(v: WatchRun, data_rows) -> dict:
         rows = X[y == label]
         items.append(dict(kind="points", axis=0, x=f32(rows[:, 0]), y=f32(rows[:, 1]), r=2.2,
                           style={"fill": colour, "stroke": BLACK, "stroke-width": 0.4}))
-    return dict(axes=[_axes(v.grid_x[[0, -1]], v.grid_y[[0, -1]], names[0], names[1])], items=items)
+    return dict(axes=[_axes(v.grid_x[[0, -1]], v.grid_y[[0, -1]], plain(names[0]), plain(names[1]))], items=items)
 
 
 def _frames(v: WatchRun) -> dict:
@@ -174,6 +175,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
     share_y_ranges(runs)
     digest = hashlib.sha1(repr([(r["label"], r["frames"]["loss"], r["frames"]["states"]) for r in runs])
                           .encode()).hexdigest()[:12]
-    panels = [title.format(label=data.label_name) for title in PANELS]
-    return dict(id=digest, panels=panels, runs=runs, key=KEY.format(label=data.label_name),
+    label = plain(data.label_name)          # the player sets every text as textContent; the key is Markdown
+    panels = [title.format(label=label) for title in PANELS]
+    return dict(id=digest, panels=panels, runs=runs, key=KEY.format(label=label),
                 autoplay=bool(autoplay), live=bool(live), seconds=float(seconds), span=int(span))

@@ -11,9 +11,11 @@ import streamlit as st
 from ..compare import COMPARE_FIELDS, default_value, variant
 from ..config import (FIELD_BY_NAME, FIELDS, GROUPS, MAX_LAYERS, MAX_UNITS, PRESET_NAMES, PRESETS, Config, Field,
                       allowed, format_value)
+from ..csvread import MAX_ROWS, limit_text
 from .state import log_options, widget_key
 
 UPLOAD = "upload"            # the data set choice that opens the file box (the page's own, not a Config value)
+UPLOAD_HELP = f"At most {limit_text()} and {MAX_ROWS:,} rows; a header row; for example cgpa, iq, placed."
 DATASET_LABELS = dict(zip(FIELD_BY_NAME["dataset"].choices, FIELD_BY_NAME["dataset"].labels),
                       **{UPLOAD: "Upload a CSV…"})
 
@@ -148,8 +150,7 @@ def sidebar(n_train: int) -> None:
                 value = draw_field(f, n_train, dataset)
                 if f.name == "dataset" and value == UPLOAD:
                     st.file_uploader("CSV with two numeric columns and a 0/1 label", type=["csv", "txt"],
-                                     key="upload", help="At most 5 MB and 100,000 rows; a header row; for "
-                                                        "example cgpa, iq, placed.")
+                                     key="upload", help=UPLOAD_HELP)
 
 
 def _preset_buttons() -> None:

@@ -140,7 +140,9 @@ def lesson_board() -> Board:
 
 
 def markdown_text(text: str) -> str:
-    """Text as Markdown shows it literally: subscripts like μ_B must not turn into italics."""
+    """Text as Markdown with HTML allowed shows it literally: subscripts like μ_B must not turn
+    into italics, and a < or & must not start a tag or an entity (the cards allow HTML)."""
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     for char in ("\\", "_", "*", "$", "~", "`", "[", "]"):
         text = text.replace(char, "\\" + char)
     return text

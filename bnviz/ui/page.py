@@ -4,6 +4,7 @@ import streamlit as st
 from ..budget import Budget, fit
 from ..compare import shared_start
 from ..train import architecture, initial_params
+from ..visitor_text import shown
 from . import tabs
 from .controls import (
     DATASET_LABELS,
@@ -36,9 +37,9 @@ def load_data(cfg, choice, page):
         else:
             data, error = uploaded_data(file.getvalue(), cfg.seed, cfg.test_fraction)
             if error:
-                st.error(f"That file cannot be used: {error}")
+                st.error(shown(f"That file cannot be used: {error}", limit=None))
             else:
-                st.caption(" ".join(data.notes))
+                st.caption(shown(" ".join(data.notes), limit=None))   # the notes quote header names
                 return data, data_key(cfg, file.getvalue()), True
     elif page.get("source") == "upload":
         st.info("This link was made with an uploaded CSV, which links cannot carry; showing the built-in data.")
@@ -69,8 +70,8 @@ def main():
     if cfg != st.session_state["link_cfg"]:          # the visitor has moved on from the link
         st.session_state["link_warnings"] = []
     notes = [f"The link asked for something this lab cannot do. {w}" for w in st.session_state["link_warnings"]]
-    for text in notes + problems + b_warnings:
-        st.warning(text)
+    for text in notes + problems + b_warnings:          # they quote what the link or the widgets held
+        st.warning(shown(text, limit=None))
     page["source"] = "upload" if uploaded else "builtin"
     st.session_state.update(last_good=cfg, page=page)
     write_url(cfg, page)

@@ -14,6 +14,7 @@ import streamlit as st
 
 from ..compare import COMPARE_FIELDS, default_value
 from ..config import Config
+from ..visitor_text import plain
 
 PAGE_KEYS = ("compare", "b", "source")
 TAB_KEY = "tab"
@@ -47,11 +48,11 @@ def read_url() -> tuple:
     cfg, warnings = Config.from_query(query)
     compare = page.get("compare", "bn")
     if compare not in COMPARE_FIELDS and compare != "off":
-        warnings.append(f"compare='{compare[:30]}' is not a setting run B can change; comparing BN on and off.")
+        warnings.append(f"compare='{plain(compare)}' is not a setting run B can change; comparing BN on and off.")
         compare = "bn"
     source = page.get("source", "builtin")
     if source not in ("builtin", "upload"):
-        warnings.append(f"source='{source[:30]}' is not known; using the built-in data.")
+        warnings.append(f"source='{plain(source)}' is not known; using the built-in data.")
         source = "builtin"
     return cfg, {"compare": compare, "b": page.get("b"), "source": source}, warnings
 

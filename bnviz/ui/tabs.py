@@ -17,6 +17,7 @@ from ..inference import accuracy_by_statistics, batch_calculation, boundary_repl
 from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
 from ..sweeps import SWEEP_FIELDS, SWEEP_SEEDS, seeds_that_fit, sweep_plan
+from ..visitor_text import shown
 from .lessons import batch_size_chart, lesson_note, lesson_query
 from .runs import get_sweep
 from .state import CURVES_X_KEY
@@ -101,7 +102,7 @@ def show(key: str, builder, first, *args) -> None:
     try:
         st.plotly_chart(cached(builder, first, *args), key=key, **CHART)
     except (ValueError, TypeError, FloatingPointError) as err:
-        st.warning(f"This chart cannot be drawn for these settings: {err}")
+        st.warning(shown(f"This chart cannot be drawn for these settings: {err}", limit=None))
 
 
 def run_notes(a, b) -> None:
@@ -244,14 +245,15 @@ def predict_one(run, data) -> None:
     st.markdown("**Predict one student.**")
     X = np.vstack([data.X_train, data.X_test])
     c1, c2 = st.columns(2)
-    x1 = c1.number_input(names[0], float(X[:, 0].min()), float(X[:, 0].max()), float(np.median(X[:, 0])),
+    x1 = c1.number_input(shown(names[0]), float(X[:, 0].min()), float(X[:, 0].max()), float(np.median(X[:, 0])),
                          key="one_x1")
-    x2 = c2.number_input(names[1], float(X[:, 1].min()), float(X[:, 1].max()), float(np.median(X[:, 1])),
+    x2 = c2.number_input(shown(names[1]), float(X[:, 1].min()), float(X[:, 1].max()), float(np.median(X[:, 1])),
                          key="one_x2")
     p_eval = predict(run, data, [[x1, x2]])[0]
     p_alone = predict(run, data, [[x1, x2]], mode="batch")[0]
-    c1.metric("with the running statistics", f"P({data.label_name}) = {p_eval:.3f}")
-    c2.metric("with its own batch statistics", f"P({data.label_name}) = {p_alone:.3f}")
+    label = shown(data.label_name)
+    c1.metric("with the running statistics", f"P({label}) = {p_eval:.3f}")
+    c2.metric("with its own batch statistics", f"P({label}) = {p_alone:.3f}")
     if run.n_bn:
         st.caption("Alone in a batch, the student's mean is the student and the variance is 0: every BN unit "
                    "outputs its β, so the second number is the same for every student you type. That is why "

@@ -93,7 +93,7 @@ class Player {
 
   build() {
     const spec = this.spec;
-    this.root.innerHTML = "";
+    this.root.replaceChildren();
     const box = el("div", "bnw", this.root);
     const bar = el("div", "bnw-bar", box);
     el("span", "bnw-title", bar).textContent = "Watch it train";
@@ -127,7 +127,8 @@ class Player {
     });
     this.runs.forEach((run, r) => {
       const label = el("div", "bnw-label", grid, { color: run.spec.colour });
-      label.innerHTML = `${run.spec.label}<small>${run.spec.note}</small>`;
+      label.textContent = run.spec.label;               // text only: never parsed as HTML
+      el("small", null, label).textContent = run.spec.note;
       place(label, [1, r + 2], [r + 1, 1]);
       run.spec.panels.forEach((panel, p) => {
         const div = el("div", "bnw-plot", grid);

@@ -21,6 +21,7 @@ from pathlib import Path
 import streamlit as st
 
 from ..figures.watch import watch_spec
+from ..visitor_text import shown
 from ..watch import MAX_FRAMES, PLANE_SIZE, final_accuracy, generalization_gap, summary, watch_pair
 from .runs import wait_for
 from .tabs import cached
@@ -100,7 +101,7 @@ def draw_view(slot, a, b, data) -> None:
     try:
         spec, sentence = cached(_replay_spec, a, b, data, autoplay)
     except (ValueError, FloatingPointError) as err:
-        slot.warning(f"The training view cannot be drawn for these settings: {err}")
+        slot.warning(shown(f"The training view cannot be drawn for these settings: {err}", limit=None))
         return
     # one key for the replay, so reruns update it in place instead of restarting it
     _show(slot, spec, sentence, key="watch-replay")
@@ -120,4 +121,4 @@ def _show(slot, spec, sentence: str, key: str | None = None) -> None:
     with slot.container():
         if spec is not None:
             _player(data=spec, key=key, width="stretch")
-        st.caption(sentence + ("  \n" + spec["key"] if spec is not None else ""))
+        st.caption(sentence + ("  \n" + shown(spec["key"], limit=None) if spec is not None else ""))  # names the label
