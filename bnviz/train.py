@@ -30,6 +30,7 @@ from typing import Callable
 
 import numpy as np
 
+from .batches import batch_bounds, n_batches  # noqa: F401  (bnviz.train.batch_bounds is still imported from here)
 from .config import Config
 from .data import Dataset
 from .nn import Architecture, backward, bce_with_logits_backward, draw_bn_noise, forward, init_params, noise_pairs
@@ -46,27 +47,6 @@ MEMBER_FIELDS = ("lr", "init_scale", "seed")
 def architecture(cfg: Config, n_in: int = 2) -> Architecture:
     return Architecture(n_in=n_in, hidden=tuple(cfg.hidden), activation=cfg.activation, bn=cfg.bn,
                         bn_position=cfg.bn_position, keep_bias=cfg.keep_bias, eps=cfg.eps)
-
-
-def batch_bounds(n_rows: int, batch_size: int) -> list:
-    """(start, stop) of each mini-batch in a shuffled epoch.
-
-    batch_size >= n_rows gives one full batch. A trailing batch of a single row
-    joins the batch before it (BN cannot normalize one row).
-    """
-    size = max(1, min(int(batch_size), n_rows))
-    bounds = [(s, min(s + size, n_rows)) for s in range(0, n_rows, size)]
-    if len(bounds) > 1 and size > 1 and bounds[-1][1] - bounds[-1][0] == 1:
-        bounds[-2:] = [(bounds[-2][0], n_rows)]
-    return bounds
-
-
-def n_batches(n_rows: int, batch_size: int) -> int:
-    """len(batch_bounds(n_rows, batch_size)), without listing them (the budget asks often)."""
-    n_rows = max(int(n_rows), 1)
-    size = max(1, min(int(batch_size), n_rows))
-    count = -(-n_rows // size)
-    return count - 1 if count > 1 and size > 1 and n_rows % size == 1 else count
 
 
 def network_inputs(cfg: Config, data: Dataset, X: np.ndarray) -> np.ndarray:
@@ -356,19 +336,15 @@ def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray, finite: np
 
 
 def train(cfg: Config, data: Dataset, init_params: dict | None = None,
-          progress: Callable | None = None, progress_seconds: float = 0.25, stride: int | None = None):
+          progress: Callable | None = None, progress_seconds: float = 0.25, stride: int = 1):
     """Train one network; returns its Run. Pure: the same Config and data give the same Run.
 
     init_params: start from these parameters ({W1, ..., bL} as in Run.initial_params)
     instead of drawing them from cfg.seed. progress: called about every
     `progress_seconds` with a Progress (its .run() is the Run so far) and once at the end.
-    stride: record every k-th step; by default the smallest k whose record fits
-    the server's memory (``bnviz.budget.record_stride``, 1 for most runs).
+    stride: record every k-th step (bnviz.striding); 1, every step, by default. A server
+    passes the smallest stride whose record fits its memory (``bnviz.budget.record_stride``).
     """
-    if stride is None:
-        # budget imports this module (batch_bounds), so it is imported here
-        from .budget import record_stride
-        stride = record_stride(cfg, len(data.y_train), n_in=data.n_features)
     history = run_loop([cfg], data, None if init_params is None else [init_params], progress, progress_seconds,
                        stride)
     return assemble_run(history, 0)
