@@ -31,6 +31,7 @@ from typing import Callable
 import numpy as np
 
 from .batches import batch_bounds, n_batches  # noqa: F401  (bnviz.train.batch_bounds is still imported from here)
+from .compiled import Kernel, engine
 from .config import Config
 from .data import Dataset
 from .nn import Architecture, backward, bce_with_logits_backward, draw_bn_noise, forward, init_params, noise_pairs
@@ -247,61 +248,98 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     # logits overflowed, even where its parameters stayed finite
     logit_sums = np.zeros((len(bounds), M))
     with np.errstate(all="ignore"):
-        for epoch in range(cfg.epochs):
-            # gather the epoch's rows once; each batch is then a view
-            order = orders[:, epoch]
-            if per_member:
-                X_epoch, y_epoch = X[np.arange(M)[:, None], order], y[np.arange(M)[:, None], order]
-            else:
-                X_epoch, y_epoch = X[order], y[order]
-            for b, (start, stop) in enumerate(bounds):
-                step_noise = None if noise is None else noise_pairs(noise[s], arch.hidden)
-                result = forward(arch, pviews, X_epoch[:, start:stop], None, step_noise)
-                result.logits.sum(axis=-1, out=logit_sums[s % len(bounds)])
-                backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
-                         out=gviews)
-                if s % k == 0:
-                    hist.grads[s // k] = grad_flat
-                opt.step(params, grad_flat, lr)
-                # BN's running statistics take in this batch's mean and biased
-                # variance: running = m * running + (1 - m) * batch (or the
-                # plain average so far); evaluation mode will use them.
-                if R:
-                    for (*_, mean, var), cache in zip(arch.keys, result.bn_caches):
-                        stat_views[mean][...] = cache.mean
-                        stat_views[var][...] = cache.var
-                    rule.update(running, batch_stats, stop - start, s + 1)
-                if finite is not None:
-                    finite[0, b] = np.isfinite(result.logits).all(axis=-1)
-                    finite[1, b] = np.isfinite(params).all(axis=-1)
-                    finite[2, b] = np.isfinite(running).all(axis=-1)
-                s += 1
-                if s == states[next_kept]:
-                    hist.params[next_kept] = params
-                    hist.running[next_kept] = running
-                    next_kept = min(next_kept + 1, len(states) - 1)
-                if progress is not None and time.perf_counter() - last_report >= progress_seconds:
-                    hist.steps_done = s
-                    hist.seconds = time.perf_counter() - started
-                    progress(Progress(s, S, hist))
-                    last_report = time.perf_counter()
-            hist.steps_done = s
-            # A non-finite loss comes from non-finite logits. Those either leave
-            # the parameters non-finite for good, or (a saturated output unit)
-            # leave them finite; a BN input past 1e154 leaves its batch variance
-            # (and the running one, for good) infinite. The parameters, the logit
-            # sums and the running statistics, checked once an epoch, find every
-            # divergence, and the replay pins down its step.
-            suspects = (~np.isfinite(params).all(axis=1) | ~np.isfinite(logit_sums).all(axis=0)
-                        | ~np.isfinite(running).all(axis=1))
-            if suspects.any():
-                _mark_divergence(hist, epoch, suspects, finite)
-                if (hist.diverged_at >= 0).all():
+        if engine() == "compiled":
+            s = _compiled_steps(hist, configs, X, y, params, running, progress, progress_seconds, started)
+        else:
+            for epoch in range(cfg.epochs):
+                # gather the epoch's rows once; each batch is then a view
+                order = orders[:, epoch]
+                if per_member:
+                    X_epoch, y_epoch = X[np.arange(M)[:, None], order], y[np.arange(M)[:, None], order]
+                else:
+                    X_epoch, y_epoch = X[order], y[order]
+                for b, (start, stop) in enumerate(bounds):
+                    step_noise = None if noise is None else noise_pairs(noise[s], arch.hidden)
+                    result = forward(arch, pviews, X_epoch[:, start:stop], None, step_noise)
+                    result.logits.sum(axis=-1, out=logit_sums[s % len(bounds)])
+                    backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
+                             out=gviews)
+                    if s % k == 0:
+                        hist.grads[s // k] = grad_flat
+                    opt.step(params, grad_flat, lr)
+                    # BN's running statistics take in this batch's mean and biased
+                    # variance: running = m * running + (1 - m) * batch (or the
+                    # plain average so far); evaluation mode will use them.
+                    if R:
+                        for (*_, mean, var), cache in zip(arch.keys, result.bn_caches):
+                            stat_views[mean][...] = cache.mean
+                            stat_views[var][...] = cache.var
+                        rule.update(running, batch_stats, stop - start, s + 1)
+                    if finite is not None:
+                        finite[0, b] = np.isfinite(result.logits).all(axis=-1)
+                        finite[1, b] = np.isfinite(params).all(axis=-1)
+                        finite[2, b] = np.isfinite(running).all(axis=-1)
+                    s += 1
+                    if s == states[next_kept]:
+                        hist.params[next_kept] = params
+                        hist.running[next_kept] = running
+                        next_kept = min(next_kept + 1, len(states) - 1)
+                    if progress is not None and time.perf_counter() - last_report >= progress_seconds:
+                        hist.steps_done = s
+                        hist.seconds = time.perf_counter() - started
+                        progress(Progress(s, S, hist))
+                        last_report = time.perf_counter()
+                hist.steps_done = s
+                if _epoch_end(hist, epoch, params, logit_sums, running, finite):
                     break
     hist.seconds = time.perf_counter() - started
     if progress is not None:
         progress(Progress(s, S, hist))
     return hist
+
+
+def _epoch_end(hist: History, epoch: int, params, logit_sums, running, finite) -> bool:
+    """After an epoch: mark the members that diverged in it; True once every member has.
+
+    A non-finite loss comes from non-finite logits. Those either leave the parameters
+    non-finite for good, or (a saturated output unit) leave them finite; a BN input past
+    1e154 leaves its batch variance (and the running one, for good) infinite. The
+    parameters, the logit sums and the running statistics, checked once an epoch, find
+    every divergence, and the replay (or a strided record's notes) pins down its step.
+    """
+    suspects = (~np.isfinite(params).all(axis=1) | ~np.isfinite(logit_sums).all(axis=0)
+                | ~np.isfinite(running).all(axis=1))
+    if suspects.any():
+        _mark_divergence(hist, epoch, suspects, finite)
+    return bool((hist.diverged_at >= 0).all())
+
+
+def _compiled_steps(hist: History, configs: list, X, y, params, running, progress, progress_seconds: float,
+                    started: float) -> int:
+    """run_loop's steps by the compiled kernel (bnviz.compiled): the same updates, records and checks.
+
+    Without a progress callback the kernel runs the whole training in one call; with one, in pieces
+    of about half of `progress_seconds` (a step at a time when it is 0). Returns the steps done."""
+    fast = Kernel(hist, configs, X, y, params, running)
+    spe = hist.steps_per_epoch
+    S = len(hist.orders[0]) * spe
+    finite = fast.finite if hist.stride > 1 else None
+    s, piece, last_report = 0, S if progress is None else 1, started
+    while s < S:
+        began = time.perf_counter()
+        done = fast.run(s, min(S, s + piece))
+        hist.steps_done = done
+        if done % spe == 0 and _epoch_end(hist, done // spe - 1, params, fast.logit_sums, running, finite):
+            return done
+        if progress is not None:
+            now = time.perf_counter()
+            piece = max(1, int(0.5 * progress_seconds * (done - s) / max(now - began, 1e-9)))
+            if now - last_report >= progress_seconds:
+                hist.seconds = now - started
+                progress(Progress(done, S, hist))
+                last_report = time.perf_counter()
+        s = done
+    return s
 
 
 def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray, finite: np.ndarray | None = None) -> None:
