@@ -98,9 +98,10 @@ class Kernel:
         self.corr1 = np.array([1.0 - cfg.beta1**int(i) for i in t]) if cfg.optimizer == "adam" else np.ones(S)
         self.corr2 = np.array([1.0 - cfg.beta2**int(i) for i in t]) if cfg.optimizer == "adam" else np.ones(S)
         self.lr = np.array([c.lr for c in configs], dtype=float)
-        self.noise = np.ascontiguousarray(hist.noise) if noise_on else np.zeros((1, M, 0))
+        # members last, as the kernel keeps every array
+        self.noise = np.ascontiguousarray(hist.noise.transpose(0, 2, 1)) if noise_on else np.zeros((1, 0, M))
         self.params, self.running = params, running
-        self.opt_a, self.opt_b = np.zeros_like(params), np.zeros_like(params)
+        self.opt_a, self.opt_b = np.zeros(params.shape[::-1]), np.zeros(params.shape[::-1])
         self.state_pos = np.full(S + 1, -1, dtype=np.int64)
         self.state_pos[hist.states] = np.arange(len(hist.states))
         self.hist = hist

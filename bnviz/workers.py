@@ -67,6 +67,15 @@ def _init_worker(queue, cancelled) -> None:
     global _queue, _cancelled
     _queue, _cancelled = queue, cancelled
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="bnviz-parent", daemon=True).start()
+    threading.Thread(target=_load_engine, name="bnviz-engine", daemon=True).start()
+
+
+def _load_engine() -> None:
+    """Load the compiled training loop from its disk cache (about 0.4 s) while the worker waits for its
+    first job, so that job does not pay it."""
+    from .compiled import warm
+
+    warm()
 
 
 def _exit_with_parent(parent: int) -> None:
