@@ -40,10 +40,10 @@ F_EPS, F_BETA1, F_BETA2, F_OPT_EPS, F_MOMENTUM = range(5)
 
 
 @jit
-def dense_forward(a, a_col, n, p, lay, z, z_col):
+def dense_forward(a, a_col, n, p, lay, z, z_col, ensemble):
     """z = a @ W + b for rows 0..n-1: a's columns a_col.., z's columns z_col.."""
     fan_in, fan_out, w_at, b_at = lay[FAN_IN], lay[FAN_OUT], lay[W_AT], lay[B_AT]
-    M = p.shape[1]
+    M = 1 if ensemble is None else ensemble
     for i in range(n):
         for j in range(fan_out):
             zj = z_col + j
@@ -59,10 +59,10 @@ def dense_forward(a, a_col, n, p, lay, z, z_col):
 
 
 @jit
-def dense_backward(dz, dz_col, a, a_col, n, p, lay, grad, dx, dx_col, need_dx):
+def dense_backward(dz, dz_col, a, a_col, n, p, lay, grad, dx, dx_col, need_dx, ensemble):
     """dW = a^T dz, db = sum_i dz (when there is a bias), dx = dz W^T (when need_dx)."""
     fan_in, fan_out, w_at, b_at = lay[FAN_IN], lay[FAN_OUT], lay[W_AT], lay[B_AT]
-    M = p.shape[1]
+    M = 1 if ensemble is None else ensemble
     for k in range(fan_in):
         for j in range(fan_out):
             w = w_at + k * fan_out + j
@@ -93,11 +93,11 @@ def dense_backward(dz, dz_col, a, a_col, n, p, lay, grad, dx, dx_col, need_dx):
 
 
 @jit
-def batchnorm_forward(x, n, p, lay, eps, xhat, y, inv_std, mean, var, noise, s, noise_on):
+def batchnorm_forward(x, n, p, lay, eps, xhat, y, inv_std, mean, var, noise, s, noise_on, ensemble):
     """Training mode on one layer's columns of x: xhat, y = gamma * xhat + beta (then * scale + shift
     with noisy BN, step s's draws), and the batch mean, biased variance and 1 / sqrt(var + eps)."""
     width, col, g_at, b_at = lay[FAN_OUT], lay[COL], lay[GAMMA_AT], lay[BETA_AT]
-    M = p.shape[1]
+    M = 1 if ensemble is None else ensemble
     for j in range(width):
         c = col + j
         for m in range(M):
@@ -128,11 +128,11 @@ def batchnorm_forward(x, n, p, lay, eps, xhat, y, inv_std, mean, var, noise, s, 
 
 
 @jit
-def batchnorm_backward(dy, n, p, lay, xhat, inv_std, grad):
+def batchnorm_backward(dy, n, p, lay, xhat, inv_std, grad, ensemble):
     """In place on dy's columns: dx = gamma / sqrt(var + eps) * (dy - mean dy - xhat * mean(dy * xhat));
     writes dgamma and dbeta into grad."""
     width, col, g_at, b_at = lay[FAN_OUT], lay[COL], lay[GAMMA_AT], lay[BETA_AT]
-    M = p.shape[1]
+    M = 1 if ensemble is None else ensemble
     for j in range(width):
         c, gj, bj = col + j, g_at + j, b_at + j
         for m in range(M):
@@ -149,12 +149,13 @@ def batchnorm_backward(dy, n, p, lay, xhat, inv_std, grad):
 
 
 @jit
-def noise_backward(dy, n, lay, noise, s):
+def noise_backward(dy, n, lay, noise, s, ensemble):
     """dy *= step s's noisy-BN scale, in place (the shift adds nothing to the gradient)."""
     width, col = lay[FAN_OUT], lay[COL]
+    M = 1 if ensemble is None else ensemble
     for i in range(n):
         for j in range(width):
-            for m in range(dy.shape[2]):
+            for m in range(M):
                 dy[i, col + j, m] *= noise[s, 2 * col + j, m]
 
 
@@ -162,9 +163,9 @@ def noise_backward(dy, n, lay, noise, s):
 
 
 @jit
-def activation_forward(x, n, lay, kind, a):
+def activation_forward(x, n, lay, kind, a, ensemble):
     width, col = lay[FAN_OUT], lay[COL]
-    M = x.shape[2]
+    M = 1 if ensemble is None else ensemble
     for i in range(n):
         for c in range(col, col + width):
             if kind == RELU:
@@ -183,10 +184,10 @@ def activation_forward(x, n, lay, kind, a):
 
 
 @jit
-def activation_backward(da, n, lay, kind, x, a):
+def activation_backward(da, n, lay, kind, x, a, ensemble):
     """In place: da *= g'(x), with g' through the output a where it can be (as bnviz.nn)."""
     width, col = lay[FAN_OUT], lay[COL]
-    M = x.shape[2]
+    M = 1 if ensemble is None else ensemble
     for i in range(n):
         for c in range(col, col + width):
             if kind == RELU:
@@ -205,10 +206,11 @@ def activation_backward(da, n, lay, kind, x, a):
 
 
 @jit
-def bce_with_logits_backward(z, y, n, dz):
+def bce_with_logits_backward(z, y, n, dz, ensemble):
     """d loss / d logits of the mean binary cross-entropy: (sigmoid(z) - y) / n."""
+    M = 1 if ensemble is None else ensemble
     for i in range(n):
-        for m in range(z.shape[2]):
+        for m in range(M):
             dz[i, 0, m] = ((0.5 * np.tanh(0.5 * z[i, 0, m]) + 0.5) - y[i, m]) * (1.0 / n)
 
 
@@ -216,11 +218,11 @@ def bce_with_logits_backward(z, y, n, dz):
 
 
 @jit
-def optimizer_step(kind, p, g, a, b, lr, beta1, beta2, eps, corr1, corr2):
+def optimizer_step(kind, p, g, a, b, lr, beta1, beta2, eps, corr1, corr2, ensemble):
     """One update of the parameters p (P, M) from their gradient g; a, b: the optimizer's state
     (momentum's velocity; RMSprop's mean square; Adam's two moments); lr: (M,). corr1, corr2: Adam's
     1 - beta1^t and 1 - beta2^t."""
-    P, M = p.shape
+    P, M = p.shape[0], 1 if ensemble is None else ensemble
     for q in range(P):
         if kind == SGD:
             for m in range(M):
@@ -241,11 +243,11 @@ def optimizer_step(kind, p, g, a, b, lr, beta1, beta2, eps, corr1, corr2):
 
 
 @jit
-def running_update(running, mean, var, lay, n, t, cumulative, unbiased, momentum):
+def running_update(running, mean, var, lay, n, t, cumulative, unbiased, momentum, ensemble):
     """Fold one BN layer's batch mean and biased variance (n rows, step t from 1) into its running
     statistics: the EWMA m * running + (1 - m) * batch, or the plain average so far."""
     width, col = lay[FAN_OUT], lay[COL]
-    M = running.shape[1]
+    M = 1 if ensemble is None else ensemble
     bessel = unbiased and n >= 2
     for j in range(width):
         c = col + j
@@ -284,7 +286,7 @@ def put_members(src, dst):
 @jit
 def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1, corr2, lr, noise,
                 params, opt_a, opt_b, running, state_pos, rec_params, rec_grads, rec_running,
-                diverged_at, finite, logit_sums):
+                diverged_at, finite, logit_sums, ensemble):
     """Train every member through steps s0..s1-1; returns the step after the last one done.
 
     Stops early at the end of an epoch that finds a member not yet marked diverged (diverged_at < 0)
@@ -296,6 +298,8 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
     where state s goes in rec_params (T, M, P) and rec_running (T, M, R), or -1; rec_grads: the
     gradient of every stride-th step. finite: (3, steps per epoch, M) per step whether the logits, the
     updated parameters and the running statistics were finite; logit_sums: (steps per epoch, M).
+    ensemble: None for a single run, else M. It is a type to the compiler, which builds the kernel
+    twice: for one member every member loop is a single pass, known when compiling (twice as fast).
     """
     M, P = params.shape
     L = layout.shape[0]
@@ -343,19 +347,19 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
         for l in range(L - 1):
             lay = layout[l]
             if l == 0:
-                dense_forward(x_in, 0, n, p, lay, z, lay[COL])
+                dense_forward(x_in, 0, n, p, lay, z, lay[COL], ensemble)
             else:
-                dense_forward(layer_out, layout[l - 1, COL], n, p, lay, z, lay[COL])
+                dense_forward(layer_out, layout[l - 1, COL], n, p, lay, z, lay[COL], ensemble)
             if bn and before:
-                batchnorm_forward(z, n, p, lay, eps, xhat, pre, inv_std, mean, var, noise, s, noise_on)
-                activation_forward(pre, n, lay, act, post)
+                batchnorm_forward(z, n, p, lay, eps, xhat, pre, inv_std, mean, var, noise, s, noise_on, ensemble)
+                activation_forward(pre, n, lay, act, post, ensemble)
             elif bn:
-                activation_forward(z, n, lay, act, post)
-                batchnorm_forward(post, n, p, lay, eps, xhat, out, inv_std, mean, var, noise, s, noise_on)
+                activation_forward(z, n, lay, act, post, ensemble)
+                batchnorm_forward(post, n, p, lay, eps, xhat, out, inv_std, mean, var, noise, s, noise_on, ensemble)
             else:
-                activation_forward(z, n, lay, act, post)
+                activation_forward(z, n, lay, act, post, ensemble)
         last, top = layout[L - 1], layout[L - 2, COL]
-        dense_forward(layer_out, top, n, p, last, logit, 0)
+        dense_forward(layer_out, top, n, p, last, logit, 0, ensemble)
         for m in range(M):
             logit_sums[b, m] = 0.0
             finite[0, b, m] = True
@@ -364,33 +368,33 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
                 logit_sums[b, m] += logit[i, 0, m]
                 finite[0, b, m] = finite[0, b, m] and np.isfinite(logit[i, 0, m])
         # backward
-        bce_with_logits_backward(logit, y_in, n, dlogit)
-        dense_backward(dlogit, 0, layer_out, top, n, p, last, grad, d, top, True)
+        bce_with_logits_backward(logit, y_in, n, dlogit, ensemble)
+        dense_backward(dlogit, 0, layer_out, top, n, p, last, grad, d, top, True, ensemble)
         for l in range(L - 2, -1, -1):
             lay = layout[l]
             if bn and not before:
                 if noise_on:
-                    noise_backward(d, n, lay, noise, s)
-                batchnorm_backward(d, n, p, lay, xhat, inv_std, grad)
-                activation_backward(d, n, lay, act, z, post)
+                    noise_backward(d, n, lay, noise, s, ensemble)
+                batchnorm_backward(d, n, p, lay, xhat, inv_std, grad, ensemble)
+                activation_backward(d, n, lay, act, z, post, ensemble)
             elif bn:
-                activation_backward(d, n, lay, act, pre, post)
+                activation_backward(d, n, lay, act, pre, post, ensemble)
                 if noise_on:
-                    noise_backward(d, n, lay, noise, s)
-                batchnorm_backward(d, n, p, lay, xhat, inv_std, grad)
+                    noise_backward(d, n, lay, noise, s, ensemble)
+                batchnorm_backward(d, n, p, lay, xhat, inv_std, grad, ensemble)
             else:
-                activation_backward(d, n, lay, act, z, post)
+                activation_backward(d, n, lay, act, z, post, ensemble)
             if l == 0:
-                dense_backward(d, lay[COL], x_in, 0, n, p, lay, grad, d, 0, False)
+                dense_backward(d, lay[COL], x_in, 0, n, p, lay, grad, d, 0, False, ensemble)
             else:
                 below = layout[l - 1, COL]
-                dense_backward(d, lay[COL], layer_out, below, n, p, lay, grad, d, below, True)
+                dense_backward(d, lay[COL], layer_out, below, n, p, lay, grad, d, below, True, ensemble)
         if s % stride == 0:
             put_members(grad, rec_grads[s // stride])
-        optimizer_step(opt, p, grad, opt_a, opt_b, lr, beta1, beta2, opt_eps, corr1[s], corr2[s])
+        optimizer_step(opt, p, grad, opt_a, opt_b, lr, beta1, beta2, opt_eps, corr1[s], corr2[s], ensemble)
         if bn:
             for l in range(L - 1):
-                running_update(run, mean, var, layout[l], n, s + 1, cumulative, unbiased, momentum)
+                running_update(run, mean, var, layout[l], n, s + 1, cumulative, unbiased, momentum, ensemble)
         note_finite(p, ok)
         finite[1, b] = ok
         note_finite(run, ok)

@@ -113,7 +113,8 @@ class Kernel:
         return int(self.module.train_steps(
             s0, s1, self.X, self.y, self.orders, self.starts, self.stops, self.layout, self.ints, self.floats,
             self.corr1, self.corr2, self.lr, self.noise, self.params, self.opt_a, self.opt_b, self.running,
-            self.state_pos, h.params, h.grads, h.running, h.diverged_at, self.finite, self.logit_sums))
+            self.state_pos, h.params, h.grads, h.running, h.diverged_at, self.finite, self.logit_sums,
+            None if len(self.lr) == 1 else len(self.lr)))
 
 
 def layout_table(arch) -> np.ndarray:
@@ -136,16 +137,18 @@ def layout_table(arch) -> np.ndarray:
 
 
 def warm() -> float:
-    """Compile the kernel, or load it from the disk cache, by training a tiny network once; returns the
-    seconds it took (0 when the compiled loop is off)."""
+    """Compile the kernel, or load it from the disk cache, by training a tiny network and a tiny
+    ensemble once (the kernel is built for each); returns the seconds it took (0: the NumPy loop)."""
     import time
 
     if engine() != "compiled":
         return 0.0
     from .config import Config
     from .data import load_dataset
-    from .train import train
+    from .train import run_loop
 
     started = time.perf_counter()
-    train(Config(epochs=1), load_dataset("placement"))
+    cfg, data = Config(epochs=1), load_dataset("placement")
+    run_loop([cfg], data)
+    run_loop([cfg, cfg.replace(seed=1)], data)
     return time.perf_counter() - started
