@@ -69,7 +69,11 @@ def bn_noise(cfg: Config, steps: int):
 def epoch_orders(seed: int, n_rows: int, epochs: int) -> np.ndarray:
     """(epochs, n_rows): the row order of each epoch, a fresh permutation each time."""
     rng = rng_for(seed, "shuffle")
-    return np.stack([rng.permutation(n_rows) for _ in range(epochs)]).astype(np.intp)
+    orders = np.empty((epochs, n_rows), dtype=np.intp)
+    orders[:] = np.arange(n_rows)
+    for order in orders:                  # as rng.permutation(n_rows) each epoch, without a new array each
+        rng.shuffle(order)
+    return orders
 
 
 @dataclass
