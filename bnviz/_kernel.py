@@ -173,43 +173,50 @@ def sigmoid(v):
 
 
 @jit
+def activate(kind, v):
+    """g(v) for one value."""
+    if kind == RELU:
+        return v if not v <= 0.0 else 0.0          # nan stays nan, as np.maximum
+    if kind == TANH:
+        return np.tanh(v)
+    if kind == SIGMOID:
+        return sigmoid(v)
+    return v
+
+
+@jit
+def slope(kind, v, g):
+    """g'(v) for one value, through the output g = g(v) where it can be (as bnviz.nn)."""
+    if kind == RELU:
+        return 1.0 if v > 0.0 else (0.0 if v <= 0.0 else v)      # np.heaviside(v, 0)
+    if kind == TANH:
+        return 1.0 - g * g
+    if kind == SIGMOID:
+        return g * (1.0 - g)
+    return 1.0
+
+
+@jit
 def activation_forward(x, n, lay, kind, a, ensemble):
     width, col = lay[FAN_OUT], lay[COL]
     M = 1 if ensemble is None else ensemble
     for i in range(n):
         for c in range(col, col + width):
-            if kind == RELU:
-                for m in range(M):
-                    v = x[i, c, m]
-                    a[i, c, m] = v if not v <= 0.0 else 0.0          # nan stays nan, as np.maximum
-            elif kind == TANH:
-                for m in range(M):
-                    a[i, c, m] = np.tanh(x[i, c, m])
-            elif kind == SIGMOID:
-                for m in range(M):
-                    a[i, c, m] = sigmoid(x[i, c, m])
-            else:
-                for m in range(M):
-                    a[i, c, m] = x[i, c, m]
+            for m in range(M):
+                a[i, c, m] = activate(kind, x[i, c, m])
 
 
 @jit
 def activation_backward(da, n, lay, kind, x, a, ensemble):
-    """In place: da *= g'(x), with g' through the output a where it can be (as bnviz.nn)."""
+    """In place: da *= g'(x)."""
+    if kind == LINEAR:
+        return
     width, col = lay[FAN_OUT], lay[COL]
     M = 1 if ensemble is None else ensemble
     for i in range(n):
         for c in range(col, col + width):
-            if kind == RELU:
-                for m in range(M):
-                    v = x[i, c, m]
-                    da[i, c, m] *= 1.0 if v > 0.0 else (0.0 if v <= 0.0 else v)      # np.heaviside(x, 0)
-            elif kind == TANH:
-                for m in range(M):
-                    da[i, c, m] *= 1.0 - a[i, c, m] * a[i, c, m]
-            elif kind == SIGMOID:
-                for m in range(M):
-                    da[i, c, m] *= a[i, c, m] * (1.0 - a[i, c, m])
+            for m in range(M):
+                da[i, c, m] *= slope(kind, x[i, c, m], a[i, c, m])
 
 
 # -------------------------------------------------------------------------- loss
