@@ -1,6 +1,8 @@
 """The training loop: many models at once along a leading model axis.
 
-A single training is an ensemble of one, so there is one loop to trust. Every
+A single training is an ensemble of one, so there is one loop to trust. It runs
+compiled (``bnviz.compiled``: the same arithmetic, held equal to this NumPy loop to
+1e-12 by the tests) unless BNVIZ_ENGINE=numpy or numba cannot be had. Every
 member shares the architecture, data, batch size, epochs and optimizer; each
 has its own learning rate, init scale, seed (initial weights and batch order).
 
