@@ -61,6 +61,7 @@ test-fast: $(VENV)/.dev
 
 bench: $(VENV)/.dev
 	$(BIN)/python benchmarks/speed.py
+	$(BIN)/python benchmarks/engine.py
 
 bench-page: $(VENV)/.dev
 	bash scripts/ensure_chromium.sh

@@ -21,12 +21,12 @@ import math
 from dataclasses import dataclass, field
 
 from . import limits
+from .batches import n_batches
 from .config import Config
 from .evaluation import CHUNK_NUMBERS
 from .recording import RECORDED
 from .run import SNAPSHOT_BUDGET, SNAPSHOT_CAP
 from .striding import count_kept, max_stride
-from .train import n_batches
 
 # working memory of the batched forward passes (bnviz.evaluation.chunks) while a record is filled
 WORKING_BYTES = 2 * 8 * CHUNK_NUMBERS
@@ -83,7 +83,7 @@ def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str 
 def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: bool = True) -> Cost:
     """The cost of training `members` networks of cfg's shape on n_rows training rows.
 
-    One network's record is kept at the stride ``train`` will choose (``record_stride``); an
+    One network's record is kept at the stride the server trains it with (``record_stride``); an
     ensemble's members keep every step (sweeps and lessons read every step of every member).
     strided=False: every step kept, as a record without a stride would be (for comparisons).
     """

@@ -1,6 +1,8 @@
 """The training loop: many models at once along a leading model axis.
 
-A single training is an ensemble of one, so there is one loop to trust. Every
+A single training is an ensemble of one, so there is one loop to trust. It runs
+compiled (``bnviz.compiled``: the same arithmetic, held equal to this NumPy loop to
+1e-12 by the tests) unless BNVIZ_ENGINE=numpy or numba cannot be had. Every
 member shares the architecture, data, batch size, epochs and optimizer; each
 has its own learning rate, init scale, seed (initial weights and batch order).
 
@@ -30,6 +32,8 @@ from typing import Callable
 
 import numpy as np
 
+from .batches import batch_bounds, n_batches  # noqa: F401  (bnviz.train.batch_bounds is still imported from here)
+from .compiled import Kernel, engine
 from .config import Config
 from .data import Dataset
 from .nn import Architecture, backward, bce_with_logits_backward, draw_bn_noise, forward, init_params, noise_pairs
@@ -46,27 +50,6 @@ MEMBER_FIELDS = ("lr", "init_scale", "seed")
 def architecture(cfg: Config, n_in: int = 2) -> Architecture:
     return Architecture(n_in=n_in, hidden=tuple(cfg.hidden), activation=cfg.activation, bn=cfg.bn,
                         bn_position=cfg.bn_position, keep_bias=cfg.keep_bias, eps=cfg.eps)
-
-
-def batch_bounds(n_rows: int, batch_size: int) -> list:
-    """(start, stop) of each mini-batch in a shuffled epoch.
-
-    batch_size >= n_rows gives one full batch. A trailing batch of a single row
-    joins the batch before it (BN cannot normalize one row).
-    """
-    size = max(1, min(int(batch_size), n_rows))
-    bounds = [(s, min(s + size, n_rows)) for s in range(0, n_rows, size)]
-    if len(bounds) > 1 and size > 1 and bounds[-1][1] - bounds[-1][0] == 1:
-        bounds[-2:] = [(bounds[-2][0], n_rows)]
-    return bounds
-
-
-def n_batches(n_rows: int, batch_size: int) -> int:
-    """len(batch_bounds(n_rows, batch_size)), without listing them (the budget asks often)."""
-    n_rows = max(int(n_rows), 1)
-    size = max(1, min(int(batch_size), n_rows))
-    count = -(-n_rows // size)
-    return count - 1 if count > 1 and size > 1 and n_rows % size == 1 else count
 
 
 def network_inputs(cfg: Config, data: Dataset, X: np.ndarray) -> np.ndarray:
@@ -88,7 +71,11 @@ def bn_noise(cfg: Config, steps: int):
 def epoch_orders(seed: int, n_rows: int, epochs: int) -> np.ndarray:
     """(epochs, n_rows): the row order of each epoch, a fresh permutation each time."""
     rng = rng_for(seed, "shuffle")
-    return np.stack([rng.permutation(n_rows) for _ in range(epochs)]).astype(np.intp)
+    orders = np.empty((epochs, n_rows), dtype=np.intp)
+    orders[:] = np.arange(n_rows)
+    for order in orders:                  # as rng.permutation(n_rows) each epoch, without a new array each
+        rng.shuffle(order)
+    return orders
 
 
 @dataclass
@@ -267,56 +254,49 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     # logits overflowed, even where its parameters stayed finite
     logit_sums = np.zeros((len(bounds), M))
     with np.errstate(all="ignore"):
-        for epoch in range(cfg.epochs):
-            # gather the epoch's rows once; each batch is then a view
-            order = orders[:, epoch]
-            if per_member:
-                X_epoch, y_epoch = X[np.arange(M)[:, None], order], y[np.arange(M)[:, None], order]
-            else:
-                X_epoch, y_epoch = X[order], y[order]
-            for b, (start, stop) in enumerate(bounds):
-                step_noise = None if noise is None else noise_pairs(noise[s], arch.hidden)
-                result = forward(arch, pviews, X_epoch[:, start:stop], None, step_noise)
-                result.logits.sum(axis=-1, out=logit_sums[s % len(bounds)])
-                backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
-                         out=gviews)
-                if s % k == 0:
-                    hist.grads[s // k] = grad_flat
-                opt.step(params, grad_flat, lr)
-                # BN's running statistics take in this batch's mean and biased
-                # variance: running = m * running + (1 - m) * batch (or the
-                # plain average so far); evaluation mode will use them.
-                if R:
-                    for (*_, mean, var), cache in zip(arch.keys, result.bn_caches):
-                        stat_views[mean][...] = cache.mean
-                        stat_views[var][...] = cache.var
-                    rule.update(running, batch_stats, stop - start, s + 1)
-                if finite is not None:
-                    finite[0, b] = np.isfinite(result.logits).all(axis=-1)
-                    finite[1, b] = np.isfinite(params).all(axis=-1)
-                    finite[2, b] = np.isfinite(running).all(axis=-1)
-                s += 1
-                if s == states[next_kept]:
-                    hist.params[next_kept] = params
-                    hist.running[next_kept] = running
-                    next_kept = min(next_kept + 1, len(states) - 1)
-                if progress is not None and time.perf_counter() - last_report >= progress_seconds:
-                    hist.steps_done = s
-                    hist.seconds = time.perf_counter() - started
-                    progress(Progress(s, S, hist))
-                    last_report = time.perf_counter()
-            hist.steps_done = s
-            # A non-finite loss comes from non-finite logits. Those either leave
-            # the parameters non-finite for good, or (a saturated output unit)
-            # leave them finite; a BN input past 1e154 leaves its batch variance
-            # (and the running one, for good) infinite. The parameters, the logit
-            # sums and the running statistics, checked once an epoch, find every
-            # divergence, and the replay pins down its step.
-            suspects = (~np.isfinite(params).all(axis=1) | ~np.isfinite(logit_sums).all(axis=0)
-                        | ~np.isfinite(running).all(axis=1))
-            if suspects.any():
-                _mark_divergence(hist, epoch, suspects, finite)
-                if (hist.diverged_at >= 0).all():
+        if engine() == "compiled":
+            s = _compiled_steps(hist, configs, X, y, params, running, progress, progress_seconds, started)
+        else:
+            for epoch in range(cfg.epochs):
+                # gather the epoch's rows once; each batch is then a view
+                order = orders[:, epoch]
+                if per_member:
+                    X_epoch, y_epoch = X[np.arange(M)[:, None], order], y[np.arange(M)[:, None], order]
+                else:
+                    X_epoch, y_epoch = X[order], y[order]
+                for b, (start, stop) in enumerate(bounds):
+                    step_noise = None if noise is None else noise_pairs(noise[s], arch.hidden)
+                    result = forward(arch, pviews, X_epoch[:, start:stop], None, step_noise)
+                    result.logits.sum(axis=-1, out=logit_sums[s % len(bounds)])
+                    backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
+                             out=gviews)
+                    if s % k == 0:
+                        hist.grads[s // k] = grad_flat
+                    opt.step(params, grad_flat, lr)
+                    # BN's running statistics take in this batch's mean and biased
+                    # variance: running = m * running + (1 - m) * batch (or the
+                    # plain average so far); evaluation mode will use them.
+                    if R:
+                        for (*_, mean, var), cache in zip(arch.keys, result.bn_caches):
+                            stat_views[mean][...] = cache.mean
+                            stat_views[var][...] = cache.var
+                        rule.update(running, batch_stats, stop - start, s + 1)
+                    if finite is not None:
+                        finite[0, b] = np.isfinite(result.logits).all(axis=-1)
+                        finite[1, b] = np.isfinite(params).all(axis=-1)
+                        finite[2, b] = np.isfinite(running).all(axis=-1)
+                    s += 1
+                    if s == states[next_kept]:
+                        hist.params[next_kept] = params
+                        hist.running[next_kept] = running
+                        next_kept = min(next_kept + 1, len(states) - 1)
+                    if progress is not None and time.perf_counter() - last_report >= progress_seconds:
+                        hist.steps_done = s
+                        hist.seconds = time.perf_counter() - started
+                        progress(Progress(s, S, hist))
+                        last_report = time.perf_counter()
+                hist.steps_done = s
+                if _epoch_end(hist, epoch, params, logit_sums, running, finite):
                     break
     if cfg.running_avg == "population" and R and s == S:
         ok = hist.diverged_at < 0
@@ -355,6 +335,50 @@ def population_buffers(arch: Architecture, params: np.ndarray, X: np.ndarray, or
     return total / len(bounds)
 
 
+def _epoch_end(hist: History, epoch: int, params, logit_sums, running, finite) -> bool:
+    """After an epoch: mark the members that diverged in it; True once every member has.
+
+    A non-finite loss comes from non-finite logits. Those either leave the parameters
+    non-finite for good, or (a saturated output unit) leave them finite; a BN input past
+    1e154 leaves its batch variance (and the running one, for good) infinite. The
+    parameters, the logit sums and the running statistics, checked once an epoch, find
+    every divergence, and the replay (or a strided record's notes) pins down its step.
+    """
+    suspects = (~np.isfinite(params).all(axis=1) | ~np.isfinite(logit_sums).all(axis=0)
+                | ~np.isfinite(running).all(axis=1))
+    if suspects.any():
+        _mark_divergence(hist, epoch, suspects, finite)
+    return bool((hist.diverged_at >= 0).all())
+
+
+def _compiled_steps(hist: History, configs: list, X, y, params, running, progress, progress_seconds: float,
+                    started: float) -> int:
+    """run_loop's steps by the compiled kernel (bnviz.compiled): the same updates, records and checks.
+
+    Without a progress callback the kernel runs the whole training in one call; with one, in pieces
+    of about half of `progress_seconds` (a step at a time when it is 0). Returns the steps done."""
+    fast = Kernel(hist, configs, X, y, params, running)
+    spe = hist.steps_per_epoch
+    S = len(hist.orders[0]) * spe
+    finite = fast.finite if hist.stride > 1 else None
+    s, piece, last_report = 0, S if progress is None else 1, started
+    while s < S:
+        began = time.perf_counter()
+        done = fast.run(s, min(S, s + piece))
+        hist.steps_done = done
+        if done % spe == 0 and _epoch_end(hist, done // spe - 1, params, fast.logit_sums, running, finite):
+            return done
+        if progress is not None:
+            now = time.perf_counter()
+            piece = max(1, int(0.5 * progress_seconds * (done - s) / max(now - began, 1e-9)))
+            if now - last_report >= progress_seconds:
+                hist.seconds = now - started
+                progress(Progress(done, S, hist))
+                last_report = time.perf_counter()
+        s = done
+    return s
+
+
 def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray, finite: np.ndarray | None = None) -> None:
     """Set diverged_at for the suspected members (M,) bool that diverged in `epoch`:
     the first step whose logits or BN batch statistics were not finite, or the
@@ -387,19 +411,15 @@ def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray, finite: np
 
 
 def train(cfg: Config, data: Dataset, init_params: dict | None = None,
-          progress: Callable | None = None, progress_seconds: float = 0.25, stride: int | None = None):
+          progress: Callable | None = None, progress_seconds: float = 0.25, stride: int = 1):
     """Train one network; returns its Run. Pure: the same Config and data give the same Run.
 
     init_params: start from these parameters ({W1, ..., bL} as in Run.initial_params)
     instead of drawing them from cfg.seed. progress: called about every
     `progress_seconds` with a Progress (its .run() is the Run so far) and once at the end.
-    stride: record every k-th step; by default the smallest k whose record fits
-    the server's memory (``bnviz.budget.record_stride``, 1 for most runs).
+    stride: record every k-th step (bnviz.striding); 1, every step, by default. A server
+    passes the smallest stride whose record fits its memory (``bnviz.budget.record_stride``).
     """
-    if stride is None:
-        # budget imports this module (batch_bounds), so it is imported here
-        from .budget import record_stride
-        stride = record_stride(cfg, len(data.y_train), n_in=data.n_features)
     history = run_loop([cfg], data, None if init_params is None else [init_params], progress, progress_seconds,
                        stride)
     return assemble_run(history, 0)

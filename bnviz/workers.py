@@ -67,6 +67,15 @@ def _init_worker(queue, cancelled) -> None:
     global _queue, _cancelled
     _queue, _cancelled = queue, cancelled
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), name="bnviz-parent", daemon=True).start()
+    threading.Thread(target=_load_engine, name="bnviz-engine", daemon=True).start()
+
+
+def _load_engine() -> None:
+    """Load the compiled training loop from its disk cache (about 0.4 s) while the worker waits for its
+    first job, so that job does not pay it."""
+    from .compiled import warm
+
+    warm()
 
 
 def _exit_with_parent(parent: int) -> None:
@@ -126,6 +135,7 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
     """
     import numpy as np
 
+    from .budget import record_stride
     from .limits import PROGRESS_BYTES
     from .train import train
 
@@ -152,7 +162,8 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
         spent = time.perf_counter() - now
         next_report[0] = time.perf_counter() + max(progress_seconds, 3 * spent)
 
-    return train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1)
+    stride = record_stride(cfg, len(data.y_train), n_in=data.n_features)
+    return train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1, stride=stride)
 
 
 # ------------------------------------------------------------- in the server

@@ -9,7 +9,7 @@ import pytest
 from test_app import fresh
 
 from bnviz import Config, load_for, train
-from bnviz.budget import fit
+from bnviz.budget import fit, record_stride
 
 # a deep, wide network at batch size 1: its full record would not fit, the budget allows ~15 epochs
 HEAVY = {"hidden": "16,16,16,16,16,16,16,16", "batch_size": "1", "epochs": "12", "compare": "off"}
@@ -19,7 +19,8 @@ TABS = ["Training", "Loss landscape", "Activations", "Running statistics & test 
 
 def heavy_run():
     cfg = Config.from_query(HEAVY)[0]
-    return train(cfg, load_for(cfg))
+    data = load_for(cfg)
+    return train(cfg, data, stride=record_stride(cfg, len(data.y_train)))
 
 
 def thinning(at) -> list:

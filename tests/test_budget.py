@@ -77,7 +77,7 @@ def test_fitted_worst_link_keeps_its_record_within_bounds():
     cfg = from_link(BAD_LINKS[1])
     rows = len(load_for(cfg).y_train)
     plan = fit(cfg, rows)
-    run = train(plan.config, load_for(plan.config))
+    run = train(plan.config, load_for(plan.config), stride=plan.cost.stride)
     assert run.nbytes <= plan.budget.max_bytes
     assert run.n_steps <= plan.cost.updates
 

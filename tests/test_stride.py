@@ -127,7 +127,7 @@ def test_the_stride_is_one_whenever_the_full_record_fits():
         steps = cfg.epochs * len(batch_bounds(len(data.y_train), cfg.batch_size))
         if record_bytes(cfg, steps, len(data.y_train), P) <= RUN_BYTES:
             assert record_stride(cfg, len(data.y_train)) == 1
-            assert train(cfg, data).stride == 1
+            assert train(cfg, data, stride=record_stride(cfg, len(data.y_train))).stride == 1
 
 
 def test_the_stride_is_the_smallest_that_fits_within_the_largest_allowed():
@@ -148,7 +148,7 @@ def test_the_stride_is_the_smallest_that_fits_within_the_largest_allowed():
 def test_record_bytes_of_a_strided_run_is_within_the_budget_and_close_to_what_it_holds():
     cfg = Config(hidden=(16,) * 8, batch_size=1, epochs=30)
     data = load_for(cfg)
-    run = train(cfg, data)
+    run = train(cfg, data, stride=record_stride(cfg, len(data.y_train)))
     assert run.stride > 1
     estimate = record_bytes(cfg, run.n_steps, len(data.y_train), n_params(cfg.hidden), run.stride)
     assert estimate <= RUN_BYTES
@@ -164,7 +164,7 @@ def test_training_a_strided_heavy_run_stays_within_the_budget():
     assert record_stride(cfg, len(data.y_train)) > 1
     tracemalloc.start()
     try:
-        run = train(cfg, data)
+        run = train(cfg, data, stride=record_stride(cfg, len(data.y_train)))
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
@@ -207,6 +207,6 @@ def test_the_heavy_link_trains_within_its_record_budget():
     plan = fit(asked, len(load_for(asked).y_train))
     before = fit(asked, len(load_for(asked).y_train), strided=False)
     assert plan.config.epochs > before.config.epochs or plan.config.hidden != before.config.hidden
-    run = train(plan.config, load_for(plan.config))
+    run = train(plan.config, load_for(plan.config), stride=plan.cost.stride)
     assert run.stride == plan.cost.stride and run.n_steps == plan.cost.updates
     assert run.nbytes <= plan.cost.bytes <= RUN_BYTES

@@ -7,9 +7,23 @@ import numpy as np
 import pytest
 
 from bnviz import Config, train
+from bnviz.compiled import ENGINE_ENV
 from bnviz.workers import Cancelled, Pool, train_reporting
 
 LONG = Config(epochs=500, hidden=(16, 16, 16))        # a few seconds of work
+
+
+@pytest.fixture(scope="module", autouse=True)
+def numpy_loop():
+    """These jobs must take seconds (to stream, be cancelled, recover), in the workers and here alike:
+    they train with the NumPy loop, which the workers inherit."""
+    saved = os.environ.get(ENGINE_ENV)
+    os.environ[ENGINE_ENV] = "numpy"
+    yield
+    if saved is None:
+        os.environ.pop(ENGINE_ENV, None)
+    else:
+        os.environ[ENGINE_ENV] = saved
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,154 @@
+"""The training loop's fast path: one compiled kernel (numba) for every step, like cs231n's naive/fast pairs.
+
+The readable layers in ``bnviz.nn`` stay the reference; ``bnviz._kernel`` runs the same arithmetic,
+a row at a time, for a whole run, and the tests hold the two loops equal to 1e-12. ``bnviz.train``
+runs this one whenever it can be had:
+
+- ``BNVIZ_ENGINE=numpy`` forces the NumPy loop (``compiled`` or unset: the compiled one);
+- without numba (or where it fails to load) training falls back to the NumPy loop and says so once
+  in the log (``logging``, logger ``bnviz.compiled``).
+
+Compiled code is cached on disk (``cache=True``): beside the package when it is writable, else in
+``NUMBA_CACHE_DIR``, which is set to a folder under the user's home (or the temporary folder) when
+the package is read-only, as in the container image. The first process on a machine compiles (about
+10 s); later ones load the cache (under half a second, paid by ``warm()``).
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+ENGINE_ENV = "BNVIZ_ENGINE"
+ENGINES = ("compiled", "numpy")
+
+log = logging.getLogger(__name__)
+_kernel = None
+_failed: str | None = None
+
+
+def cache_dir() -> str | None:
+    """Where numba keeps compiled code: None when beside the package (it is writable), else the folder
+    NUMBA_CACHE_DIR names, set here when the package is read-only and the variable is unset."""
+    here = Path(__file__).resolve().parent
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return os.environ["NUMBA_CACHE_DIR"]
+    pycache = here / "__pycache__"
+    if os.access(pycache if pycache.exists() else here, os.W_OK):
+        return None
+    home = Path.home()
+    base = home / ".cache" if os.access(home, os.W_OK) else Path(tempfile.gettempdir())
+    os.environ["NUMBA_CACHE_DIR"] = str(base / f"bnviz-numba-{os.getuid() if hasattr(os, 'getuid') else 0}")
+    return os.environ["NUMBA_CACHE_DIR"]
+
+
+def kernel():
+    """The compiled kernel module, or None (logged once) when numba cannot be had."""
+    global _kernel, _failed
+    if _kernel is None and _failed is None:
+        cache_dir()
+        try:
+            module = importlib.import_module(f"{__package__}._kernel")
+        except Exception as error:          # no numba, or a numba/llvmlite that fails to load here
+            _failed = f"{type(error).__name__}: {error}"
+            log.warning("the compiled training loop cannot be had (%s): bnviz trains with the NumPy loop", _failed)
+        else:
+            _kernel = module
+    return _kernel
+
+
+def engine() -> str:
+    """The loop ``bnviz.train`` runs: "compiled", or "numpy" when BNVIZ_ENGINE=numpy or numba is missing."""
+    asked = os.environ.get(ENGINE_ENV, "").strip().lower() or "compiled"
+    if asked not in ENGINES:
+        log.warning("%s=%r is not one of %s: using the compiled loop", ENGINE_ENV, asked, ", ".join(ENGINES))
+    if asked == "numpy":
+        return "numpy"
+    return "compiled" if kernel() is not None else "numpy"
+
+
+class Kernel:
+    """The compiled loop set up for one run: ``run(s0, s1)`` trains steps s0..s1-1 into the History's
+    arrays and returns the step after the last one done (earlier than s1 at the end of an epoch that
+    left a member not yet marked diverged with non-finite numbers). ``finite`` and ``logit_sums`` hold
+    the epoch's per-step notes, as the NumPy loop keeps them."""
+
+    def __init__(self, hist, configs, X: np.ndarray, y: np.ndarray, params: np.ndarray, running: np.ndarray):
+        k = kernel()
+        cfg, arch = configs[0], hist.arch
+        M, S = len(configs), len(hist.orders[0]) * len(hist.bounds)
+        self.module = k
+        self.X = np.ascontiguousarray(X if X.ndim == 3 else X[None], dtype=float)
+        self.y = np.ascontiguousarray(y if y.ndim == 2 else y[None], dtype=float)
+        self.orders = np.ascontiguousarray(hist.orders, dtype=np.int64)
+        self.starts = np.array([a for a, _ in hist.bounds], dtype=np.int64)
+        self.stops = np.array([b for _, b in hist.bounds], dtype=np.int64)
+        self.layout = layout_table(arch)
+        noise_on = hist.noise is not None
+        self.ints = np.array([k.ACTIVATIONS[arch.activation], arch.bn, arch.bn_position == "before",
+                              k.OPTIMIZERS[cfg.optimizer], cfg.running_avg == "cumulative",
+                              cfg.running_var == "unbiased", hist.stride, noise_on], dtype=np.int64)
+        self.floats = np.array([arch.eps, cfg.beta1, cfg.beta2, cfg.opt_eps, cfg.bn_momentum], dtype=float)
+        # Adam's bias corrections, computed as bnviz.optim computes them
+        t = np.arange(1, S + 1)
+        self.corr1 = np.array([1.0 - cfg.beta1**int(i) for i in t]) if cfg.optimizer == "adam" else np.ones(S)
+        self.corr2 = np.array([1.0 - cfg.beta2**int(i) for i in t]) if cfg.optimizer == "adam" else np.ones(S)
+        self.lr = np.array([c.lr for c in configs], dtype=float)
+        # members last, as the kernel keeps every array
+        self.noise = np.ascontiguousarray(hist.noise.transpose(0, 2, 1)) if noise_on else np.zeros((1, 0, M))
+        self.params, self.running = params, running
+        self.opt_a, self.opt_b = np.zeros(params.shape[::-1]), np.zeros(params.shape[::-1])
+        self.state_pos = np.full(S + 1, -1, dtype=np.int64)
+        self.state_pos[hist.states] = np.arange(len(hist.states))
+        self.hist = hist
+        self.finite = np.ones((3, len(hist.bounds), M), dtype=np.bool_)
+        self.logit_sums = np.zeros((len(hist.bounds), M))
+
+    def run(self, s0: int, s1: int) -> int:
+        h = self.hist
+        return int(self.module.train_steps(
+            s0, s1, self.X, self.y, self.orders, self.starts, self.stops, self.layout, self.ints, self.floats,
+            self.corr1, self.corr2, self.lr, self.noise, self.params, self.opt_a, self.opt_b, self.running,
+            self.state_pos, h.params, h.grads, h.running, h.diverged_at, self.finite, self.logit_sums,
+            None if len(self.lr) == 1 else len(self.lr)))
+
+
+def layout_table(arch) -> np.ndarray:
+    """(layers, 7) int64: per Dense layer fan_in, fan_out, where W, b, gamma, beta start in the flat
+    parameters (-1: absent) and its first column in the kernel's work arrays."""
+    from . import _kernel as k
+
+    params = arch.param_layout()
+    table = np.full((arch.n_dense, 7), -1, dtype=np.int64)
+    col = 0
+    for layer in range(1, arch.n_dense + 1):
+        row = table[layer - 1]
+        row[k.FAN_IN], row[k.FAN_OUT] = arch.widths[layer - 1], arch.widths[layer]
+        for at, name in ((k.W_AT, "W"), (k.B_AT, "b"), (k.GAMMA_AT, "gamma"), (k.BETA_AT, "beta")):
+            if f"{name}{layer}" in params:
+                row[at] = params[f"{name}{layer}"].start
+        row[k.COL] = col if layer < arch.n_dense else 0
+        col += arch.widths[layer]
+    return table
+
+
+def warm() -> float:
+    """Compile the kernel, or load it from the disk cache, by training a tiny network and a tiny
+    ensemble once (the kernel is built for each); returns the seconds it took (0: the NumPy loop)."""
+    import time
+
+    if engine() != "compiled":
+        return 0.0
+    from .config import Config
+    from .data import load_dataset
+    from .train import run_loop
+
+    started = time.perf_counter()
+    cfg, data = Config(epochs=1), load_dataset("placement")
+    run_loop([cfg], data)
+    run_loop([cfg, cfg.replace(seed=1)], data)
+    return time.perf_counter() - started
