@@ -28,7 +28,7 @@ import numpy as np
 from . import measures
 from .config import FIELD_BY_NAME, Config
 from .measures import fmt, seed_list
-from .verdicts import LEVEL, RULE, STATUSES, Part, combine, count_words, failed_parts
+from .verdicts import LEVEL, SHORT_RULE, STATUSES, Part, combine, count_words, failed_parts
 
 ACCURACY = (0.0, 1.0)       # the bounds of an accuracy, for the spread chart's axis
 EXPERIMENTS = ("notes", "shows")
@@ -172,7 +172,7 @@ def measure_all(seeds=range(10), experiment: str = "notes") -> dict:
 
 def rule_line(parts) -> str:
     """The card's one-line rule: each part's effect and threshold, then the shared rule."""
-    return " · ".join(p.rule() for p in parts) + ". " + RULE
+    return " · ".join(p.rule() for p in parts) + ". " + SHORT_RULE
 
 
 def _verdict(parts, sentence, numbers, spread, label, log=False, detail=None, bounds=None) -> Verdict:
@@ -580,7 +580,7 @@ LESSONS = (
     Lesson("bias-redundant", "The Dense bias in front of BN is redundant.", ("000", "001", "004"),
            ("bias kept and started non-zero", "no bias"),
            _pair("keep_bias=1&bias_init=1&compare=keep_bias&b=0&tab=Parameters",
-                 f"{DEEP_SIGMOID}&keep_bias=1&bias_init=1&compare=keep_bias&b=0&tab=Parameters"),
+                 "hidden=8,8,8,8&activation=sigmoid&keep_bias=1&bias_init=1&compare=keep_bias&b=0&tab=Parameters"),
            _bias, 5),
     Lesson("gamma-beta-undo", "γ and β can undo the normalization.", ("001", "003"), ("BN on",),
            _pair("tab=Batch+calculator", f"{DEEP_SIGMOID}&tab=Batch+calculator"), _gamma_beta, 6),

@@ -24,9 +24,11 @@ import numpy as np
 
 LEVEL = 0.95
 STATUSES = ("holds", "partly", "does not show")
-RULE = ("A seed shows a part when its paired effect reaches the threshold; a part holds when the "
-        f"{LEVEL:.0%} sign-test interval of the median effect is at or above it (9 of 10 seeds), partly when "
-        "more than half the seeds show it; a claim holds when all its parts hold.")
+RULE = ("A seed shows a part when its paired effect reaches the threshold; a part holds when the sign-test "
+        f"interval of the median effect (at least {LEVEL:.0%} coverage) is at or above it (9 of 10 seeds), partly "
+        "when more than half the seeds show it; a claim holds when all its parts hold.")
+SHORT_RULE = ("Holds when the sign-test interval of the median effect reaches the threshold, partly when more "
+              "than half the seeds do.")
 
 
 def count_words(k: int, n: int) -> str:
