@@ -3,9 +3,10 @@
 Needs PyTorch (pip install torch==2.13.0). Everything is float64 on the CPU.
 Initial weights, data and batch order come from bnviz (so both sides start
 alike); every number the tests compare against is computed by PyTorch alone:
-BatchNorm1d / F.batch_norm, autograd and torch.optim.
+BatchNorm1d / F.batch_norm, F.layer_norm, autograd and torch.optim.
 
-    python scripts/make_torch_fixtures.py
+    python scripts/make_torch_fixtures.py              # every fixture
+    python scripts/make_torch_fixtures.py layernorm    # only the ones named
 """
 from __future__ import annotations
 
@@ -69,6 +70,38 @@ def batchnorm_fixture(rng):
     out["x_eval"], out["y_eval"] = x_eval, bn(torch.tensor(x_eval)).detach().numpy()
     out["gamma"], out["beta"] = gamma, beta
     out["eps"], out["momentum"], out["n_batches"] = eps, momentum, len(xs)
+    return out
+
+
+def layernorm_fixture(rng):
+    """F.layer_norm on a few shapes, both eps values, with random upstream gradients.
+
+    Each case: x (..., N, D), gamma, beta (..., D); a leading axis holds independent
+    models, each normalized by PyTorch with its own weight and bias.
+    """
+    cases = [((8, 5), 1.0, 1e-3), ((5, 3), 1.0, 1e-5), ((1, 4), 1.0, 1e-3), ((6, 4), 0.02, 1e-3),
+             ((2, 6, 4), 1.0, 1e-5), ((3, 7, 16), 1.0, 1e-5)]
+    out = {}
+    for i, (shape, scale, eps) in enumerate(cases):
+        *lead, n, d = shape
+        # rows with their own offsets and spreads; scale 0.02 puts the spread near sqrt(eps)
+        x = rng.normal(size=shape) * rng.uniform(0.5, 3.0, size=(*lead, n, 1)) * scale + rng.normal(0, 3, (*lead, n, 1))
+        gamma, beta = rng.normal(1.0, 0.5, (*lead, d)), rng.normal(0.0, 0.5, (*lead, d))
+        dy = rng.normal(size=shape)
+        ys, dxs, dgammas, dbetas = [], [], [], []
+        for x_m, g_m, b_m, dy_m in zip(x.reshape(-1, n, d), gamma.reshape(-1, d), beta.reshape(-1, d),
+                                       dy.reshape(-1, n, d)):
+            xt, gt, bt = (torch.tensor(a, requires_grad=True) for a in (x_m, g_m, b_m))
+            y = F.layer_norm(xt, (d,), gt, bt, eps=eps)
+            y.backward(torch.tensor(dy_m))
+            ys.append(y.detach().numpy())
+            dxs.append(xt.grad.numpy())
+            dgammas.append(gt.grad.numpy())
+            dbetas.append(bt.grad.numpy())
+        out.update({f"x{i}": x, f"gamma{i}": gamma, f"beta{i}": beta, f"eps{i}": eps, f"dy{i}": dy,
+                    f"y{i}": np.reshape(ys, shape), f"dx{i}": np.reshape(dxs, shape),
+                    f"dgamma{i}": np.reshape(dgammas, gamma.shape), f"dbeta{i}": np.reshape(dbetas, beta.shape)})
+    out["n_cases"] = len(cases)
     return out
 
 
@@ -158,14 +191,24 @@ def network_fixture(cfg):
     return out
 
 
-def main():
+FIXTURE_KINDS = ("batchnorm", "layernorm", "networks")
+
+
+def main(which=FIXTURE_KINDS):
+    unknown = sorted(set(which) - set(FIXTURE_KINDS))
+    if unknown:
+        raise SystemExit(f"unknown fixtures {unknown}: choose from {', '.join(FIXTURE_KINDS)}")
     OUT.mkdir(parents=True, exist_ok=True)
-    np.savez(OUT / "torch_batchnorm.npz", torch_version=np.array(torch.__version__),
-             **batchnorm_fixture(np.random.default_rng(2013)))
-    for name, cfg in NETWORK_CASES.items():
-        np.savez(OUT / f"torch_net_{name}.npz", torch_version=np.array(torch.__version__), **network_fixture(cfg))
-        print("wrote", name)
+    version = np.array(torch.__version__)
+    if "batchnorm" in which:
+        np.savez(OUT / "torch_batchnorm.npz", torch_version=version, **batchnorm_fixture(np.random.default_rng(2013)))
+    if "layernorm" in which:
+        np.savez(OUT / "torch_layernorm.npz", torch_version=version, **layernorm_fixture(np.random.default_rng(2014)))
+    if "networks" in which:
+        for name, cfg in NETWORK_CASES.items():
+            np.savez(OUT / f"torch_net_{name}.npz", torch_version=version, **network_fixture(cfg))
+            print("wrote", name)
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:] or FIXTURE_KINDS)

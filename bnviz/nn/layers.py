@@ -166,6 +166,61 @@ def batchnorm_backward(dy, cache, out_dgamma=None, out_dbeta=None):
     return dx, dgamma, dbeta
 
 
+# ---------------------------------------------------------------------- LayerNorm
+
+
+class LayerNormCache:
+    """What the backward pass needs from a layer norm forward pass.
+
+    mean, var: (..., N) each row's statistics over its D units (biased variance);
+    inv_std: (..., N) = 1 / sqrt(var + eps); xhat: (..., N, D) the normalized
+    input; gamma: (..., D).
+    """
+
+    __slots__ = ("xhat", "inv_std", "gamma", "mean", "var")
+
+    def __init__(self, xhat, inv_std, gamma, mean, var):
+        self.xhat, self.inv_std, self.gamma, self.mean, self.var = xhat, inv_std, gamma, mean, var
+
+
+def layernorm_forward(x, gamma, beta, eps):
+    """Layer normalization: each row normalized over its own units.
+
+    mu_n = mean_j x_nj;  var_n = mean_j (x_nj - mu_n)^2  (biased)
+    xhat_n = (x_n - mu_n) / sqrt(var_n + eps);  y_n = gamma * xhat_n + beta
+
+    x: (..., N, D), gamma, beta: (..., D) per unit, eps > 0 inside the square root.
+    Returns y: (..., N, D) and a LayerNormCache. No running statistics: training
+    and evaluation are the same map, and a row's output ignores the other rows.
+    """
+    # The statistics average over the units (last axis, D), one pair per row;
+    # batch norm averages over the rows (axis -2, N), one pair per unit.
+    mean = x.mean(-1)
+    xhat = x - mean[..., None]
+    var = np.mean(xhat * xhat, -1)
+    inv_std = 1.0 / np.sqrt(var + eps)
+    xhat *= inv_std[..., None]
+    y = xhat * gamma[..., None, :] + beta[..., None, :]
+    return y, LayerNormCache(xhat, inv_std, gamma, mean, var)
+
+
+def layernorm_backward(dy, cache):
+    """Gradients of layer normalization: (dx, dgamma, dbeta).
+
+    With dxhat = gamma * dy, row by row (means over the D units):
+        dx = (dxhat - mean_j dxhat - xhat * mean_j(dxhat * xhat)) / sqrt(var + eps)
+    gamma and beta act per unit, so their gradients sum over the rows:
+        dgamma = sum_n dy * xhat,  dbeta = sum_n dy.
+
+    dy: (..., N, D). Returns dx (..., N, D), dgamma (..., D), dbeta (..., D).
+    """
+    xhat, inv_std = cache.xhat, cache.inv_std
+    dxhat = dy * cache.gamma[..., None, :]
+    dx = dxhat - dxhat.mean(-1, keepdims=True) - xhat * np.mean(dxhat * xhat, -1, keepdims=True)
+    dx *= inv_std[..., None]
+    return dx, batch_sum(dy * xhat), batch_sum(dy)
+
+
 # --------------------------------------------------------------------- activations
 
 
