@@ -53,7 +53,7 @@ def browser_times(draws: int):
 
     from bnviz.lessons import LESSONS
 
-    n = len(LESSONS)
+    n = sum(1 if lesson.same_experiment else 2 for lesson in LESSONS)      # a chart per experiment
     all_drawn = f"document.querySelectorAll(\"{CARD} svg circle\").length > 0 && " \
                 f"document.querySelectorAll(\"{CARD} svg[data-lo]\").length >= {n}"
     proc, base = serve()

@@ -22,12 +22,12 @@ class Scenario:
 
 
 SCENARIOS = (
-    Scenario("The notes' network", "compare=bn", "Dense(3) and Dense(2) with ReLU: BN barely matters here."),
-    Scenario("A deep sigmoid network", "hidden=8,8,8,8,8,8&activation=sigmoid&epochs=30&compare=bn",
+    Scenario("The notes' net", "compare=bn", "Dense(3) and Dense(2) with ReLU: BN barely matters here."),
+    Scenario("Deep sigmoid net", "hidden=8,8,8,8,8,8&activation=sigmoid&epochs=30&compare=bn",
              "Six sigmoid layers: without BN the gradient fades before it reaches the first layer."),
-    Scenario("A high learning rate", "hidden=8,8,8,8&lr=2&epochs=30&compare=bn",
+    Scenario("High learning rate", "hidden=8,8,8,8&lr=2&epochs=30&compare=bn",
              "Four ReLU layers at lr 2: without BN the units die or the steps overshoot."),
-    Scenario("A bad initialization", "init_scale=0.01&epochs=30&compare=bn",
+    Scenario("Bad initialization", "init_scale=0.01&epochs=30&compare=bn",
              "The notes' network with weights started 100 times too small."),
     Scenario("Small batches", "dataset=xor&data_size=80&data_noise=0.4&test_fraction=0.5&hidden=16,16&batch_size=4"
              "&epochs=150&compare=bn", "Batches of 4 on a small noisy XOR set: watch the train/test gap."),

@@ -339,8 +339,7 @@ def verdict_words(views: list, accuracies: list, names: list) -> str:
     if acc_off - acc_on >= CLEAR_ACCURACY or (loss_on >= 1.5 * loss_off and acc_off >= acc_on):
         return "Here the network without BN does better: BN is no guarantee."
     if abs(acc_on - acc_off) <= LITTLE_ACCURACY and abs(loss_on - loss_off) <= LITTLE_LOSS * max(loss_on, loss_off):
-        return ("On this network BN changes little: both runs learn about equally well. Try a deeper network, a "
-                "higher learning rate or a bad initialization, where it matters.")
+        return "On this network BN changes little: both runs learn about equally well; the scenarios show where it matters."
     return "The two runs end close, but not the same."
 
 

@@ -254,8 +254,8 @@ def test_the_sentence_says_bn_changes_little_when_the_runs_agree():
     assert text == ("Watch the histogram: the median input to the activation in layer 2, unit 1 moved over a range of "
                     "1.5 with BN (A) and 1.5 without BN (B); the mini-batch loss averaged 0.370 with BN (A) and 0.304 "
                     "without BN (B) over the last epoch; test accuracy at the end: 0.887 with BN (A) and 0.887 "
-                    "without BN (B). On this network BN changes little: both runs learn about equally well. Try a "
-                    "deeper network, a higher learning rate or a bad initialization, where it matters.")
+                    "without BN (B). On this network BN changes little: both runs learn about equally well; the "
+                    "scenarios show where it matters.")
 
 
 def test_the_sentence_credits_the_run_that_is_ahead_whichever_it_is():

@@ -146,8 +146,9 @@ def scenario_chips(cfg, page) -> None:
     for scenario in SCENARIOS:
         here = experiment_config(scenario.query) == cfg and page.get("compare") == "bn"
         chips.append(f"**{scenario.name}** (open)" if here else f"[{scenario.name}](?{scenario.query})")
-    st.markdown("Scenarios, BN on against BN off: " + " · ".join(chips),
-                help="\n\n".join(f"**{s.name}:** {s.about}" for s in SCENARIOS))
+    # one short line of caption text: the view and its sentence must still fit a laptop's first screen
+    st.caption("BN on against off: " + " · ".join(chips),
+               help="\n\n".join(f"**{s.name}:** {s.about}" for s in SCENARIOS))
 
 
 def thinning_note(a, b) -> str | None:

@@ -121,4 +121,6 @@ def _show(slot, spec, sentence: str, key: str | None = None) -> None:
     with slot.container():
         if spec is not None:
             _player(data=spec, key=key, width="stretch")
-        st.caption(sentence + ("  \n" + shown(spec["key"], limit=None) if spec is not None else ""))  # names the label
+        st.caption(sentence)
+        if spec is not None:        # apart from the sentence, so the sentence stays on a laptop's first screen
+            st.caption(shown(spec["key"], limit=None))                    # the key names the label
