@@ -18,7 +18,8 @@ from .nn import ACTIVATIONS, BN_POSITIONS, INITS
 from .optim import OPTIMIZERS
 from .visitor_text import plain
 
-DATASETS = ("placement", "notes4", "notes_batch", "notes_students", "xor", "circles", "moons", "gaussians")
+DATASETS = ("placement", "notes4", "notes_batch", "notes_students", "xor", "circles", "moons", "gaussians",
+            "digits")
 TOY_DATASETS = ("xor", "circles", "moons", "gaussians")
 MAX_LAYERS = 8
 MAX_UNITS = 16
@@ -84,10 +85,11 @@ class Field:
 
 FIELDS = (
     # ---- Data
-    Field("dataset", "choice", "placement", "Data", "Data set", "Which students (or toy points) to learn from.",
+    Field("dataset", "choice", "placement", "Data", "Data set", "Which students (or toy points, or handwritten digits) to learn from.",
           DATASETS, labels=("Student placement (GPA, IQ)", "The notes' 4 students", "The notes' worked batch of 4",
                             "The notes' student table",
-                            "XOR (toy)", "Circles (toy)", "Moons (toy)", "Two Gaussians (toy)")),
+                            "XOR (toy)", "Circles (toy)", "Moons (toy)", "Two Gaussians (toy)",
+                            "Handwritten digits (8×8 pixels, 10 classes)")),
     Field("standardize", "bool", True, "Data", "Standardize inputs",
           "Z-score GPA and IQ with the training rows' mean and standard deviation before the first layer.",
           compare="opposite"),

@@ -6,7 +6,10 @@ network's z-scored inputs back onto the raw GPA/IQ plane.
 """
 from __future__ import annotations
 
+import gzip
+import io
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.resources import files
 
 import numpy as np
@@ -22,12 +25,14 @@ __all__ = ["DataError", "Dataset", "load_csv", "load_dataset", "make_dataset", "
 
 @dataclass(frozen=True, eq=False)
 class Dataset:
-    """Two numeric features and a 0/1 label, split into training and test rows.
+    """D numeric features and a class label, split into training and test rows.
 
-    X_train: (n_train, 2), y_train: (n_train,) float 0/1, likewise X_test, y_test
-    (n_test may be 0 for the notes' tiny tables). feature_mean, feature_std: (2,)
-    from the training rows (biased std). test_rows: the held-out rows' positions
-    in the source. notes: sentences about how the source was read.
+    X_train: (n_train, D), y_train: (n_train,) float class numbers 0..K-1 (0/1 for
+    the two-class sets), likewise X_test, y_test (n_test may be 0 for the notes'
+    tiny tables). label_values: (K,) what each class number stands for in the
+    source. feature_mean, feature_std: (D,) from the training rows (biased std).
+    test_rows: the held-out rows' positions in the source. notes: sentences about
+    how the source was read.
     """
 
     name: str
@@ -59,12 +64,12 @@ class Dataset:
 
     @property
     def _scale(self) -> np.ndarray:
-        """(2,) the largest magnitude in each training column (1 for an all-zero column)."""
+        """(D,) the largest magnitude in each training column (1 for an all-zero column)."""
         scale = np.abs(self.X_train).max(axis=0) if len(self.X_train) else np.ones(self.X_train.shape[1])
         return np.where(scale > 0, scale, 1.0)
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
-        """Raw features (n, 2) -> z-scores with the training rows' statistics."""
+        """Raw features (n, D) -> z-scores with the training rows' statistics."""
         with np.errstate(over="ignore", invalid="ignore"):
             z = (X - self.feature_mean) / self.feature_std
         if np.isfinite(z).all() or not np.isfinite(X).all():
@@ -80,20 +85,28 @@ class Dataset:
     def n_features(self) -> int:
         return self.X_train.shape[1]
 
+    @property
+    def n_classes(self) -> int:
+        """K, the classes the labels tell apart (2 for the 0/1 sets): len(label_values)."""
+        return max(2, len(self.label_values))
+
     def __repr__(self):
+        features = self.feature_names if self.n_features <= 4 else f"{self.n_features} ({self.feature_names[0]}..)"
         return (f"Dataset({self.name!r}, train={len(self.y_train)}, test={len(self.y_test)}, "
-                f"features={self.feature_names}, label={self.label_name!r})")
+                f"features={features}, label={self.label_name!r}, classes={self.n_classes})")
 
 
 def stratified_split(y: np.ndarray, test_fraction: float, seed: int):
     """Row positions (train, test), each class split in the same proportion.
 
-    A class of n rows sends round(n * test_fraction) of them to the test set,
-    always keeping at least one in training. Both index arrays are sorted.
+    y: (n,) class numbers (0/1, or 0..K-1). A class of n rows sends
+    round(n * test_fraction) of them to the test set, always keeping at least
+    one in training; classes are drawn in order 0, 1, 2, ... from one generator.
+    Both index arrays are sorted.
     """
     rng = rng_for(seed, "split")
     test = []
-    for cls in (0, 1):
+    for cls in np.union1d([0, 1], y):
         rows = np.flatnonzero(y == cls)
         n_test = min(int(round(len(rows) * test_fraction)), len(rows) - 1)
         test.append(rng.permutation(rows)[:max(n_test, 0)])
@@ -104,7 +117,7 @@ def stratified_split(y: np.ndarray, test_fraction: float, seed: int):
 
 def make_dataset(name, X, y, feature_names, *, seed=0, test_fraction=0.2, label_name="placed",
                  label_values=(0, 1), notes=()) -> Dataset:
-    """Split X (n, 2), y (n,) into a Dataset."""
+    """Split X (n, D), y (n,) class numbers into a Dataset."""
     X = np.asarray(X, dtype=float)
     y = np.asarray(y, dtype=float)
     train, test = stratified_split(y, test_fraction, seed)
@@ -118,11 +131,29 @@ def shipped_file(name: str) -> bytes:
     return files("bnviz").joinpath(SHIPPED, name).read_bytes()
 
 
+@lru_cache(maxsize=1)
+def digits_table() -> tuple:
+    """(pixels (1797, 64), digits (1797,)) of the shipped handwritten digits, read once, read-only.
+
+    bnviz/datasets/digits.csv.gz (data/make_digits.py): 8 x 8 images row by row, each
+    pixel a count 0..16 as the UCI source gives it, and the digit 0..9 each shows."""
+    text = gzip.decompress(shipped_file("digits.csv.gz")).decode("ascii")
+    table = np.loadtxt(io.StringIO(text), delimiter=",", skiprows=1, dtype=np.int64)
+    pixels, digits = table[:, :-1].astype(float), table[:, -1].astype(float)
+    pixels.flags.writeable = digits.flags.writeable = False
+    return pixels, digits
+
+
+DIGIT_FEATURES = tuple(f"p{i}" for i in range(64))     # pixel (row r, column c) of the 8 x 8 image is p{8r + c}
+
+
 def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float = 0.2,
                  size: int = 400, noise: float = 0.2) -> Dataset:
     """A built-in data set by name, split by `seed`.
 
-    placement: the shipped bnviz/datasets/placement.csv (see data/README.md). notes4, notes_batch,
+    placement: the shipped bnviz/datasets/placement.csv (see data/README.md).
+    digits: the shipped 1,797 handwritten digits of 8 x 8 pixels (64 features p0..p63, each
+    0..16; labels 0..9; data/README.md), split like the others. notes4, notes_batch,
     notes_students: the notes' tables, used whole for training (too small to
     hold rows out); notes_batch is their numbered batch of four students.
     xor, circles, moons, gaussians: `size` points made from `seed` with `noise`.
@@ -130,13 +161,17 @@ def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float
     if name == "placement":
         return load_csv(shipped_file("placement.csv"), features=("cgpa", "iq"), label="placed",
                         seed=seed, test_fraction=test_fraction, name="placement")
+    if name == "digits":
+        X, y = digits_table()
+        return make_dataset(name, X, y, DIGIT_FEATURES, seed=seed, test_fraction=test_fraction,
+                            label_name="digit", label_values=tuple(range(10)))
     if name in NOTES_TABLES:
         X, y, names = notes_table(NOTES_TABLES[name])
         return make_dataset(name, X, y, names, seed=seed, test_fraction=0.0)
     if name in TOY_MAKERS:
         X, y = TOY_MAKERS[name](rng_for(seed, "data"), int(size), float(noise))
         return make_dataset(name, X, y, ("x1", "x2"), seed=seed, test_fraction=test_fraction, label_name="class")
-    raise ValueError(f"unknown data set {name!r}: use placement, {', '.join(NOTES_TABLES)}, "
+    raise ValueError(f"unknown data set {name!r}: use placement, digits, {', '.join(NOTES_TABLES)}, "
                      f"{', '.join(TOY_MAKERS)}")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .nn import Architecture, bce_with_logits_forward, forward
+from .nn import Architecture, correct, forward, output_loss
 
 CHUNK_NUMBERS = 1_000_000       # numbers per batched forward pass, to bound memory (8 MB of float64)
 ARRAYS_PER_UNIT = 6             # arrays of (states, rows, units) a BN layer's forward pass keeps
@@ -19,8 +19,8 @@ EPOCH_METRICS = tuple(f"{split}_{what}_{mode}" for split in ("train", "test")
 def row_numbers(arch: Architecture) -> int:
     """Numbers one row leaves in memory during a forward pass of the whole network: per hidden unit
     the Dense output, BN's input, normalized value and output and the activation (and a mask or
-    two), plus the inputs and the logit."""
-    return (ARRAYS_PER_UNIT if arch.bn else 3) * sum(arch.hidden) + arch.n_in + 1
+    two), plus the inputs and the logit (a softmax's K logits, their shifted values and exps)."""
+    return (ARRAYS_PER_UNIT if arch.bn else 3) * sum(arch.hidden) + arch.n_in + 3 * arch.n_out - 2
 
 
 def chunks(n_states: int, n_rows: int, width: int):
@@ -140,6 +140,10 @@ def full_data_buffers(arch: Architecture, flat_params: np.ndarray, X: np.ndarray
 def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
     """Loss and accuracy of K states on rows X (N, n_in), y (N,): each (1, K), NaN if N = 0.
 
+    The loss is the output's (``bnviz.nn.output_loss``: binary cross-entropy, or the
+    softmax's cross-entropy over the classes); accuracy the share of rows whose
+    predicted class is their label.
+
     X (K, N, n_in) and y (K, N) give each state rows of its own. With `split`
     = s (evaluation mode only), rows :s and s: are scored separately and each
     result is (2, K). buffers=None: BN over all N rows as one batch; when those
@@ -166,13 +170,16 @@ def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
                 for i, (low, high) in enumerate(parts):
                     a, b = max(low, start), min(high, stop)
                     if b > a:
-                        z, t = result.logits[..., a - start:b - start], (y[chunk] if per_state else y)[..., a:b]
+                        rows_at = slice(a - start, b - start)
+                        z = result.logits[..., rows_at, :] if arch.softmax else result.logits[..., rows_at]
+                        t = (y[chunk] if per_state else y)[..., a:b]
                         if block >= n:       # every row in one pass: the mean loss directly
-                            total[i, chunk] = bce_with_logits_forward(z, t)[0]
+                            total[i, chunk] = output_loss(arch, z, t)[0]
                         else:                # each chunk adds its rows' share of the mean
-                            per_row = bce_with_logits_forward(z[..., None], t[..., None])[0]
+                            per_row = output_loss(arch, z[..., None, :] if arch.softmax else z[..., None],
+                                                  t[..., None])[0]
                             total[i, chunk] += (per_row * (1.0 / (high - low))).sum(-1)
-                        right[i, chunk] += ((z > 0.0) == (t > 0.5)).sum(-1)
+                        right[i, chunk] += correct(arch, z, t).sum(-1)
     with np.errstate(all="ignore"):
         for i, (low, high) in enumerate(parts):
             if high > low:

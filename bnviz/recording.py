@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 
 from .evaluation import epoch_metrics, forward_states, pack_buffers, population_stats
-from .nn import Architecture, bce_with_logits_forward
+from .nn import Architecture, correct, output_loss
 from .striding import positions
 
 AXES = ("step", "snapshot", "epoch")
@@ -155,11 +155,11 @@ class Saved:
 
 
 def _batch_loss(result, y, arch):
-    return bce_with_logits_forward(result.logits, y)[0]
+    return output_loss(arch, result.logits, y)[0]
 
 
 def _batch_accuracy(result, y, arch):
-    return ((result.logits > 0.0) == (y > 0.5)).mean(-1)
+    return correct(arch, result.logits, y).mean(-1)
 
 
 def _saturated(result, y, arch):
@@ -218,9 +218,11 @@ def _per_bn(saved: Saved, prefix: str, of) -> list:
 
 RECORDED = (
     Quantity("train_loss", "step", "", "batch", _batch_loss, "batch_loss",
-             "the mini-batch loss (mean BCE) of each step's forward pass, before its update"),
+             "the mini-batch loss of each step's forward pass, before its update: the mean binary "
+             "cross-entropy of the sigmoid output, or for K > 2 classes the mean cross-entropy of the softmax"),
     Quantity("train_acc", "step", "", "batch", _batch_accuracy, "batch_accuracy",
-             "the share of the step's batch classified right (logit > 0 means placed)"),
+             "the share of the step's batch classified right (logit > 0 means class 1; with K classes, the "
+             "largest logit's class)"),
     Quantity("batch_mean", "step", "bn", "batch", lambda result, y, arch: [c.mean for c in result.bn_caches],
              "bn{k}_unit{u}_batch_mean", "μ_B: the mean of the BN layer's input over the step's batch"),
     Quantity("batch_var", "step", "bn", "batch", lambda result, y, arch: [c.var for c in result.bn_caches],

@@ -24,7 +24,7 @@ import numpy as np
 
 from .config import Config
 from .evaluation import EPOCH_METRICS, chunks, epoch_metrics, forward_states, population_stats, row_numbers  # noqa: F401
-from .nn import Architecture, forward
+from .nn import Architecture, forward, logits_finite
 from .recording import RECORDED, Saved, describe
 from .striding import kept_states, last_kept, nearest_kept, positions, recorded_steps, thinning_sentence
 
@@ -338,7 +338,7 @@ def replay(history, members, steps: int, first: int = 0) -> dict:
                 result = forward(arch, player.views(flat), xb, None, history.noise_at(at[chunk], members))
                 for q in wanted:
                     _put(seen[q.name], out, q.compute(result, yb, arch))
-                seen["logits_ok"][out] = np.isfinite(result.logits).all(-1)
+                seen["logits_ok"][out] = logits_finite(arch, result.logits)
     return seen
 
 

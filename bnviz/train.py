@@ -36,7 +36,8 @@ from .batches import batch_bounds, n_batches  # noqa: F401  (bnviz.train.batch_b
 from .compiled import Kernel, engine
 from .config import Config
 from .data import Dataset
-from .nn import Architecture, backward, bce_with_logits_backward, draw_bn_noise, forward, init_params, noise_pairs
+from .nn import (Architecture, backward, draw_bn_noise, forward, init_params, logit_sum, logits_finite, noise_pairs,
+                 output_grad)
 from .optim import make_optimizer
 from .run import Ensemble, assemble_run, replay
 from .running import RunningAverage
@@ -47,9 +48,12 @@ from .striding import kept_states, last_kept, positions, recorded_steps
 MEMBER_FIELDS = ("lr", "init_scale", "seed")
 
 
-def architecture(cfg: Config, n_in: int = 2) -> Architecture:
+def architecture(cfg: Config, n_in: int = 2, n_classes: int = 2) -> Architecture:
+    """The network a Config describes for n_in features and n_classes classes: one sigmoid
+    output unit for two classes, a softmax over K outputs for K > 2."""
     return Architecture(n_in=n_in, hidden=tuple(cfg.hidden), activation=cfg.activation, bn=cfg.bn,
-                        bn_position=cfg.bn_position, keep_bias=cfg.keep_bias, eps=cfg.eps)
+                        bn_position=cfg.bn_position, keep_bias=cfg.keep_bias, eps=cfg.eps,
+                        n_out=1 if n_classes <= 2 else int(n_classes))
 
 
 def network_inputs(cfg: Config, data: Dataset, X: np.ndarray) -> np.ndarray:
@@ -197,14 +201,15 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
         data = list(data)
         if len(data) != M:
             raise ValueError(f"give one Dataset per member: {M} members, {len(data)} data sets")
-        if len({(len(d.y_train), len(d.y_test), d.n_features) for d in data}) > 1:
-            raise ValueError("the members' data sets need the same numbers of training and test rows and features")
+        if len({(len(d.y_train), len(d.y_test), d.n_features, d.n_classes) for d in data}) > 1:
+            raise ValueError("the members' data sets need the same numbers of training and test rows, features "
+                             "and classes")
     X, y = split_inputs(cfg, data, range(M), "train")
     per_member = X.ndim == 3
     N = y.shape[-1]
     if N < 2:
         raise ValueError("training needs at least two rows")
-    arch = architecture(cfg, X.shape[-1])
+    arch = architecture(cfg, X.shape[-1], (data[0] if isinstance(data, list) else data).n_classes)
     player, blayout = arch.param_layout(), arch.buffer_layout()
     P, R = player.size, blayout.size
 
@@ -254,7 +259,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     # logits overflowed, even where its parameters stayed finite
     logit_sums = np.zeros((len(bounds), M))
     with np.errstate(all="ignore"):
-        if engine() == "compiled":
+        if engine() == "compiled" and not arch.softmax:
             s = _compiled_steps(hist, configs, X, y, params, running, progress, progress_seconds, started)
         else:
             for epoch in range(cfg.epochs):
@@ -267,9 +272,8 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
                 for b, (start, stop) in enumerate(bounds):
                     step_noise = None if noise is None else noise_pairs(noise[s], arch.hidden)
                     result = forward(arch, pviews, X_epoch[:, start:stop], None, step_noise)
-                    result.logits.sum(axis=-1, out=logit_sums[s % len(bounds)])
-                    backward(arch, result, bce_with_logits_backward((result.logits, y_epoch[:, start:stop])),
-                             out=gviews)
+                    logit_sum(arch, result.logits, out=logit_sums[s % len(bounds)])
+                    backward(arch, result, output_grad(arch, result.logits, y_epoch[:, start:stop]), out=gviews)
                     if s % k == 0:
                         hist.grads[s // k] = grad_flat
                     opt.step(params, grad_flat, lr)
@@ -282,7 +286,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
                             stat_views[var][...] = cache.var
                         rule.update(running, batch_stats, stop - start, s + 1)
                     if finite is not None:
-                        finite[0, b] = np.isfinite(result.logits).all(axis=-1)
+                        finite[0, b] = logits_finite(arch, result.logits)
                         finite[1, b] = np.isfinite(params).all(axis=-1)
                         finite[2, b] = np.isfinite(running).all(axis=-1)
                     s += 1

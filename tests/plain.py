@@ -23,8 +23,8 @@ def forward(run, params, X, running=None, noise=None):
 
     running: {k: (mean, var)} per BN layer (1-based) for evaluation mode, or
     None to normalize with the batch's own statistics. noise: {k: (scale,
-    shift)} for noisy BN, applied to every BN output. Returns (logits (n,),
-    layers): one dict per hidden layer with z, bn_in, mean, var, bn, act.
+    shift)} for noisy BN, applied to every BN output. Returns (logits (n,), or
+    (n, K) for a softmax output, layers): one dict per hidden layer with z, bn_in, mean, var, bn, act.
     """
     arch = run.arch
     a = np.asarray(X, dtype=float)
@@ -55,8 +55,8 @@ def forward(run, params, X, running=None, noise=None):
                 a = bn
         layers.append(layer)
     L = len(arch.hidden) + 1
-    logits = (a @ params[f"W{L}"] + params[f"b{L}"])[:, 0]
-    return logits, layers
+    logits = a @ params[f"W{L}"] + params[f"b{L}"]
+    return (logits if logits.shape[1] > 1 else logits[:, 0]), layers
 
 
 def bce(logits, y):
@@ -71,7 +71,25 @@ def bce(logits, y):
     return total / len(y)
 
 
+def cross_entropy(logits, y):
+    """Mean cross-entropy of softmax(logits (n, K)) against class numbers y, one row at a time:
+    -log p_y = log sum_k e^(z_k - m) - (z_y - m), m the row's largest logit."""
+    total = 0.0
+    for z, t in zip(logits, y):
+        m = max(z)
+        total += math.log(sum(math.exp(v - m) for v in z)) - (z[int(t)] - m)
+    return total / len(y)
+
+
+def loss(logits, y):
+    """The output's loss: binary cross-entropy for logits (n,), cross-entropy for (n, K)."""
+    return cross_entropy(logits, y) if np.ndim(logits) == 2 else bce(logits, y)
+
+
 def accuracy(logits, y):
+    """Share of rows put in their class: logit > 0 for class 1, or the largest of K logits."""
+    if np.ndim(logits) == 2:
+        return sum(int(np.argmax(z)) == int(t) for z, t in zip(logits, y)) / len(y)
     return sum((z > 0) == (t > 0.5) for z, t in zip(logits, y)) / len(y)
 
 
@@ -79,6 +97,7 @@ def standardized(data, X):
     """Raw rows scaled by the training rows' mean and (biased) std."""
     mean = data.X_train.mean(axis=0)
     std = np.sqrt(((data.X_train - mean) ** 2).mean(axis=0))
+    std = np.where(std > 0, std, 1.0)         # a constant column (a pixel always blank) is left as 0s
     return (np.asarray(X, dtype=float) - mean) / std
 
 

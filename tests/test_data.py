@@ -246,3 +246,83 @@ def test_random_csv_like_text_raises_only_data_error(rows, sep, newline):
     except DataError:
         return
     assert np.all(np.isfinite(d.X_train)) and set(np.unique(d.y_train)) <= {0.0, 1.0}
+
+
+# ------------------------------------------------------------------ handwritten digits
+
+# scikit-learn's load_digits(): images per digit 0..9, and its first image (a 0), row by row
+DIGIT_COUNTS = [178, 182, 177, 183, 181, 182, 181, 179, 174, 180]
+FIRST_DIGIT = [0, 0, 5, 13, 9, 1, 0, 0, 0, 0, 13, 15, 10, 15, 5, 0, 0, 3, 15, 2, 0, 11, 8, 0, 0, 4, 12, 0, 0, 8, 8,
+               0, 0, 5, 8, 0, 0, 9, 8, 0, 0, 4, 11, 0, 1, 12, 7, 0, 0, 2, 14, 5, 10, 12, 0, 0, 0, 0, 6, 13, 10, 0, 0, 0]
+
+
+def test_the_shipped_digits_are_the_uci_images():
+    from bnviz.data import digits_table
+
+    pixels, digits = digits_table()
+    assert pixels.shape == (1797, 64) and digits.shape == (1797,)
+    np.testing.assert_array_equal(np.bincount(digits.astype(int)), DIGIT_COUNTS)
+    np.testing.assert_array_equal(pixels[0], FIRST_DIGIT)
+    assert digits[0] == 0
+    assert pixels.min() == 0 and pixels.max() == 16 and np.array_equal(pixels, np.round(pixels))
+    assert not pixels.flags.writeable           # shared by every split: nobody may change it
+
+
+def test_load_dataset_digits():
+    d = load_dataset("digits")
+    assert d.n_features == 64 and d.n_classes == 10 and d.label_values == tuple(range(10))
+    assert d.feature_names[0] == "p0" and d.feature_names[63] == "p63" and d.label_name == "digit"
+    y = np.r_[d.y_train, d.y_test]
+    assert set(np.unique(y)) == set(range(10)) and len(y) == 1797
+    X = np.vstack([d.X_train, d.X_test])
+    assert X.min() == 0 and X.max() == 16                     # pixel counts as the source gives them
+    # stratified: each digit sends round(0.2 n) of its n images to the test rows
+    np.testing.assert_array_equal(np.bincount(d.y_test.astype(int), minlength=10),
+                                  [round(0.2 * n) for n in DIGIT_COUNTS])
+    assert len(d.y_train) == 1797 - sum(round(0.2 * n) for n in DIGIT_COUNTS)
+    # the rows are the shipped ones: train and test rows come from the table at test_rows and the rest
+    from bnviz.data import digits_table
+
+    pixels, digits = digits_table()
+    np.testing.assert_array_equal(d.X_test, pixels[d.test_rows])
+    np.testing.assert_array_equal(d.y_test, digits[d.test_rows])
+    train_rows = np.setdiff1d(np.arange(1797), d.test_rows)
+    np.testing.assert_array_equal(d.X_train, pixels[train_rows])
+    # the split follows the seed and the test share
+    other = load_dataset("digits", seed=1)
+    assert not np.array_equal(other.test_rows, d.test_rows)
+    np.testing.assert_array_equal(load_dataset("digits").test_rows, d.test_rows)
+    assert len(load_dataset("digits", test_fraction=0.5).y_test) == sum(round(0.5 * n) for n in DIGIT_COUNTS)
+    assert "classes=10" in repr(d) and "64 (p0..)" in repr(d)
+
+
+def test_digits_config_and_load_for():
+    from bnviz import Config, load_for
+
+    cfg = Config(dataset="digits", seed=3, test_fraction=0.25)
+    d = load_for(cfg)
+    assert d.name == "digits" and d.n_features == 64
+    np.testing.assert_array_equal(d.test_rows, load_dataset("digits", seed=3, test_fraction=0.25).test_rows)
+    assert Config.from_query({"dataset": "digits"}) == (Config(dataset="digits"), [])
+
+
+def test_the_k_class_split_keeps_the_binary_split():
+    """Classes are split in order 0, 1, 2, ... from one generator: 0/1 labels split exactly as before."""
+    rng = np.random.default_rng(5)
+    y = (rng.random(101) > 0.6).astype(float)
+    generator = __import__("bnviz.seeding", fromlist=["rng_for"]).rng_for(4, "split")
+    expected = []
+    for cls in (0, 1):
+        rows = np.flatnonzero(y == cls)
+        expected.append(generator.permutation(rows)[:min(int(round(len(rows) * 0.3)), len(rows) - 1)])
+    train, test = stratified_split(y, 0.3, 4)
+    np.testing.assert_array_equal(test, np.sort(np.concatenate(expected)))
+    y3 = np.r_[y, [2.0] * 10]
+    train, test = stratified_split(y3, 0.3, 4)
+    assert np.sum(y3[test] == 2) == 3 and np.sum(y3[train] == 2) == 7
+
+
+def test_data_readme_credits_the_digits():
+    text = (Path(__file__).resolve().parent.parent / "data" / "README.md").read_text()
+    assert "digits.csv.gz" in text and "CC BY 4.0" in text and "archive.ics.uci.edu" in text
+    assert "make_digits.py" in text

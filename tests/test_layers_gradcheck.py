@@ -4,7 +4,8 @@ import pytest
 
 from bnviz.nn import (
     activation_backward, activation_forward, batchnorm_backward, batchnorm_eval_forward, batchnorm_forward,
-    bce_with_logits_backward, bce_with_logits_forward, dense_backward, dense_forward,
+    bce_with_logits_backward, bce_with_logits_forward, dense_backward, dense_forward, softmax,
+    softmax_cross_entropy_backward, softmax_cross_entropy_forward,
 )
 from gradcheck import assert_gradient_close, numerical_gradient
 
@@ -84,6 +85,46 @@ def test_bce_is_stable_for_huge_logits():
     loss, cache = bce_with_logits_forward(z, y)
     assert np.isfinite(loss) and loss == pytest.approx(0.5e4)
     assert np.all(np.isfinite(bce_with_logits_backward(cache)))
+
+
+@pytest.mark.parametrize("lead", [(), (2,)])
+def test_softmax_cross_entropy(rng, lead):
+    z = rng.normal(0.0, 3.0, size=lead + (7, 4))
+    y = np.array([0, 3, 1, 2, 3, 0, 1], dtype=float)
+    dz = softmax_cross_entropy_backward(softmax_cross_entropy_forward(z, y)[1])
+    assert dz.shape == z.shape
+    check(dz, lambda: float(np.sum(softmax_cross_entropy_forward(z, y)[0])), z)
+
+
+def test_softmax_cross_entropy_values():
+    # two rows, three classes, worked by hand: -log(e^z_y / sum e^z)
+    z = np.array([[0.0, 0.0, 0.0], [2.0, 0.0, -1.0]])
+    y = np.array([1.0, 0.0])
+    loss, cache = softmax_cross_entropy_forward(z, y)
+    expected = (np.log(3.0) + (np.log(np.exp(2.0) + 1.0 + np.exp(-1.0)) - 2.0)) / 2
+    assert loss == pytest.approx(expected, rel=1e-15)
+    p = softmax(z)
+    np.testing.assert_allclose(p.sum(axis=-1), 1.0, rtol=1e-15)
+    grad = softmax_cross_entropy_backward(cache)
+    np.testing.assert_allclose(grad, (p - np.array([[0, 1, 0], [1, 0, 0]])) / 2, rtol=1e-14, atol=1e-17)
+    # each row's gradient sums to 0: raising every logit of a row by the same amount changes nothing
+    np.testing.assert_allclose(grad.sum(axis=-1), 0.0, atol=1e-16)
+
+
+def test_softmax_cross_entropy_is_stable_for_huge_logits():
+    z = np.array([[1e4, 0.0, -1e4], [1e4, 0.0, -1e4]])
+    loss, cache = softmax_cross_entropy_forward(z, np.array([0.0, 2.0]))
+    assert np.isfinite(loss) and loss == pytest.approx(1e4)   # (0 + 2e4) / 2
+    assert np.all(np.isfinite(softmax_cross_entropy_backward(cache)))
+
+
+def test_two_class_softmax_is_the_sigmoid_loss():
+    # softmax over logits (0, z) is sigmoid(z): the same loss and the same gradient's difference
+    rng = np.random.default_rng(3)
+    z = rng.normal(0.0, 2.0, 9)
+    y = (rng.random(9) > 0.5).astype(float)
+    both = np.stack([np.zeros(9), z], axis=-1)
+    assert softmax_cross_entropy_forward(both, y)[0] == pytest.approx(bce_with_logits_forward(z, y)[0], rel=1e-13)
 
 
 def test_unknown_activation_is_named():

@@ -54,3 +54,30 @@ def test_deeper_network_gradients():
     x, y = rng.normal(size=(9, 2)), (rng.random(9) > 0.4).astype(float)
     _, grads, _ = loss_and_grads(arch, params, x, y)
     assert_gradients_match(arch, params, grads, x, y)
+
+
+@pytest.mark.parametrize("bn,position", [(True, "before"), (True, "after"), (False, "before")])
+def test_softmax_network_gradients(bn, position):
+    """K classes and more than two inputs: the softmax output's cross-entropy through the network."""
+    rng = np.random.default_rng(10)
+    arch = Architecture(n_in=6, hidden=(5, 4), activation="sigmoid", bn=bn, bn_position=position, n_out=4)
+    params = init_params(arch, rng, "xavier")
+    for name in params:
+        if name.startswith(("b", "gamma", "beta")):
+            params[name] = rng.normal(0.5, 0.3, size=params[name].shape)
+    x = rng.normal(size=(10, 6))
+    y = np.array([0, 1, 2, 3, 0, 1, 2, 3, 1, 2], dtype=float)
+    loss, grads, result = loss_and_grads(arch, params, x, y)
+    assert result.logits.shape == (10, 4) and params["W3"].shape == (4, 4)
+    assert sorted(grads) == sorted(params)
+    assert_gradients_match(arch, params, grads, x, y)
+
+
+def test_softmax_network_gradients_eval_mode():
+    rng = np.random.default_rng(11)
+    arch = Architecture(n_in=5, hidden=(3,), bn=True, activation="tanh", n_out=3)
+    params = init_params(arch, rng, "he")
+    buffers = {"mean1": rng.normal(size=3), "var1": rng.uniform(0.5, 2, 3)}
+    x, y = rng.normal(size=(6, 5)), np.array([0.0, 1, 2, 2, 1, 0])
+    _, grads, _ = loss_and_grads(arch, params, x, y, buffers)
+    assert_gradients_match(arch, params, grads, x, y, buffers)

@@ -70,6 +70,14 @@ def test_the_installed_package_loads_the_placement_data(installed):
     assert rows == "400" and names == "('cgpa', 'iq')"
 
 
+def test_the_installed_package_loads_the_digits(installed):
+    python, venv, tmp = installed
+    out = _run(python, "-c", "import bnviz; d = bnviz.load_dataset('digits'); "
+                             "print(len(d.y_train) + len(d.y_test), d.n_features, d.n_classes, d.X_train.max())",
+               cwd=tmp)
+    assert out.split() == ["1797", "64", "10", "16.0"]
+
+
 def test_every_module_and_file_is_installed(installed):
     python, venv, tmp = installed
     modules = _modules(ROOT)

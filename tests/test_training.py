@@ -306,3 +306,41 @@ def test_notes_tables_train(data):
         run = train(Config(dataset=name, batch_size=4, epochs=5), d)
         assert np.all(np.isnan(run.epoch_metrics["test_acc_eval"]))
         assert run.n_steps == 5 * len(batch_bounds(len(d.y_train), 4))
+
+
+def test_digits_train_loss_is_each_batch_cross_entropy():
+    """Ten classes: a softmax output; train_loss[s] is the mean cross-entropy of step s's batch,
+    train_acc the share of it whose largest logit is its digit, and the test accuracy in evaluation
+    mode is that of the running statistics, all recomputed by hand."""
+    import plain
+
+    cfg = Config(dataset="digits", hidden=(12, 12), activation="sigmoid", batch_size=60, epochs=1, lr=0.5)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    assert run.arch.widths == (64, 12, 12, 10) and run.n_steps == 24
+    X = plain.inputs(run, data, data.X_train)
+    for s in (0, 1, 11, 23):
+        rows = plain.batch_rows(run, s)
+        logits, _ = plain.forward(run, plain.params_at(run, s), X[rows])
+        assert logits.shape == (len(rows), 10) and len(rows) == (60 if s < 23 else 1438 - 23 * 60)
+        assert run.train_loss[s] == pytest.approx(plain.cross_entropy(logits, data.y_train[rows]), rel=1e-12)
+        assert run.train_acc[s] == pytest.approx(plain.accuracy(logits, data.y_train[rows]), abs=1e-15)
+    assert run.train_loss[-5:].mean() < run.train_loss[:5].mean() < np.log(10) + 0.5
+    buffers = {k + 1: (run.running_mean[k][-1], run.running_var[k][-1]) for k in range(run.n_bn)}
+    logits, _ = plain.forward(run, plain.params_at(run, run.n_steps), plain.inputs(run, data, data.X_test), buffers)
+    assert run.epoch_metrics["test_acc_eval"][-1] == pytest.approx(plain.accuracy(logits, data.y_test), abs=1e-15)
+    assert run.epoch_metrics["test_loss_eval"][-1] == pytest.approx(plain.cross_entropy(logits, data.y_test),
+                                                                    rel=1e-10)
+
+
+def test_ensemble_of_digits_members_matches_single_runs():
+    cfg = Config(dataset="digits", hidden=(8,), batch_size=100, epochs=1)
+    data = load_for(cfg)
+    ens = train_ensemble([cfg, cfg.replace(seed=1, lr=0.3)], data)
+    for i, member in enumerate((cfg, cfg.replace(seed=1, lr=0.3))):
+        single = train(member, data)
+        np.testing.assert_allclose(ens.member(i).params, single.params, rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(ens.train_loss[:, i], single.train_loss, rtol=1e-12)
+    metrics = ens.final_metrics()
+    assert metrics["test_acc_eval"].shape == (2,) and np.all((0 <= metrics["test_acc_eval"])
+                                                            & (metrics["test_acc_eval"] <= 1))

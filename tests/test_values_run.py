@@ -80,7 +80,7 @@ def epoch_values(run, data, running):
             logits = {"eval": plain.forward(run, params, X, plain.buffers_after(run, running, state) or None)[0],
                       "batch": plain.forward(run, params, X)[0]}
             for mode in ("eval", "batch"):
-                out.setdefault(f"{split}_loss_{mode}", []).append(plain.bce(logits[mode], y))
+                out.setdefault(f"{split}_loss_{mode}", []).append(plain.loss(logits[mode], y))
                 out.setdefault(f"{split}_acc_{mode}", []).append(plain.accuracy(logits[mode], y))
     return {name: np.array(values) for name, values in out.items()}
 
@@ -98,7 +98,7 @@ def flat(activation, a):
 
 PLAIN = {
     "train_loss": lambda run, data, running, passes: np.array(
-        [plain.bce(logits, data.y_train[rows]) for rows, logits, _ in passes]),
+        [plain.loss(logits, data.y_train[rows]) for rows, logits, _ in passes]),
     "train_acc": lambda run, data, running, passes: np.array(
         [plain.accuracy(logits, data.y_train[rows]) for rows, logits, _ in passes]),
     "batch_mean": lambda run, data, running, passes: per_step_bn(run, lambda s, k: passes[s][2][k - 1]["mean"]),
@@ -202,7 +202,7 @@ def check_each_gradient_is_that_of_its_step_batch(case):
 
         def loss_at(flat):
             params = {n: flat[a:b].reshape(shape) for n, (a, b, shape) in run.param_slices.items()}
-            return plain.bce(plain.forward(run, params, X[rows])[0], data.y_train[rows])
+            return plain.loss(plain.forward(run, params, X[rows])[0], data.y_train[rows])
 
         numeric = (loss_at(run.params[s] + h * direction) - loss_at(run.params[s] - h * direction)) / (2 * h)
         assert run.grads[s] @ direction == pytest.approx(numeric, rel=1e-5, abs=1e-9), f"step {s}"
@@ -272,7 +272,7 @@ def check_step_table_every_column(case):
     for s in range(run.n_steps):
         rows = plain.batch_rows(run, s)
         logits, layers = plain.forward(run, plain.params_at(run, s), X[rows])
-        row = {"step": s, "epoch": s // len(run.bounds), "batch_loss": plain.bce(logits, data.y_train[rows]),
+        row = {"step": s, "epoch": s // len(run.bounds), "batch_loss": plain.loss(logits, data.y_train[rows]),
                "batch_accuracy": plain.accuracy(logits, data.y_train[rows])}
         before, after = plain.params_at(run, s), plain.params_at(run, s + 1)
         for k in range(1, run.n_bn + 1):
@@ -423,6 +423,38 @@ def test_every_number_a_run_records(name, data):
     check_nbytes_counts_every_array_once(case)
     check_the_cumulative_alternative_from_the_same_batches(case)
     check_repr_names_steps_end_and_loss(case)
+
+
+def small_digits():
+    """The first 200 handwritten digits (64 pixel features, ten classes), split as load_dataset splits."""
+    from bnviz.data import DIGIT_FEATURES, digits_table, make_dataset
+
+    X, y = digits_table()
+    return make_dataset("digits200", X[:200], y[:200], DIGIT_FEATURES, label_values=tuple(range(10)))
+
+
+@pytest.mark.parametrize("cfg", [Config(dataset="digits", epochs=2, hidden=(5, 4), batch_size=30, lr=0.3,
+                                        activation="sigmoid"),
+                                 Config(dataset="digits", epochs=2, hidden=(6,), batch_size=40, bn=False,
+                                        optimizer="adam", lr=0.01)],
+                         ids=["softmax-bn", "softmax-no-bn"])
+def test_every_number_a_softmax_run_records(cfg):
+    """Ten classes and 64 inputs: every check above, the loss the softmax's cross-entropy."""
+    data = small_digits()
+    run = train(cfg, data)
+    assert run.arch.n_out == 10 and run.arch.n_in == 64 and run.arch.summary().endswith("-> softmax")
+    case = (run, data, plain.running_statistics(run, data))
+    for quantity_name in BY_NAME:
+        check_recorded_quantity_equals_its_plain_recomputation(case, quantity_name)
+    for quantity in RECORDED:
+        check_each_quantity_runs_along_its_declared_axis(case, quantity)
+    check_batch_order_and_axes(case)
+    check_each_gradient_is_that_of_its_step_batch(case)
+    check_buffers_at_each_state(case)
+    check_step_table_every_column(case)
+    # a network that knows nothing scores log 10 per row; this one has learnt a little
+    assert run.train_loss[0] == pytest.approx(np.log(10), abs=0.6)
+    assert run.train_loss[-3:].mean() < run.train_loss[:3].mean()
 
 
 def test_the_run_docstring_lists_the_table():

@@ -289,3 +289,49 @@ def bce_with_logits_backward(cache):
     """d loss / d logits = (sigmoid(z) - y) / N, shape (..., N)."""
     z, y = cache
     return (sigmoid(z) - y) * (1.0 / z.shape[-1])
+
+
+def softmax(logits):
+    """Class probabilities of logits (..., K): e^z / sum e^z over the last axis, shifted by the
+    largest logit first so that no exp overflows."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def _class_index(y, lead):
+    """Labels (..., N) or (N,) holding class numbers 0..K-1 (float or int) -> int (*lead) indices."""
+    return np.broadcast_to(np.asarray(y).astype(np.intp), lead)
+
+
+def softmax_cross_entropy_forward(logits, y):
+    """Mean cross-entropy of softmax(logits) against class labels, as torch.nn.CrossEntropyLoss.
+
+    Written as logsumexp(z) - z_y with the largest logit subtracted first, so no exp
+    overflows; rows whose losses sum past float64 are averaged without the sum.
+
+    logits: (..., N, K), y: (..., N) or (N,) class numbers 0..K-1 (float or int).
+    Returns loss (...,) and the cache (shifted logits, their exps' sums, label indices).
+    """
+    z = logits
+    n = z.shape[-2]
+    shifted = z - z.max(axis=-1, keepdims=True)
+    sums = np.exp(shifted).sum(axis=-1)                                   # (..., N)
+    labels = _class_index(y, z.shape[:-1])
+    per_row = np.log(sums) - np.take_along_axis(shifted, labels[..., None], axis=-1)[..., 0]
+    with np.errstate(over="ignore"):
+        loss = per_row.sum(-1) * (1.0 / n)
+    if np.isinf(loss).any():            # finite rows past 1e308 / N overflow the sum, not the mean
+        with np.errstate(over="ignore", invalid="ignore"):
+            loss = np.where(np.isinf(loss), (per_row * (1.0 / n)).sum(-1), loss)
+    return loss, (shifted, sums, labels)
+
+
+def softmax_cross_entropy_backward(cache):
+    """d loss / d logits = (softmax(z) - onehot(y)) / N, shape (..., N, K)."""
+    shifted, sums, labels = cache
+    n = shifted.shape[-2]
+    d = np.exp(shifted) / sums[..., None]
+    d -= labels[..., None] == np.arange(shifted.shape[-1])
+    d *= 1.0 / n
+    return d

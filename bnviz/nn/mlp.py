@@ -25,6 +25,10 @@ from .layers import (
     bce_with_logits_forward,
     dense_backward,
     dense_forward,
+    sigmoid,
+    softmax,
+    softmax_cross_entropy_backward,
+    softmax_cross_entropy_forward,
 )
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
@@ -73,10 +77,15 @@ class FlatLayout:
 
 @dataclass(frozen=True)
 class Architecture:
-    """The shape of the network: Dense(h1) [BN] g ... Dense(hk) [BN] g -> Dense(1) -> sigmoid.
+    """The shape of the network: Dense(h1) [BN] g ... Dense(hk) [BN] g -> output.
 
     bn_position "before": z -> BN -> g(.)  (the bias in front of BN is dropped
     unless keep_bias, since BN subtracts it again); "after": z -> g(z) -> BN.
+
+    n_out: 1 (two classes): Dense(1) -> sigmoid, binary cross-entropy, logits (..., N).
+    n_out = K > 1 (K classes): Dense(K) -> softmax, cross-entropy, logits (..., N, K).
+    ``n_classes`` is 2 or K; ``output_loss``, ``output_loss_backward``, ``correct`` and
+    ``probabilities`` below read either kind of logits.
     """
 
     n_in: int
@@ -86,6 +95,7 @@ class Architecture:
     bn_position: str = "before"
     keep_bias: bool = False
     eps: float = 1e-3
+    n_out: int = 1
 
     def __post_init__(self):
         if self.activation not in ACTIVATIONS:
@@ -94,11 +104,23 @@ class Architecture:
             raise ValueError(f"unknown bn_position {self.bn_position!r}: use 'before' or 'after'")
         if not self.hidden or min(self.hidden) < 1:
             raise ValueError(f"hidden layers need at least one unit each, got {self.hidden}")
+        if self.n_out < 1:
+            raise ValueError(f"the output needs at least one unit, got {self.n_out}")
+
+    @property
+    def n_classes(self) -> int:
+        """Classes the output tells apart: 2 for the single sigmoid unit, else n_out."""
+        return 2 if self.n_out == 1 else self.n_out
+
+    @property
+    def softmax(self) -> bool:
+        """Whether the output is a softmax over n_out > 1 classes (else one sigmoid unit)."""
+        return self.n_out > 1
 
     @property
     def widths(self) -> tuple:
-        """Input width, hidden widths, output width: (n_in, h1, ..., hk, 1)."""
-        return (self.n_in, *self.hidden, 1)
+        """Input width, hidden widths, output width: (n_in, h1, ..., hk, n_out)."""
+        return (self.n_in, *self.hidden, self.n_out)
 
     def has_bias(self, layer: int) -> bool:
         """Whether Dense layer `layer` (1-based) has a bias."""
@@ -161,7 +183,7 @@ class Architecture:
             names = [n for n in (f"W{k}", f"b{k}") if n in layout]
             dense = f"Dense({out}) [{', '.join(names)}]"
             if k == self.n_dense:
-                lines.append(f"{dense} -> sigmoid")
+                lines.append(f"{dense} -> {'softmax' if self.softmax else 'sigmoid'}")
             elif not self.bn:
                 lines.append(f"{dense} -> {self.activation}")
             elif self.bn_position == "before":
@@ -187,7 +209,7 @@ class LayerTrace(NamedTuple):
 
 
 class ForwardResult(NamedTuple):
-    logits: np.ndarray          # (..., N)
+    logits: np.ndarray          # (..., N) for one sigmoid output, (..., N, K) for a softmax over K classes
     traces: list                # one LayerTrace per hidden layer
     caches: list                # per hidden layer (dense, bn or None, act, noise scale or None), then the output dense
     bn_caches: list             # the BatchNormCache of each BN layer, in order
@@ -239,11 +261,11 @@ def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | Non
     L = arch.n_dense
     z, dense_cache = dense_forward(a, params[f"W{L}"], params[f"b{L}"])
     caches.append(dense_cache)
-    return ForwardResult(z[..., 0], traces, caches, bn_caches)
+    return ForwardResult(z if arch.softmax else z[..., 0], traces, caches, bn_caches)
 
 
 def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray, out: dict | None = None) -> dict:
-    """Gradients of the loss for every parameter, from d loss / d logits (..., N).
+    """Gradients of the loss for every parameter, from d loss / d logits (..., N), or (..., N, K).
 
     Returns {name: array shaped like the parameter, with the leading axes}.
     With `out` ({name: array of that shape}, e.g. views of a flat gradient
@@ -253,7 +275,8 @@ def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray, out
     put = out.get
     L = arch.n_dense
     WL, bL = f"W{L}", f"b{L}"
-    dx, out[WL], out[bL] = dense_backward(dlogits[..., None], result.caches[-1], True, put(WL), put(bL))
+    dz = dlogits if arch.softmax else dlogits[..., None]
+    dx, out[WL], out[bL] = dense_backward(dz, result.caches[-1], True, put(WL), put(bL))
     bn_before = arch.bn and arch.bn_position == "before"
     bn_after = arch.bn and not bn_before
     keys = arch.keys
@@ -279,8 +302,77 @@ def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray, out
 
 
 def loss_and_grads(arch: Architecture, params: dict, x, y, buffers=None, noise=None):
-    """Loss (...,), logits (..., N), gradients {name: ...} and the forward result."""
+    """Loss (...,), gradients {name: ...} and the forward result."""
     result = forward(arch, params, x, buffers, noise)
-    loss, loss_cache = bce_with_logits_forward(result.logits, y)
-    grads = backward(arch, result, bce_with_logits_backward(loss_cache))
+    loss, loss_cache = output_loss(arch, result.logits, y)
+    grads = backward(arch, result, output_loss_backward(arch, loss_cache))
     return loss, grads, result
+
+
+# ------------------------------------------------------------------ the output, either kind
+# Labels y are (..., N) or (N,): 0/1 for the sigmoid unit, class numbers 0..K-1 for a softmax
+# (float, as the data sets hold them, or int).
+
+
+def output_loss(arch: Architecture, logits: np.ndarray, y) -> tuple:
+    """The mean loss over the rows (...,) and its cache: binary cross-entropy of the sigmoid
+    unit, or cross-entropy of the softmax over K classes (torch.nn.CrossEntropyLoss)."""
+    if arch.softmax:
+        return softmax_cross_entropy_forward(logits, y)
+    return bce_with_logits_forward(logits, y)
+
+
+def output_loss_backward(arch: Architecture, cache) -> np.ndarray:
+    """d loss / d logits, shaped like the logits."""
+    if arch.softmax:
+        return softmax_cross_entropy_backward(cache)
+    return bce_with_logits_backward(cache)
+
+
+def output_grad(arch: Architecture, logits: np.ndarray, y) -> np.ndarray:
+    """d loss / d logits straight from the logits and labels (the training loop's step)."""
+    if arch.softmax:
+        return softmax_cross_entropy_backward(softmax_cross_entropy_forward(logits, y)[1])
+    return bce_with_logits_backward((logits, y))
+
+
+def predicted_class(arch: Architecture, logits: np.ndarray) -> np.ndarray:
+    """(..., N) int: the class each row is put in (logit > 0 means 1; else the largest logit)."""
+    if arch.softmax:
+        return logits.argmax(axis=-1)
+    return (logits > 0.0).astype(np.intp)
+
+
+def correct(arch: Architecture, logits: np.ndarray, y) -> np.ndarray:
+    """(..., N) bool: whether each row's predicted class is its label."""
+    if arch.softmax:
+        return logits.argmax(axis=-1) == np.asarray(y).astype(np.intp)
+    return (logits > 0.0) == (np.asarray(y) > 0.5)
+
+
+def probabilities(arch: Architecture, logits: np.ndarray) -> np.ndarray:
+    """Class probabilities: (..., N, K) softmax(logits) for K classes; for the sigmoid unit
+    (..., N) P(class 1) = sigmoid(logit) (``class_probabilities`` gives both columns)."""
+    return softmax(logits) if arch.softmax else sigmoid(logits)
+
+
+def class_probabilities(arch: Architecture, logits: np.ndarray) -> np.ndarray:
+    """(..., N, n_classes) the probability of every class, for either output (columns
+    P(0), P(1) for the sigmoid unit)."""
+    if arch.softmax:
+        return softmax(logits)
+    p = sigmoid(logits)
+    return np.stack([1.0 - p, p], axis=-1)
+
+
+def logits_finite(arch: Architecture, logits: np.ndarray) -> np.ndarray:
+    """(...,) whether every logit of the rows (every class's, for a softmax) is finite."""
+    ok = np.isfinite(logits)
+    return ok.all(axis=(-2, -1)) if arch.softmax else ok.all(axis=-1)
+
+
+def logit_sum(arch: Architecture, logits: np.ndarray, out=None) -> np.ndarray:
+    """(...,) every logit of the rows summed: finite exactly when no logit left float64 (or overflowed)."""
+    if arch.softmax:
+        return logits.sum(axis=(-2, -1), out=out)
+    return logits.sum(axis=-1, out=out)
