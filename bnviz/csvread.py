@@ -1,4 +1,9 @@
-"""Reading an uploaded CSV into two numeric features and a 0/1 label, never crashing.
+"""Reading an uploaded CSV into numeric features and a class label, never crashing.
+
+Features: every numeric column but the label (2 to MAX_FEATURES of them), or the ones named.
+Label: a column with 2 to MAX_CLASSES different values; two values become 0 and 1 as
+before (a "no"-like value, or the smaller number, is 0), K > 2 values become the class
+numbers 0..K-1 in sorted order (numbers by size, text alphabetically).
 
 Accepts a UTF-8 BOM, ',' ';' or tab separators (with ';' a decimal comma is
 read too), quoted headers, spaces around cells, Windows line ends, blank lines
@@ -19,7 +24,9 @@ from .visitor_text import plain
 MAX_BYTES = 5 * 2**20      # the one upload limit: the page's file box and Streamlit's own cap follow it
 MAX_ROWS = 100_000
 MIN_ROWS = 8
-LABEL_HINTS = ("placed", "label", "target", "class", "y", "outcome")
+MAX_FEATURES = 64          # an 8 x 8 image's pixels
+MAX_CLASSES = 10           # the digits' classes
+LABEL_HINTS = ("placed", "label", "target", "class", "y", "outcome", "digit")
 NEGATIVE_WORDS = {"0", "no", "n", "false", "f", "not placed", "negative", "neg", "fail", "failed", "-1"}
 
 
@@ -29,7 +36,8 @@ class DataError(ValueError):
 
 @dataclass(frozen=True)
 class Table:
-    """X: (n, 2) features; y: (n,) 0/1; label_values: the two original values for 0 and 1."""
+    """X: (n, D) features, 2 <= D <= MAX_FEATURES; y: (n,) class numbers 0..K-1 (0/1 for two
+    classes); label_values: (K,) the original value of each class number."""
 
     X: np.ndarray
     y: np.ndarray
@@ -165,10 +173,23 @@ def _is_number(cell: str, sep: str) -> bool:
 def _to_table(header, rows, lines, sep, features, label) -> Table:
     column = {h: [row[j] for row in rows] for j, h in enumerate(header)}
     label = _pick_label(header, column, sep, label)
-    y, values, label_note = _label_to_binary(label, column[label], sep)
+    y, values, label_note = _label_to_classes(label, column[label], sep)
     features = _pick_features(header, column, sep, label, features)
     X = np.column_stack([_feature(f, column[f], lines, sep) for f in features])
-    notes = (f"Features: {plain(features[0])} and {plain(features[1])}; label: {plain(label)}.", label_note)
+    # Two features must both vary (as ever); among many (an image's pixels) a constant one,
+    # a pixel blank in every image, is kept: standardized it is 0 and changes nothing.
+    constant = [f for f, values in zip(features, X.T) if np.ptp(values) == 0]
+    if constant and (len(features) <= 2 or len(constant) == len(features)):
+        raise DataError(f"Column {_quoted(constant[0])} has the same value in every row; "
+                        "it cannot tell students apart.")
+    if len(features) == 2:
+        named = f"{plain(features[0])} and {plain(features[1])}"
+    else:
+        named = f"{len(features)} columns ({_columns(features, 4)})"
+    notes = (f"Features: {named}; label: {plain(label)}.", label_note)
+    if constant:
+        notes += (f"{len(constant)} of the features ({_columns(constant, 4)}) hold the same value in every row; "
+                  "they tell no rows apart.",)
     return Table(X, y, features, label, values, notes)
 
 
@@ -188,11 +209,18 @@ def _pick_label(header, column, sep, label):
     for hint in LABEL_HINTS:
         if hint in by_lower:
             return by_lower[hint]
-    for h in reversed(header):
-        if len(set(_label_cells(column[h], sep))) == 2:
+    counts = {h: len(set(_label_cells(column[h], sep))) for h in header}
+    for h in reversed(header):                 # two classes first, as ever
+        if counts[h] == 2:
             return h
-    raise DataError("No column has exactly two different values to use as the label "
-                    "(for example placed = 0 or 1). Add one, or name the label column.")
+    for h in reversed(header):
+        if 2 < counts[h] <= MAX_CLASSES:
+            return h
+    last = header[-1]
+    raise DataError(f"No column has 2 to {MAX_CLASSES} different values to use as the label "
+                    f"(for example placed = 0 or 1, or a digit 0 to 9); the last column, {_quoted(last)}, has "
+                    f"{counts[last]:,} different values (a label may have 2 to {MAX_CLASSES} classes). "
+                    "Add a label column, or name it.")
 
 
 def _show(value) -> str:
@@ -201,19 +229,28 @@ def _show(value) -> str:
     return _quoted(value) if value else "an empty cell"
 
 
-def _label_to_binary(label, cells, sep):
+def _label_to_classes(label, cells, sep):
+    """(y (n,) class numbers, label_values, a note): two values -> 0 and 1 (a "no"-like value or
+    the smaller number first), 3 to MAX_CLASSES values -> 0..K-1 in sorted order."""
     cells = _label_cells(cells, sep)
     values = sorted(set(cells), key=lambda v: (str(v).strip().lower() not in NEGATIVE_WORDS
                                                and not (isinstance(v, float) and v <= 0), _sort_key(v)))
     if len(values) == 1:
         raise DataError(f"The label column {_quoted(label)} has a single value ({_show(values[0])}); "
                         "both classes are needed to learn anything.")
-    if len(values) > 2:
+    if len(values) > MAX_CLASSES:
         shown = ", ".join(_show(v) for v in values[:5]) + (", ..." if len(values) > 5 else "")
         raise DataError(f"The label column {_quoted(label)} has {len(values)} different values ({shown}); "
-                        "it must have exactly two.")
-    y = np.array([float(c == values[1]) for c in cells])
-    return y, tuple(values), f"Label {_quoted(label)}: {_show(values[0])} -> 0, {_show(values[1])} -> 1."
+                        f"a label may have 2 to {MAX_CLASSES} classes. Pick a column with fewer values as "
+                        "the label, or group its values.")
+    if len(values) == 2:
+        y = np.array([float(c == values[1]) for c in cells])
+        return y, tuple(values), f"Label {_quoted(label)}: {_show(values[0])} -> 0, {_show(values[1])} -> 1."
+    values = sorted(values, key=_sort_key)
+    number = {v: float(i) for i, v in enumerate(values)}
+    y = np.array([number[c] for c in cells])
+    pairs = ", ".join(f"{_show(v)} -> {i}" for i, v in enumerate(values))
+    return y, tuple(values), f"Label {_quoted(label)}: {len(values)} classes, {pairs}."
 
 
 def _sort_key(v):
@@ -223,15 +260,16 @@ def _sort_key(v):
 def _pick_features(header, column, sep, label, features):
     if features is not None:
         features = tuple(features)
-        if len(features) != 2:
-            raise DataError(f"Name exactly two feature columns, got {len(features)}.")
+        if not 2 <= len(features) <= MAX_FEATURES:
+            raise DataError(f"Name 2 to {MAX_FEATURES} feature columns, got {len(features)}.")
         for f in features:
             if f not in column:
                 raise DataError(f"There is no column called {_quoted(f)}; the columns are {_columns(header)}.")
         if label in features:
             raise DataError(f"{_quoted(label)} is the label; it cannot also be a feature.")
-        if features[0] == features[1]:
-            raise DataError(f"Name two different feature columns, not {_quoted(features[0])} twice.")
+        twice = next((f for i, f in enumerate(features) if f in features[:i]), None)
+        if twice is not None:
+            raise DataError(f"Name different feature columns, not {_quoted(twice)} twice.")
         return features
     # a column meant to hold numbers: most of its cells are numbers (a stray
     # word in it is then reported by line, instead of the column vanishing)
@@ -241,7 +279,11 @@ def _pick_features(header, column, sep, label, features):
         found = f"only {_quoted(numeric[0])}" if numeric else "none"
         raise DataError(f"Two numeric feature columns are needed (like cgpa and iq); found {found} "
                         f"besides the label {_quoted(label)}.")
-    return tuple(numeric[:2])
+    if len(numeric) > MAX_FEATURES:
+        raise DataError(f"The file has {len(numeric)} numeric columns besides the label {_quoted(label)}; "
+                        f"at most {MAX_FEATURES} can be features (an 8 x 8 image's pixels). "
+                        "Leave some columns out, or name the feature columns.")
+    return tuple(numeric)
 
 
 def _feature(name, cells, lines, sep):
@@ -254,6 +296,4 @@ def _feature(name, cells, lines, sep):
         if not np.isfinite(values[i]):
             raise DataError(f"Column {_quoted(name)}, line {line}: {_quoted(cell)} is not a finite number "
                             "(NaN and infinity cannot be learned from).")
-    if np.ptp(values) == 0:
-        raise DataError(f"Column {_quoted(name)} has the same value in every row; it cannot tell students apart.")
     return values

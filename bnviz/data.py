@@ -179,10 +179,11 @@ def load_csv(source, features=None, label=None, *, seed: int = 0, test_fraction:
              name: str = "upload") -> Dataset:
     """Read an uploaded CSV into a Dataset, or raise DataError saying what to fix.
 
-    source: a path, bytes, or a file-like object (text or binary). Picks two
-    numeric feature columns and a label with exactly two distinct values (mapped
-    to 0 and 1; Dataset.notes say how), unless `features` (two column names) or
-    `label` are given. See bnviz.csvread for what it accepts and refuses.
+    source: a path, bytes, or a file-like object (text or binary). Picks every
+    numeric column but the label as a feature (2 to 64 of them) and a label with
+    2 to 10 distinct values (two mapped to 0 and 1, more to 0..K-1; Dataset.notes
+    say how), unless `features` (2 to 64 column names) or `label` are given. See
+    bnviz.csvread for what it accepts and refuses.
     """
     table = read_table(source, features, label)
     return make_dataset(name, table.X, table.y, table.feature_names, seed=seed, test_fraction=test_fraction,

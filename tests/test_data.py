@@ -160,9 +160,88 @@ def test_empty_cell_in_a_feature():
     check_error(GOOD.replace("8.2,120", "8.2,").encode(), "'iq'", "line 10", "empty cell")
 
 
-def test_label_with_more_than_two_values():
+def _many(features: int, classes: int, rows: int = 40, label: str = "kind") -> bytes:
+    """A CSV of `features` numeric columns f1.. and a label cycling through `classes` words."""
+    rng = np.random.default_rng(features * 100 + classes)
+    words = [f"c{k:02d}" for k in range(classes)]
+    head = ",".join([f"f{j + 1}" for j in range(features)] + [label])
+    lines = [",".join(f"{v:.3f}" for v in rng.normal(size=features)) + f",{words[i % classes]}" for i in range(rows)]
+    return (head + "\n" + "\n".join(lines) + "\n").encode()
+
+
+def test_label_with_three_values_is_three_classes():
     text = GOOD.replace("8.2,120,0", "8.2,120,2")
-    check_error(text.encode(), "'placed'", "3 different values", "exactly two")
+    d = load_csv(text.encode())
+    assert d.label_values == (0.0, 1.0, 2.0) and d.n_classes == 3
+    y = np.r_[d.y_train, d.y_test]
+    assert sorted(np.unique(y)) == [0.0, 1.0, 2.0] and np.sum(y == 2) == 1
+    assert any("3 classes, 0 -> 0, 1 -> 1, 2 -> 2" in note for note in d.notes)
+
+
+def test_up_to_ten_classes_and_sixty_four_features():
+    d = load_csv(_many(64, 10))
+    assert d.n_features == 64 and d.feature_names == tuple(f"f{j + 1}" for j in range(64))
+    assert d.n_classes == 10 and d.label_values == tuple(f"c{k:02d}" for k in range(10))
+    y = np.r_[d.y_train, d.y_test]
+    np.testing.assert_array_equal(np.bincount(y.astype(int)), [4] * 10)
+    # the rows keep their order in the source: row i (at its place in the split) is class i % 10
+    np.testing.assert_array_equal(d.y_test, d.test_rows % 10)
+    assert any("64 columns (f1, f2, f3, f4, … (64 in all))" in note for note in d.notes)
+    assert any("10 classes, 'c00' -> 0" in note and "'c09' -> 9" in note for note in d.notes)
+
+
+def test_eleven_classes_are_refused():
+    check_error(_many(3, 11), "no column", "'kind'", "11 different values", "2 to 10 classes")
+    message = check_error(_many(3, 11), "'kind'", "11 different values", "2 to 10 classes", label="kind")
+    assert "'c00', 'c01', 'c02', 'c03', 'c04', ..." in message
+    check_error(_many(3, 11, label="class"), "'class'", "11 different values", "2 to 10 classes")
+    assert load_csv(_many(3, 10, label="class")).n_classes == 10
+
+
+def test_sixty_five_features_are_refused():
+    check_error(_many(65, 2), "65 numeric columns", "at most 64", "'kind'")
+    names = tuple(f"f{j + 1}" for j in range(65))
+    check_error(_many(65, 2), "2 to 64 feature columns", "got 65", features=names)
+    assert load_csv(_many(65, 2), features=names[:64]).n_features == 64
+
+
+def test_naming_features_picks_any_number_from_two_to_sixty_four():
+    d = load_csv(_many(5, 3), features=("f4", "f2", "f5"), label="kind")
+    assert d.feature_names == ("f4", "f2", "f5") and d.n_classes == 3
+    check_error(_many(5, 3), "2 to 64", "got 1", features=("f1",))
+    check_error(_many(5, 3), "'f2' twice", features=("f1", "f2", "f2"))
+
+
+def test_two_valued_labels_are_still_preferred():
+    """With a two-valued column, that is the label (as before), though a later one has 3 values."""
+    text = "a,b,flag,level\n" + "".join(f"{i},{i * i % 7},{i % 2},{i % 3}\n" for i in range(12))
+    d = load_csv(text.encode())
+    assert d.label_name == "flag" and d.n_classes == 2 and d.feature_names == ("a", "b", "level")
+
+
+def test_the_digits_as_an_upload():
+    """The shipped digits written as a CSV read back as the same 64 features and 10 classes."""
+    from bnviz.data import digits_table
+
+    pixels, digits = digits_table()
+    text = ",".join([f"p{i}" for i in range(64)] + ["digit"]) + "\n" + "".join(
+        ",".join(str(int(v)) for v in row) + f",{int(t)}\n" for row, t in zip(pixels, digits))
+    d = load_csv(text.encode(), name="digits upload")
+    ref = load_dataset("digits")
+    assert d.label_name == "digit" and d.n_classes == 10 and d.label_values == tuple(float(k) for k in range(10))
+    np.testing.assert_array_equal(d.X_train, ref.X_train)
+    np.testing.assert_array_equal(d.y_test, ref.y_test)
+    blank = [f"p{i}" for i in range(64) if np.ptp(pixels[:, i]) == 0]
+    assert blank == ["p0", "p32", "p39"]      # pixels blank in every image are kept, and said
+    assert any(note.startswith("3 of the features (p0, p32, p39) hold the same value") for note in d.notes)
+
+
+def test_constant_features_among_many_are_kept_but_not_all():
+    text = "a,b,c,placed\n" + "".join(f"7,{80 + i},{i * i},{i % 2}\n" for i in range(10))
+    d = load_csv(text.encode())
+    assert d.n_features == 3 and any("1 of the features (a)" in note for note in d.notes)
+    text = "a,b,c,placed\n" + "".join(f"7,1,2,{i % 2}\n" for i in range(10))
+    check_error(text.encode(), "'a'", "same value")
 
 
 def test_label_with_a_single_class():
