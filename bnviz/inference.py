@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .nn import batchnorm_forward, forward, sigmoid
+from .nn import batchnorm_forward, class_probabilities, correct, forward, probabilities
 from .run import Run, forward_states
+from .unsupported import need_two_features
 
 
 def spread_states(run: Run, count: int) -> np.ndarray:
@@ -32,29 +33,53 @@ def running_buffers(run: Run, states) -> np.ndarray | None:
     return out
 
 
+def _logits(run: Run, data, X_raw, state, mode) -> np.ndarray:
+    """The logits of raw rows X_raw (n, n_in) at a kept state: (n,) or (n, K)."""
+    state = run.n_steps if state is None else int(state)
+    X = data.inputs(np.atleast_2d(np.asarray(X_raw, dtype=float)), run.config.standardize)
+    buffers = running_buffers(run, [state]) if mode == "eval" else None
+    result = forward_states(run.arch, run.params_of([state]), X, buffers)
+    return result.logits[0]
+
+
 def predict(run: Run, data, X_raw: np.ndarray, state: int | None = None, mode: str = "eval") -> np.ndarray:
-    """P(placed) for raw rows X_raw (n, 2) at `state` (default: the final one).
+    """What the network says of raw rows X_raw (n, n_in) at `state` (default: the final one).
+
+    Two classes (one sigmoid output): P(class 1), e.g. P(placed), shape (n,).
+    K > 2 classes (softmax): the class probabilities, shape (n, K), each row summing to 1;
+    ``predict_proba`` gives (n, n_classes) for either.
 
     mode "eval": BN uses the running statistics, each row on its own.
     mode "batch": the n rows form one batch and BN uses their own statistics;
     with n = 1 every BN unit outputs its beta, whatever the row.
     """
-    state = run.n_steps if state is None else int(state)
-    X = data.inputs(np.atleast_2d(np.asarray(X_raw, dtype=float)), run.config.standardize)
-    buffers = running_buffers(run, [state]) if mode == "eval" else None
-    result = forward_states(run.arch, run.params_of([state]), X, buffers)
-    return sigmoid(result.logits[0])
+    with np.errstate(all="ignore"):
+        return probabilities(run.arch, _logits(run, data, X_raw, state, mode))
+
+
+def predict_proba(run: Run, data, X_raw: np.ndarray, state: int | None = None, mode: str = "eval") -> np.ndarray:
+    """(n, n_classes) the probability of every class for raw rows X_raw (n, n_in), column k
+    for class number k (``data.label_values[k]`` in the source); columns P(0), P(1) for
+    two classes. state and mode as in ``predict``."""
+    with np.errstate(all="ignore"):
+        return class_probabilities(run.arch, _logits(run, data, X_raw, state, mode))
+
+
+def predict_class(run: Run, data, X_raw: np.ndarray, state: int | None = None, mode: str = "eval") -> np.ndarray:
+    """(n,) int the class number each raw row is put in (the most probable class)."""
+    return predict_proba(run, data, X_raw, state, mode).argmax(axis=-1)
 
 
 def one_row_at_a_time(run: Run, data, states) -> np.ndarray:
     """(K,) test accuracy when every test row is normalized by its own batch statistics, alone."""
     if len(data.y_test) == 0:
         return np.full(len(states), np.nan)
-    X = data.inputs(data.X_test, run.config.standardize)[:, None, :]      # (n, 1, 2): n batches of one
+    X = data.inputs(data.X_test, run.config.standardize)[:, None, :]      # (n, 1, n_in): n batches of one
     views = run.arch.param_layout().views(run.params_of(states)[:, None, :])   # lead (K, 1)
     with np.errstate(all="ignore"):
-        logits = forward(run.arch, views, X[None]).logits[..., 0]        # (K, n)
-    return ((logits > 0) == (data.y_test > 0.5)).mean(axis=1)
+        logits = forward(run.arch, views, X[None]).logits                # (K, n, 1) or (K, n, 1, classes)
+        logits = logits[..., 0, :] if run.arch.softmax else logits[..., 0]
+    return correct(run.arch, logits, data.y_test).mean(axis=1)
 
 
 @dataclass
@@ -92,7 +117,15 @@ class DecisionGrid:
 
 
 def decision_grid(run: Run, data, states, size: int = 45, margin: float = 0.08) -> DecisionGrid:
-    """Evaluation-mode probabilities on a size x size grid covering every row of the data."""
+    """Evaluation-mode probabilities on a size x size grid covering every row of the data.
+
+    Two input features and two classes only: raises bnviz.unsupported.Unsupported (a sentence)
+    for any other data."""
+    need_two_features(data.n_features, "The decision boundary")
+    if run.arch.softmax:
+        from .unsupported import need_two_classes
+
+        need_two_classes(run.arch.n_classes, "The decision boundary")
     X_all = np.vstack([data.X_train, data.X_test])
     low, high = X_all.min(axis=0), X_all.max(axis=0)
     pad = (high - low) * margin
@@ -102,7 +135,9 @@ def decision_grid(run: Run, data, states, size: int = 45, margin: float = 0.08) 
     points = data.inputs(np.column_stack([XX.ravel(), YY.ravel()]), run.config.standardize)
     states = np.asarray(states, dtype=int)
     result = forward_states(run.arch, run.params_of(states), points, running_buffers(run, states))
-    return DecisionGrid(gx, gy, sigmoid(result.logits).reshape(len(states), size, size), states)
+    with np.errstate(all="ignore"):
+        prob = probabilities(run.arch, result.logits)
+    return DecisionGrid(gx, gy, prob.reshape(len(states), size, size), states)
 
 
 def boundary_replay(run: Run, data, frames: int = 25, size: int = 40) -> DecisionGrid:

@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .budget import plane_sampling
-from .nn import bce_with_logits_forward, sigmoid
+from .nn import bce_with_logits_forward, output_loss, sigmoid
 from .run import Run, forward_states
+from .unsupported import need_two_classes, need_two_features
 
 # activations (points x rows x units) per batched pass: bounds memory, and passes
 # this small stay in cache (measured with benchmarks/figures.py: a 41 x 41 plane of
@@ -133,7 +134,12 @@ class InputScaling:
 
 
 def input_scaling(data, lr: float = 0.03, steps: int = 100, size: int = 61) -> InputScaling:
-    """Loss contours and descent paths of one logistic unit on raw and on standardized features."""
+    """Loss contours and descent paths of one logistic unit on raw and on standardized features.
+
+    One logistic unit over two weights: two input features and two classes only; raises
+    bnviz.unsupported.Unsupported (a sentence) for any other data."""
+    need_two_features(data.n_features, "The input-scaling picture (one logistic unit's loss over its two weights)")
+    need_two_classes(data.n_classes, "The input-scaling picture (one logistic unit's loss over its two weights)")
     X, y = data.X_train, data.y_train
     names = data.feature_names
     raw = logistic_contours(X - X.mean(axis=0), y, lr, steps, names, size)
@@ -253,5 +259,5 @@ def plane_losses(run: Run, data, flat_params: np.ndarray, rows: np.ndarray | Non
         buffers = None if final is None else np.broadcast_to(final, (len(chunk), len(final)))
         result = forward_states(run.arch, chunk, X, buffers)
         with np.errstate(all="ignore"):
-            out[start:start + len(chunk)] = bce_with_logits_forward(result.logits, y)[0]
+            out[start:start + len(chunk)] = output_loss(run.arch, result.logits, y)[0]
     return out

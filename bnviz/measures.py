@@ -14,7 +14,7 @@ import numpy as np
 
 from .config import Config
 from .landscape import logistic_curvatures
-from .nn import batchnorm_forward, bce_with_logits_forward, forward
+from .nn import batchnorm_forward, forward, output_loss
 from .overseeds import dataset_for, datasets, learn_bar, learned, margin, over_seeds
 from .smoothness import along_gradient
 from .train import architecture, batch_bounds, epoch_orders, initial_params
@@ -230,7 +230,7 @@ def _mode_gap(ensemble) -> np.ndarray:
     flat = h.params[S][:, None, :]                                             # (M, 1, P)
     with np.errstate(all="ignore"):
         result = forward(h.arch, h.arch.param_layout().views(flat), X[members, rows])
-        train_mode = bce_with_logits_forward(result.logits, y[members, rows])[0].mean(axis=1)
+        train_mode = output_loss(h.arch, result.logits, y[members, rows])[0].mean(axis=1)
     return train_mode - _final(ensemble, "train_loss_batch")
 
 

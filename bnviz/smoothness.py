@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .nn import backward, bce_with_logits_backward, bce_with_logits_forward, forward
+from .nn import backward, forward, output_loss, output_loss_backward
 
 STEP_MULTIPLES = (0.5, 1.0, 2.0, 4.0)     # step sizes, in units of each member's learning rate
 PROBES = 12                               # steps probed, evenly spread over training
@@ -77,8 +77,8 @@ def along_gradient(history, probes: int = PROBES, multiples=STEP_MULTIPLES) -> S
     noise = history.noise_at(steps, range(M))
     with np.errstate(all="ignore"):
         result = forward(arch, layout.views(moved), xb, None, noise)
-        loss, cache = bce_with_logits_forward(result.logits, yb)                          # (E + 1, T, M)
-        grads = layout.pack(backward(arch, result, bce_with_logits_backward(cache)), moved.shape[:-1])
+        loss, cache = output_loss(arch, result.logits, yb)                               # (E + 1, T, M)
+        grads = layout.pack(backward(arch, result, output_loss_backward(arch, cache)), moved.shape[:-1])
         gnorm = np.linalg.norm(g, axis=-1)                                                # (T, M)
         step, change = eta[1:, None, :] * gnorm[None], np.linalg.norm(grads[1:] - g[None], axis=-1)
         forecast = step * gnorm[None]                                                      # eta ||g||^2

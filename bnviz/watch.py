@@ -10,7 +10,8 @@ both when they ran equally long, and shows for each one:
   the training rows with its 15th, 50th and 85th percentiles;
 - that layer's running mean and variance against the exact full-data values
   (for a run without BN, the exact values only: there is nothing running);
-- P(label) over the feature plane (``inference.decision_grid``).
+- P(label) over the feature plane (``inference.decision_grid``), for two input features and
+  two classes; for other data the grid is None and ``grid_note`` says why.
 
 NumPy only; the page turns a ``WatchRun`` into a drawing.
 """
@@ -25,6 +26,7 @@ from .inference import decision_grid
 from .landscape import ContourGrid, network_plane
 from .limits import MAX_WORK
 from .run import Run, forward_states
+from .unsupported import Unsupported
 
 MAX_FRAMES = 300          # states per run: 10 s of playback at 30 frames a second
 MIN_FRAMES = 24           # a big network gets fewer frames, never fewer than this
@@ -55,7 +57,9 @@ class WatchRun:
     BN normalizes (the Dense output without BN), earlier BN layers using full-data
     statistics too. The histogram and percentiles are over the run's snapshot rows:
     rows_used of n_rows (a fixed sample of 1,000 when there are more).
-    grid_x, grid_y: (G,) raw feature values; prob: (F, G, G) P(label) in evaluation mode.
+    grid_x, grid_y: (G,) raw feature values; prob: (F, G, G) P(label) in evaluation mode; all
+    three None for data that is not two features and two classes, and then grid_note is the
+    sentence that says so ("" otherwise).
     final_loss: mean mini-batch loss over the last epoch's finite losses.
     """
 
@@ -79,12 +83,13 @@ class WatchRun:
     running_var: np.ndarray | None
     exact_mean: np.ndarray
     exact_var: np.ndarray
-    grid_x: np.ndarray
-    grid_y: np.ndarray
-    prob: np.ndarray
+    grid_x: np.ndarray | None
+    grid_y: np.ndarray | None
+    prob: np.ndarray | None
     final_loss: float
     rows_used: int
     n_rows: int
+    grid_note: str = ""
 
     def at(self, frame: int) -> dict:
         """The numbers frame `frame` shows, by name (what a reader checks a drawing against)."""
@@ -209,7 +214,10 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
     before = np.maximum(np.searchsorted(run.axis_states("step"), states) - 1, 0)
     loss_at = np.where(states > 0, run.train_loss[before], np.nan)
     curve_step, curve_loss, curve_smooth = _curve(run.train_loss, run.epoch_window, steps=run.axis_states("step"))
-    grid = decision_grid(run, data, states, size=GRID_SIZE)
+    try:
+        grid, grid_note = decision_grid(run, data, states, size=GRID_SIZE), ""
+    except Unsupported as why:
+        grid, grid_note = None, str(why)
     last = run.train_loss[-run.epoch_window:]
     last = last[np.isfinite(last)]
     return WatchRun(label=label, bn=bool(run.n_bn), n_steps=run.n_steps, diverged_at=run.diverged_at,
@@ -218,9 +226,10 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
                     plane=_plane(run, data, states, plane_size), layer=layer, unit=unit, stage=_stage(run),
                     edges=edges,
                     hist=hist, percentiles=percentiles, running_mean=running_mean, running_var=running_var,
-                    exact_mean=exact_mean, exact_var=exact_var, grid_x=grid.x, grid_y=grid.y, prob=grid.prob,
+                    exact_mean=exact_mean, exact_var=exact_var, grid_x=None if grid is None else grid.x,
+                    grid_y=None if grid is None else grid.y, prob=None if grid is None else grid.prob,
                     final_loss=float(last.mean()) if len(last) else float("nan"),
-                    rows_used=len(run.snapshot_rows), n_rows=len(data.y_train))
+                    rows_used=len(run.snapshot_rows), n_rows=len(data.y_train), grid_note=grid_note)
 
 
 def frame_percentiles(values: np.ndarray) -> np.ndarray:
