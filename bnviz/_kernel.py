@@ -231,6 +231,33 @@ def bce_with_logits_backward(z, y, n, dz, ensemble):
             dz[i, 0, m] = (sigmoid(z[i, 0, m]) - y[i, m]) * (1.0 / n)
 
 
+@jit
+def softmax_cross_entropy_backward(z, y, n, classes, dz, top, total, ensemble):
+    """d loss / d logits of the mean cross-entropy of softmax(z) over `classes` columns against the class
+    numbers y: (softmax(z) - onehot(y)) / n, as bnviz.nn computes it (the row's largest logit subtracted
+    before each exp). top, total: (M,) work arrays."""
+    M = 1 if ensemble is None else ensemble
+    for i in range(n):
+        for m in range(M):
+            top[m] = z[i, 0, m]
+        for k in range(1, classes):
+            for m in range(M):
+                v = z[i, k, m]
+                if v > top[m] or v != v:              # a NaN logit makes the row's maximum NaN, as np.max
+                    top[m] = v
+        for m in range(M):
+            total[m] = 0.0
+        for k in range(classes):
+            for m in range(M):
+                e = np.exp(z[i, k, m] - top[m])
+                dz[i, k, m] = e
+                total[m] += e
+        for k in range(classes):
+            for m in range(M):
+                hit = 1.0 if k == int(y[i, m]) else 0.0
+                dz[i, k, m] = (dz[i, k, m] / total[m] - hit) * (1.0 / n)
+
+
 # ---------------------------------------------------------------------- optimizer
 
 
@@ -308,7 +335,8 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
 
     Stops early at the end of an epoch that finds a member not yet marked diverged (diverged_at < 0)
     with a non-finite parameter, running statistic or logit sum, for the caller to mark it.
-    X: (1 or M, N, n_in), Y: (1 or M, N); orders: (M, E, N) int64; starts, stops: each batch's rows
+    X: (1 or M, N, n_in), Y: (1 or M, N) labels (0/1, or class numbers for a softmax output: the last
+    layout row's fan_out K > 1); orders: (M, E, N) int64; starts, stops: each batch's rows
     in an epoch; corr1, corr2: Adam's corrections per step; lr: (M,); noise: (S, 2H, M) or (1, 0, M).
     params (M, P) and running (M, R) are read at the start and written back at the end; the
     optimizer's state opt_a, opt_b (P, M) is kept by the caller between calls. state_pos: (S + 1,)
@@ -343,8 +371,11 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
     out = np.empty((nmax, H, M))        # BN outputs, when BN comes after the activation
     layer_out = out if bn and not before else post       # what the next layer sees
     d = np.empty((nmax, H, M))          # gradient of the loss at each layer's output, then at its Dense output
-    logit = np.empty((nmax, 1, M))
-    dlogit = np.empty((nmax, 1, M))
+    classes = layout[L - 1, FAN_OUT]    # 1: one sigmoid unit; K > 1: a softmax over K classes
+    logit = np.empty((nmax, classes, M))
+    dlogit = np.empty((nmax, classes, M))
+    row_max = np.empty(M)
+    row_sum = np.empty(M)
     inv_std = np.empty((H, M))
     mean = np.empty((H, M))
     var = np.empty((H, M))
@@ -381,11 +412,15 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
             logit_sums[b, m] = 0.0
             finite[0, b, m] = True
         for i in range(n):
-            for m in range(M):
-                logit_sums[b, m] += logit[i, 0, m]
-                finite[0, b, m] = finite[0, b, m] and np.isfinite(logit[i, 0, m])
+            for k in range(classes):
+                for m in range(M):
+                    logit_sums[b, m] += logit[i, k, m]
+                    finite[0, b, m] = finite[0, b, m] and np.isfinite(logit[i, k, m])
         # backward
-        bce_with_logits_backward(logit, y_in, n, dlogit, ensemble)
+        if classes == 1:
+            bce_with_logits_backward(logit, y_in, n, dlogit, ensemble)
+        else:
+            softmax_cross_entropy_backward(logit, y_in, n, classes, dlogit, row_max, row_sum, ensemble)
         dense_backward(dlogit, 0, layer_out, top, n, p, last, grad, d, top, True, ensemble)
         for l in range(L - 2, -1, -1):
             lay = layout[l]

@@ -259,7 +259,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     # logits overflowed, even where its parameters stayed finite
     logit_sums = np.zeros((len(bounds), M))
     with np.errstate(all="ignore"):
-        if engine() == "compiled" and not arch.softmax:
+        if engine() == "compiled":
             s = _compiled_steps(hist, configs, X, y, params, running, progress, progress_seconds, started)
         else:
             for epoch in range(cfg.epochs):

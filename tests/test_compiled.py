@@ -14,6 +14,7 @@ needs_numba = pytest.mark.skipif(compiled.kernel() is None, reason="numba cannot
 
 # (name, configs of one run or ensemble, stride); short runs that still cover every branch of the kernel
 SHORT = Config(epochs=4)
+DIGITS = Config(dataset="digits", hidden=(12, 10), activation="sigmoid", batch_size=60, epochs=2, lr=0.5)
 CASES = [
     ("default", [Config()], 1),
     *[(f"activation-{g}", [SHORT.replace(activation=g)], 1) for g in ("relu", "tanh", "sigmoid", "linear")],
@@ -46,6 +47,18 @@ CASES = [
                                 for lr, s in ((0.01, 0), (0.001, 5))], 1),
     ("diverging-member", [Config(standardize=False, activation="linear", bn=False, epochs=6, init_scale=scale)
                           for scale in (1.0, 100.0)], 1),
+    # ten classes and 64 inputs: the softmax's cross-entropy in the kernel
+    ("digits-softmax", [DIGITS], 1),
+    ("digits-softmax-after-adam", [DIGITS.replace(bn_position="after", optimizer="adam", lr=0.01,
+                                                  activation="tanh")], 1),
+    ("digits-softmax-no-bn", [DIGITS.replace(bn=False)], 1),
+    ("digits-softmax-noisy-bn", [DIGITS.replace(bn_noise=0.3, running_avg="cumulative")], 1),
+    ("digits-softmax-stride", [DIGITS.replace(epochs=4)], 5),
+    ("digits-softmax-ensemble", [DIGITS.replace(lr=lr, init_scale=scale, seed=seed)
+                                 for lr, scale, seed in ((0.5, 1.0, 0), (0.1, 2.0, 1), (1.0, 0.5, 2))], 1),
+    ("digits-softmax-diverging-member", [DIGITS.replace(standardize=False, activation="linear", bn=False,
+                                                       init_scale=scale, lr=lr)
+                                         for scale, lr in ((1.0, 0.001), (30.0, 0.5))], 1),
     ("diverging-all", [Config(standardize=False, activation="linear", init_scale=100.0, bn=False, epochs=6)], 1),
     ("diverging-ensemble-strided", [Config(standardize=False, activation="linear", bn=False, epochs=12,
                                            init_scale=scale) for scale in (1.0, 100.0)], 3),
