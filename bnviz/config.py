@@ -22,7 +22,7 @@ DATASETS = ("placement", "notes4", "notes_batch", "notes_students", "xor", "circ
             "digits")
 TOY_DATASETS = ("xor", "circles", "moons", "gaussians")
 MAX_LAYERS = 8
-MAX_UNITS = 16
+MAX_UNITS = 100          # the batch-norm paper's Figure 1 network: three hidden layers of 100
 GROUPS = ("Data", "Network", "Batch norm", "Training")
 WIDGETS = ("toggle", "select", "radio", "slider", "log_slider", "number", "text")
 COMPARE_RULES = ("opposite", "next", "one more layer", "x10", "small or large", "+1", "shorter memory", "0 or x")

@@ -7,6 +7,9 @@ BatchNorm1d / F.batch_norm, F.layer_norm, autograd and torch.optim.
 
     python scripts/make_torch_fixtures.py              # every fixture
     python scripts/make_torch_fixtures.py layernorm    # only the ones named
+
+"softmax": whole trainings on the handwritten digits (64 inputs, ten classes) with BN layers and
+torch.nn.CrossEntropyLoss, written to tests/fixtures/torch_softmax_*.npz.
 """
 from __future__ import annotations
 
@@ -36,6 +39,16 @@ NETWORK_CASES = {
     "adam_before_cumulative": Config(optimizer="adam", lr=0.02, batch_size=16, epochs=5, running_avg="cumulative",
                                      running_var="unbiased", hidden=(4, 3, 2)),
     "sgd_nobn": Config(optimizer="sgd", lr=0.5, batch_size=16, epochs=5, bn=False, activation="sigmoid"),
+}
+
+# Ten classes: the digits through three BN layers, torch.nn.CrossEntropyLoss. 1,438 training rows in
+# batches of 60 (the last one of 58), 2 epochs = 48 steps.
+SOFTMAX_CASES = {
+    "sgd_before_sigmoid": Config(dataset="digits", hidden=(24, 24, 24), activation="sigmoid", batch_size=60,
+                                 epochs=2, lr=0.5, optimizer="sgd"),
+    "adam_after_relu_unbiased": Config(dataset="digits", hidden=(16, 16, 16), activation="relu", batch_size=60,
+                                       epochs=2, lr=0.01, optimizer="adam", bn_position="after",
+                                       running_var="unbiased", bn_momentum=0.9, eps=1e-5),
 }
 
 
@@ -108,9 +121,9 @@ def layernorm_fixture(rng):
 class TorchNet:
     """The bnviz network written with torch.nn.functional; BN via F.batch_norm."""
 
-    def __init__(self, cfg, params):
+    def __init__(self, cfg, params, n_in=2, n_classes=2):
         self.cfg = cfg
-        self.arch = architecture(cfg)
+        self.arch = architecture(cfg, n_in, n_classes)
         self.p = {k: torch.tensor(v, requires_grad=True) for k, v in params.items()}
         self.running = {}
         for k, units in enumerate(self.arch.hidden, start=1):
@@ -151,16 +164,22 @@ class TorchNet:
             else:
                 a = act(z)
         L = self.arch.n_dense
-        return (a @ self.p[f"W{L}"] + self.p[f"b{L}"])[:, 0]
+        logits = a @ self.p[f"W{L}"] + self.p[f"b{L}"]
+        return logits if self.arch.softmax else logits[:, 0]
 
 
 def network_fixture(cfg):
     data = load_for(cfg)
-    arch = architecture(cfg)
+    arch = architecture(cfg, data.n_features, data.n_classes)
     params = initial_params(cfg, arch)
     X = torch.tensor(network_inputs(cfg, data, data.X_train))
     y = torch.tensor(data.y_train)
-    net = TorchNet(cfg, params)
+    net = TorchNet(cfg, params, data.n_features, data.n_classes)
+    if arch.softmax:
+        cross_entropy = torch.nn.CrossEntropyLoss()                 # mean over the batch, from logits
+        loss_of = lambda logits, labels: cross_entropy(logits, labels.long())  # noqa: E731
+    else:
+        loss_of = F.binary_cross_entropy_with_logits
     names = arch.param_layout().names
     ordered = [net.p[n] for n in names]
     if cfg.optimizer == "sgd":
@@ -175,7 +194,7 @@ def network_fixture(cfg):
             idx = orders[epoch, start:stop]
             rows.append(idx)
             opt.zero_grad()
-            loss = F.binary_cross_entropy_with_logits(net.forward(X[idx]), y[idx])
+            loss = loss_of(net.forward(X[idx]), y[idx])
             loss.backward()
             opt.step()
             losses.append(loss.item())
@@ -186,12 +205,12 @@ def network_fixture(cfg):
         eval_logits = net.forward(X_test, training=False).numpy()
     out = {f"init_{n}": v for n, v in params.items()}
     out.update({f"final_{n}": net.p[n].detach().numpy() for n in names})
-    out.update(losses=np.array(losses), rows=np.stack(rows), running=np.stack(running), eval_logits=eval_logits,
+    out.update(losses=np.array(losses), rows=np.stack(rows) if len({len(r) for r in rows}) == 1 else np.concatenate(rows), running=np.stack(running), eval_logits=eval_logits,
                query=np.array(json.dumps(cfg.to_query())))
     return out
 
 
-FIXTURE_KINDS = ("batchnorm", "layernorm", "networks")
+FIXTURE_KINDS = ("batchnorm", "layernorm", "networks", "softmax")
 
 
 def main(which=FIXTURE_KINDS):
@@ -207,6 +226,10 @@ def main(which=FIXTURE_KINDS):
     if "networks" in which:
         for name, cfg in NETWORK_CASES.items():
             np.savez(OUT / f"torch_net_{name}.npz", torch_version=version, **network_fixture(cfg))
+            print("wrote", name)
+    if "softmax" in which:
+        for name, cfg in SOFTMAX_CASES.items():
+            np.savez_compressed(OUT / f"torch_softmax_{name}.npz", torch_version=version, **network_fixture(cfg))
             print("wrote", name)
 
 

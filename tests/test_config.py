@@ -29,7 +29,7 @@ def test_table_and_dataclass_agree():
     ({"lr": float("nan")}, "lr must be a number between 1e-06 and 100 (got nan)"),
     ({"lr": "fast"}, "lr must be a number between 1e-06 and 100 (got 'fast')"),
     ({"bn": "maybe"}, "bn must be on or off: true or false, 1 or 0 (got 'maybe')"),
-    ({"hidden": (3, 0)}, "hidden must be 1 to 8 layer widths, each a whole number from 1 to 16 (got (3, 0))"),
+    ({"hidden": (3, 0)}, "hidden must be 1 to 8 layer widths, each a whole number from 1 to 100 (got (3, 0))"),
     ({"hidden": ()}, "hidden must be 1 to 8 layer widths"), ({"hidden": (3,) * 9}, "hidden must be 1 to 8"),
     ({"optimizer": "lbfgs"}, "optimizer must be one of sgd, momentum, rmsprop, adam (got 'lbfgs')"),
     ({"epochs": 2.5}, "epochs must be a whole number between 1 and 500 (got 2.5)"),

@@ -88,3 +88,40 @@ def test_network_training_matches_pytorch(case):
     result = forward(run.arch, run.final_params, network_inputs(cfg, data, data.X_test),
                      run.buffers_at(run.n_steps) if cfg.bn else None)
     close(result.logits, ref["eval_logits"])
+
+
+SOFTMAX_CASES = sorted(p.stem.removeprefix("torch_softmax_") for p in FIXTURES.glob("torch_softmax_*.npz"))
+
+
+def test_softmax_fixtures_exist():
+    assert len(SOFTMAX_CASES) >= 2
+
+
+@pytest.mark.parametrize("case", SOFTMAX_CASES)
+@pytest.mark.parametrize("engine", ["numpy", "compiled"])
+def test_digits_training_with_cross_entropy_matches_pytorch(case, engine, monkeypatch):
+    """Ten classes through three BN layers: torch.nn.CrossEntropyLoss, autograd and torch.optim over a
+    whole training (48 steps) against both of bnviz's loops."""
+    from bnviz import compiled
+
+    monkeypatch.setenv(compiled.ENGINE_ENV, engine)
+    ref = np.load(FIXTURES / f"torch_softmax_{case}.npz")
+    cfg, warnings = Config.from_query(json.loads(str(ref["query"])))
+    assert not warnings and cfg.dataset == "digits"
+    data = load_for(cfg)
+    run = train(cfg, data)
+    assert run.arch.n_in == 64 and run.arch.n_out == 10 and run.arch.bn
+    assert run.n_steps == len(ref["losses"]) == 48
+    for name in run.param_names:
+        np.testing.assert_array_equal(run.initial_params[name], ref[f"init_{name}"])
+    np.testing.assert_array_equal(np.concatenate(run.batch_indices), ref["rows"])
+    close(run.train_loss, ref["losses"])
+    for name in run.param_names:
+        close(run.final_params[name], ref[f"final_{name}"])
+    ours = np.concatenate([a for k in range(run.n_bn) for a in (run.running_mean[k], run.running_var[k])], axis=1)
+    close(ours, ref["running"])
+    result = forward(run.arch, run.final_params, network_inputs(cfg, data, data.X_test), run.buffers_at(run.n_steps))
+    assert result.logits.shape == (len(data.y_test), 10)
+    close(result.logits, ref["eval_logits"])
+    # the training learned: its last losses are under 1, and under half the first one
+    assert ref["losses"][-5:].mean() < min(1.0, 0.5 * ref["losses"][0])
