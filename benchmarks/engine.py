@@ -4,6 +4,9 @@
 
 Prints, side by side: the default training step with its recording (compiled loop, NumPy loop,
 PyTorch eager when torch is installed); an ensemble of 200 members x 1,024 steps (compiled, NumPy);
+the batch-norm paper's Figure 1 network on the digits (64-100-100-100-10 sigmoid, batch 60, BN on and
+off): a step in each loop and in PyTorch eager, and the whole training of 50 epochs at its record's
+stride, recording included;
 the compiled loop's cold compile (a fresh disk cache, in a new process) and a new process's first
 call with a warm cache; the install size of numba and llvmlite. Figures are the best of a few
 repeats of wall time (a shared machine only ever adds time), one thread.
@@ -28,6 +31,8 @@ from bnviz import Config, load_for  # noqa: E402
 from bnviz.compiled import ENGINE_ENV, engine  # noqa: E402
 from bnviz.train import run_loop  # noqa: E402
 from speed import ENSEMBLE, ENSEMBLE_EPOCHS, best, torch, torch_step_seconds  # noqa: E402
+
+FIGURE_1 = Config(dataset="digits", hidden=(100, 100, 100), activation="sigmoid", batch_size=60, epochs=50, lr=0.5)
 
 GOAL_STEP = 5e-6            # seconds a default step may take, compiled
 GOAL_TORCH = 70.0           # times faster than PyTorch eager, at least
@@ -65,6 +70,73 @@ def first_call_seconds(cache_dir: str) -> float:
     return float(done.stdout.split()[-1])
 
 
+def torch_digits_step_seconds(cfg, data, steps: int, dtype) -> float:
+    """Seconds per step of cfg's digits network trained plainly in PyTorch eager: Linear, BatchNorm1d
+    before the activation (when cfg.bn), a 10-way Linear and torch.nn.CrossEntropyLoss, SGD."""
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    act = {"sigmoid": torch.nn.Sigmoid, "relu": torch.nn.ReLU, "tanh": torch.nn.Tanh}[cfg.activation]
+    layers, width = [], data.n_features
+    for units in cfg.hidden:
+        layers.append(torch.nn.Linear(width, units, bias=not cfg.bn))
+        if cfg.bn:
+            layers.append(torch.nn.BatchNorm1d(units, eps=cfg.eps, momentum=1.0 - cfg.bn_momentum))
+        layers.append(act())
+        width = units
+    net = torch.nn.Sequential(*layers, torch.nn.Linear(width, data.n_classes)).to(dtype)
+    opt = torch.optim.SGD(net.parameters(), lr=cfg.lr)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    X = torch.tensor(data.inputs(data.X_train, True), dtype=dtype)
+    y = torch.tensor(data.y_train).long()
+    n, b = len(y), cfg.batch_size
+    order = torch.randperm(n)
+
+    def run(k):
+        for i in range(k):
+            start = (i * b) % (n - n % b)
+            idx = order[start:start + b]
+            opt.zero_grad()
+            loss = loss_fn(net(X[idx]), y[idx])
+            loss.backward()
+            opt.step()
+
+    run(50)  # warm up
+    return best(lambda: run(steps), 3) / steps
+
+
+def digits_rows() -> list:
+    """[(what, BN on, BN off)] for the Figure 1 network: seconds a step in each loop (recording by the
+    loop included, as in the default's row) and PyTorch eager; seconds of the whole 50-epoch training
+    at its record's stride (train(), every derived array included); its final test accuracy."""
+    from bnviz import train
+    from bnviz.budget import data_shape, fit, record_stride
+
+    data = load_for(FIGURE_1)
+    short = FIGURE_1.replace(epochs=2)
+    steps = run_loop([short], data).steps_done
+    out = {}
+    for bn in (True, False):
+        cfg = short.replace(bn=bn)
+        whole = FIGURE_1.replace(bn=bn)
+        k = record_stride(whole, len(data.y_train), **data_shape(data))
+        row = {"numpy": with_engine("numpy", lambda: run_loop([cfg], data), 3) / steps,
+               "compiled": with_engine("compiled", lambda: run_loop([cfg], data), 2) / steps}
+        if torch is not None:
+            row["torch"] = min(torch_digits_step_seconds(cfg, data, 100, torch.float32),
+                               torch_digits_step_seconds(cfg, data, 100, torch.float64))
+        run = None
+
+        def whole_run():
+            nonlocal run
+            run = train(whole, data, stride=k)
+
+        row["whole"] = best(whole_run, 2)
+        row["stride"], row["accuracy"] = k, float(run.epoch_metrics["test_acc_eval"][-1])
+        row["fits"] = not fit(whole, len(data.y_train), **data_shape(data)).changes
+        out[bn] = row
+    return out
+
+
 def install_mib(*names: str) -> float:
     total = 0
     for name in names:
@@ -93,6 +165,8 @@ def main():
     compiled_ens = with_engine("compiled", lambda: run_loop(configs, data), 3)
     numpy_ens = with_engine("numpy", lambda: run_loop(configs, data), 2)
 
+    digits = digits_rows()
+
     with tempfile.TemporaryDirectory(prefix="bnviz-numba-") as fresh:
         cold = first_call_seconds(fresh)            # compiles and fills the fresh cache
         warm = min(first_call_seconds(fresh) for _ in range(3))
@@ -117,6 +191,23 @@ def main():
     print(f"|{'-' * 46}|{'-' * 17}|{'-' * 13}|")
     for name, value in (("compiled loop (numba)", compiled_ens), ("NumPy loop", numpy_ens)):
         print(f"| {name:44s} | {value:13.2f} s | {value / compiled_ens:10.1f}x |")
+    print()
+    print("the paper's Figure 1 network on the digits: 64-100-100-100-10 sigmoid, batch 60 (24 steps an epoch)")
+    print(f"| {'a step (loop records included)':44s} | {'BN on':>15s} | {'BN off':>15s} |")
+    print(f"|{'-' * 46}|{'-' * 17}|{'-' * 17}|")
+    for key, name in (("numpy", "NumPy loop (what bnviz runs for it)"), ("compiled", "compiled loop (numba)"),
+                      ("torch", "PyTorch CPU eager")):
+        if key in digits[True]:
+            print(f"| {name:44s} | {us(digits[True][key]):>15s} | {us(digits[False][key]):>15s} |")
+    if "torch" in digits[True]:
+        print(f"| {'NumPy loop vs PyTorch eager':44s} | {digits[True]['torch'] / digits[True]['numpy']:14.1f}x "
+              f"| {digits[False]['torch'] / digits[False]['numpy']:14.1f}x |")
+    print(f"| {'whole training, 50 epochs = 1,200 steps':44s} | {digits[True]['whole']:13.2f} s "
+          f"| {digits[False]['whole']:13.2f} s |")
+    print(f"| {'  recorded at a stride of':44s} | {digits[True]['stride']:15d} | {digits[False]['stride']:15d} |")
+    print(f"| {'  final test accuracy':44s} | {digits[True]['accuracy']:15.3f} | {digits[False]['accuracy']:15.3f} |")
+    print(f"| {'  fits one run of the budget as asked':44s} | {str(digits[True]['fits']):>15s} "
+          f"| {str(digits[False]['fits']):>15s} |")
     print()
     print(f"cold compile (fresh disk cache, new process): {cold:.1f} s")
     print(f"first call of a new process with a warm cache: {warm:.2f} s")

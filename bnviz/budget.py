@@ -5,13 +5,24 @@ costs, to a good approximation:
 
 - time: a price per update (the Python around each layer's step, so a deeper
   network's update costs more: weight w = 1 + DEPTH_COST per hidden layer past
-  two) plus a price per row x parameter x update (the arithmetic), W = E * N * P;
+  two) plus a price per row x parameter x update (the arithmetic), W = E * N * P.
+  A big step (batch rows x P past ``compiled.COMPILED_MAX_WORK``) runs the NumPy
+  loop, whose matrix products BLAS does at a fraction of the small networks'
+  price per unit: its W is priced at BLAS_WORK_PRICE. Measured on one core (best
+  of two, recording and every derived array included; bnviz.budget's tests hold
+  the model to these): the digits at 64-100-100-100-10 sigmoid, batch 60, 50
+  epochs (1,200 updates, W = 2.0e9) takes 1.96 s with BN and 0.70 s without;
+  64-100x5-10 ReLU for 20 epochs 1.58 s and 0.45 s; 64-32-32-10 tanh for 30
+  epochs 0.23 s and 0.17 s;
 - memory: its record, about 16 * S * P bytes (parameters after every update
   and every gradient) plus per-step statistics and the snapshots, or less when
   a long run is recorded at a stride (bnviz.striding).
 
-A run fits when w * S / MAX_STEPS + W / MAX_WORK <= 1 (about 1.1 s of one core
-either way) and its record fits RUN_BYTES. A request that does not fit is moved to the nearest experiment that
+A run fits when w * S / MAX_STEPS + price * W / MAX_WORK <= 1 (about 1.1 s of one
+core for the small networks of the compiled loop, about 2 s for the big ones of the
+NumPy loop, the paper's Figure 1 network among them) and its record fits RUN_BYTES
+(a big network's record is kept at a stride of as few as 10 recorded steps,
+bnviz.striding). A request that does not fit is moved to the nearest experiment that
 does: fewer epochs first, then fewer points of a toy data set, then a smaller
 network, then bigger batches; ``Fit.note`` says what changed.
 """
@@ -22,16 +33,20 @@ from dataclasses import dataclass, field
 
 from . import limits
 from .batches import n_batches
+from .compiled import COMPILED_MAX_WORK
 from .config import Config
 from .evaluation import CHUNK_NUMBERS
 from .recording import RECORDED
-from .run import SNAPSHOT_BUDGET, SNAPSHOT_CAP
+from .run import SNAPSHOT_BUDGET, SNAPSHOT_CAP, SNAPSHOT_ROWS
 from .striding import count_kept, max_stride
 
 # working memory of the batched forward passes (bnviz.evaluation.chunks) while a record is filled
 WORKING_BYTES = 2 * 8 * CHUNK_NUMBERS
 MIN_EPOCHS = 5                                     # epochs are cut to this before anything else changes
 DEPTH_COST = 0.16                                  # an update's extra cost per hidden layer past two
+# what a row x parameter x update of a big step (the NumPy loop, BLAS) costs next to one of a small step
+# (the compiled loop): 1/50, from the measurements above (about 1e-9 s a unit with BN, 0.35e-9 s without)
+BLAS_WORK_PRICE = 0.02
 
 
 @dataclass(frozen=True)
@@ -49,13 +64,20 @@ class Budget:
 @dataclass(frozen=True)
 class Cost:
     """updates S, work W (rows x parameters x updates, all members) and record bytes of a training,
-    its record kept at `stride` (bnviz.striding)."""
+    its record kept at `stride` (bnviz.striding); work_price: what a unit of W costs (1, or
+    BLAS_WORK_PRICE for steps big enough for the NumPy loop)."""
 
     updates: int
     work: float
     bytes: float
     stride: int = 1
     depth: int = 2
+    work_price: float = 1.0
+
+    @property
+    def priced_work(self) -> float:
+        """W at its price: what the work adds to the time, in units of the compiled loop's row x parameter."""
+        return self.work * self.work_price
 
     @property
     def step_weight(self) -> float:
@@ -66,22 +88,33 @@ class Cost:
 
     def share(self, budget: Budget) -> float:
         """The largest fraction of the budget it uses (over 1: too costly)."""
-        return max(self.updates * self.step_weight / budget.max_steps + self.work / budget.max_work,
+        return max(self.updates * self.step_weight / budget.max_steps + self.priced_work / budget.max_work,
                    self.bytes / budget.max_bytes)
 
 
-def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str = "before", n_in: int = 2) -> int:
-    """Parameter count of the MLP: Dense layers, BN's gamma and beta, the output unit."""
+def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str = "before", n_in: int = 2,
+             n_out: int = 1) -> int:
+    """Parameter count of the MLP: Dense layers, BN's gamma and beta, the output layer (n_out units:
+    1 for two classes, K for a softmax over K)."""
     total, fan_in = 0, n_in
     for width in hidden:
         bias = not (bn and bn_position == "before" and not keep_bias)
         total += fan_in * width + (width if bias else 0) + (2 * width if bn else 0)
         fan_in = width
-    return total + fan_in + 1
+    return total + (fan_in + 1) * n_out
 
 
-def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: bool = True) -> Cost:
-    """The cost of training `members` networks of cfg's shape on n_rows training rows.
+def work_price(cfg: Config, n_rows: int, n_params: int) -> float:
+    """What a row x parameter x update of cfg's training costs: 1, or BLAS_WORK_PRICE when its largest
+    step (batch rows x parameters) is big enough for the NumPy loop (``bnviz.compiled.engine``)."""
+    rows = min(max(int(cfg.batch_size), 1), max(int(n_rows), 2))
+    rows = rows + 1 if max(int(n_rows), 2) % rows == 1 else rows        # a trailing lone row is folded in
+    return BLAS_WORK_PRICE if rows * n_params > COMPILED_MAX_WORK else 1.0
+
+
+def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: bool = True, n_out: int = 1) -> Cost:
+    """The cost of training `members` networks of cfg's shape on n_rows training rows of n_in features,
+    with n_out output units (1: two classes; K: a softmax over K classes).
 
     One network's record is kept at the stride the server trains it with (``record_stride``); an
     ensemble's members keep every step (sweeps and lessons read every step of every member).
@@ -89,10 +122,11 @@ def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: boo
     """
     n_rows = max(int(n_rows), 2)
     steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
-    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
-    stride = record_stride(cfg, n_rows, n_in) if members == 1 and strided else 1
+    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out)
+    stride = record_stride(cfg, n_rows, n_in, n_out=n_out) if members == 1 and strided else 1
     return Cost(steps, float(cfg.epochs) * n_rows * P * members,
-                float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride, len(cfg.hidden))
+                float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride, len(cfg.hidden),
+                work_price(cfg, n_rows, P))
 
 
 def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: int = 1) -> int:
@@ -112,14 +146,17 @@ def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: in
     n_steps = -(-int(steps) // stride)                  # recorded steps
     n_states = count_kept(steps, n_batches(max(int(n_rows), 2), cfg.batch_size), stride)
     per_state = n_params + (2 * bn_units if stride > 1 else 0)
-    numbers = (n_steps * per_step + n_states * per_state + SNAPSHOT_BUDGET + SNAPSHOT_CAP * per_snapshot
+    # snapshots fill their budget, but always keep two states (the first and the last) in full
+    snapshot = max(SNAPSHOT_BUDGET, 2 * min(max(int(n_rows), 2), SNAPSHOT_ROWS) * sum(cfg.hidden) * (3 if cfg.bn else 2))
+    numbers = (n_steps * per_step + n_states * per_state + snapshot + SNAPSHOT_CAP * per_snapshot
                + cfg.epochs * (n_rows + 8) + 8 + 3 * n_params)
     return 8 * numbers
 
 
-def record_stride(cfg: Config, n_rows: int, n_in: int = 2, max_bytes: float | None = None) -> int:
+def record_stride(cfg: Config, n_rows: int, n_in: int = 2, max_bytes: float | None = None, n_out: int = 1) -> int:
     """The smallest stride k whose record of training cfg on n_rows rows fits max_bytes (default
-    RUN_BYTES): 1 for every run whose full record fits, at most ``striding.max_stride``.
+    RUN_BYTES): 1 for every run whose full record fits, at most ``striding.max_stride`` (200 recorded
+    steps), or for a network too big for that, at most ``max_stride(steps, fewest=True)`` (10).
 
     A strided record leaves WORKING_BYTES of the budget to the batched forward passes that fill
     it, so that the whole training, not only its result, stays within max_bytes.
@@ -127,7 +164,7 @@ def record_stride(cfg: Config, n_rows: int, n_in: int = 2, max_bytes: float | No
     max_bytes = limits.RUN_BYTES if max_bytes is None else max_bytes
     n_rows = max(int(n_rows), 2)
     steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
-    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in)
+    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out)
     if record_bytes(cfg, steps, n_rows, P) <= max_bytes:
         return 1
 
@@ -135,8 +172,10 @@ def record_stride(cfg: Config, n_rows: int, n_in: int = 2, max_bytes: float | No
         return record_bytes(cfg, steps, n_rows, P, k) <= max_bytes - WORKING_BYTES
 
     low, high = 2, max_stride(steps)
+    if high < low or not fits(high):            # a big network: fewer recorded steps, if that is enough
+        low, high = max(high + 1, 2), max_stride(steps, fewest=True)
     if high < low or not fits(high):
-        return high
+        return max(high, low - 1)
     while low < high:                   # the record shrinks as the stride grows
         mid = (low + high) // 2
         low, high = (low, mid) if fits(mid) else (mid + 1, high)
@@ -162,8 +201,11 @@ class Fit:
         what = "; ".join(f"{name} {show_value(used)} instead of {show_value(asked)}"
                          for name, (asked, used) in self.changes.items())
         asked, b = self.asked_cost, self.budget
+        work = f"{asked.work:.2g} rows × parameters × updates" + (
+            f" (each at {asked.work_price:g} of a small network's price: {asked.priced_work:.2g})"
+            if asked.work_price != 1 else "")
         return (f"This experiment asks for more than one run may cost on this server: {asked.updates:,} updates "
-                f"and {asked.work:.2g} rows × parameters × updates with a {asked.bytes / 2**20:,.0f} MB record "
+                f"and {work} with a {asked.bytes / 2**20:,.0f} MB record "
                 f"(together at most {b.max_steps:,.0f} updates or {b.max_work:.2g} rows × parameters × updates, "
                 f"and {b.max_bytes / 2**20:,.0f} MB). It ran the nearest experiment that fits instead: {what}.")
 
@@ -174,10 +216,11 @@ def show_value(value) -> str:
 
 
 def fit(cfg: Config, n_rows: int, budget: Budget | None = None, members: int = 1,
-        resizable_data: bool | None = None, n_in: int = 2, strided: bool = True) -> Fit:
+        resizable_data: bool | None = None, n_in: int = 2, strided: bool = True, n_out: int = 1) -> Fit:
     """The nearest Config to cfg whose training on n_rows rows fits the budget.
 
-    n_rows: training rows of the data cfg asks for. resizable_data: whether
+    n_rows: training rows of the data cfg asks for (n_in features, n_out output units: see
+    ``data_shape``). resizable_data: whether
     cfg.data_size sets the number of rows (a toy data set); by default, when
     cfg names one. Order of cuts: epochs down to MIN_EPOCHS, data size, widths,
     depth, epochs down to 1, then larger batches. A long run's record is kept at a
@@ -189,7 +232,7 @@ def fit(cfg: Config, n_rows: int, budget: Budget | None = None, members: int = 1
     budget = budget or Budget()
     if resizable_data is None:
         resizable_data = cfg.dataset in TOY_MAKERS
-    asked_cost = cost(cfg, n_rows, members, n_in, strided)
+    asked_cost = cost(cfg, n_rows, members, n_in, strided, n_out)
 
     def rows_for(c: Config) -> int:
         if not resizable_data or c.data_size == cfg.data_size:
@@ -198,12 +241,18 @@ def fit(cfg: Config, n_rows: int, budget: Budget | None = None, members: int = 1
         return min(n_rows, math.ceil(n_rows * c.data_size / cfg.data_size) + 2)
 
     def fits(c: Config) -> bool:
-        return cost(c, rows_for(c), members, n_in, strided).share(budget) <= 1.0
+        return cost(c, rows_for(c), members, n_in, strided, n_out).share(budget) <= 1.0
 
     chosen = cfg if fits(cfg) else _nearest(cfg, fits, resizable_data)
     changes = {name: (getattr(cfg, name), getattr(chosen, name))
                for name in ("epochs", "data_size", "hidden", "batch_size") if getattr(cfg, name) != getattr(chosen, name)}
-    return Fit(cfg, chosen, asked_cost, cost(chosen, rows_for(chosen), members, n_in, strided), budget, changes)
+    return Fit(cfg, chosen, asked_cost, cost(chosen, rows_for(chosen), members, n_in, strided, n_out), budget,
+               changes)
+
+
+def data_shape(data) -> dict:
+    """{"n_in", "n_out"} of a Dataset, as cost, fit and record_stride take them."""
+    return {"n_in": data.n_features, "n_out": 1 if data.n_classes <= 2 else data.n_classes}
 
 
 def plane_sampling(n_rows: int, n_params: int, size: int, extra_points: int, max_work: float | None = None):

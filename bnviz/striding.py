@@ -18,6 +18,9 @@ from __future__ import annotations
 import numpy as np
 
 MIN_RECORDED_STEPS = 200        # the largest stride still keeps this many steps (twice as many states), when the run has them
+# ...unless the network is so big (the digits' 64-100-100-100-10: 28,000 parameters, 224 kB a state) that
+# no record of 200 steps fits a run's memory: then down to this many, before the budget cuts the run
+FEWEST_RECORDED_STEPS = 10
 
 
 def recorded_steps(n_steps: int, stride: int) -> np.ndarray:
@@ -47,9 +50,10 @@ def count_kept(n_steps: int, steps_per_epoch: int, stride: int) -> int:
     return 2 * K + int(np.count_nonzero(~on_grid & ~after_grid))
 
 
-def max_stride(n_steps: int) -> int:
-    """The largest stride allowed: at least MIN_RECORDED_STEPS recorded steps (or every step of a short run)."""
-    return max(1, int(n_steps) // MIN_RECORDED_STEPS)
+def max_stride(n_steps: int, fewest: bool = False) -> int:
+    """The largest stride allowed: at least MIN_RECORDED_STEPS recorded steps (or every step of a short run);
+    fewest=True: at least FEWEST_RECORDED_STEPS, the floor for a network too big for the first."""
+    return max(1, int(n_steps) // (FEWEST_RECORDED_STEPS if fewest else MIN_RECORDED_STEPS))
 
 
 def last_kept(states: np.ndarray, upto: int) -> int:

@@ -78,7 +78,7 @@ def sweep(cfg: Config, data, field: str, values=None, n_seeds: int = SWEEP_SEEDS
 
 
 def seeds_that_fit(cfg: Config, n_rows: int, field: str, budget: Budget, most: int = SWEEP_SEEDS,
-                   numbers: int = SWEEP_NUMBERS, n_in: int = 2) -> int:
+                   numbers: int = SWEEP_NUMBERS, n_in: int = 2, n_out: int = 1) -> int:
     """How many seeds (1 to `most`) a sweep of cfg can train on n_rows rows.
 
     Time: the members share each update's Python overhead and add arithmetic,
@@ -88,25 +88,26 @@ def seeds_that_fit(cfg: Config, n_rows: int, field: str, budget: Budget, most: i
     `numbers` in all.
     """
     values = len(SWEEP_FIELDS[field])
-    one_seed = cost(cfg, n_rows, 2 * values, n_in)
-    params = max(n_params(cfg.hidden, bn, cfg.keep_bias, cfg.bn_position, n_in) for bn in (True, False))
+    one_seed = cost(cfg, n_rows, 2 * values, n_in, n_out=n_out)
+    params = max(n_params(cfg.hidden, bn, cfg.keep_bias, cfg.bn_position, n_in, n_out) for bn in (True, False))
     stored = 2 * (one_seed.updates + 1) * params * values
 
     def fits(seeds: int) -> bool:
-        slow = one_seed.updates / budget.max_steps + seeds * one_seed.work / budget.max_work
+        slow = one_seed.updates / budget.max_steps + seeds * one_seed.priced_work / budget.max_work
         return slow <= 1.0 and seeds * stored <= numbers
 
     return next((s for s in range(most, 0, -1) if fits(s)), 1)
 
 
-def sweep_plan(cfg: Config, n_rows: int, budget: Budget, numbers: int = SWEEP_NUMBERS, n_in: int = 2) -> Config:
+def sweep_plan(cfg: Config, n_rows: int, budget: Budget, numbers: int = SWEEP_NUMBERS, n_in: int = 2,
+               n_out: int = 1) -> Config:
     """The Config every training of a sweep around cfg uses: within `budget`'s time for one seed's
     trainings (``bnviz.budget.fit``: fewer epochs first), and with one seed's stored history within
     `numbers`. A sweep keeps no Run records, so the budget's record bytes do not apply to it."""
     values = max(len(v) for v in SWEEP_FIELDS.values())
     timed = fit(cfg, n_rows, Budget(budget.max_steps, budget.max_work, float("inf")), members=2 * values,
-                resizable_data=False, n_in=n_in).config
-    params = max(n_params(timed.hidden, bn, timed.keep_bias, timed.bn_position, n_in) for bn in (True, False))
+                resizable_data=False, n_in=n_in, n_out=n_out).config
+    params = max(n_params(timed.hidden, bn, timed.keep_bias, timed.bn_position, n_in, n_out) for bn in (True, False))
     per_epoch = len(batch_bounds(max(int(n_rows), 2), timed.batch_size))
     epochs = int((numbers / (2 * params * values) - 1) // per_epoch)
     return timed.replace(epochs=max(1, min(timed.epochs, epochs)))

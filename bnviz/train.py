@@ -2,7 +2,9 @@
 
 A single training is an ensemble of one, so there is one loop to trust. It runs
 compiled (``bnviz.compiled``: the same arithmetic, held equal to this NumPy loop to
-1e-12 by the tests) unless BNVIZ_ENGINE=numpy or numba cannot be had. Every
+1e-12 by the tests) unless BNVIZ_ENGINE=numpy, numba cannot be had, or a member's
+step is big enough (rows x parameters past ``compiled.COMPILED_MAX_WORK``) for
+NumPy's matrix products to be the faster way. Every
 member shares the architecture, data, batch size, epochs and optimizer; each
 has its own learning rate, init scale, seed (initial weights and batch order).
 
@@ -259,7 +261,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     # logits overflowed, even where its parameters stayed finite
     logit_sums = np.zeros((len(bounds), M))
     with np.errstate(all="ignore"):
-        if engine() == "compiled":
+        if engine(max(stop - start for start, stop in bounds) * P) == "compiled":
             s = _compiled_steps(hist, configs, X, y, params, running, progress, progress_seconds, started)
         else:
             for epoch in range(cfg.epochs):

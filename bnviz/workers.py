@@ -135,7 +135,7 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
     """
     import numpy as np
 
-    from .budget import record_stride
+    from .budget import data_shape, record_stride
     from .limits import PROGRESS_BYTES
     from .train import train
 
@@ -162,7 +162,7 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
         spent = time.perf_counter() - now
         next_report[0] = time.perf_counter() + max(progress_seconds, 3 * spent)
 
-    stride = record_stride(cfg, len(data.y_train), n_in=data.n_features)
+    stride = record_stride(cfg, len(data.y_train), **data_shape(data))
     return train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1, stride=stride)
 
 

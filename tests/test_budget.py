@@ -112,3 +112,61 @@ def test_a_big_network_landscape_is_scored_on_spread_rows_within_budget():
     result = forward(run.arch, run.params_at(run.n_steps), X, run.buffers_at(run.n_steps))
     assert grid.path_loss[-1] == pytest.approx(bce_with_logits_forward(result.logits, data.y_train[rows])[0],
                                                rel=1e-12)
+
+
+FIGURE_1 = Config(dataset="digits", hidden=(100, 100, 100), activation="sigmoid", batch_size=60, epochs=50, lr=0.5)
+
+
+@pytest.mark.parametrize("n_out", [1, 10])
+def test_parameter_count_of_many_inputs_and_classes(n_out):
+    for cfg in (FIGURE_1, FIGURE_1.replace(bn=False), Config(hidden=(7, 5), bn_position="after")):
+        assert n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, 64, n_out) == \
+            architecture(cfg, 64, 2 if n_out == 1 else n_out).param_layout().size
+
+
+def test_big_steps_are_priced_for_the_numpy_loop(monkeypatch):
+    from bnviz import compiled
+    from bnviz.budget import BLAS_WORK_PRICE, data_shape, work_price
+
+    data = load_for(FIGURE_1)
+    assert data_shape(data) == {"n_in": 64, "n_out": 10}
+    P = n_params(FIGURE_1.hidden, True, n_in=64, n_out=10)
+    assert P == 28_010 and work_price(FIGURE_1, 1438, P) == BLAS_WORK_PRICE
+    assert work_price(Config(), 320, n_params((3, 2))) == 1.0
+    monkeypatch.delenv(compiled.ENGINE_ENV, raising=False)
+    assert compiled.engine(60 * P) == "numpy"                     # the loop the price is measured for
+    assert compiled.engine(10 * n_params((3, 2))) == ("compiled" if compiled.kernel() else "numpy")
+    c = cost(FIGURE_1, 1438, **data_shape(data))
+    assert c.work == 50 * 1438 * P and c.priced_work == pytest.approx(c.work * BLAS_WORK_PRICE)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("bn", [True, False])
+def test_the_papers_figure_1_network_runs_whole_within_the_bounds(bn):
+    """64-100-100-100-10 sigmoid, batch 60, 50 epochs of the 1,438 training rows: 1,200 updates, as asked,
+    its record at a stride within the run's memory."""
+    from bnviz.budget import data_shape, record_stride
+    from bnviz.limits import RUN_BYTES
+
+    cfg = FIGURE_1.replace(bn=bn)
+    data = load_for(cfg)
+    plan = fit(cfg, len(data.y_train), **data_shape(data))
+    assert plan.changes == {} and plan.config == cfg and plan.cost.share(plan.budget) <= 1
+    k = record_stride(cfg, len(data.y_train), **data_shape(data))
+    assert k == plan.cost.stride > 1
+    run = train(cfg, data, stride=k)
+    assert run.n_steps == 1200 and run.stride == k and len(run.axis_states("step")) >= 10
+    assert run.nbytes <= plan.cost.bytes <= RUN_BYTES
+    assert run.epoch_metrics["test_acc_eval"][-1] > 0.8          # it learned the digits
+
+
+def test_a_deep_relu_network_on_the_digits_is_cut_to_fit():
+    from bnviz.budget import data_shape
+
+    data = load_for(FIGURE_1)
+    cfg = FIGURE_1.replace(hidden=(100,) * 6, activation="relu", epochs=200)
+    plan = fit(cfg, len(data.y_train), **data_shape(data))
+    assert set(plan.changes) == {"epochs"} and 5 <= plan.config.epochs < 200
+    assert plan.cost.share(plan.budget) <= 1 < cost(plan.config.replace(epochs=plan.config.epochs + 1),
+                                                      len(data.y_train), **data_shape(data)).share(plan.budget)
+    assert "0.02 of a small network's price" in plan.note

@@ -10,7 +10,7 @@ from bnviz import Config, load_for, train
 from bnviz.budget import WORKING_BYTES, cost, fit, n_params, record_bytes, record_stride
 from bnviz.limits import RUN_BYTES
 from bnviz.recording import RECORDED
-from bnviz.striding import MIN_RECORDED_STEPS, kept_states, max_stride, recorded_steps
+from bnviz.striding import FEWEST_RECORDED_STEPS, MIN_RECORDED_STEPS, kept_states, max_stride, recorded_steps
 from bnviz.train import batch_bounds, run_loop
 from bnviz.run import assemble_run
 from test_values_run import PLAIN, assert_same, step_passes
@@ -140,9 +140,16 @@ def test_the_stride_is_the_smallest_that_fits_within_the_largest_allowed():
     # it leaves the forward passes' working memory free within the budget
     assert record_bytes(cfg, steps, n, P, k) <= RUN_BYTES - WORKING_BYTES < record_bytes(cfg, steps, n, P, k - 1)
     assert len(recorded_steps(steps, max_stride(steps))) >= MIN_RECORDED_STEPS
-    # a record that even the largest stride cannot fit gets that stride, and fit cuts the run
-    assert record_stride(cfg, n, max_bytes=2**20) == max_stride(steps)
-    assert record_bytes(cfg, steps, n, P, max_stride(steps)) > 2**20
+    # a record that 200 recorded steps cannot fit gets down to 10 recorded steps, the smallest stride that fits
+    small = WORKING_BYTES + (record_bytes(cfg, steps, n, P, max_stride(steps))
+                             + record_bytes(cfg, steps, n, P, max_stride(steps, fewest=True))) // 2
+    k = record_stride(cfg, n, max_bytes=small)
+    assert max_stride(steps) < k <= max_stride(steps, fewest=True)
+    assert len(recorded_steps(steps, k)) >= FEWEST_RECORDED_STEPS
+    assert record_bytes(cfg, steps, n, P, k) <= small - WORKING_BYTES < record_bytes(cfg, steps, n, P, k - 1)
+    # one that even that cannot fit gets the largest stride, and fit cuts the run
+    assert record_stride(cfg, n, max_bytes=2**20) == max_stride(steps, fewest=True) == steps // 10
+    assert record_bytes(cfg, steps, n, P, max_stride(steps, fewest=True)) > 2**20
 
 
 def test_record_bytes_of_a_strided_run_is_within_the_budget_and_close_to_what_it_holds():

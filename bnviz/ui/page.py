@@ -1,7 +1,7 @@
 """The page: settings from the link and the sidebar -> runs A and B -> the training view and the tabs."""
 import streamlit as st
 
-from ..budget import Budget, fit
+from ..budget import Budget, data_shape, fit
 from ..compare import shared_start
 from ..train import architecture, initial_params
 from ..visitor_text import shown
@@ -96,9 +96,10 @@ def main():
     else:
         # B starts from A's initial weights (bnviz.compare): known before A trains, so both train at once
         b_cfg = fit(cfg_b.replace(data_size=run_cfg.data_size), len(data.y_train), Budget().times(PAIR_SHARE),
-                    resizable_data=False).config
-        a_start = initial_params(run_cfg, architecture(run_cfg, data.n_features))
-        start = shared_start(a_start, initial_params(b_cfg, architecture(b_cfg, data.n_features)), run_cfg, b_cfg)
+                    resizable_data=False, **data_shape(data)).config
+        a_start = initial_params(run_cfg, architecture(run_cfg, data.n_features, data.n_classes))
+        start = shared_start(a_start, initial_params(b_cfg, architecture(b_cfg, data.n_features, data.n_classes)),
+                             run_cfg, b_cfg)
 
         def partial_pair(runs):
             if runs[0] is not None:            # the view follows A; B joins once it has steps to show

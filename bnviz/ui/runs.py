@@ -16,7 +16,7 @@ from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from .. import figures, limits, load_for
-from ..budget import fit
+from ..budget import data_shape, fit
 from ..cache import RunCache
 from ..data import DataError, load_csv
 from ..sweeps import SWEEP_SEEDS, sweep
@@ -66,7 +66,8 @@ def fit_run(cfg, data, key, uploaded: bool, budget=None):
 
     When the budget cuts a toy data set's size, the smaller set is loaded (and keyed) instead.
     """
-    plan = fit(cfg, len(data.y_train), budget, resizable_data=not uploaded and cfg.dataset in TOY_MAKERS)
+    plan = fit(cfg, len(data.y_train), budget, resizable_data=not uploaded and cfg.dataset in TOY_MAKERS,
+               **data_shape(data))
     run_cfg = plan.config
     if run_cfg.data_size != cfg.data_size:
         data = builtin_data(run_cfg.dataset, run_cfg.seed, run_cfg.test_fraction, run_cfg.data_size,

@@ -12,7 +12,7 @@ from .. import figures, limits, tables
 from ..cache import RunCache
 from ..activations import layer_histograms, unit_percentiles
 from ..bias import biases_before_bn
-from ..budget import Budget, show_value
+from ..budget import Budget, data_shape, show_value
 from ..inference import accuracy_by_statistics, batch_calculation, boundary_replay, predict
 from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
@@ -380,7 +380,7 @@ def sweeps_tab(cfg, data, key) -> None:
     st.markdown("Many trainings at once, the same in everything but one number, with BN and without, each "
                 "repeated with several seeds: the line is the median over seeds, the band the range from the "
                 "lowest to the highest.")
-    capped = sweep_plan(cfg, len(data.y_train), Budget().times(limits.SWEEP_SHARE))
+    capped = sweep_plan(cfg, len(data.y_train), Budget().times(limits.SWEEP_SHARE), **data_shape(data))
     changes = [f"{k} {show_value(getattr(capped, k))}" for k in ("epochs", "hidden", "batch_size")
                if getattr(capped, k) != getattr(cfg, k)]
     if changes:
@@ -392,7 +392,8 @@ def sweeps_tab(cfg, data, key) -> None:
             st.session_state[f"swept-{field}"] = (capped, key)
     for field, lesson in (("lr", "higher-lr"), ("init_scale", "init-scale")):
         if st.session_state.get(f"swept-{field}") == (capped, key):   # asked for, for these very settings
-            seeds = seeds_that_fit(capped, len(data.y_train), field, Budget().times(limits.SWEEP_SHARE))
+            seeds = seeds_that_fit(capped, len(data.y_train), field, Budget().times(limits.SWEEP_SHARE),
+                                   **data_shape(data))
             if seeds < SWEEP_SEEDS:
                 st.caption(f"{seeds} seed{'s' if seeds > 1 else ''} rather than {SWEEP_SEEDS}, to keep this sweep "
                            "within the server's limits; fewer epochs or a smaller network allow more.")
