@@ -11,7 +11,8 @@ both when they ran equally long, and shows for each one:
 - that layer's running mean and variance against the exact full-data values
   (for a run without BN, the exact values only: there is nothing running);
 - P(label) over the feature plane (``inference.decision_grid``), for two input features and
-  two classes; for other data the grid is None and ``grid_note`` says why.
+  two classes; for other data (the handwritten digits) the grid is None, ``grid_note`` says
+  why, and the panel follows the test accuracy in evaluation mode instead (``accuracy``).
 
 NumPy only; the page turns a ``WatchRun`` into a drawing.
 """
@@ -21,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .evaluation import CHUNK_NUMBERS, chunks, full_data_stats, pack_buffers, row_numbers
-from .inference import decision_grid
+from .evaluation import CHUNK_NUMBERS, chunks, full_data_stats, loss_and_accuracy, pack_buffers, row_numbers
+from .inference import decision_grid, running_buffers
 from .landscape import ContourGrid, network_plane
 from .limits import MAX_WORK
 from .run import Run, forward_states
@@ -59,7 +60,8 @@ class WatchRun:
     rows_used of n_rows (a fixed sample of 1,000 when there are more).
     grid_x, grid_y: (G,) raw feature values; prob: (F, G, G) P(label) in evaluation mode; all
     three None for data that is not two features and two classes, and then grid_note is the
-    sentence that says so ("" otherwise).
+    sentence that says so ("" otherwise) and accuracy: (F,) the share of held-out rows (the
+    training rows when none are held out) put in their class, in evaluation mode, at each frame.
     final_loss: mean mini-batch loss over the last epoch's finite losses.
     """
 
@@ -90,6 +92,8 @@ class WatchRun:
     rows_used: int
     n_rows: int
     grid_note: str = ""
+    accuracy: np.ndarray | None = None
+    accuracy_split: str = "test"
 
     def at(self, frame: int) -> dict:
         """The numbers frame `frame` shows, by name (what a reader checks a drawing against)."""
@@ -100,6 +104,8 @@ class WatchRun:
         if self.running_mean is not None:
             out["running_mean"] = float(self.running_mean[frame])
             out["running_var"] = float(self.running_var[frame])
+        if self.accuracy is not None:
+            out["accuracy"] = float(self.accuracy[frame])
         return out
 
 
@@ -113,12 +119,29 @@ def frames_for(run: Run, frames: int = MAX_FRAMES) -> int:
     every parameter over the snapshot rows and the decision grid and, when the snapshots
     keep a sample, the passes over every training row for the exact statistics (one per
     BN layer when the rows go through in chunks)."""
-    rows = len(run.snapshot_rows) + GRID_SIZE ** 2
+    rows = len(run.snapshot_rows) + (GRID_SIZE ** 2 if plane_drawn(run) else run.n_train_rows // 4)
     if len(run.snapshot_rows) < run.n_train_rows:
         chunked = run.arch.bn and run.n_train_rows * row_numbers(run.arch) > CHUNK_NUMBERS
         rows += run.n_train_rows * (len(run.arch.hidden) if chunked else 1)
     per_frame = run.arch.param_layout().size * rows
     return int(min(frames, max(MIN_FRAMES, VIEW_WORK // max(per_frame, 1))))
+
+
+def plane_drawn(run: Run) -> bool:
+    """Whether the view paints P(label) over the feature plane (two inputs, one sigmoid output)."""
+    return run.arch.n_in == 2 and not run.arch.softmax
+
+
+def frame_accuracy(run: Run, data, states) -> tuple:
+    """((F,) accuracy at each state in evaluation mode, split name): over the held-out rows, or over
+    the training rows when none are held out. NaN where a state's outputs are not finite."""
+    split = "test" if len(data.y_test) else "training"
+    X, y = (data.X_test, data.y_test) if split == "test" else (data.X_train, data.y_train)
+    states = np.asarray(states, dtype=int)
+    with np.errstate(all="ignore"):
+        _, acc = loss_and_accuracy(run.arch, run.params_of(states), data.inputs(X, run.config.standardize),
+                                   np.asarray(y, dtype=float), running_buffers(run, states))
+    return np.asarray(acc, dtype=float).reshape(-1), split
 
 
 def watched_layer(run: Run) -> int:
@@ -218,6 +241,7 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
         grid, grid_note = decision_grid(run, data, states, size=GRID_SIZE), ""
     except Unsupported as why:
         grid, grid_note = None, str(why)
+    accuracy, split = frame_accuracy(run, data, states) if grid is None else (None, "test")
     last = run.train_loss[-run.epoch_window:]
     last = last[np.isfinite(last)]
     return WatchRun(label=label, bn=bool(run.n_bn), n_steps=run.n_steps, diverged_at=run.diverged_at,
@@ -229,7 +253,8 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
                     exact_mean=exact_mean, exact_var=exact_var, grid_x=None if grid is None else grid.x,
                     grid_y=None if grid is None else grid.y, prob=None if grid is None else grid.prob,
                     final_loss=float(last.mean()) if len(last) else float("nan"),
-                    rows_used=len(run.snapshot_rows), n_rows=len(data.y_train), grid_note=grid_note)
+                    rows_used=len(run.snapshot_rows), n_rows=len(data.y_train), grid_note=grid_note,
+                    accuracy=accuracy, accuracy_split=split)
 
 
 def frame_percentiles(values: np.ndarray) -> np.ndarray:

@@ -100,7 +100,14 @@ def _running_panel(v: WatchRun, span: int) -> dict:
                 items=[])
 
 
-def _boundary_panel(v: WatchRun, data_rows) -> dict:
+def _accuracy_panel(v: WatchRun, span: int) -> dict:
+    """For data off the two-feature plane: the accuracy in evaluation mode up to the current frame."""
+    return dict(axes=[_axes([0, span], [0, 1], "step", f"{v.accuracy_split} accuracy")], items=[])
+
+
+def _boundary_panel(v: WatchRun, data_rows, span: int = 1) -> dict:
+    if v.prob is None:
+        return _accuracy_panel(v, span)
     X, y, names = data_rows
     items = []                 # P(label) is painted under the points by the player, frame by frame
     for label, colour in ((0, ORANGE), (1, GREEN)):
@@ -115,8 +122,11 @@ def _frames(v: WatchRun) -> dict:
     frames = {"states": f32(v.states), "loss": f32(v.loss_at), "path_x": f32(path[:, 0]),
               "path_y": f32(path[:, 1]), "hist": f32(v.hist), "pct": f32(v.percentiles),
               "exact_mean": f32(v.exact_mean), "edges": f32(v.edges), "exact_var": f32(v.exact_var),
-              "prob": u8(np.round(np.clip(np.nan_to_num(v.prob, nan=0.5), 0, 1) * 255)),
-              "grid": len(v.grid_x), "bins": len(v.edges) - 1}
+              "bins": len(v.edges) - 1}
+    if v.prob is not None:
+        frames["prob"], frames["grid"] = u8(np.round(np.clip(np.nan_to_num(v.prob, nan=0.5), 0, 1) * 255)), len(v.grid_x)
+    else:
+        frames["accuracy"], frames["grid"] = f32(v.accuracy), 0
     if v.running_mean is not None:
         frames["running_mean"], frames["running_var"] = f32(v.running_mean), f32(v.running_var)
     return frames
@@ -168,14 +178,21 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
         if v.rows_used < v.n_rows:
             note += f" · histogram over {v.rows_used:,} of {v.n_rows:,} rows, exact statistics over all"
         runs.append(dict(label=name, colour=colour, note=note, frames=_frames(v),
-                         grid=[float(v.grid_x[0]), float(v.grid_x[-1]), float(v.grid_y[0]), float(v.grid_y[-1])],
+                         grid=[0.0, 0.0, 0.0, 0.0] if v.grid_x is None else
+                         [float(v.grid_x[0]), float(v.grid_x[-1]), float(v.grid_y[0]), float(v.grid_y[-1])],
                          running=v.running_mean is not None,
                          panels=[_loss_panel(v, colour, span), _surface_panel(v, colour), _histogram_panel(v),
-                                 _running_panel(v, span), _boundary_panel(v, rows)]))
+                                 _running_panel(v, span), _boundary_panel(v, rows, span)]))
     share_y_ranges(runs)
     digest = hashlib.sha1(repr([(r["label"], r["frames"]["loss"], r["frames"]["states"]) for r in runs])
                           .encode()).hexdigest()[:12]
     label = plain(data.label_name)          # the player sets every text as textContent; the key is Markdown
     panels = [title.format(label=label) for title in PANELS]
-    return dict(id=digest, panels=panels, runs=runs, key=KEY.format(label=label),
+    key = KEY.format(label=label)
+    if views and views[0].prob is None:           # off the two-feature plane: the last panel follows accuracy
+        split = views[0].accuracy_split
+        panels[-1] = f"{split.capitalize()} accuracy"
+        key = key.split(" P(")[0] + (f" {split.capitalize()} accuracy: evaluation mode, running statistics. "
+                                     f"{views[0].grid_note}")
+    return dict(id=digest, panels=panels, runs=runs, key=key,
                 autoplay=bool(autoplay), live=bool(live), seconds=float(seconds), span=int(span))

@@ -13,7 +13,8 @@ from ..cache import RunCache
 from ..activations import layer_histograms, unit_percentiles
 from ..bias import biases_before_bn
 from ..budget import Budget, data_shape, show_value
-from ..inference import accuracy_by_statistics, batch_calculation, boundary_replay, predict
+from ..classes import confusion, held_out, held_out_sheet, image_side
+from ..inference import accuracy_by_statistics, batch_calculation, boundary_replay, predict, predict_proba
 from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
 from ..sweeps import SWEEP_FIELDS, SWEEP_SEEDS, seeds_that_fit, sweep_plan
@@ -171,11 +172,14 @@ def landscape_tab(a, b, data) -> None:
                 "contours and the path gradient descent takes. Where the valley is long and thin, one learning "
                 "rate is too big across it and too small along it.")
     lesson_note("input-scaling")
-    c1, c2 = st.columns(2)
-    lr = c1.select_slider("Learning rate for both", options=[0.01, 0.02, 0.05, 0.1, 0.12, 0.2, 0.5, 1.0, 2.0, 5.0],
-                          value=0.12, key="scaling_lr")
-    steps = c2.slider("Steps of gradient descent", 10, 300, 100, step=10, key="scaling_steps")
-    show("scaling", figures.input_scaling_figure, cached(input_scaling, data, lr, steps))
+    if on_plane(data):
+        c1, c2 = st.columns(2)
+        lr = c1.select_slider("Learning rate for both", options=[0.01, 0.02, 0.05, 0.1, 0.12, 0.2, 0.5, 1.0, 2.0, 5.0],
+                              value=0.12, key="scaling_lr")
+        steps = c2.slider("Steps of gradient descent", 10, 300, 100, step=10, key="scaling_steps")
+        show("scaling", figures.input_scaling_figure, cached(input_scaling, data, lr, steps))
+    else:
+        st.info(scaling_sentence(data))
     st.markdown("**The trained network.** The loss around the final weights, with the path training took.")
     directions = st.radio("Plane", ("pca", "random"), horizontal=True, key="plane",
                           format_func={"pca": "principal directions of the path",
@@ -186,6 +190,20 @@ def landscape_tab(a, b, data) -> None:
             with col:
                 plane = cached(network_plane, run, data, directions) if run.diverged_at is None else None
                 show(f"landscape-{name}", figures.landscape_figure, run, plane)
+
+
+def on_plane(data) -> bool:
+    """Two input features and two classes: the pictures drawn over the feature plane exist."""
+    return data.n_features == 2 and data.n_classes == 2
+
+
+def scaling_sentence(data) -> str:
+    """Why the input-scaling contours are not drawn for this data, and where the same idea shows."""
+    return (f"These contours are a loss over a logistic unit's two weights, one per input feature, so they can "
+            f"be drawn on a page only for two features; this data has {data.n_features:,}. With more inputs the "
+            f"valley has {data.n_features:,} directions, and the same thing happens along each pair: a feature "
+            "with a wider range stretches the valley along its weight. Pick a two-feature data set (placement, or "
+            "a toy set) to see it; on this data, compare runs with 'Standardize inputs' on and off.")
 
 
 # ---------------------------------------------------------------- Activations
@@ -235,9 +253,65 @@ def running_tab(a, b, data) -> None:
         show("gap", figures.running_gap_figure, a, layer)
         lesson_note("running-averages")
     show("testtime", figures.test_time_figure, a, cached(accuracy_by_statistics, a, data))
+    if not on_plane(data):
+        predict_held_out(a, b, data)
+        classes_section(a, b, data)
+        return
     predict_one(a, data)
     grid = cached(boundary_replay, a, data) if a.diverged_at is None else None
     show("boundary", figures.decision_boundary_figure, a, grid, data)
+
+
+def _run_labels(a, b) -> list:
+    from .watch import run_names
+
+    return run_names(a, b) if b is not None else run_names(a, None)
+
+
+def classes_section(a, b, data) -> None:
+    """Off the feature plane: a sheet of held-out images (when the features are pixels) and the
+    confusion matrices of runs A and B side by side."""
+    side = image_side(data.n_features)
+    runs = [r for r in (a, b) if r is not None]
+    labels = _run_labels(a, b)
+    if side is not None:
+        st.markdown("**What the network says about held-out images.** The decision boundary lives in a "
+                    f"{data.n_features}-dimensional space here, so instead: held-out images with the class each "
+                    "run puts them in.")
+        cols = st.columns(len(runs))
+        for col, run, label in zip(cols, runs, labels):
+            with col:
+                if run.n_steps == 0:
+                    st.caption(f"{label}: no steps, nothing to show.")
+                    continue
+                show(f"sheet-{label[0]}", figures.digit_sheet_figure, cached(held_out_sheet, run, data), side, data,
+                     label)
+    else:
+        st.caption(f"The decision boundary is drawn over two input features; this data has {data.n_features}. "
+                   "The confusion matrix below says what the network gets right and wrong.")
+    matrices = [cached(confusion, r, data) for r in runs]
+    show("confusion", figures.confusion_figure, matrices, labels, data)
+
+
+def predict_held_out(a, b, data) -> None:
+    """Off the feature plane: pick one held-out row and see the probability each run gives every class."""
+    X, y, split = held_out(data)
+    st.markdown(f"**Predict one {split} row.**")
+    if not len(y):
+        st.caption("There are no rows to pick.")
+        return
+    row = st.number_input(f"Which {split} row (1 to {len(y):,})", 1, len(y), 1, key="one_row") - 1
+    runs = [r for r in (a, b) if r is not None]
+    probabilities = [predict_proba(r, data, X[[row]])[0] for r in runs]
+    side = image_side(data.n_features)
+    colours = [figures.run_colour(r) for r in runs]
+    show("one-row", figures.probabilities_figure, X[row] if side else None, side, probabilities, _run_labels(a, b),
+         colours, data, int(y[row]))
+    if a.n_bn:
+        alone = predict_proba(a, data, X[[row]], mode="batch")[0]
+        st.caption("Alone in a batch, with its own statistics, the row's mean is the row and its variance 0: every "
+                   "BN unit outputs its β, so run A would give every row the same probabilities "
+                   f"(largest {alone.max():.3f}). That is why BN keeps running statistics for test time.")
 
 
 def predict_one(run, data) -> None:

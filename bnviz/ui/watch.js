@@ -82,8 +82,9 @@ class Player {
     const f = run.frames;
     const out = { spec: run, states: decode(f.states), loss: decode(f.loss), pathX: decode(f.path_x),
       pathY: decode(f.path_y), hist: decode(f.hist), pct: decode(f.pct), exactMean: decode(f.exact_mean),
-      exactVar: decode(f.exact_var), prob: decode(f.prob, "u8"), edges: decode(f.edges), grid: f.grid,
-      bins: f.bins, plots: [] };
+      exactVar: decode(f.exact_var), prob: f.prob ? decode(f.prob, "u8") : null, edges: decode(f.edges),
+      grid: f.grid, bins: f.bins, plots: [] };
+    if (f.accuracy) out.accuracy = decode(f.accuracy);       // data off the two-feature plane
     if (f.running_mean) {
       out.runningMean = decode(f.running_mean);
       out.runningVar = decode(f.running_var);
@@ -239,8 +240,14 @@ class Player {
       Object.assign(running.values, { running_mean: run.runningMean[f], running_var: run.runningVar[f] });
     }
     const G = run.grid;
-    boundary.image("prob", run.prob.subarray(f * G * G, (f + 1) * G * G), [G, G], run.spec.grid, "prob");
-    boundary.values = { step, grid: G, prob: run.prob.subarray(f * G * G, (f + 1) * G * G) };
+    if (run.prob && G) {
+      boundary.image("prob", run.prob.subarray(f * G * G, (f + 1) * G * G), [G, G], run.spec.grid, "prob");
+      boundary.values = { step, grid: G, prob: run.prob.subarray(f * G * G, (f + 1) * G * G) };
+    } else if (run.accuracy) {
+      boundary.line("accuracy", xs, upto(run.accuracy));
+      boundary.points("marker", [step], [run.accuracy[f]]);
+      boundary.values = { step, accuracy: run.accuracy[f] };
+    }
     run.plots.forEach((div, p) => {
       div.dataset.frame = f;
       div.dataset.step = step;
@@ -485,7 +492,8 @@ function panelsFor(run) {
       exactVar: { fill: "none", stroke: "#000", "stroke-width": 1.5, "stroke-dasharray": "5,3", axis: 1 },
       runningMean: { fill: "none", stroke: c, "stroke-width": 2.5 },
       runningVar: { fill: "none", stroke: c, "stroke-width": 2.5, axis: 1 } }),
-    new Panel(boundary, panels[4], {}),
+    new Panel(boundary, panels[4], { accuracy: { fill: "none", stroke: c, "stroke-width": 2 },
+      marker: { fill: c, radius: 4.5, ...edge } }),
   ];
 }
 

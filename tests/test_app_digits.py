@@ -1,0 +1,57 @@
+"""The page on the handwritten digits (64 inputs, 10 classes): every tab opens, and the views that need
+two inputs show what fits instead."""
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from bnviz import load_dataset
+from bnviz.ui.tabs import TABS
+
+APP = str(Path(__file__).resolve().parent.parent / "app.py")
+QUERY = {"dataset": "digits", "compare": "bn", "epochs": "3"}
+
+
+def opened(tab: str, **extra) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    for key, value in {**QUERY, **extra, "tab": tab}.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def chart_titles(at) -> list:
+    return [json.loads(el.proto.spec)["layout"]["title"]["text"] for el in at.get("plotly_chart")]
+
+
+@pytest.mark.parametrize("tab", TABS)
+def test_every_tab_opens_on_the_digits(tab):
+    at = opened(tab)
+    assert not at.exception, at.exception
+    assert not at.error
+    assert at.session_state["last_good"].dataset == "digits"
+    assert not any("cannot be drawn" in w.value for w in at.warning)
+
+
+def test_test_time_tab_shows_digits_and_confusion_matrices():
+    at = opened("Running statistics & test time")
+    titles = chart_titles(at)
+    assert any(t.startswith("Confusion matrix on the test rows") for t in titles)
+    sheets = [t for t in titles if "first 5 test images of each class" in t]
+    assert len(sheets) == 2                                  # runs A (BN on) and B (BN off), side by side
+    assert any(t.startswith("One held-out row") for t in titles)
+    assert not any(t.startswith("Decision boundary") for t in titles)
+    confusion = [json.loads(el.proto.spec) for el in at.get("plotly_chart")
+                 if "Confusion" in json.loads(el.proto.spec)["layout"]["title"]["text"]][0]
+    heatmaps = [t for t in confusion["data"] if t["type"] == "heatmap"]
+    assert len(heatmaps) == 2
+    data_rows = len(load_dataset("digits").y_test)           # every held-out digit counted once
+    for h in heatmaps:
+        cells = h["text"]                                    # each count as written on its cell, blank for 0
+        assert len(cells) == 10 and sum(int(c) for row in cells for c in row if c) == data_rows
+
+
+def test_landscape_tab_says_why_there_are_no_input_contours():
+    at = opened("Loss landscape")
+    assert any("two features; this data has 64" in i.value for i in at.info)
+    assert not any(t.startswith("Input scaling") for t in chart_titles(at))
