@@ -547,9 +547,53 @@ def _worked_example(seeds, base):
                     "training-mode accuracy on the four", bounds=ACCURACY)
 
 
+FIGURE1_CHECKS = (48, 120, 240)     # steps at which the sentence quotes test accuracy (2, 5 and 10 epochs)
+
+
+def _figure1(seeds, base):
+    from .figure1 import measure_figure1
+
+    m = measure_figure1(seeds, base)
+    n, steps = len(seeds), m["steps"]
+    acc_on, acc_off = m["acc"][True], m["acc"][False]                      # (seeds, T)
+    drift_on, drift_off = m["drift"][True], m["drift"][False]
+    with np.errstate(invalid="ignore"):
+        gain = np.nanmean(acc_on, axis=1) - np.nanmean(acc_off, axis=1)
+    higher = Part("BN's test accuracy is higher over training", "mean test accuracy over the evaluated steps, BN "
+                  "minus plain", 0.02, gain)
+    steadier = Part("The sigmoid's input moves less with BN", "1 − BN's drift over the plain net's", 0.25,
+                    1 - drift_on / np.maximum(drift_off, 1e-12))
+    checks = [int(s) for s in FIGURE1_CHECKS if s in set(steps.tolist())]
+    at = {s: int(np.flatnonzero(steps == s)[0]) for s in checks}
+    numbers = {"seeds": n, "steps": int(steps[-1]), "drift_bn": _med(drift_on), "drift_plain": _med(drift_off),
+               "seeds_higher": higher.count, "seeds_steadier": steadier.count, "layer": m["layer"],
+               "seconds_bn": m["seconds"][True], "seconds_plain": m["seconds"][False],
+               **{f"acc_bn_{s}": _med(acc_on[:, i]) for s, i in at.items()},
+               **{f"acc_plain_{s}": _med(acc_off[:, i]) for s, i in at.items()},
+               **{f"acc_low_bn_{s}": float(np.nanmin(acc_on[:, i])) for s, i in at.items()},
+               **{f"acc_high_bn_{s}": float(np.nanmax(acc_on[:, i])) for s, i in at.items()},
+               **{f"acc_low_plain_{s}": float(np.nanmin(acc_off[:, i])) for s, i in at.items()},
+               **{f"acc_high_plain_{s}": float(np.nanmax(acc_off[:, i])) for s, i in at.items()}}
+    quoted = "; ".join(f"after {s} steps {fmt(numbers[f'acc_bn_{s}'])} with BN and {fmt(numbers[f'acc_plain_{s}'])} "
+                       "without" for s in checks)
+    sentence = (f"Test accuracy, medians over {_seeds(n)}: {quoted} (higher over training by 0.02 or more "
+                f"{_shows(higher)}). Unit 1 of hidden layer {m['layer']}: its input to the sigmoid moves "
+                f"{fmt(numbers['drift_bn'])}× its final spread over training with BN and "
+                f"{fmt(numbers['drift_plain'])}× without (medians; at least a quarter less with BN "
+                f"{_shows(steadier)}).")
+    shown = at[checks[0]] if checks else acc_on.shape[1] - 1            # the spread chart's step
+    return _verdict((higher, steadier), sentence, numbers, {"BN on": acc_on[:, shown], "BN off": acc_off[:, shown]},
+                    f"test accuracy after {int(steps[shown])} steps", bounds=ACCURACY,
+                    detail={"figure1_steps": steps, "figure1_acc BN on": acc_on, "figure1_acc BN off": acc_off,
+                            "figure1_pct BN on": m["pct"][True], "figure1_pct BN off": m["pct"][False],
+                            "figure1_layer": m["layer"]})
+
+
 # ------------------------------------------------------------------ the table
 
 DEEP_SIGMOID = "hidden=8,8,8,8,8,8&activation=sigmoid"
+FIGURE1_QUERY = ("dataset=digits&hidden=100,100,100&activation=sigmoid&batch_size=60&lr=0.5&epochs=10"
+                 "&compare=bn&tab=Activations")
 WORKED = ("dataset=notes_batch&batch_size=4&standardize=0&activation=tanh&lr=0.5&epochs=200&bn_momentum=0.9"
           "&compare=off&tab=Batch+calculator")
 
@@ -610,6 +654,9 @@ LESSONS = (
            _pair("bn_noise=0.5&compare=bn_noise&b=0&tab=Activations",
                  "hidden=8,8,8,8&activation=tanh&lr=0.5&bn_noise=0.5&compare=bn_noise&b=0&tab=Activations"),
            _santurkar),
+    Lesson("figure-1", "Ioffe & Szegedy's Figure 1 on real handwriting: with BN a deep sigmoid network's test "
+           "accuracy rises sooner, and the input to a last-layer sigmoid holds still while without BN it drifts.",
+           ("003",), ("BN on", "BN off"), _pair(FIGURE1_QUERY, FIGURE1_QUERY), _figure1),
     Lesson("worked-example", "The notes' worked example: one batch of four students, μ_B, σ²_B, ẑ and γẑ + β by hand.",
            ("003",), ("BN on",), _pair(WORKED, WORKED), _worked_example),
 )

@@ -36,7 +36,7 @@ def test_the_table_covers_the_notes_and_the_two_additions():
 def test_the_notes_experiment_is_the_notes_network_on_the_placement_data():
     notes_net = Config()
     for lesson in LESSONS:
-        if lesson.id == "worked-example":
+        if lesson.id in ("worked-example", "figure-1"):      # a worked table, and the paper's own network
             continue
         cfg = lesson.config("notes")
         assert (cfg.dataset, cfg.hidden, cfg.activation) == (notes_net.dataset, notes_net.hidden,

@@ -20,7 +20,7 @@ from .classes import confusion_figure, digit_sheet_figure, probabilities_figure
 from .common import BN_OFF, BN_ON, LIGHT_FRAMES, MAX_FRAMES, STAGE_NAMES, run_colour, run_label
 from .contours import input_scaling_figure, landscape_figure
 from .curves import training_curves
-from .lessons import spread_svg
+from .lessons import figure1_svg, spread_svg
 from .network import network_diagram
 from .parameters import bias_figure, eval_lag_figure, gamma_beta_figure, gradient_norm_figure, update_ratio_figure
 from .running import running_gap_figure, running_stats_figure

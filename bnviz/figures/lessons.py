@@ -164,3 +164,85 @@ def spread_svg(groups: dict, label: str, seeds=None, log: bool = False, bounds: 
                        f'<title>{escape(name)}: median {median:.4g}</title></line>')
     out.append("</svg>")
     return "".join(out)
+
+
+PANEL_W, PANEL_H, PAD_L, PAD_B, PAD_T, PAD_R = 230, 170, 62, 34, 22, 16
+
+
+def _panel(x0: float, title: str, x_max: float, y_lo: float, y_hi: float, y_title: str) -> tuple:
+    """One small panel's frame and a function mapping (step, value) to SVG coordinates."""
+    left, right, top, bottom = x0 + PAD_L, x0 + PANEL_W - PAD_R, PAD_T, PAD_T + PANEL_H - PAD_B
+
+    def at(x, y):
+        return (left + (x / max(x_max, 1)) * (right - left),
+                bottom - (y - y_lo) / max(y_hi - y_lo, 1e-12) * (bottom - top))
+
+    out = [f'<text x="{left}" y="{PAD_T - 8}" fill="{TEXT}" font-size="12.5" font-weight="600">{escape(title)}</text>',
+           f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="{GRID}"/>']
+    for v in (y_lo, (y_lo + y_hi) / 2, y_hi):
+        _, y = at(0, v)
+        out.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end" fill="{TEXT}" font-size="11">'
+                   f'{v:.2g}</text>')
+    out.append(f'<line x1="{left}" x2="{right}" y1="{at(0, 0.0)[1]:.1f}" y2="{at(0, 0.0)[1]:.1f}" stroke="{GRID}"/>'
+               if y_lo < 0 < y_hi else "")
+    for s in (0, x_max / 2, x_max):
+        x, _ = at(s, y_lo)
+        out.append(f'<text x="{x:.1f}" y="{bottom + 14}" text-anchor="middle" fill="{TEXT}" font-size="11">'
+                   f'{s:.0f}</text>')
+    out.append(f'<text x="{(left + right) / 2:.1f}" y="{bottom + 28}" text-anchor="middle" fill="{TEXT}" '
+               f'font-size="11.5">training step</text>')
+    out.append(f'<text x="{x0 + 10}" y="{(top + bottom) / 2:.1f}" text-anchor="middle" fill="{TEXT}" font-size="11.5" '
+               f'transform="rotate(-90 {x0 + 10} {(top + bottom) / 2:.1f})">{escape(y_title)}</text>')
+    return out, at
+
+
+def _path(at, xs, ys) -> str:
+    points = [at(x, y) for x, y in zip(xs, ys) if np.isfinite(y)]
+    return "M" + "L".join(f"{x:.1f},{y:.1f}" for x, y in points) if points else ""
+
+
+def figure1_svg(detail: dict) -> str:
+    """Ioffe & Szegedy's Figure 1 as measured (``bnviz.lessons`` Figure 1 verdict's detail): (a) test
+    accuracy against steps, the median over seeds as a line and the lowest to highest as a band, BN on
+    (blue, solid) and off (vermillion, dashed); (b) without BN and (c) with BN, the watched unit's
+    15th, 50th and 85th percentiles of its input to the sigmoid (medians over seeds; the 50th solid)."""
+    steps = np.asarray(detail["figure1_steps"], dtype=float)
+    x_max = float(steps[-1])
+    layer = detail.get("figure1_layer", 3)
+    out = []
+    frame, at = _panel(0, "(a) test accuracy", x_max, 0.0, 1.0, "test accuracy")
+    out += frame
+    for name, colour, dash in (("BN off", BN_OFF, "6,4"), ("BN on", BN_ON, "")):
+        acc = np.asarray(detail[f"figure1_acc {name}"], dtype=float)
+        with np.errstate(all="ignore"):
+            low, mid, high = np.nanmin(acc, 0), np.nanmedian(acc, 0), np.nanmax(acc, 0)
+        band = [at(x, y) for x, y in zip(steps, high)] + [at(x, y) for x, y in zip(steps[::-1], low[::-1])]
+        out.append(f'<path d="M{"L".join(f"{x:.1f},{y:.1f}" for x, y in band)}Z" fill="{colour}" '
+                   f'fill-opacity="0.15" stroke="none" data-band="{escape(name)}"/>')
+        out.append(f'<path d="{_path(at, steps, mid)}" fill="none" stroke="{colour}" stroke-width="2.5" '
+                   f'stroke-dasharray="{dash}" data-median="{escape(name)}"><title>{escape(name)}: median over seeds'
+                   f'</title></path>')
+    for k, (name, colour, dash) in enumerate((("BN on", BN_ON, ""), ("BN off", BN_OFF, "6,4"))):
+        x, y = at(0.55 * x_max, 0.08 + 0.12 * (1 - k))
+        out.append(f'<line x1="{x:.1f}" x2="{x + 18:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" '
+                   f'stroke-width="2.5" stroke-dasharray="{dash}"/><text x="{x + 22:.1f}" y="{y + 4:.1f}" '
+                   f'fill="{TEXT}" font-size="11">{name}</text>')
+    pct = {name: np.nanmedian(np.asarray(detail[f"figure1_pct {name}"], dtype=float), axis=0)
+           for name in ("BN off", "BN on")}                                          # (3, T) each
+    values = np.concatenate([p[np.isfinite(p)] for p in pct.values()])
+    lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
+    pad = 0.05 * max(hi - lo, 1e-6)
+    for k, (name, colour, letter) in enumerate((("BN off", BN_OFF, "b"), ("BN on", BN_ON, "c")), start=1):
+        frame, at = _panel(k * PANEL_W, f"({letter}) {name}: sigmoid input", x_max, lo - pad, hi + pad,
+                           f"layer {layer}, unit 1")
+        out += frame
+        for q, (label, width, dash) in enumerate((("15th", 1.5, "4,3"), ("50th", 2.5, ""), ("85th", 1.5, "4,3"))):
+            out.append(f'<path d="{_path(at, steps, pct[name][q])}" fill="none" stroke="{colour}" '
+                       f'stroke-width="{width}" stroke-dasharray="{dash}" data-percentile="{label}" '
+                       f'data-run="{escape(name)}"><title>{escape(name)}: {label} percentile</title></path>')
+    width, height = 3 * PANEL_W, PAD_T + PANEL_H + 4
+    label = ("Ioffe & Szegedy's Figure 1 on the digits: (a) test accuracy, median and range over seeds; (b, c) the "
+             "15th, 50th and 85th percentiles of one unit's input to its sigmoid")
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
+            f'aria-label="{escape(label)}" style="font-family:{FONT};max-width:{width * 1.3:.0f}px">'
+            + "".join(out) + "</svg>")

@@ -119,6 +119,8 @@ class Board:
             fig = self._figures.get(key)
         if fig is None:
             fig = spread_chart(verdict)
+            if "figure1_steps" in verdict.detail:      # the paper's figure, as measured, above the spread
+                fig = figures.figure1_svg(verdict.detail) + "\n\n" + fig
             with self._lock:
                 self._figures[key] = fig
         return fig

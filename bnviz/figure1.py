@@ -1,0 +1,101 @@
+"""Ioffe & Szegedy's Figure 1 on the handwritten digits: test accuracy over training, and one
+last-layer unit's input to its sigmoid, with and without batch norm, over seeds.
+
+The paper's network: three hidden layers of 100 sigmoid units, mini-batches of 60, BN before
+each activation, a softmax over ten classes. Each seed trains BN on and BN off from its own
+split and initialization (paired runs); every EVERY steps the network is evaluated:
+
+- test accuracy in evaluation mode (BN with the running statistics), as a deployed network;
+- the 15th, 50th and 85th percentiles over the training rows of unit 1 of the last hidden
+  layer's input to its sigmoid (BN's output with BN, the Dense output without), BN normalizing
+  with those rows' own statistics, as in training.
+
+NumPy only (the engine's ``train``); ``bnviz.lessons`` turns the numbers into a verdict and
+``bnviz.figures.lessons.figure1_svg`` draws them.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import load_for
+from .config import Config
+from .evaluation import forward_states, loss_and_accuracy
+from .inference import running_buffers
+from .train import train
+
+FIGURE1 = Config(dataset="digits", hidden=(100, 100, 100), activation="sigmoid", bn_position="before",
+                 batch_size=60, lr=0.5, epochs=10)
+EVERY = 8                 # steps between two evaluations: 31 points over the 240 steps of 10 epochs
+UNIT = 0                  # the watched unit of the last hidden layer (unit 1 on the page)
+PERCENTILES = (15, 50, 85)
+STATES_PER_PASS = 4       # states evaluated in one batched forward pass (bounds memory for 100-unit layers)
+
+
+def figure1_states(n_steps: int, every: int = EVERY) -> np.ndarray:
+    """(T,) the steps evaluated: 0, every, 2 every, ... and always the last."""
+    return np.unique(np.append(np.arange(0, n_steps + 1, every), n_steps)).astype(int)
+
+
+def sigmoid_input_percentiles(run, data, states, unit: int = UNIT) -> np.ndarray:
+    """(3, T) the 15th, 50th and 85th percentiles over the training rows of `unit` of the last
+    hidden layer's input to its activation, at each state, BN with those rows' own statistics."""
+    X = data.inputs(data.X_train, run.config.standardize)
+    before = run.arch.bn and run.arch.bn_position == "before"
+    out = np.empty((len(PERCENTILES), len(states)))
+    for start in range(0, len(states), STATES_PER_PASS):
+        chunk = np.asarray(states[start:start + STATES_PER_PASS])
+        trace = forward_states(run.arch, run.params_of(chunk), X).traces[-1]
+        seen = (trace.bn if before else trace.z)[..., unit]                    # (k, N)
+        with np.errstate(invalid="ignore"):
+            out[:, start:start + len(chunk)] = np.percentile(seen, PERCENTILES, axis=-1)
+    return out
+
+
+def test_accuracy(run, data, states) -> np.ndarray:
+    """(T,) test accuracy at each state in evaluation mode (BN with the running statistics)."""
+    states = np.asarray(states, dtype=int)
+    with np.errstate(all="ignore"):
+        _, acc = loss_and_accuracy(run.arch, run.params_of(states), data.inputs(data.X_test, run.config.standardize),
+                                   np.asarray(data.y_test, dtype=float), running_buffers(run, states))
+    return np.asarray(acc, dtype=float).reshape(-1)
+
+
+def drift(percentiles: np.ndarray) -> np.ndarray:
+    """How far a unit's distribution moves over training, in units of its final spread: the path
+    length of each percentile from state to state, averaged over the three, over the final
+    15th-85th width. percentiles: (..., 3, T) -> (...)."""
+    p = np.asarray(percentiles, dtype=float)
+    path = np.abs(np.diff(p, axis=-1)).sum(axis=-1).mean(axis=-1)
+    width = np.maximum(p[..., 2, -1] - p[..., 0, -1], 1e-9)
+    return path / width
+
+
+def measure_figure1(seeds, base: Config = FIGURE1, every: int = EVERY) -> dict:
+    """Figure 1 over `seeds`, BN on and off (paired by seed).
+
+    Returns steps (T,); acc {True: (S, T), False: (S, T)} test accuracy; pct {bn: (S, 3, T)} the
+    watched unit's percentiles; drift {bn: (S,)}; seconds {bn: training seconds over all seeds};
+    diverged {bn: (S,) bool}.
+    """
+    acc, pct, seconds, diverged, steps = {}, {}, {}, {}, None
+    for bn in (True, False):
+        rows_acc, rows_pct, spent, broke = [], [], 0.0, []
+        for seed in seeds:
+            cfg = base.replace(bn=bn, seed=int(seed))
+            data = load_for(cfg)
+            run = train(cfg, data)
+            spent += run.seconds
+            if steps is None:           # every run plans the same steps; a diverged one stops early
+                steps = figure1_states(cfg.epochs * run.steps_per_epoch, every)
+            states = steps[steps <= run.n_steps]
+            a = np.full(len(steps), np.nan)
+            p = np.full((len(PERCENTILES), len(steps)), np.nan)
+            a[:len(states)] = test_accuracy(run, data, states)
+            p[:, :len(states)] = sigmoid_input_percentiles(run, data, states)
+            rows_acc.append(a)
+            rows_pct.append(p)
+            broke.append(run.diverged_at is not None)
+        acc[bn], pct[bn] = np.array(rows_acc), np.array(rows_pct)
+        seconds[bn], diverged[bn] = spent, np.array(broke)
+    return {"steps": steps, "acc": acc, "pct": pct, "drift": {bn: drift(pct[bn]) for bn in (True, False)},
+            "seconds": seconds, "diverged": diverged, "unit": UNIT, "layer": len(base.hidden)}
