@@ -565,7 +565,8 @@ def _figure1(seeds, base):
                     1 - drift_on / np.maximum(drift_off, 1e-12))
     checks = [int(s) for s in FIGURE1_CHECKS if s in set(steps.tolist())]
     at = {s: int(np.flatnonzero(steps == s)[0]) for s in checks}
-    numbers = {"seeds": n, "steps": int(steps[-1]), "drift_bn": _med(drift_on), "drift_plain": _med(drift_off),
+    numbers = {"seeds": n, "steps": int(steps[-1]), "checks": ", ".join(map(str, checks)),
+               "min_gain": higher.threshold, "drift_bn": _med(drift_on), "drift_plain": _med(drift_off),
                "seeds_higher": higher.count, "seeds_steadier": steadier.count, "layer": m["layer"],
                "seconds_bn": m["seconds"][True], "seconds_plain": m["seconds"][False],
                **{f"acc_bn_{s}": _med(acc_on[:, i]) for s, i in at.items()},

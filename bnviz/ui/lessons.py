@@ -103,6 +103,21 @@ class Board:
         with self._lock:
             return self._errors.get(lesson.id)
 
+    def paper_figure(self, lesson, experiment: str = "shows") -> str | None:
+        """The paper's own figure as measured (SVG) for a verdict that carries one (Ioffe & Szegedy's
+        Figure 1), built once and shared; None otherwise."""
+        verdict = self.verdict(lesson, experiment)
+        if verdict is None or "figure1_steps" not in verdict.detail:
+            return None
+        key = (lesson.id, experiment, "paper")
+        with self._lock:
+            fig = self._figures.get(key)
+        if fig is None:
+            fig = figures.figure1_svg(verdict.detail)
+            with self._lock:
+                self._figures[key] = fig
+        return fig
+
     def ready(self) -> int:
         """Lessons with every experiment measured (or an error)."""
         with self._lock:
@@ -119,8 +134,6 @@ class Board:
             fig = self._figures.get(key)
         if fig is None:
             fig = spread_chart(verdict)
-            if "figure1_steps" in verdict.detail:      # the paper's figure, as measured, above the spread
-                fig = figures.figure1_svg(verdict.detail) + "\n\n" + fig
             with self._lock:
                 self._figures[key] = fig
         return fig
@@ -228,7 +241,8 @@ def card(board: Board, lesson, index: int) -> None:
             parts += [f"**{markdown_text(name)}** {badge_markdown(verdict.status)} "
                       f"effect {markdown_text(fmt(verdict.effect))}, {verdict.level:.0%} interval "
                       f"{markdown_text(fmt(low))} to {markdown_text(fmt(high))}",
-                      markdown_text(verdict.sentence), board.figure(lesson, experiment)]
+                      markdown_text(verdict.sentence), board.paper_figure(lesson, experiment),
+                      board.figure(lesson, experiment)]
         parts.append(f"**What differs:** {markdown_text(contrast(lesson, verdicts['notes'], verdicts['shows']))}")
     compares = markdown_text(" and ".join(lesson.compares))
     links = f"[Open this experiment](?{lesson.experiments['shows']})"
