@@ -92,6 +92,7 @@ class Lesson:
     measurer: Callable = field(repr=False, compare=False)
     notes_row: int | None = None     # the row of the notes' table of claims, None for additions
     tried: str = ""                  # for a claim that shows nowhere: what the search tried
+    setting: str = ""                # a lesson measured on a source's own network, not the notes': its name
 
     @property
     def query(self) -> str:
@@ -657,7 +658,8 @@ LESSONS = (
            _santurkar),
     Lesson("figure-1", "Ioffe & Szegedy's Figure 1 on real handwriting: with BN a deep sigmoid network's test "
            "accuracy rises sooner, and the input to a last-layer sigmoid holds still while without BN it drifts.",
-           ("003",), ("BN on", "BN off"), _pair(FIGURE1_QUERY, FIGURE1_QUERY), _figure1),
+           ("003",), ("BN on", "BN off"), _pair(FIGURE1_QUERY, FIGURE1_QUERY), _figure1,
+           setting="the paper's network on the handwritten digits"),
     Lesson("worked-example", "The notes' worked example: one batch of four students, μ_B, σ²_B, ẑ and γẑ + β by hand.",
            ("003",), ("BN on",), _pair(WORKED, WORKED), _worked_example),
 )
@@ -669,6 +671,9 @@ STATUS_WORDS = {"holds": "holds", "partly": "holds partly", "does not show": "do
 def contrast(lesson: Lesson, notes: Verdict, shows: Verdict) -> str:
     """One sentence, from both verdicts, on what differs between the notes' experiment and the one where
     the claim shows (or, when they are one experiment, that the notes' own setting shows it)."""
+    if lesson.setting:
+        return (f"This claim is measured on {lesson.setting} only, the network of the source it comes from: it "
+                f"{STATUS_WORDS[notes.status]} there.")
     if lesson.same_experiment:
         return f"The notes' own experiment is where this claim can show: it {STATUS_WORDS[notes.status]} there."
     first_notes, first_shows = notes.parts[0], shows.parts[0]

@@ -166,18 +166,19 @@ def spread_svg(groups: dict, label: str, seeds=None, log: bool = False, bounds: 
     return "".join(out)
 
 
-PANEL_W, PANEL_H, PAD_L, PAD_B, PAD_T, PAD_R = 230, 170, 62, 34, 22, 16
+PANEL_W, PANEL_H, PAD_L, PAD_B, PAD_T, PAD_R = 230, 170, 58, 34, 22, 12   # (b) and (c); (a) spans both
 
 
-def _panel(x0: float, title: str, x_max: float, y_lo: float, y_hi: float, y_title: str) -> tuple:
+def _panel(x0: float, title: str, x_max: float, y_lo: float, y_hi: float, y_title: str, y0: float = 0.0,
+           width: float = PANEL_W) -> tuple:
     """One small panel's frame and a function mapping (step, value) to SVG coordinates."""
-    left, right, top, bottom = x0 + PAD_L, x0 + PANEL_W - PAD_R, PAD_T, PAD_T + PANEL_H - PAD_B
+    left, right, top, bottom = x0 + PAD_L, x0 + width - PAD_R, y0 + PAD_T, y0 + PAD_T + PANEL_H - PAD_B
 
     def at(x, y):
         return (left + (x / max(x_max, 1)) * (right - left),
                 bottom - (y - y_lo) / max(y_hi - y_lo, 1e-12) * (bottom - top))
 
-    out = [f'<text x="{left}" y="{PAD_T - 8}" fill="{TEXT}" font-size="12.5" font-weight="600">{escape(title)}</text>',
+    out = [f'<text x="{left}" y="{top - 8}" fill="{TEXT}" font-size="12.5" font-weight="600">{escape(title)}</text>',
            f'<rect x="{left}" y="{top}" width="{right - left}" height="{bottom - top}" fill="none" stroke="{GRID}"/>']
     for v in (y_lo, (y_lo + y_hi) / 2, y_hi):
         _, y = at(0, v)
@@ -210,7 +211,8 @@ def figure1_svg(detail: dict) -> str:
     x_max = float(steps[-1])
     layer = detail.get("figure1_layer", 3)
     out = []
-    frame, at = _panel(0, "(a) test accuracy", x_max, 0.0, 1.0, "test accuracy")
+    frame, at = _panel(0, "(a) test accuracy, median and range over seeds", x_max, 0.0, 1.0, "test accuracy",
+                       width=2 * PANEL_W)
     out += frame
     for name, colour, dash in (("BN off", BN_OFF, "6,4"), ("BN on", BN_ON, "")):
         acc = np.asarray(detail[f"figure1_acc {name}"], dtype=float)
@@ -223,7 +225,7 @@ def figure1_svg(detail: dict) -> str:
                    f'stroke-dasharray="{dash}" data-median="{escape(name)}"><title>{escape(name)}: median over seeds'
                    f'</title></path>')
     for k, (name, colour, dash) in enumerate((("BN on", BN_ON, ""), ("BN off", BN_OFF, "6,4"))):
-        x, y = at(0.55 * x_max, 0.08 + 0.12 * (1 - k))
+        x, y = at(0.75 * x_max, 0.08 + 0.12 * (1 - k))
         out.append(f'<line x1="{x:.1f}" x2="{x + 18:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" '
                    f'stroke-width="2.5" stroke-dasharray="{dash}"/><text x="{x + 22:.1f}" y="{y + 4:.1f}" '
                    f'fill="{TEXT}" font-size="11">{name}</text>')
@@ -233,16 +235,16 @@ def figure1_svg(detail: dict) -> str:
     lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
     pad = 0.05 * max(hi - lo, 1e-6)
     for k, (name, colour, letter) in enumerate((("BN off", BN_OFF, "b"), ("BN on", BN_ON, "c")), start=1):
-        frame, at = _panel(k * PANEL_W, f"({letter}) {name}: sigmoid input", x_max, lo - pad, hi + pad,
-                           f"layer {layer}, unit 1")
+        frame, at = _panel((k - 1) * PANEL_W, f"({letter}) {name}: input to the sigmoid", x_max, lo - pad,
+                           hi + pad, f"layer {layer}, unit 1", y0=PANEL_H + 8)
         out += frame
         for q, (label, width, dash) in enumerate((("15th", 1.5, "4,3"), ("50th", 2.5, ""), ("85th", 1.5, "4,3"))):
             out.append(f'<path d="{_path(at, steps, pct[name][q])}" fill="none" stroke="{colour}" '
                        f'stroke-width="{width}" stroke-dasharray="{dash}" data-percentile="{label}" '
                        f'data-run="{escape(name)}"><title>{escape(name)}: {label} percentile</title></path>')
-    width, height = 3 * PANEL_W, PAD_T + PANEL_H + 4
+    width, height = 2 * PANEL_W, 2 * PANEL_H + 12
     label = ("Ioffe & Szegedy's Figure 1 on the digits: (a) test accuracy, median and range over seeds; (b, c) the "
              "15th, 50th and 85th percentiles of one unit's input to its sigmoid")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
-            f'aria-label="{escape(label)}" style="font-family:{FONT};max-width:{width * 1.3:.0f}px">'
+            f'aria-label="{escape(label)}" style="font-family:{FONT};max-width:{width * 1.4:.0f}px">'
             + "".join(out) + "</svg>")

@@ -192,7 +192,8 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
     if views and views[0].prob is None:           # off the two-feature plane: the last panel follows accuracy
         split = views[0].accuracy_split
         panels[-1] = f"{split.capitalize()} accuracy"
-        key = key.split(" P(")[0] + (f" {split.capitalize()} accuracy: evaluation mode, running statistics. "
-                                     f"{views[0].grid_note}")
+        key = key.split(" P(")[0] + (f" {split.capitalize()} accuracy (evaluation mode, running statistics) "
+                                     f"stands in for P({label}) over the feature plane, which needs two input "
+                                     f"features; this data has {data.n_features}.")
     return dict(id=digest, panels=panels, runs=runs, key=key,
                 autoplay=bool(autoplay), live=bool(live), seconds=float(seconds), span=int(span))

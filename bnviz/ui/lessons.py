@@ -234,6 +234,8 @@ def card(board: Board, lesson, index: int) -> None:
             if experiment == "shows" and lesson.same_experiment:
                 break
             name = EXPERIMENT_NAMES[experiment]
+            if getattr(lesson, "setting", ""):          # measured on a source's own network only
+                name = f"On {lesson.setting}"
             if experiment == "shows":
                 name += f" ({describe(lesson.config('shows'))})"
             verdict = verdicts[experiment]
@@ -268,6 +270,11 @@ def experiments_box() -> None:
         lines = []
         for i, lesson in enumerate(board.lessons):
             notes, shows = (board.verdict(lesson, e) for e in ("notes", "shows"))
+            if getattr(lesson, "setting", ""):             # one experiment, on a source's own network
+                lines.append(f"**{lesson_number(lesson, i)} {markdown_text(lesson.claim)}** "
+                             f"[{markdown_text(lesson.setting)}](?{lesson.query}) "
+                             f"{badge_markdown(None if shows is None else shows.status)}")
+                continue
             lines.append(f"**{lesson_number(lesson, i)} {markdown_text(lesson.claim)}** "
                          f"notes' network {badge_markdown(None if notes is None else notes.status)} · "
                          f"[where it shows](?{lesson.experiments['shows']}) "
