@@ -37,7 +37,7 @@ def test_test_time_tab_shows_digits_and_confusion_matrices():
     at = opened("Running statistics & test time")
     titles = chart_titles(at)
     assert any(t.startswith("Confusion matrix on the test rows") for t in titles)
-    sheets = [t for t in titles if "first 5 test images of each class" in t]
+    sheets = [t for t in titles if "first 5 test images per class" in t]
     assert len(sheets) == 2                                  # runs A (BN on) and B (BN off), side by side
     assert any(t.startswith("One held-out row") for t in titles)
     assert not any(t.startswith("Decision boundary") for t in titles)

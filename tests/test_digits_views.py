@@ -135,7 +135,8 @@ def test_watch_view_follows_test_accuracy_off_the_plane(runs):
             assert v.accuracy[f] == pytest.approx(np.mean(predicted == data.y_test), abs=1e-12)
             assert v.at(f)["accuracy"] == v.accuracy[f]
     spec = watch_spec(views, ["A", "B"], data)
-    assert spec["panels"][-1] == "Test accuracy" and "P(" not in spec["key"] and "64" in spec["key"]
+    assert spec["panels"][-1] == "Test accuracy" and "orange 0" not in spec["key"]
+    assert "stands in for P(digit) over the feature plane" in spec["key"] and "this data has 64" in spec["key"]
     for run_spec, v in zip(spec["runs"], views):
         frames = run_spec["frames"]
         assert "prob" not in frames and frames["grid"] == 0

@@ -95,4 +95,4 @@ def test_figure1_drawing_holds_every_curve(measured):
     svg = F.figure1_svg(detail)
     assert svg.count("data-median=") == 2 and svg.count("data-band=") == 2
     assert svg.count('data-percentile="50th"') == 2 and svg.count("data-percentile=") == 6
-    assert "(b) BN off" in svg and "(c) BN on" in svg and "layer 2, unit 1" in svg
+    assert "(b) BN off · layer 2, unit 1" in svg and "(c) BN on · layer 2, unit 1" in svg

@@ -77,10 +77,10 @@ def digit_sheet_figure(sheet: Sheet, side: int, data, title: str = "Test images 
     fig.update_xaxes(visible=False, range=[-1, sheet.per_row * cell], constrain="domain")
     fig.update_yaxes(visible=False, range=[rows * row_cell, -1.5], scaleanchor="x", scaleratio=1)
     wrong = int(sheet.wrong.sum())
-    sub = (f"the first {sheet.per_row} {sheet.split} images of each class, one row per class; under each, the "
-           f"predicted class and its probability (evaluation mode). {wrong} of {len(sheet.rows)} wrong, marked ✗ "
-           "and framed." + (f" {note}" if note else ""))
-    return style(fig, title, 170 + 70 * rows, sub, legend="none")
+    sub = (f"first {sheet.per_row} {sheet.split} images per class; under each: predicted class · probability"
+           + (f". {note}" if note else ""))
+    return style(fig, f"{title}: {wrong} of {len(sheet.rows)} wrong (✗, framed)", 170 + 70 * rows, sub,
+                 legend="none")
 
 
 def confusion_figure(matrices: list, labels: list, data) -> go.Figure:

@@ -235,14 +235,14 @@ def figure1_svg(detail: dict) -> str:
     lo, hi = (float(values.min()), float(values.max())) if len(values) else (0.0, 1.0)
     pad = 0.05 * max(hi - lo, 1e-6)
     for k, (name, colour, letter) in enumerate((("BN off", BN_OFF, "b"), ("BN on", BN_ON, "c")), start=1):
-        frame, at = _panel((k - 1) * PANEL_W, f"({letter}) {name}: input to the sigmoid", x_max, lo - pad,
-                           hi + pad, f"layer {layer}, unit 1", y0=PANEL_H + 8)
+        frame, at = _panel((k - 1) * PANEL_W, f"({letter}) {name} · layer {layer}, unit 1", x_max,
+                           lo - pad, hi + pad, "sigmoid input", y0=PANEL_H + 14)
         out += frame
         for q, (label, width, dash) in enumerate((("15th", 1.5, "4,3"), ("50th", 2.5, ""), ("85th", 1.5, "4,3"))):
             out.append(f'<path d="{_path(at, steps, pct[name][q])}" fill="none" stroke="{colour}" '
                        f'stroke-width="{width}" stroke-dasharray="{dash}" data-percentile="{label}" '
                        f'data-run="{escape(name)}"><title>{escape(name)}: {label} percentile</title></path>')
-    width, height = 2 * PANEL_W, 2 * PANEL_H + 12
+    width, height = 2 * PANEL_W, 2 * PANEL_H + 18
     label = ("Ioffe & Szegedy's Figure 1 on the digits: (a) test accuracy, median and range over seeds; (b, c) the "
              "15th, 50th and 85th percentiles of one unit's input to its sigmoid")
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
