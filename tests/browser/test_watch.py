@@ -138,3 +138,30 @@ def test_a_phone_gets_the_view_stacked_with_a_thumb_sized_play_button(server, br
     time.sleep(1.0)
     assert len({p["step"] for p in page.evaluate(PANELS)}) == 1
     context.close()
+
+
+def test_digits_view_follows_test_accuracy_in_its_last_panel(server, browser):
+    """64 inputs and 10 classes: no feature plane to paint; the last panel draws each run's test accuracy
+    up to the shown step, the numbers the engine computed for that frame."""
+    from bnviz.watch import watch_pair
+
+    cfg = Config(dataset="digits", epochs=2)
+    data = load_for(cfg)
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    open_view(page, server + "/?dataset=digits&epochs=2&compare=bn")
+    assert page.locator("[data-testid='stException']").count() == 0 and not errors
+    pause(page)
+    heads = page.locator(".bnw-head").all_inner_texts()
+    assert heads[-1] == "Test accuracy"
+    panels = [p for p in page.evaluate(PANELS) if p["panel"] == 4]
+    assert len(panels) == 2
+    a = train(cfg, data)
+    view = watch_pair(a, None, data, frames=MAX_FRAMES)[0]
+    shown = panels[0]
+    frame = int(np.flatnonzero(view.states == shown["step"])[0])
+    assert shown["values"]["accuracy"] == pytest.approx(view.accuracy[frame], abs=1e-6)   # sent as float32
+    assert page.locator(".bnw-plot[data-panel='4'] path").count() >= 2
+    context.close()
