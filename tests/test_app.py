@@ -1,5 +1,6 @@
 """The page's logic through Streamlit's own test harness (no browser)."""
 import html
+import json
 from pathlib import Path
 
 import pytest
@@ -169,7 +170,7 @@ def test_work_cap_shortens_huge_runs(monkeypatch):
 @pytest.mark.parametrize("content, words", [
     (b"", "empty"),
     (b"cgpa,iq,placed\n7,100,1\n", "at least 8"),
-    (b"cgpa,iq,placed\n" + b"".join(b"%d,%d,%d\n" % (5 + i, 90 + i, i % 3) for i in range(10)), "exactly two"),
+    (b"cgpa,iq,placed\n" + b"".join(b"%d,%d,%d\n" % (5 + i, 90 + i, i % 11) for i in range(33)), "2 to 10 classes"),
     (bytes(range(256)) * 4, "binary"),
 ])
 def test_upload_errors_appear_in_the_page(content, words):
@@ -181,6 +182,17 @@ def test_upload_errors_appear_in_the_page(content, words):
     errors = " ".join(e.value for e in at.error)
     assert "cannot be used" in errors and words in errors
     assert len(at.get("plotly_chart")) >= 1                # the built-in data still trains
+
+
+def test_three_classes_over_two_features_show_a_confusion_matrix():
+    text = "gpa,iq,track\n" + "".join(f"{5 + i * 0.1:.2f},{80 + (i * 7) % 50},{'abc'[i % 3]}\n" for i in range(60))
+    at = fresh({"epochs": "2", "compare": "off", "tab": "Running statistics & test time"})
+    at.selectbox(key=widget_key("dataset")).set_value("upload").run()
+    at.get("file_uploader")[0].set_value(("students.csv", text.encode(), "text/csv")).run()
+    assert not at.exception and not at.error
+    titles = [json.loads(el.proto.spec)["layout"]["title"]["text"] for el in at.get("plotly_chart")]
+    assert any(t.startswith("Confusion matrix") for t in titles)
+    assert not any(t.startswith("Decision boundary") for t in titles)     # three classes: no P(label) plane
 
 
 def test_a_good_upload_trains_on_it():
