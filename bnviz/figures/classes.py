@@ -93,7 +93,8 @@ def confusion_figure(matrices: list, labels: list, data) -> go.Figure:
     for j, m in enumerate(matrices, start=1):
         counts = m.counts
         fig.add_trace(go.Heatmap(z=counts, x=names, y=names, zmin=0, zmax=top, colorscale="Blues", showscale=False,
-                                 text=np.where(counts > 0, counts.astype(str), ""), texttemplate="%{text}", textfont=dict(size=11),
+                                 text=np.where(counts > 0, counts.astype(str), ""), texttemplate="%{text}",
+                                 textfont=dict(size=11),
                                  hovertemplate="true %{y}, predicted %{x}: %{z} rows<extra></extra>"),
                       row=1, col=j)
         fig.update_xaxes(title_text="predicted class", type="category", row=1, col=j, side="bottom")

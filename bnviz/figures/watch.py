@@ -124,7 +124,8 @@ def _frames(v: WatchRun) -> dict:
               "exact_mean": f32(v.exact_mean), "edges": f32(v.edges), "exact_var": f32(v.exact_var),
               "bins": len(v.edges) - 1}
     if v.prob is not None:
-        frames["prob"], frames["grid"] = u8(np.round(np.clip(np.nan_to_num(v.prob, nan=0.5), 0, 1) * 255)), len(v.grid_x)
+        frames["prob"] = u8(np.round(np.clip(np.nan_to_num(v.prob, nan=0.5), 0, 1) * 255))
+        frames["grid"] = len(v.grid_x)
     else:
         frames["accuracy"], frames["grid"] = f32(v.accuracy), 0
     if v.running_mean is not None:
