@@ -23,6 +23,7 @@ import streamlit as st
 from ..figures.watch import watch_spec
 from ..visitor_text import shown
 from ..watch import MAX_FRAMES, PLANE_SIZE, final_accuracy, generalization_gap, summary, watch_pair
+from .access import page_css
 from .runs import wait_for
 from .tabs import cached
 
@@ -31,13 +32,15 @@ LIVE_FRAMES = 40          # frames computed for a run still training: cheap enou
 LIVE_PLANE = 21           # and a coarser loss surface
 SECONDS = 10.0            # one pass of the replay at normal speed: a pace a class can follow
 
-_JS = (Path(__file__).with_name("watch.js")).read_text()
+# one module: the page's keyboard and screen-reader helpers (access.js), then the player
+_JS = "\n".join((Path(__file__).with_name(name)).read_text() for name in ("access.js", "watch.js"))
 _player = st.components.v2.component("bnviz_watch", js=_JS, isolate_styles=False)
 
 
 def page_style() -> None:
-    """Less empty space above the headline, so the view's panels fit on the first screen."""
-    st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.4rem; }</style>")
+    """Less empty space above the headline, so the view's panels fit on the first screen; the page's
+    readable colours and focus rings (bnviz.ui.access)."""
+    st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.4rem; }</style>" + page_css())
 
 
 def run_names(a, b) -> list:
