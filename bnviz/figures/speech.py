@@ -252,10 +252,31 @@ def describe(fig) -> Speech:
         return Speech(name, sentence)
     frames = f" It has {len(fig.frames)} frames to step through; this describes the one shown first." \
         if fig.frames else ""
-    y_title = "" if many_axes or not traces else f" (y axis: {_axis_title(fig, traces[0], 'y')})"
-    sentence = f"{name.rstrip('.?!')}{y_title}. " + "; ".join(parts) + "." + frames
+    y_title = "" if many_axes or not traces else f"Y axis: {_axis_title(fig, traces[0], 'y')}. "
+    stop = "" if name[-1:] in ".?!" else "."
+    sentence = f"{name}{stop} {y_title}" + "; ".join(parts) + "." + frames
     columns, rows, note = _table(fig, traces, many_axes)
     return Speech(name, sentence, columns, rows, note)
+
+
+# ------------------------------------------------------------- a lesson's spread over seeds
+
+
+def spread_sentence(groups: dict, label: str, log: bool = False) -> str:
+    """A lesson's strip chart in words: per group, over how many seeds, its median and its range.
+
+    groups: {name: (n,) values, NaN for a seed with no value}; label: the measure."""
+    parts = []
+    for name, values in groups.items():
+        values = np.asarray(values, dtype=float).ravel()
+        ok = values[np.isfinite(values) & ((values > 0) if log else True)]
+        if not len(ok):
+            parts.append(f"{name}: no value in {len(values)} seeds")
+            continue
+        missing = f", {len(values) - len(ok)} without a value" if len(ok) < len(values) else ""
+        parts.append(f"{name}: median {number(np.median(ok))} over {len(ok)} seeds, from {number(ok.min())} "
+                     f"to {number(ok.max())}{missing}")
+    return f"{plain_text(label)}. " + "; ".join(parts) + "."
 
 
 # ------------------------------------------------------------- the training view
