@@ -23,7 +23,10 @@ BN_ON, BN_OFF = BLUE, VERMILLION
 # Text in a palette colour needs a contrast of 4.5:1 on white (WCAG 2.1, 1.4.3): vermillion has 3.9:1,
 # so words in it are written in a darker vermillion (5.1:1); lines and markers keep the palette's.
 TEXT_COLOURS = {VERMILLION: "#B84F00", GREEN: "#007A5A", ORANGE: "#8F6300", SKY: "#1F6E9C", PURPLE: "#A6487D"}
-UNIT_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, BLACK, YELLOW)
+# Lines told apart by colour need 3:1 against the white plot (WCAG 2.1, 1.4.11): Okabe-Ito's orange, sky
+# blue and yellow have 2.3, 2.3 and 1.2, so the units' lines use darker shades of the same hues.
+LINE_COLOURS = {ORANGE: "#B47B00", SKY: "#2F8FC8", YELLOW: "#9C8600"}
+UNIT_COLOURS = tuple(LINE_COLOURS.get(c, c) for c in (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, BLACK, YELLOW))
 FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14)
 STAGE_NAMES = {
     "z": "z = a·W (+ b), the Dense output",
