@@ -157,6 +157,11 @@ def test_visitor_text_in_a_sentence_stays_text():
     assert "![" not in table and "<b>" not in table and table.count("\n") == 2
 
 
+def test_a_short_sentence_is_shown_and_a_long_one_read_out_only():
+    assert 'class="bnviz-said"' in sentence_html("k", "Loss", "Loss falls from 0.69 to 0.21.")
+    assert 'class="bnviz-said bnviz-unseen"' in sentence_html("k", "Loss", "Loss falls. " * 40)
+
+
 def test_sample_keeps_the_first_and_last_row():
     assert list(sample(5)) == [0, 1, 2, 3, 4]
     rows = sample(1000, 40)

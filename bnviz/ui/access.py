@@ -19,6 +19,7 @@ import streamlit as st
 from ..figures import speech
 from ..visitor_text import shown
 
+SHOWN_CHARS = 260       # a chart's sentence up to this long is shown under it; a longer one only read out
 CAPTION = "#64625f"     # 6.1:1 on white, 5.7:1 on the sidebar's grey (Streamlit's 60% opacity gave 3.9:1)
 
 PAGE_CSS = f"""
@@ -26,6 +27,9 @@ PAGE_CSS = f"""
 /* a greyed-out control keeps a readable label; the caption under it says why it is off */
 .stElementContainer:has([disabled], [aria-disabled="true"]) [data-testid="stWidgetLabel"] p {{ color: {CAPTION}; }}
 .bnviz-said {{ font-size: 0.875rem; color: {CAPTION}; margin: -0.5rem 0 0.25rem 0; }}
+/* a long sentence is for the screen reader: read in its place, not shown (the table holds its numbers) */
+.bnviz-said.bnviz-unseen {{ position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden;
+  clip: rect(0 0 0 0); white-space: nowrap; }}
 .katex-display:focus-visible, [data-testid="stPlotlyChart"]:focus-visible {{
   outline: 3px solid #0072B2; outline-offset: 2px; }}
 """
@@ -44,7 +48,8 @@ def sentence_html(key: str, name: str, sentence: str) -> str:
     with the chart's name on it (aria-label, read by access.js). Both may quote visitor text (a
     feature's or the label's name): shown() writes every punctuation mark as a character
     reference, so nothing in them becomes Markdown or HTML, in the text or in the attribute."""
-    return (f'<p class="bnviz-said" id="{said_id(key)}" data-chart-name="{shown(name, limit=None)}">'
+    seen = "bnviz-said" if len(sentence) <= SHOWN_CHARS else "bnviz-said bnviz-unseen"
+    return (f'<p class="{seen}" id="{said_id(key)}" data-chart-name="{shown(name, limit=None)}">'
             f"{shown(sentence, limit=None)}</p>")
 
 
