@@ -9,7 +9,7 @@ from bnviz.figures import all_figures, training_curves
 from bnviz.figures.common import placeholder
 from bnviz.figures.lessons import spread_svg
 from bnviz.figures.speech import (describe, number, sample, spread_sentence, training_curves_speech,
-                                  watch_panel_sentences)
+                                  watch_panel_sentences, watch_table)
 from bnviz.figures.watch import watch_spec
 from bnviz.train import architecture, initial_params
 from bnviz.ui.access import sentence_html, speech_for, table_markdown
@@ -138,6 +138,23 @@ def test_the_training_views_panels_speak_the_runs_numbers(pair):
     for run_spec, view, name in zip(spec["runs"], views, ("A · BN on", "B · BN off")):
         assert [p["said"] for p in run_spec["panels"]] == watch_panel_sentences(view, name, "placed")
     assert spec["runs"][1]["ink"] == "#B84F00"        # vermillion words, darkened to 5:1 on white
+
+
+def test_the_training_views_table_holds_the_runs_numbers(pair):
+    a, b, data = pair
+    views = watch_pair(a, b, data, frames=60, plane_size=9)
+    table = watch_table(views, ["A", "B"])
+    assert table.columns == ["step", "A: mini-batch loss", "A: median input", "A: running mean", "A: exact mean",
+                             "B: mini-batch loss", "B: median input", "B: exact mean"]
+    assert len(table.rows) == 40 and table.rows[0][0] == 0 and table.rows[-1][0] == a.n_steps
+    layer, unit = views[0].layer, views[0].unit
+    for row in table.rows[1:]:
+        step = row[0]
+        assert row[1] == pytest.approx(a.train_loss[step - 1], rel=1e-12)       # the update that made the state
+        assert row[3] == pytest.approx(a.running_mean[layer - 1][step - 1, unit], rel=1e-12)
+        assert row[5] == pytest.approx(b.train_loss[step - 1], rel=1e-12)
+    assert table.rows[0][1] is None                                            # no loss before the first step
+    assert "| n/a |" in table_markdown(table.columns, table.rows[:1])
 
 
 def test_a_lessons_spread_says_median_and_range_per_group():

@@ -317,3 +317,32 @@ def watch_panel_sentences(view, name: str, label: str) -> list:
     boundary = (f"P({label}), {name}: at the last step the network gives P({label}) above 0.5 on "
                 f"{share:.0%} of the plane of the two features.")
     return [loss, surface, hist, running, boundary]
+
+
+def watch_table(views: list, names: list) -> Speech:
+    """The training view's numbers as a table: one row per frame (at most TABLE_ROWS, spread evenly)
+    with each run's mini-batch loss, the median of the watched unit's input to its activation, its
+    running mean (BN only) and its exact mean. views: [WatchRun]; names: each run's row label."""
+    master = max(views, key=lambda v: v.states[-1])
+    index = sample(len(master.states))
+    columns = ["step"]
+    for name, v in zip(names, views):
+        columns += [f"{name}: mini-batch loss", f"{name}: median input"]
+        if v.running_mean is not None:
+            columns.append(f"{name}: running mean")
+        columns.append(f"{name}: exact mean")
+    rows = []
+    for i in index:
+        step = int(master.states[i])
+        row = [step]
+        for v in views:
+            f = int(np.searchsorted(v.states, step, side="right") - 1)     # its last state at or before step
+            row += [v.loss_at[f], v.percentiles[f, 1]]
+            if v.running_mean is not None:
+                row.append(v.running_mean[f])
+            row.append(v.exact_mean[f])
+        # None where there is no number (the loss before the first step): the spec travels as JSON
+        rows.append([step] + [float(x) if np.isfinite(x) else None for x in row[1:]])
+    note = (f"{len(index)} of the view's {len(master.states)} frames, evenly spread."
+            if len(index) < len(master.states) else "")
+    return Speech("Watch it train", "", columns, rows, note)

@@ -17,7 +17,7 @@ import numpy as np
 from ..visitor_text import plain
 from ..watch import WatchRun
 from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, alpha, text_colour
-from .speech import watch_panel_sentences
+from .speech import watch_panel_sentences, watch_table
 
 F32_MAX = 3.0e38
 PANELS = ("Loss", "Loss surface and path", "Input to the activation", "Running μ and σ²", "P({label})")
@@ -180,5 +180,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
     digest = hashlib.sha1(repr([(r["label"], r["frames"]["loss"], r["frames"]["states"]) for r in runs])
                           .encode()).hexdigest()[:12]
     panels = [title.format(label=label) for title in PANELS]
+    table = watch_table(views, names)
     return dict(id=digest, panels=panels, runs=runs, key=KEY.format(label=label),
+                table=dict(columns=table.columns, rows=table.rows, note=table.table_note),
                 autoplay=bool(autoplay), live=bool(live), seconds=float(seconds), span=int(span))

@@ -13,6 +13,7 @@ WCAG 2.1 AA, checked by axe-core in tests/browser/test_accessibility.py:
 from __future__ import annotations
 
 import hashlib
+import math
 
 import streamlit as st
 
@@ -57,8 +58,11 @@ def table_markdown(columns: list, rows: list) -> str:
     """A Markdown table (real HTML table cells for a screen reader) of `rows` under `columns`,
     each cell shown as typed."""
     def cell(v) -> str:
-        text = f"{v:.4g}" if isinstance(v, float) else str(v)
-        return shown(text, limit=None).replace("|", "\\|")
+        if v is None or (isinstance(v, float) and not math.isfinite(v)):
+            return "n/a"                                        # a step's loss before any step: none
+        if isinstance(v, (int, float)):
+            return f"{v:.4g}" if isinstance(v, float) else str(v)
+        return shown(v, limit=None)                            # names may quote visitor text
 
     head = "| " + " | ".join(cell(c) for c in columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
