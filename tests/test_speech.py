@@ -189,3 +189,17 @@ def test_a_greyed_out_control_says_why():
     note = greyed_note([FIELD_BY_NAME["data_size"], FIELD_BY_NAME["data_noise"]], "placement")
     assert note.startswith("Toy set size and Toy set noise are off: they apply only to the generated data sets (")
     assert note.endswith("not to Student placement (GPA, IQ).")
+
+
+def test_a_lessons_chart_has_its_numbers_per_seed_as_a_table():
+    from types import SimpleNamespace
+
+    from bnviz.ui.lessons import spread_table
+
+    verdict = SimpleNamespace(spread={"BN on": np.array([0.125, 0.5]), "BN off": np.array([0.25, np.nan])},
+                              seeds=(3, 7), spread_label="final loss")
+    assert spread_table(verdict) == (
+        "<details><summary>final loss: the numbers per seed</summary><table><thead><tr><th scope='col'>seed</th>"
+        "<th scope='col'>BN on</th><th scope='col'>BN off</th></tr></thead><tbody>"
+        "<tr><th scope='row'>3</th><td>0.125</td><td>0.25</td></tr>"
+        "<tr><th scope='row'>7</th><td>0.5</td><td>n/a</td></tr></tbody></table></details>")
