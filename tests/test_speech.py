@@ -12,7 +12,7 @@ from bnviz.figures.speech import (describe, number, sample, spread_sentence, tra
                                   watch_panel_sentences, watch_table)
 from bnviz.figures.watch import watch_spec
 from bnviz.train import architecture, initial_params
-from bnviz.ui.access import sentence_html, speech_for, table_markdown
+from bnviz.ui.access import sentence_html, speech_for, table_html, table_markdown
 from bnviz.ui.controls import greyed_note
 from bnviz.config import FIELD_BY_NAME
 from bnviz.watch import watch_pair
@@ -172,6 +172,9 @@ def test_visitor_text_in_a_sentence_stays_text():
         assert raw not in html
     table = table_markdown([hostile, "v"], [[hostile, 0.5]])
     assert "![" not in table and "<b>" not in table and table.count("\n") == 2
+    hidden = table_html(hostile, [hostile, "v"], [[hostile, 0.5], [None, float("nan")]])
+    assert "![" not in hidden and "<b>" not in hidden and "\n" not in hidden
+    assert hidden.count("<tr>") == 3 and hidden.count("<td>n/a</td>") == 2 and "<td>0.5</td>" in hidden
 
 
 def test_a_short_sentence_is_shown_and_a_long_one_read_out_only():

@@ -29,7 +29,7 @@ PAGE_CSS = f"""
 .stElementContainer:has([disabled], [aria-disabled="true"]) [data-testid="stWidgetLabel"] p {{ color: {CAPTION}; }}
 .bnviz-said {{ font-size: 0.875rem; color: {CAPTION}; margin: -0.5rem 0 0.25rem 0; }}
 /* a long sentence is for the screen reader: read in its place, not shown (the table holds its numbers) */
-.bnviz-said.bnviz-unseen {{ position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden;
+.bnviz-said.bnviz-unseen, table.bnviz-unseen {{ position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }}
 .katex-display:focus-visible, [data-testid="stPlotlyChart"]:focus-visible {{
   outline: 3px solid #0072B2; outline-offset: 2px; }}
@@ -54,19 +54,29 @@ def sentence_html(key: str, name: str, sentence: str) -> str:
             f"{shown(sentence, limit=None)}</p>")
 
 
+def table_html(caption: str, columns: list, rows: list) -> str:
+    """A table only a screen reader meets (on one line, so Markdown passes it through as HTML):
+    for a chart whose place on the page has no room for an expander. Cells as table_markdown's."""
+    head = "".join(f"<th scope='col'>{_cell(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{_cell(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return (f"<table class='bnviz-unseen'><caption>{_cell(caption)}</caption><thead><tr>{head}</tr></thead>"
+            f"<tbody>{body}</tbody></table>")
+
+
+def _cell(v) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "n/a"                                            # a step's loss before any step: none
+    if isinstance(v, (int, float)):
+        return f"{v:.4g}" if isinstance(v, float) else str(v)
+    return shown(v, limit=None)                                # names may quote visitor text
+
+
 def table_markdown(columns: list, rows: list) -> str:
     """A Markdown table (real HTML table cells for a screen reader) of `rows` under `columns`,
     each cell shown as typed."""
-    def cell(v) -> str:
-        if v is None or (isinstance(v, float) and not math.isfinite(v)):
-            return "n/a"                                        # a step's loss before any step: none
-        if isinstance(v, (int, float)):
-            return f"{v:.4g}" if isinstance(v, float) else str(v)
-        return shown(v, limit=None)                            # names may quote visitor text
-
-    head = "| " + " | ".join(cell(c) for c in columns) + " |"
+    head = "| " + " | ".join(_cell(c) for c in columns) + " |"
     rule = "|" + "|".join("---" for _ in columns) + "|"
-    return "\n".join([head, rule] + ["| " + " | ".join(cell(v) for v in row) + " |" for row in rows])
+    return "\n".join([head, rule] + ["| " + " | ".join(_cell(v) for v in row) + " |" for row in rows])
 
 
 # charts whose sentence is written from the Run itself rather than from the figure's traces

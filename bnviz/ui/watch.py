@@ -23,7 +23,7 @@ import streamlit as st
 from ..figures.watch import watch_spec
 from ..visitor_text import shown
 from ..watch import MAX_FRAMES, PLANE_SIZE, final_accuracy, generalization_gap, summary, watch_pair
-from .access import page_css, table_markdown
+from .access import page_css, table_html
 from .runs import wait_for
 from .tabs import cached
 
@@ -128,9 +128,9 @@ def _show(slot, spec, sentence: str, key: str | None = None) -> None:
             _player(data={k: v for k, v in spec.items() if k != "table"}, key=key, width="stretch")
         st.caption(sentence)
         if spec is not None:        # apart from the sentence, so the sentence stays on a laptop's first screen
-            st.caption(shown(spec["key"], limit=None))                    # the key names the label
-        if table and table["rows"] and not spec.get("live"):
-            with st.expander("Watch it train: the numbers as a table"):
-                if table["note"]:
-                    st.caption(shown(table["note"], limit=None))
-                st.markdown(table_markdown(table["columns"], table["rows"]))
+            key = shown(spec["key"], limit=None)                          # the key names the label
+            if table and table["rows"] and not spec.get("live"):
+                # the view's numbers, for a screen reader only: the first screen has no room for more
+                caption = f"Watch it train, the numbers: {table['note'] or 'every frame.'}"
+                key += "\n\n" + table_html(caption, table["columns"], table["rows"])
+            st.caption(key, unsafe_allow_html=True)

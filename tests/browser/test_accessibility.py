@@ -9,12 +9,14 @@ import time
 
 import pytest
 
+from bnviz.lessons import LESSONS
 from bnviz.ui.tabs import TABS
 from tests.browser.helpers import CHART, open_page, open_tab, wait_idle
 
 pytestmark = pytest.mark.browser
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+CARD = "[class*='st-key-lessoncard-']"
 COUNTS: dict = {}
 DETAILS: dict = {}
 
@@ -49,9 +51,13 @@ def settle(page, label: str) -> None:
         page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 1", timeout=90000)
     elif label == "Batch calculator":
         page.locator("[data-testid='stDataFrame']").first.wait_for(timeout=30000)
+    elif label == "Lessons":               # every card measured: its verdicts, strip charts and tables
+        charts = sum(1 if lesson.same_experiment else 2 for lesson in LESSONS)
+        page.wait_for_function(f"document.querySelectorAll(\"{CARD} svg[data-lo]\").length >= {charts}",
+                               timeout=600000)
     elif label == "The math":
         page.locator(".katex").first.wait_for(timeout=30000)
-    elif label not in ("Lessons",):
+    else:
         page.wait_for_function(f"document.querySelectorAll('{CHART}').length >= 1", timeout=60000)
     wait_idle(page)
 
@@ -178,7 +184,8 @@ NAMES = """() => ({
         return {role: c.getAttribute('role'), name: c.getAttribute('aria-label'), said: said && said.textContent}; }),
     panels: [...document.querySelectorAll('.bnw-plot')].map(p => ({role: p.getAttribute('role'),
                                                                   name: p.getAttribute('aria-label')})),
-    tables: document.querySelectorAll("[class*='st-key-chart-'] table").length})"""
+    tables: document.querySelectorAll("[class*='st-key-chart-'] table").length,
+    view_rows: document.querySelectorAll("table.bnviz-unseen tbody tr").length})"""
 
 
 @pytest.mark.parametrize("tab", ["Training", "Parameters", "Running statistics & test time", "Activations",
@@ -197,6 +204,7 @@ def test_every_chart_has_a_name_and_a_sentence_from_its_numbers(server, page, ta
     for panel in found["panels"]:
         assert panel["role"] == "img" and any(ch.isdigit() for ch in panel["name"]), panel
     assert found["tables"] >= 1                      # the numbers as tables (in collapsed expanders)
+    assert found["view_rows"] >= 10                  # the training view's, for a screen reader only
     if tab == "Training":
         said = found["plotly"][0]["said"]
         assert said.startswith("Mini-batch loss over ") and "with BN it " in said and "without it " in said
