@@ -20,7 +20,13 @@ from ..run import Run
 BLUE, VERMILLION, GREEN, ORANGE, SKY, PURPLE, YELLOW, BLACK = (
     "#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
 BN_ON, BN_OFF = BLUE, VERMILLION
-UNIT_COLOURS = (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, BLACK, YELLOW)
+# Text in a palette colour needs a contrast of 4.5:1 on white (WCAG 2.1, 1.4.3): vermillion has 3.9:1,
+# so words in it are written in a darker vermillion (5.1:1); lines and markers keep the palette's.
+TEXT_COLOURS = {VERMILLION: "#B84F00", GREEN: "#007A5A", ORANGE: "#8F6300", SKY: "#1F6E9C", PURPLE: "#A6487D"}
+# Lines told apart by colour need 3:1 against the white plot (WCAG 2.1, 1.4.11): Okabe-Ito's orange, sky
+# blue and yellow have 2.3, 2.3 and 1.2, so the units' lines use darker shades of the same hues.
+LINE_COLOURS = {ORANGE: "#B47B00", SKY: "#2F8FC8", YELLOW: "#9C8600"}
+UNIT_COLOURS = tuple(LINE_COLOURS.get(c, c) for c in (BLUE, ORANGE, GREEN, PURPLE, SKY, VERMILLION, BLACK, YELLOW))
 FONT = dict(family="Inter, Helvetica, Arial, sans-serif", size=14)
 STAGE_NAMES = {
     "z": "z = a·W (+ b), the Dense output",
@@ -38,6 +44,11 @@ _AXIS = dict(gridcolor="#E5ECF6", zerolinecolor="#C8D4E3", linecolor="#C8D4E3", 
 TEMPLATE = go.layout.Template(layout=dict(
     paper_bgcolor="white", plot_bgcolor="white", font=FONT, colorway=list(UNIT_COLOURS), xaxis=_AXIS, yaxis=_AXIS,
     hoverlabel=dict(font_size=13), title=dict(font=dict(size=19))))
+
+
+def text_colour(colour: str) -> str:
+    """The colour in which words in `colour` are written on white: itself, or a darker shade of it."""
+    return TEXT_COLOURS.get(colour, colour)
 
 
 def run_colour(run: Run) -> str:

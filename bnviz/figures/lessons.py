@@ -13,6 +13,7 @@ from html import escape
 
 import numpy as np
 
+from .speech import spread_sentence
 from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, PURPLE, SKY, wrap
 
 GROUP_COLOURS = {"BN on": BN_ON, "BN off": BN_OFF}
@@ -131,7 +132,7 @@ def spread_svg(groups: dict, label: str, seeds=None, log: bool = False, bounds: 
     plot_bottom = TOP + ROW * len(rows)
     height = plot_bottom + 24 + 16 * len(label_lines)
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height}" width="100%" role="img" '
-           f'aria-label="{escape(label)}" data-lo="{lo!r}" data-hi="{hi!r}" data-log="{int(log)}" '
+           f'aria-label="{escape(spread_sentence(groups, label, log))}" data-lo="{lo!r}" data-hi="{hi!r}" data-log="{int(log)}" '
            f'style="font-family:{FONT};font-size:12px;max-width:{WIDTH * 1.4:.0f}px">']
     for t in ticks:
         x = LEFT + (t - lo) / (hi - lo) * (WIDTH - LEFT - RIGHT)

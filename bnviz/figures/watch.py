@@ -16,7 +16,8 @@ import numpy as np
 
 from ..visitor_text import plain
 from ..watch import WatchRun
-from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, alpha
+from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, alpha, text_colour
+from .speech import watch_panel_sentences, watch_table
 
 F32_MAX = 3.0e38
 PANELS = ("Loss", "Loss surface and path", "Input to the activation", "Running μ and σ²", "P({label})")
@@ -168,6 +169,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
     """
     span = max([planned_steps, 1] + [v.n_steps for v in views])
     rows = (data.X_train, np.asarray(data.y_train), tuple(data.feature_names))
+    label = plain(data.label_name)          # the player sets every text as textContent; the key is Markdown
     runs = []
     for v, name in zip(views, names):
         if not isinstance(v, WatchRun):
@@ -178,16 +180,17 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
             note += " · no BN: nothing runs"
         if v.rows_used < v.n_rows:
             note += f" · histogram over {v.rows_used:,} of {v.n_rows:,} rows, exact statistics over all"
-        runs.append(dict(label=name, colour=colour, note=note, frames=_frames(v),
+        panels = [_loss_panel(v, colour, span), _surface_panel(v, colour), _histogram_panel(v),
+                  _running_panel(v, span), _boundary_panel(v, rows, span)]
+        for panel, said in zip(panels, watch_panel_sentences(v, name, label)):
+            panel["said"] = said            # the panel's accessible name: what it shows, in numbers
+        runs.append(dict(label=name, colour=colour, ink=text_colour(colour), note=note, frames=_frames(v),
                          grid=[0.0, 0.0, 0.0, 0.0] if v.grid_x is None else
                          [float(v.grid_x[0]), float(v.grid_x[-1]), float(v.grid_y[0]), float(v.grid_y[-1])],
-                         running=v.running_mean is not None,
-                         panels=[_loss_panel(v, colour, span), _surface_panel(v, colour), _histogram_panel(v),
-                                 _running_panel(v, span), _boundary_panel(v, rows, span)]))
+                         running=v.running_mean is not None, panels=panels))
     share_y_ranges(runs)
     digest = hashlib.sha1(repr([(r["label"], r["frames"]["loss"], r["frames"]["states"]) for r in runs])
                           .encode()).hexdigest()[:12]
-    label = plain(data.label_name)          # the player sets every text as textContent; the key is Markdown
     panels = [title.format(label=label) for title in PANELS]
     key = KEY.format(label=label)
     if views and views[0].prob is None:           # off the two-feature plane: the last panel follows accuracy
@@ -196,5 +199,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
         key = key.split(" P(")[0] + (f" {split.capitalize()} accuracy (evaluation mode, running statistics) "
                                      f"stands in for P({label}) over the feature plane, which needs two input "
                                      f"features; this data has {data.n_features}.")
+    table = watch_table(views, names)
     return dict(id=digest, panels=panels, runs=runs, key=key,
+                table=dict(columns=table.columns, rows=table.rows, note=table.table_note),
                 autoplay=bool(autoplay), live=bool(live), seconds=float(seconds), span=int(span))

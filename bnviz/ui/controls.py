@@ -57,12 +57,27 @@ def _widget_range(f: Field, n_train: int) -> tuple:
     return low, high
 
 
+def is_greyed(f: Field, dataset: str) -> bool:
+    """Whether f's control is off because it does not apply to this data set."""
+    return bool(f.only_for) and dataset not in f.only_for
+
+
+def greyed_note(fields: list, dataset: str) -> str:
+    """Why controls are greyed out, in one sentence (a disabled control must say why it is off)."""
+    names = " and ".join(f.label for f in fields)
+    sets = sorted({d for f in fields for d in f.only_for})
+    shown_sets = ", ".join(DATASET_LABELS.get(d, d) for d in sets)
+    verb = "are" if len(fields) > 1 else "is"
+    return (f"{names} {verb} off: {'they apply' if len(fields) > 1 else 'it applies'} only to the generated "
+            f"data sets ({shown_sets}), not to {DATASET_LABELS.get(dataset, dataset)}.")
+
+
 def draw_field(f: Field, n_train: int, dataset: str):
     """The widget of one field, as its table row describes it; returns its value."""
     key, help_text = widget_key(f.name), f.help
     if f.widget_high == "rows":
         help_text += f" This data has {n_train} training rows."
-    disabled = bool(f.only_for) and dataset not in f.only_for
+    disabled = is_greyed(f, dataset)
     control = f.control
     if control == "toggle":
         return st.toggle(f.label, key=key, help=help_text, disabled=disabled)
@@ -137,7 +152,7 @@ def sidebar(n_train: int) -> None:
     with st.sidebar:
         for group in GROUPS:
             st.header(group, divider="gray")
-            folds = {}
+            folds, greyed = {}, []
             for f in (f for f in FIELDS if f.group == group):
                 if f.name == first_preset_field:
                     _preset_buttons()
@@ -151,6 +166,10 @@ def sidebar(n_train: int) -> None:
                 if f.name == "dataset" and value == UPLOAD:
                     st.file_uploader("CSV with two numeric columns and a 0/1 label", type=["csv", "txt"],
                                      key="upload", help=UPLOAD_HELP)
+                if is_greyed(f, dataset):
+                    greyed.append(f)
+            if greyed:
+                st.caption(greyed_note(greyed, dataset))
 
 
 def _preset_buttons() -> None:

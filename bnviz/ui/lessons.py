@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 import time
+from html import escape
 
 import streamlit as st
 
@@ -244,7 +245,7 @@ def card(board: Board, lesson, index: int) -> None:
                       f"effect {markdown_text(fmt(verdict.effect))}, {verdict.level:.0%} interval "
                       f"{markdown_text(fmt(low))} to {markdown_text(fmt(high))}",
                       markdown_text(verdict.sentence), board.paper_figure(lesson, experiment),
-                      board.figure(lesson, experiment)]
+                      board.figure(lesson, experiment), spread_table(verdict)]
         parts.append(f"**What differs:** {markdown_text(contrast(lesson, verdicts['notes'], verdicts['shows']))}")
     compares = markdown_text(" and ".join(lesson.compares))
     links = f"[Open this experiment](?{lesson.experiments['shows']})"
@@ -253,6 +254,19 @@ def card(board: Board, lesson, index: int) -> None:
     parts.append(f"{links} · compares {compares} · notes {', '.join(lesson.sources)}")
     with st.container(border=True, key=f"lessoncard-{lesson.id}"):
         st.markdown("\n\n".join(p for p in parts if p), unsafe_allow_html=True)
+
+
+def spread_table(verdict) -> str:
+    """The strip chart's numbers, one row per seed, as an HTML table in a closed <details>: what a
+    screen reader reads instead of the dots (on one line: the card is one Markdown element)."""
+    names = list(verdict.spread)
+    head = "".join(f"<th scope='col'>{escape(n)}</th>" for n in names)
+    rows = "".join(
+        f"<tr><th scope='row'>{int(seed)}</th>"
+        + "".join(f"<td>{escape(fmt(verdict.spread[n][i]))}</td>" for n in names) + "</tr>"
+        for i, seed in enumerate(verdict.seeds))
+    return (f"<details><summary>{escape(verdict.spread_label)}: the numbers per seed</summary>"
+            f"<table><thead><tr><th scope='col'>seed</th>{head}</tr></thead><tbody>{rows}</tbody></table></details>")
 
 
 def fmt(x) -> str:

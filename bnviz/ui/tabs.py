@@ -19,6 +19,7 @@ from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
 from ..sweeps import SWEEP_FIELDS, SWEEP_SEEDS, seeds_that_fit, sweep_plan
 from ..visitor_text import shown
+from . import access
 from .lessons import batch_size_chart, lesson_note, lesson_query
 from .runs import get_sweep
 from .state import CURVES_X_KEY
@@ -99,9 +100,11 @@ def cached(function, first, *args):
 
 
 def show(key: str, builder, first, *args) -> None:
-    """Draw a chart; one that cannot be drawn becomes a sentence on the page, never a traceback."""
+    """Draw a chart with its name, its sentence and its table (bnviz.ui.access); one that cannot be
+    drawn becomes a sentence on the page, never a traceback."""
     try:
-        st.plotly_chart(cached(builder, first, *args), key=key, **CHART)
+        figure = cached(builder, first, *args)
+        access.chart(key, figure, cached(access.speech_for, figure, builder, first, *args))
     except (ValueError, TypeError, FloatingPointError) as err:
         st.warning(shown(f"This chart cannot be drawn for these settings: {err}", limit=None))
 
@@ -484,7 +487,7 @@ def sweeps_tab(cfg, data, key) -> None:
     if st.session_state.get("swept-batch"):
         with st.spinner("Training every batch size with 10 seeds…"):
             chart = batch_size_chart()
-        st.plotly_chart(chart, key="sweepchart-batch", **CHART)
+        access.chart("sweepchart-batch", chart, cached(access.speech_for, chart, None))
         lesson_note("batch-noise")
 
 

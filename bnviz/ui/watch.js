@@ -12,6 +12,10 @@ const CSS = `
 .bnw-bar button.bnw-play { min-width: 64px; background: #0072B2; color: #fff; border-color: #0072B2; }
 .bnw-bar input[type=range] { flex: 1 1 200px; min-width: 120px; height: 28px; accent-color: #0072B2; }
 .bnw-bar button:disabled, .bnw-bar input:disabled { opacity: 0.4; cursor: default; }
+.bnw-bar button:focus-visible, .bnw-bar input:focus-visible, .bnw-bar select:focus-visible {
+  outline: 3px solid #0B3D91; outline-offset: 2px; }
+.bnw-live { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0);
+  white-space: nowrap; }
 .bnw-bar select { height: 36px; border: 1px solid #C8D4E3; border-radius: 8px; background: #fff; }
 .bnw-title { font-weight: 700; font-size: 16px; margin-right: 6px; }
 .bnw-step { font-variant-numeric: tabular-nums; min-width: 150px; font-size: 14px; color: #333; }
@@ -96,15 +100,20 @@ class Player {
     const spec = this.spec;
     this.root.replaceChildren();
     const box = el("div", "bnw", this.root);
+    box.id = "bnviz-watch";
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "Watch it train: the training view");
     const bar = el("div", "bnw-bar", box);
     el("span", "bnw-title", bar).textContent = "Watch it train";
     this.back = el("button", "bnw-back", bar);
     this.back.textContent = "◀";
     this.back.title = "one frame back";
+    this.back.setAttribute("aria-label", "one frame back");
     this.playButton = el("button", "bnw-play", bar);
     this.forward = el("button", "bnw-forward", bar);
     this.forward.textContent = "▶";
     this.forward.title = "one frame forward";
+    this.forward.setAttribute("aria-label", "one frame forward");
     this.slider = el("input", "bnw-slider", bar);
     Object.assign(this.slider, { type: "range", min: 0, max: this.count - 1, step: 1, value: this.position });
     this.slider.setAttribute("aria-label", "training step");
@@ -117,6 +126,12 @@ class Player {
       option.selected = s === 1;
     }
     this.stepLabel = el("span", "bnw-step", bar);
+    // what a screen reader hears while the view plays: the step, at most once a second (see announce)
+    this.live = el("div", "bnw-live", box);
+    this.live.setAttribute("role", "status");
+    this.live.setAttribute("aria-live", "polite");
+    this.live.setAttribute("aria-atomic", "true");
+    this.said = 0;
 
     const grid = el("div", "bnw-grid", box);
     const n = this.runs.length;
@@ -127,7 +142,7 @@ class Player {
       place(head, [p + 2, 1], ["1 / -1", 2 + 2 * p]);
     });
     this.runs.forEach((run, r) => {
-      const label = el("div", "bnw-label", grid, { color: run.spec.colour });
+      const label = el("div", "bnw-label", grid, { color: run.spec.ink || run.spec.colour });   // 4.5:1 on white
       label.textContent = run.spec.label;               // text only: never parsed as HTML
       el("small", null, label).textContent = run.spec.note;
       place(label, [1, r + 2], [r + 1, 1]);
@@ -135,6 +150,9 @@ class Player {
         const div = el("div", "bnw-plot", grid);
         div.dataset.run = r;
         div.dataset.panel = p;
+        // a name and a sentence from the run's numbers (bnviz.figures.speech), read instead of the drawing
+        div.setAttribute("role", "img");
+        div.setAttribute("aria-label", panel.said || `${spec.panels[p]}, ${run.spec.label}`);
         place(div, [p + 2, r + 2], [r + 1, 3 + 2 * p]);
         run.plots.push(div);
       });
@@ -146,10 +164,16 @@ class Player {
     this.forward.onclick = () => { this.pause(); this.show(this.position + 1); };
     this.slider.oninput = () => { this.pause(); this.show(Number(this.slider.value)); };
     this.speedSelect.onchange = () => { this.speed = Number(this.speedSelect.value); };
+    // the keyboard: Enter or Space on a button, arrows on the slider (the browser's own); on the
+    // buttons, left and right step one frame and Home and End go to the first and the last
+    box.addEventListener("keydown", (event) => this.key(event));
     this.show(this.position);
     this.setButton();
     if (spec.live) {
-      for (const control of [this.back, this.forward, this.slider, this.playButton]) control.disabled = true;
+      for (const control of [this.back, this.forward, this.slider, this.playButton]) {
+        control.disabled = true;
+        control.title = "available once training has finished";
+      }
     } else if (spec.autoplay) {
       this.play();
     }
@@ -158,6 +182,37 @@ class Player {
   setButton() {
     this.playButton.textContent = this.playing ? "❚❚" : "▶ Play";
     this.playButton.title = this.playing ? "pause" : "play training";
+    this.playButton.setAttribute("aria-label", this.playing ? "Pause" : "Play");
+  }
+
+  key(event) {
+    if (event.target.tagName !== "BUTTON" || this.spec.live) return;
+    const moves = { ArrowLeft: () => this.position - 1, ArrowRight: () => this.position + 1,
+      Home: () => 0, End: () => this.count - 1 };
+    if (!moves[event.key]) return;
+    event.preventDefault();
+    this.pause();
+    this.show(moves[event.key]());
+    this.announce(true);
+  }
+
+  stepText() {
+    const step = this.master.states[this.position];
+    const total = Math.max(this.spec.span || 0, this.master.states[this.count - 1]);
+    const losses = this.runs.map((run) => {
+      const at = run.loss[this.frameOf(run, step)];
+      return `${run.spec.label}: loss ${Number.isFinite(at) ? at.toFixed(3) : "not a number"}`;
+    });
+    return `Step ${step.toLocaleString()} of ${total.toLocaleString()}. ${losses.join("; ")}.`;
+  }
+
+  announce(now) {
+    // polite, and at most once a second: a screen reader must not be flooded while the view plays
+    const t = performance.now();
+    if (!now && t - this.said < 1000) return;
+    this.said = t;
+    this.live.textContent = this.stepText();
+    this.live.dataset.said = t;
   }
 
   play() {
@@ -181,9 +236,11 @@ class Player {
   }
 
   pause() {
+    const was = this.playing;
     this.playing = false;
     if (this.raf) cancelAnimationFrame(this.raf);
     this.setButton();
+    if (was) this.announce(true);                      // where it stopped, at once
   }
 
   stop() { this.pause(); }
@@ -204,6 +261,8 @@ class Player {
     for (const run of this.runs) this.draw(run, this.frameOf(run, step));
     this.slider.value = this.position;
     const total = Math.max(this.spec.span || 0, this.master.states[this.count - 1]);
+    this.slider.setAttribute("aria-valuetext", `step ${step.toLocaleString()} of ${total.toLocaleString()}`);
+    if (this.playing) this.announce(false);
     this.stepLabel.textContent = `${this.spec.live ? "training… " : ""}step ${step.toLocaleString()} of ${total.toLocaleString()}`;
     this.root.dataset.step = step;
     this.root.dataset.frame = this.position;
@@ -499,6 +558,7 @@ function panelsFor(run) {
 
 export default function (component) {
   const { data, parentElement } = component;
+  pageAccess();                                     // access.js, joined in front of this file
   if (!document.getElementById("bnviz-watch-css")) {
     const style = el("style", null, document.head);
     style.id = "bnviz-watch-css";

@@ -23,6 +23,7 @@ import streamlit as st
 from ..figures.watch import watch_spec
 from ..visitor_text import shown
 from ..watch import MAX_FRAMES, PLANE_SIZE, final_accuracy, generalization_gap, summary, watch_pair
+from .access import page_css, table_html
 from .runs import wait_for
 from .tabs import cached
 
@@ -31,13 +32,15 @@ LIVE_FRAMES = 40          # frames computed for a run still training: cheap enou
 LIVE_PLANE = 21           # and a coarser loss surface
 SECONDS = 10.0            # one pass of the replay at normal speed: a pace a class can follow
 
-_JS = (Path(__file__).with_name("watch.js")).read_text()
+# one module: the page's keyboard and screen-reader helpers (access.js), then the player
+_JS = "\n".join((Path(__file__).with_name(name)).read_text() for name in ("access.js", "watch.js"))
 _player = st.components.v2.component("bnviz_watch", js=_JS, isolate_styles=False)
 
 
 def page_style() -> None:
-    """Less empty space above the headline, so the view's panels fit on the first screen."""
-    st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.4rem; }</style>")
+    """Less empty space above the headline, so the view's panels fit on the first screen; the page's
+    readable colours and focus rings (bnviz.ui.access)."""
+    st.html("<style>[data-testid='stMainBlockContainer'] { padding-top: 3.4rem; }</style>" + page_css())
 
 
 def run_names(a, b) -> list:
@@ -119,8 +122,15 @@ def draw_partial(slot, a, b, data) -> None:
 
 def _show(slot, spec, sentence: str, key: str | None = None) -> None:
     with slot.container():
+        table = None
         if spec is not None:
-            _player(data=spec, key=key, width="stretch")
+            table = spec.get("table")
+            _player(data={k: v for k, v in spec.items() if k != "table"}, key=key, width="stretch")
         st.caption(sentence)
         if spec is not None:        # apart from the sentence, so the sentence stays on a laptop's first screen
-            st.caption(shown(spec["key"], limit=None))                    # the key names the label
+            key = shown(spec["key"], limit=None)                          # the key names the label
+            if table and table["rows"] and not spec.get("live"):
+                # the view's numbers, for a screen reader only: the first screen has no room for more
+                caption = f"Watch it train, the numbers: {table['note'] or 'every frame.'}"
+                key += "\n\n" + table_html(caption, table["columns"], table["rows"])
+            st.caption(key, unsafe_allow_html=True)
