@@ -67,6 +67,20 @@ def test_batchnorm_running_statistics(bn_ref, convention):
     close(y, bn_ref["y_eval"])
 
 
+def check_whole_run(run, ref, rows):
+    """A trained Run against a PyTorch fixture: the same initial parameters and batch rows (rows, in the
+    fixture's layout), then every step's loss, the final parameters and (with BN) the running statistics."""
+    for name in run.param_names:
+        np.testing.assert_array_equal(run.initial_params[name], ref[f"init_{name}"])
+    np.testing.assert_array_equal(rows, ref["rows"])
+    close(run.train_loss, ref["losses"])
+    for name in run.param_names:
+        close(run.final_params[name], ref[f"final_{name}"])
+    if run.arch.bn:
+        ours = np.concatenate([a for k in range(run.n_bn) for a in (run.running_mean[k], run.running_var[k])], axis=1)
+        close(ours, ref["running"])
+
+
 @pytest.mark.parametrize("case", NETWORK_CASES)
 def test_network_training_matches_pytorch(case):
     ref = np.load(FIXTURES / f"torch_net_{case}.npz")
@@ -75,15 +89,7 @@ def test_network_training_matches_pytorch(case):
     data = load_for(cfg)
     run = train(cfg, data)
     assert run.n_steps == len(ref["losses"]) == 100
-    for name in run.param_names:
-        np.testing.assert_array_equal(run.initial_params[name], ref[f"init_{name}"])
-    np.testing.assert_array_equal(np.stack(run.batch_indices), ref["rows"])
-    close(run.train_loss, ref["losses"])
-    for name in run.param_names:
-        close(run.final_params[name], ref[f"final_{name}"])
-    if cfg.bn:
-        ours = np.concatenate([a for k in range(run.n_bn) for a in (run.running_mean[k], run.running_var[k])], axis=1)
-        close(ours, ref["running"])
+    check_whole_run(run, ref, np.stack(run.batch_indices))
     # evaluation mode on the test rows, with the final running statistics
     result = forward(run.arch, run.final_params, network_inputs(cfg, data, data.X_test),
                      run.buffers_at(run.n_steps) if cfg.bn else None)
@@ -112,14 +118,7 @@ def test_digits_training_with_cross_entropy_matches_pytorch(case, engine, monkey
     run = train(cfg, data)
     assert run.arch.n_in == 64 and run.arch.n_out == 10 and run.arch.bn
     assert run.n_steps == len(ref["losses"]) == 48
-    for name in run.param_names:
-        np.testing.assert_array_equal(run.initial_params[name], ref[f"init_{name}"])
-    np.testing.assert_array_equal(np.concatenate(run.batch_indices), ref["rows"])
-    close(run.train_loss, ref["losses"])
-    for name in run.param_names:
-        close(run.final_params[name], ref[f"final_{name}"])
-    ours = np.concatenate([a for k in range(run.n_bn) for a in (run.running_mean[k], run.running_var[k])], axis=1)
-    close(ours, ref["running"])
+    check_whole_run(run, ref, np.concatenate(run.batch_indices))
     result = forward(run.arch, run.final_params, network_inputs(cfg, data, data.X_test), run.buffers_at(run.n_steps))
     assert result.logits.shape == (len(data.y_test), 10)
     close(result.logits, ref["eval_logits"])
