@@ -206,3 +206,27 @@ def test_a_lessons_chart_has_its_numbers_per_seed_as_a_table():
         "<th scope='col'>BN on</th><th scope='col'>BN off</th></tr></thead><tbody>"
         "<tr><th scope='row'>3</th><td>0.125</td><td>0.25</td></tr>"
         "<tr><th scope='row'>7</th><td>0.5</td><td>n/a</td></tr></tbody></table></details>")
+
+
+def test_off_the_feature_plane_the_last_panel_speaks_the_test_accuracy():
+    """The digits have no two-feature plane: the view's last panel follows test accuracy, and its
+    sentence quotes the first and last frame's accuracy, recomputed here from the network's logits."""
+    from bnviz.nn import forward
+    from bnviz.train import network_inputs
+
+    cfg = Config(dataset="digits", hidden=(8,), epochs=1, batch_size=60)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    (view,) = watch_pair(run, None, data)
+    assert view.prob is None and view.states[0] == 0 and view.states[-1] == run.n_steps
+    X = network_inputs(cfg, data, data.X_test)
+
+    def accuracy(step):
+        logits = forward(run.arch, run.params_at(step), X, run.buffers_at(step)).logits
+        return float(np.mean(np.argmax(logits, axis=-1) == np.asarray(data.y_test)))
+
+    first, last = accuracy(0), accuracy(run.n_steps)
+    assert last > first + 0.2
+    said = watch_panel_sentences(view, "A · BN on", "digit")[-1]
+    assert said == (f"Test accuracy, A · BN on: in evaluation mode it goes from {first:.0%} to {last:.0%} "
+                    f"over {run.n_steps:,} steps.")
