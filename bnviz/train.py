@@ -49,7 +49,7 @@ MEMBER_FIELDS = ("lr", "init_scale", "seed")
 
 def architecture(cfg: Config, n_in: int = 2) -> Architecture:
     return Architecture(n_in=n_in, hidden=tuple(cfg.hidden), activation=cfg.activation, bn=cfg.bn,
-                        bn_position=cfg.bn_position, keep_bias=cfg.keep_bias, eps=cfg.eps)
+                        bn_position=cfg.bn_position, keep_bias=cfg.keep_bias, eps=cfg.eps, norm=cfg.norm)
 
 
 def network_inputs(cfg: Config, data: Dataset, X: np.ndarray) -> np.ndarray:

@@ -33,7 +33,8 @@ def bn_ref():
 
 def test_fixtures_exist():
     assert (FIXTURES / "torch_batchnorm.npz").exists()
-    assert len(NETWORK_CASES) >= 5
+    assert len(NETWORK_CASES) >= 7
+    assert {"sgd_layer_before", "adam_layer_after"} <= set(NETWORK_CASES)
 
 
 def test_batchnorm_forward_and_backward(bn_ref):
@@ -81,6 +82,8 @@ def test_network_training_matches_pytorch(case):
     close(run.train_loss, ref["losses"])
     for name in run.param_names:
         close(run.final_params[name], ref[f"final_{name}"])
+    if cfg.norm == "layer":                  # layer norm keeps no running statistics, in either library
+        assert ref["running"].shape == (100, 0) and run.n_bn == 0
     if cfg.bn:
         ours = np.concatenate([a for k in range(run.n_bn) for a in (run.running_mean[k], run.running_var[k])], axis=1)
         close(ours, ref["running"])

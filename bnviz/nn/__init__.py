@@ -18,10 +18,10 @@ from .layers import (
     sigmoid,
 )
 from .noise import draw_bn_noise, noise_pairs
-from .mlp import ACTIVATIONS, BN_POSITIONS, Architecture, FlatLayout, LayerTrace, backward, forward, loss_and_grads
+from .mlp import ACTIVATIONS, BN_POSITIONS, NORMS, Architecture, FlatLayout, LayerTrace, backward, forward, loss_and_grads
 
 __all__ = [
-    "ACTIVATIONS", "BN_POSITIONS", "INITS", "Architecture", "BatchNormCache", "FlatLayout", "LayerNormCache",
+    "ACTIVATIONS", "BN_POSITIONS", "INITS", "NORMS", "Architecture", "BatchNormCache", "FlatLayout", "LayerNormCache",
     "LayerTrace",
     "activation_backward", "activation_forward", "backward", "batch_sum", "batchnorm_backward",
     "batchnorm_eval_forward", "batchnorm_forward", "bce_with_logits_backward", "bce_with_logits_forward",
