@@ -20,7 +20,7 @@ from .activations import activation_heatmap, activation_histogram_replay, activa
 from .common import BN_OFF, BN_ON, LIGHT_FRAMES, LN_ON, MAX_FRAMES, STAGE_NAMES, run_colour, run_label, stage_name
 from .contours import input_scaling_figure, landscape_figure
 from .curves import training_curves
-from .lessons import spread_svg
+from .lessons import by_batch_size_svg, spread_svg
 from .network import network_diagram
 from .parameters import bias_figure, eval_lag_figure, gamma_beta_figure, gradient_norm_figure, update_ratio_figure
 from .running import running_gap_figure, running_stats_figure

@@ -109,6 +109,20 @@ class Board:
             whole = {i for i, _ in self._verdicts if all((i, e) in self._verdicts for e in self.experiments)}
             return len(whole | set(self._errors))
 
+    def batch_charts(self, lesson, experiment: str = "shows") -> str:
+        """A verdict's charts against batch size (SVG, "" for lessons without), built once and shared."""
+        verdict = self.verdict(lesson, experiment)
+        if verdict is None:
+            return ""
+        key = (lesson.id, experiment, "batch")
+        with self._lock:
+            svg = self._figures.get(key)
+        if svg is None:
+            svg = batch_size_charts(verdict)
+            with self._lock:
+                self._figures[key] = svg
+        return svg
+
     def figure(self, lesson, experiment: str = "shows") -> str | None:
         """A verdict's chart (SVG), built once per lesson and experiment and shared (None until measured)."""
         verdict = self.verdict(lesson, experiment)
@@ -128,6 +142,19 @@ def spread_chart(verdict) -> str:
     """The spread over seeds a Verdict carries, drawn by ``figures.spread_svg``."""
     return figures.spread_svg(verdict.spread, verdict.spread_label, verdict.seeds, verdict.spread_log,
                               verdict.spread_bounds)
+
+
+def batch_size_charts(verdict) -> str:
+    """For the batch-dependence lesson, its test accuracy and loss noise against batch size (medians over
+    seeds, with their range), drawn by ``figures.by_batch_size_svg``; "" for any other verdict."""
+    if getattr(verdict, "lesson", "") != "batch-dependence" or "batch_size" not in verdict.detail:
+        return ""
+    svg = ""
+    for what, label, log, bounds in (("test_acc", "test accuracy", False, (0.0, 1.0)),
+                                     ("loss_noise", "loss noise", True, None)):
+        series = {k.split(" ", 1)[1]: v for k, v in verdict.detail.items() if k.startswith(what + " ")}
+        svg += figures.by_batch_size_svg(verdict.detail["batch_size"], series, label, log, bounds)
+    return svg
 
 
 @st.cache_resource(show_spinner=False)
@@ -226,7 +253,8 @@ def card(board: Board, lesson, index: int) -> None:
             parts += [f"**{markdown_text(name)}** {badge_markdown(verdict.status)} "
                       f"effect {markdown_text(fmt(verdict.effect))}, {verdict.level:.0%} interval "
                       f"{markdown_text(fmt(low))} to {markdown_text(fmt(high))}",
-                      markdown_text(verdict.sentence), board.figure(lesson, experiment)]
+                      markdown_text(verdict.sentence), board.figure(lesson, experiment),
+                      board.batch_charts(lesson, experiment)]
         parts.append(f"**What differs:** {markdown_text(contrast(lesson, verdicts['notes'], verdicts['shows']))}")
     compares = markdown_text(" and ".join(lesson.compares))
     links = f"[Open this experiment](?{lesson.experiments['shows']})"
