@@ -85,6 +85,7 @@ class WatchRun:
     final_loss: float
     rows_used: int
     n_rows: int
+    norm: str = "batch"           # the run's normalization: batch, layer or none
 
     def at(self, frame: int) -> dict:
         """The numbers frame `frame` shows, by name (what a reader checks a drawing against)."""
@@ -220,7 +221,7 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
                     hist=hist, percentiles=percentiles, running_mean=running_mean, running_var=running_var,
                     exact_mean=exact_mean, exact_var=exact_var, grid_x=grid.x, grid_y=grid.y, prob=grid.prob,
                     final_loss=float(last.mean()) if len(last) else float("nan"),
-                    rows_used=len(run.snapshot_rows), n_rows=len(data.y_train))
+                    rows_used=len(run.snapshot_rows), n_rows=len(data.y_train), norm=run.config.norm)
 
 
 def frame_percentiles(values: np.ndarray) -> np.ndarray:
@@ -337,6 +338,8 @@ def verdict_words(views: list, accuracies: list, names: list) -> str:
     if acc_on - acc_off >= CLEAR_ACCURACY or (loss_off >= 1.5 * loss_on and acc_on >= acc_off):
         return "Here BN helps clearly: compare the two loss curves and where each boundary ends."
     if acc_off - acc_on >= CLEAR_ACCURACY or (loss_on >= 1.5 * loss_off and acc_off >= acc_on):
+        if getattr(off, "norm", "none") == "layer":
+            return "Here the network with layer norm does better: BN is no guarantee."
         return "Here the network without BN does better: BN is no guarantee."
     if abs(acc_on - acc_off) <= LITTLE_ACCURACY and abs(loss_on - loss_off) <= LITTLE_LOSS * max(loss_on, loss_off):
         return "On this network BN changes little: both runs learn about equally well; the scenarios show where it matters."
