@@ -32,6 +32,8 @@ FAN_IN, FAN_OUT, W_AT, B_AT, GAMMA_AT, BETA_AT, COL = range(7)
 # ints: activation, bn on, bn before the activation, optimizer, cumulative running average,
 # unbiased running variance, record stride, noisy BN
 I_ACT, I_BN, I_BEFORE, I_OPT, I_CUMULATIVE, I_UNBIASED, I_STRIDE, I_NOISE = range(8)
+# appended after the others: layer norm where BN would sit (I_BN is then 0; I_BEFORE places it)
+I_LAYER = 8
 # floats: BN eps, beta1, beta2, optimizer eps, BN momentum
 F_EPS, F_BETA1, F_BETA2, F_OPT_EPS, F_MOMENTUM = range(5)
 
@@ -146,6 +148,66 @@ def batchnorm_backward(dy, n, p, lay, xhat, inv_std, grad, ensemble):
             for m in range(M):
                 dy[i, c, m] = (((dy[i, c, m] - grad[bj, m] * (1.0 / n)) - xhat[i, c, m] * (grad[gj, m] * (1.0 / n)))
                                * (p[gj, m] * inv_std[c, m]))
+
+
+# --------------------------------------------------------------------- LayerNorm
+
+
+@jit
+def layernorm_forward(x, n, p, lay, eps, xhat, y, inv_std, ensemble):
+    """One layer's columns of x, each row normalized over its own units (means divide by the width, as
+    np.mean does, not multiply by its inverse, so the two loops round alike): xhat, y = gamma * xhat + beta,
+    and 1 / sqrt(var + eps) per row, in inv_std[i, layer's first column] (rows, not units, own statistics)."""
+    width, col, g_at, b_at = lay[FAN_OUT], lay[COL], lay[GAMMA_AT], lay[BETA_AT]
+    M = 1 if ensemble is None else ensemble
+    for i in range(n):
+        for m in range(M):
+            mu = 0.0
+            for j in range(width):
+                mu += x[i, col + j, m]
+            mu /= width
+            v = 0.0
+            for j in range(width):
+                d = x[i, col + j, m] - mu
+                xhat[i, col + j, m] = d
+                v += d * d
+            v /= width
+            r = 1.0 / np.sqrt(v + eps)
+            inv_std[i, col, m] = r
+            for j in range(width):
+                h = xhat[i, col + j, m] * r
+                xhat[i, col + j, m] = h
+                y[i, col + j, m] = h * p[g_at + j, m] + p[b_at + j, m]
+
+
+@jit
+def layernorm_backward(dy, n, p, lay, xhat, inv_std, grad, ensemble):
+    """In place on dy's columns, row by row with dxhat = gamma * dy:
+    dx = (dxhat - mean_j dxhat - xhat * mean_j(dxhat * xhat)) / sqrt(var + eps); dgamma and dbeta
+    (sums over the rows) into grad."""
+    width, col, g_at, b_at = lay[FAN_OUT], lay[COL], lay[GAMMA_AT], lay[BETA_AT]
+    M = 1 if ensemble is None else ensemble
+    for j in range(width):
+        for m in range(M):
+            grad[b_at + j, m] = 0.0
+            grad[g_at + j, m] = 0.0
+        for i in range(n):
+            for m in range(M):
+                grad[b_at + j, m] += dy[i, col + j, m]
+                grad[g_at + j, m] += dy[i, col + j, m] * xhat[i, col + j, m]
+    for i in range(n):
+        for m in range(M):
+            mean_d = 0.0
+            mean_dh = 0.0
+            for j in range(width):
+                dh = dy[i, col + j, m] * p[g_at + j, m]
+                mean_d += dh
+                mean_dh += dh * xhat[i, col + j, m]
+            mean_d /= width
+            mean_dh /= width
+            for j in range(width):
+                dh = dy[i, col + j, m] * p[g_at + j, m]
+                dy[i, col + j, m] = (dh - mean_d - xhat[i, col + j, m] * mean_dh) * inv_std[i, col, m]
 
 
 @jit
@@ -358,6 +420,7 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
         H += layout[l, FAN_OUT]
     act, bn, before, opt = ints[I_ACT], ints[I_BN] != 0, ints[I_BEFORE] != 0, ints[I_OPT]
     cumulative, unbiased, stride, noise_on = ints[I_CUMULATIVE] != 0, ints[I_UNBIASED] != 0, ints[I_STRIDE], ints[I_NOISE] != 0
+    layer = ints[I_LAYER] != 0
     eps, beta1, beta2, opt_eps, momentum = floats[F_EPS], floats[F_BETA1], floats[F_BETA2], floats[F_OPT_EPS], floats[F_MOMENTUM]
     p = np.ascontiguousarray(params.T)
     run = np.ascontiguousarray(running.T)
@@ -369,7 +432,7 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
     post = np.empty((nmax, H, M))       # activation outputs
     xhat = np.empty((nmax, H, M))
     out = np.empty((nmax, H, M))        # BN outputs, when BN comes after the activation
-    layer_out = out if bn and not before else post       # what the next layer sees
+    layer_out = out if (bn or layer) and not before else post       # what the next layer sees
     d = np.empty((nmax, H, M))          # gradient of the loss at each layer's output, then at its Dense output
     classes = layout[L - 1, FAN_OUT]    # 1: one sigmoid unit; K > 1: a softmax over K classes
     logit = np.empty((nmax, classes, M))
@@ -377,6 +440,7 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
     row_max = np.empty(M)
     row_sum = np.empty(M)
     inv_std = np.empty((H, M))
+    row_inv_std = np.empty((nmax, H, M))    # layer norm's 1 / sqrt(var + eps) of each row, per layer
     mean = np.empty((H, M))
     var = np.empty((H, M))
     ok = np.empty(M, dtype=np.bool_)
@@ -404,6 +468,12 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
             elif bn:
                 activation_forward(z, n, lay, act, post, ensemble)
                 batchnorm_forward(post, n, p, lay, eps, xhat, out, inv_std, mean, var, noise, s, noise_on, ensemble)
+            elif layer and before:
+                layernorm_forward(z, n, p, lay, eps, xhat, pre, row_inv_std, ensemble)
+                activation_forward(pre, n, lay, act, post, ensemble)
+            elif layer:
+                activation_forward(z, n, lay, act, post, ensemble)
+                layernorm_forward(post, n, p, lay, eps, xhat, out, row_inv_std, ensemble)
             else:
                 activation_forward(z, n, lay, act, post, ensemble)
         last, top = layout[L - 1], layout[L - 2, COL]
@@ -434,6 +504,12 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
                 if noise_on:
                     noise_backward(d, n, lay, noise, s, ensemble)
                 batchnorm_backward(d, n, p, lay, xhat, inv_std, grad, ensemble)
+            elif layer and not before:
+                layernorm_backward(d, n, p, lay, xhat, row_inv_std, grad, ensemble)
+                activation_backward(d, n, lay, act, z, post, ensemble)
+            elif layer:
+                activation_backward(d, n, lay, act, pre, post, ensemble)
+                layernorm_backward(d, n, p, lay, xhat, row_inv_std, grad, ensemble)
             else:
                 activation_backward(d, n, lay, act, z, post, ensemble)
             if l == 0:

@@ -22,15 +22,16 @@ def stage_values(run: Run, layer: int, stage: str) -> np.ndarray | None:
     """(K, rows, units) snapshot values of one stage of hidden layer `layer` (1-based),
     or None when the run has no such stage (BN output without BN).
 
-    stage: z (Dense output), bn (BN output), act (activation output), or act_in,
-    the activation's input: the BN output with BN before the activation, else z.
+    stage: z (Dense output), bn (BN output, or layer norm's), act (activation output),
+    or act_in, the activation's input: the normalization's output when it comes before
+    the activation, else z.
     """
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}: use one of {', '.join(STAGES)}")
     if not 1 <= layer <= len(run.arch.hidden):
         raise ValueError(f"layer must be 1 to {len(run.arch.hidden)}, got {layer}")
     if stage == "act_in":
-        stage = "bn" if run.n_bn and run.arch.bn_position == "before" else "z"
+        stage = "bn" if run.arch.normed and run.arch.bn_position == "before" else "z"
     if stage not in run.snapshots:
         return None
     return run.snapshots[stage][layer - 1]

@@ -93,13 +93,15 @@ class Cost:
 
 
 def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str = "before", n_in: int = 2,
-             n_out: int = 1) -> int:
-    """Parameter count of the MLP: Dense layers, BN's gamma and beta, the output layer (n_out units:
-    1 for two classes, K for a softmax over K)."""
+             n_out: int = 1, norm: str | None = None) -> int:
+    """Parameter count of the MLP: Dense layers, the normalization's gamma and beta, the output layer
+    (n_out units: 1 for two classes, K for a softmax over K). norm ("batch", "layer", "none"), when
+    given, says what bn says and also names layer norm."""
+    norm = ("batch" if bn else "none") if norm is None else norm
     total, fan_in = 0, n_in
     for width in hidden:
-        bias = not (bn and bn_position == "before" and not keep_bias)
-        total += fan_in * width + (width if bias else 0) + (2 * width if bn else 0)
+        bias = not (norm == "batch" and bn_position == "before" and not keep_bias)
+        total += fan_in * width + (width if bias else 0) + (2 * width if norm != "none" else 0)
         fan_in = width
     return total + (fan_in + 1) * n_out
 
@@ -122,7 +124,7 @@ def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: boo
     """
     n_rows = max(int(n_rows), 2)
     steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
-    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out)
+    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out, cfg.norm)
     stride = record_stride(cfg, n_rows, n_in, n_out=n_out) if members == 1 and strided else 1
     return Cost(steps, float(cfg.epochs) * n_rows * P * members,
                 float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride, len(cfg.hidden),
@@ -164,7 +166,7 @@ def record_stride(cfg: Config, n_rows: int, n_in: int = 2, max_bytes: float | No
     max_bytes = limits.RUN_BYTES if max_bytes is None else max_bytes
     n_rows = max(int(n_rows), 2)
     steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
-    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out)
+    P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out, cfg.norm)
     if record_bytes(cfg, steps, n_rows, P) <= max_bytes:
         return 1
 

@@ -52,6 +52,8 @@ def variant(cfg: Config, field: str, text: str) -> tuple:
     if field not in COMPARE_FIELDS:
         return cfg.replace(bn=not cfg.bn), [f"Cannot compare on '{plain(field)}'; comparing BN on and off instead."]
     query = dict(cfg.to_query())
+    if field in ("bn", "norm"):             # one normalization: B's setting replaces A's, however written
+        query.pop("norm" if field == "bn" else "bn", None)
     query[field] = str(text)
     return Config.from_query(query)
 

@@ -107,7 +107,8 @@ class Kernel:
         noise_on = hist.noise is not None
         self.ints = np.array([k.ACTIVATIONS[arch.activation], arch.bn, arch.bn_position == "before",
                               k.OPTIMIZERS[cfg.optimizer], cfg.running_avg == "cumulative",
-                              cfg.running_var == "unbiased", hist.stride, noise_on], dtype=np.int64)
+                              cfg.running_var == "unbiased", hist.stride, noise_on,
+                              arch.norm == "layer"], dtype=np.int64)
         self.floats = np.array([arch.eps, cfg.beta1, cfg.beta2, cfg.opt_eps, cfg.bn_momentum], dtype=float)
         # Adam's bias corrections, computed as bnviz.optim computes them
         t = np.arange(1, S + 1)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .nn import ACTIVATIONS, BN_POSITIONS, INITS
+from .nn import ACTIVATIONS, BN_POSITIONS, INITS, NORMS
 from .optim import OPTIMIZERS
 from .visitor_text import plain
 
@@ -117,9 +117,16 @@ FIELDS = (
           low=-10.0, high=10.0, widget="number", step=0.5, fmt="%.2f", compare="0 or 1"),
     # ---- Batch norm
     Field("bn", "bool", True, "Batch norm", "Batch normalization",
-          "Batch normalization after every hidden Dense layer.", compare="opposite"),
+          "Batch normalization after every hidden Dense layer (off: the normalization below is none, or layer "
+          "norm when that is chosen).", compare="opposite"),
+    Field("norm", "choice", "batch", "Batch norm", "Normalization",
+          "batch: each unit normalized over the rows of the mini-batch (running averages for test time); "
+          "layer: each row normalized over its own units, the same in training and at test time, whatever the "
+          "batch; none: no normalization. Sits where BN sits, with the same ε.", NORMS,
+          labels=("batch norm", "layer norm", "none"), widget="radio", compare="next"),
     Field("bn_position", "choice", "before", "Batch norm", "Where BN sits",
-          "before: Dense -> BN -> activation; after: Dense -> activation -> BN.", BN_POSITIONS,
+          "before: Dense -> BN -> activation; after: Dense -> activation -> BN (layer norm sits in the same "
+          "place).", BN_POSITIONS,
           labels=("before the activation", "after the activation"), widget="radio", compare="next"),
     Field("keep_bias", "bool", False, "Batch norm", "Keep the bias in front of BN",
           "Keep the Dense bias in front of BN. BN subtracts the batch mean, so this bias gets zero gradient.",
@@ -191,7 +198,10 @@ class Config:
     init: str = _d("init")
     init_scale: float = _d("init_scale")
     bias_init: float = _d("bias_init")
-    bn: bool = _d("bn")
+    # bn and norm say one thing two ways (bn=True is norm="batch"; bn=False is "none", or "layer" when
+    # norm says so). Left out (None), each follows the other; both given, they must agree.
+    bn: bool = None
+    norm: str = None
     bn_position: str = _d("bn_position")
     keep_bias: bool = _d("keep_bias")
     bn_momentum: float = _d("bn_momentum")
@@ -209,15 +219,35 @@ class Config:
     opt_eps: float = _d("opt_eps")
 
     def __post_init__(self):
+        bn, norm = self.bn, self.norm
+        if bn is not None:
+            bn = _check(FIELD_BY_NAME["bn"], bn)
+        if norm is not None:
+            norm = _check(FIELD_BY_NAME["norm"], norm)
+        if bn is not None and norm is not None and bn != (norm == "batch"):
+            raise ValueError(f"bn={bn} and norm={norm!r} ask for different normalizations: give one of them "
+                             f"(bn=True is norm='batch', bn=False is norm='none' or 'layer')")
+        if norm is None:
+            norm = _d("norm") if bn is None else ("batch" if bn else "none")
+        object.__setattr__(self, "bn", norm == "batch")
+        object.__setattr__(self, "norm", norm)
         for f in FIELDS:
             object.__setattr__(self, f.name, _check(f, getattr(self, f.name)))
 
     def replace(self, **changes) -> "Config":
+        """A copy with some fields changed; changing bn or norm alone lets the other follow it."""
+        if "norm" in changes and "bn" not in changes:
+            changes["bn"] = None
+        elif "bn" in changes and "norm" not in changes:
+            changes["norm"] = None
         return replace(self, **changes)
 
     def to_query(self) -> dict:
-        """{field name: text} for the URL; only fields that differ from the default."""
-        return {f.name: format_value(f, getattr(self, f.name)) for f in FIELDS if getattr(self, f.name) != f.default}
+        """{field name: text} for the URL; only fields that differ from the default. The normalization is
+        written once: nothing for batch norm, bn=0 for none (as links always said), norm=layer for layer norm."""
+        implied = "bn" if self.norm == "layer" else "norm"
+        return {f.name: format_value(f, getattr(self, f.name)) for f in FIELDS
+                if getattr(self, f.name) != f.default and f.name != implied}
 
     def differences(self, other: "Config") -> list:
         """The names of the fields whose values differ from other's, in table order."""
@@ -246,6 +276,10 @@ class Config:
                 nearest = _nearest(f, str(raw))
                 values[key] = nearest if nearest is not None else f.default
                 warnings.append(f"{key}='{plain(raw)}': {key} {allowed(f)}; using {format_value(f, values[key])}.")
+        if "bn" in values and "norm" in values and values["bn"] != (values["norm"] == "batch"):
+            warnings.append(f"bn={format_value(FIELD_BY_NAME['bn'], values['bn'])} and norm={values['norm']} ask "
+                            f"for different normalizations; using norm={values['norm']}.")
+            del values["bn"]
         return cls(**values), warnings
 
 

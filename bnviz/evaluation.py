@@ -20,7 +20,7 @@ def row_numbers(arch: Architecture) -> int:
     """Numbers one row leaves in memory during a forward pass of the whole network: per hidden unit
     the Dense output, BN's input, normalized value and output and the activation (and a mask or
     two), plus the inputs and the logit (a softmax's K logits, their shifted values and exps)."""
-    return (ARRAYS_PER_UNIT if arch.bn else 3) * sum(arch.hidden) + arch.n_in + 3 * arch.n_out - 2
+    return (ARRAYS_PER_UNIT if arch.normed else 3) * sum(arch.hidden) + arch.n_in + 3 * arch.n_out - 2
 
 
 def chunks(n_states: int, n_rows: int, width: int):
@@ -59,8 +59,9 @@ def population_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray)
 
 def bn_input(arch: Architecture, trace) -> np.ndarray:
     """What a layer's BN normalizes: the Dense output, or with BN after the activation the
-    activation's output; without BN, the Dense output (what BN would normalize)."""
-    return trace.act if arch.bn and arch.bn_position == "after" else trace.z
+    activation's output (layer norm's input likewise); without a normalization, the Dense output
+    (what BN would normalize)."""
+    return trace.act if arch.normed and arch.bn_position == "after" else trace.z
 
 
 def full_data_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray):

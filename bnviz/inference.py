@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .nn import batchnorm_forward, class_probabilities, correct, forward, probabilities
+from .nn import batchnorm_forward, class_probabilities, correct, forward, layernorm_forward, probabilities
 from .run import Run, forward_states
 from .unsupported import need_two_features
 
@@ -52,6 +52,7 @@ def predict(run: Run, data, X_raw: np.ndarray, state: int | None = None, mode: s
     mode "eval": BN uses the running statistics, each row on its own.
     mode "batch": the n rows form one batch and BN uses their own statistics;
     with n = 1 every BN unit outputs its beta, whatever the row.
+    Layer norm has one mode: each row by its own units, so both give the same.
     """
     with np.errstate(all="ignore"):
         return probabilities(run.arch, _logits(run, data, X_raw, state, mode))
@@ -87,7 +88,8 @@ class AccuracyByStatistics:
     """Test accuracy at the epoch-end states `steps` (E + 1,), three ways, each (E + 1,):
     running: BN with the running statistics (evaluation mode); whole_batch: the test
     set normalized by its own statistics; alone: each test row normalized by itself.
-    Without BN the three are the same network and agree."""
+    Without BN (none, or layer norm: each row by its own units) the three are the
+    same network and agree."""
 
     steps: np.ndarray
     running: np.ndarray
@@ -98,8 +100,113 @@ class AccuracyByStatistics:
 def accuracy_by_statistics(run: Run, data) -> AccuracyByStatistics:
     """How the choice of statistics at test time changes the test accuracy, per epoch."""
     em = run.epoch_metrics
-    alone = one_row_at_a_time(run, data, run.epoch_steps) if run.n_bn else em["test_acc_eval"]
+    # layer norm's lone rows are computed too (not copied), so the chart shows that they agree
+    alone = one_row_at_a_time(run, data, run.epoch_steps) if run.arch.normed else em["test_acc_eval"]
     return AccuracyByStatistics(run.epoch_steps, em["test_acc_eval"], em["test_acc_batch"], alone)
+
+
+@dataclass
+class OneStudentInBatches:
+    """One student's probability of one class after training, alone and inside other batches, in both modes.
+
+    alone_train: training mode, a batch of one (BN: every unit outputs β); alone_eval:
+    evaluation mode, alone (BN: the running statistics); in_batches: (B,) training mode,
+    inside B batches of batch_size rows, the student with batch_size - 1 training rows drawn
+    at random; in_batches_eval: (B,) the same batches in evaluation mode. With layer norm,
+    or without normalization, all of them are one number; with BN the training-mode ones
+    depend on the batch. label_class: the class number whose probability these are (1 for two
+    classes; else the class the student is put in alone at test time); label: that class as the
+    data names it ("placed = 1"), visitor text to show through ``visitor_text``.
+    """
+
+    alone_train: float
+    alone_eval: float
+    in_batches: np.ndarray
+    in_batches_eval: np.ndarray
+    batch_size: int
+    label_class: int = 1
+    label: str = "placed = 1"
+
+    @property
+    def spread(self) -> float:
+        """The largest difference between any two of the numbers."""
+        every = np.r_[self.alone_train, self.alone_eval, self.in_batches, self.in_batches_eval]
+        return float(every.max() - every.min())
+
+
+def one_student_in_batches(run: Run, data, x_raw, batches: int = 20, seed: int = 0) -> OneStudentInBatches:
+    """Where one student's prediction depends on the batch around it (final state; see OneStudentInBatches).
+
+    x_raw: (n_in,) the student's raw features. The other rows are training rows drawn without
+    replacement from a generator seeded by `seed`, so the page shows the same batches every time.
+    """
+    state = run.n_steps
+    n_train = len(data.y_train)
+    size = int(min(max(run.config.batch_size, 2), n_train + 1))
+    rng = np.random.default_rng(seed)
+    others = np.stack([rng.choice(n_train, size - 1, replace=False) for _ in range(batches)])
+    student = data.inputs(np.atleast_2d(np.asarray(x_raw, dtype=float)), run.config.standardize)   # (1, D)
+    rows = data.inputs(data.X_train, run.config.standardize)[others]                                # (B, n-1, D)
+    X = np.concatenate([np.broadcast_to(student, (batches, 1, student.shape[1])), rows], axis=1)    # (B, n, D)
+    views = run.arch.param_layout().views(run.params_of([state]))                                    # lead (1,)
+    buffers = running_buffers(run, [state])
+    buffer_views = None if buffers is None else run.arch.buffer_layout().views(buffers)
+    with np.errstate(all="ignore"):
+        def first_row(buffered, batch):        # (B, K) every class's probability for the student, row 0
+            return class_probabilities(run.arch, forward(run.arch, views, batch, buffered).logits)[:, 0]
+
+        alone_eval = first_row(buffer_views, student[None])[0]
+        k = 1 if run.arch.n_classes == 2 else int(np.nan_to_num(alone_eval, nan=-1.0).argmax())
+        train_mode, eval_mode = first_row(None, X)[:, k], first_row(buffer_views, X)[:, k]
+        alone_train = float(first_row(None, student[None])[0, k])
+    value = data.label_values[k] if k < len(data.label_values) else k
+    label = f"{data.label_name} = {value:g}" if isinstance(value, (int, float, np.number)) else \
+        f"{data.label_name} = {value}"
+    return OneStudentInBatches(alone_train, float(alone_eval[k]), train_mode, eval_mode, size, k, label)
+
+
+@dataclass
+class RowCalculation:
+    """One mini-batch through one layer-norm layer: each row normalized over its own units.
+
+    rows: (n,) positions in data.X_train; raw: (n, 2); ln_input: (n, units) what enters
+    layer norm (z, or g(z) after the activation); mean, var: (n,) each row's mean and biased
+    variance over its units; xhat, out: (n, units); gamma, beta: (units,).
+    """
+
+    step: int
+    layer: int
+    rows: np.ndarray
+    raw: np.ndarray
+    ln_input: np.ndarray
+    mean: np.ndarray
+    var: np.ndarray
+    xhat: np.ndarray
+    out: np.ndarray
+    gamma: np.ndarray
+    beta: np.ndarray
+    eps: float
+
+
+def row_calculation(run: Run, data, step: int, layer: int) -> RowCalculation:
+    """The numbers layer-norm layer `layer` (1-based) worked with at `step` (before its update)."""
+    if run.arch.norm != "layer":
+        raise ValueError("this run has no layer norm")
+    if not 1 <= layer <= len(run.arch.hidden):
+        raise ValueError(f"layer must be 1 to {len(run.arch.hidden)}, got {layer}")
+    if not 0 <= step < run.n_steps:
+        raise ValueError(f"step must be 0 to {run.n_steps - 1}, got {step}")
+    if step % run.stride:
+        raise ValueError(f"step {step} was not recorded: this run's record keeps every {run.stride}th step")
+    rows = run.step_rows(step)
+    params = run.params_at(step)
+    X = data.inputs(data.X_train[rows], run.config.standardize)
+    trace = forward(run.arch, params, X).traces[layer - 1]
+    ln_input = trace.z if run.arch.bn_position == "before" else trace.act
+    gamma, beta = params[f"gamma{layer}"], params[f"beta{layer}"]
+    out, cache = layernorm_forward(ln_input, gamma, beta, run.arch.eps)
+    return RowCalculation(step, layer, rows, data.X_train[rows], ln_input, cache.mean, cache.var, cache.xhat, out,
+                          gamma, beta, run.arch.eps)
 
 
 @dataclass

@@ -532,6 +532,65 @@ def _santurkar(seeds, base):
                             for name in ("bn", "noisy", "plain")})
 
 
+NORM_NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "no normalization"}
+
+
+def _batch_dependence(seeds, base):
+    m = measures.batch_dependence(seeds, base)
+    n, sizes = len(seeds), m["batch_sizes"]
+    small, large = int(sizes[0]), int(sizes[-1])
+    acc, noise = m["test_acc"], m["loss_noise"]
+    drop = {norm: acc[norm][:, -1] - acc[norm][:, 0] for norm in acc}           # accuracy lost going small
+    test_row = 1.0 / m["test_rows"]
+    falls = Part("Small batches cost batch norm accuracy, and layer norm less",
+                 f"test accuracy lost from batches of {large} to {small}, batch norm's minus layer norm's", test_row,
+                 drop["batch"] - drop["layer"])
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.log2(noise["batch"][:, 0] / noise["layer"][:, 0])
+    noisier = Part("At the smallest batch the loss is noisier with batch norm than with layer norm",
+                   f"log2 of batch norm's loss noise over layer norm's, batches of {small}", 0.5, ratio)
+    alone = Part("A row's output under layer norm ignores the rest of its batch",
+                 "decades below 1 of the largest change of a row's output, alone against inside the whole "
+                 "training set", ROUNDING, _decades_below(m["row_change"]["layer"]))
+    med = {what: {norm: np.array([_med(v[:, j]) for j in range(len(sizes))]) for norm, v in m[what].items()}
+           for what in ("test_acc", "loss_noise")}
+    numbers = {"seeds": n, "small_batch": small, "large_batch": large, "epochs": m["epochs"],
+               **{f"acc_{norm}_{int(b)}": float(med["test_acc"][norm][j]) for norm in med["test_acc"]
+                  for j, b in enumerate(sizes)},
+               **{f"noise_{norm}_{int(b)}": float(med["loss_noise"][norm][j]) for norm in med["loss_noise"]
+                  for j, b in enumerate(sizes)},
+               "row_change_batch": _med(m["row_change"]["batch"]),
+               "max_row_change_layer": float(np.max(m["row_change"]["layer"])),
+               "seeds_falls": falls.count, "seeds_noisier": noisier.count}
+    acc_b = [numbers[f"acc_batch_{b}"] for b in (large, small)]
+    acc_l = [numbers[f"acc_layer_{b}"] for b in (large, small)]
+    acc_n = [numbers[f"acc_none_{b}"] for b in (large, small)]
+    noise_words = ", ".join(f"{NORM_NAMES[norm]} {fmt(numbers[f'noise_{norm}_{large}'])} to "
+                            f"{fmt(numbers[f'noise_{norm}_{small}'])}" for norm in measures.DEPENDENCE_NORMS)
+    sentence = (f"From batches of {large} to batches of {small}, median test accuracy goes from {fmt(acc_b[0])} to "
+                f"{fmt(acc_b[1])} with batch norm, {fmt(acc_l[0])} to {fmt(acc_l[1])} with layer norm and "
+                f"{fmt(acc_n[0])} to {fmt(acc_n[1])} with neither (BN loses at least a test row more than layer "
+                f"norm {_shows(falls)}). The evaluation-mode loss jitters from epoch to epoch by {noise_words} "
+                f"(medians; at batches of {small} at least 1.4× noisier with batch norm than with layer norm "
+                f"{_shows(noisier)}). In the networks trained on batches of {small}, a training row's output in "
+                f"training mode moves by {fmt(numbers['row_change_batch'])} of the logits' size with batch norm "
+                f"(median) between the whole training set as its batch and a batch of its own, and by at most "
+                f"{fmt(numbers['max_row_change_layer'])} with layer norm (zero up to rounding {_shows(alone)}).")
+    narrow = min(base.hidden)
+    if narrow <= 3:
+        sentence += (f" Layer norm here normalizes a layer of {narrow} units, where each row's normalized values "
+                     f"carry little more than the order of its units: with batches of {small} it ends at "
+                     f"{fmt(acc_l[1])}, against {fmt(acc_n[1])} without normalization.")
+    detail = {"batch_size": sizes}
+    for norm in measures.DEPENDENCE_NORMS:
+        detail[f"test_acc {NORM_NAMES[norm]}"] = acc[norm]
+        detail[f"loss_noise {NORM_NAMES[norm]}"] = noise[norm]
+    return _verdict((falls, noisier, alone), sentence, numbers,
+                    {"batch norm": acc["batch"][:, 0], "layer norm": acc["layer"][:, 0],
+                     "no normalization": acc["none"][:, 0]},
+                    f"test accuracy, batches of {small}", bounds=ACCURACY, detail=detail)
+
+
 def _worked_example(seeds, base):
     m = measures.worked_example(seeds, base)
     n = len(seeds)
@@ -660,6 +719,13 @@ LESSONS = (
            "accuracy rises sooner, and the input to a last-layer sigmoid holds still while without BN it drifts.",
            ("003",), ("BN on", "BN off"), _pair(FIGURE1_QUERY, FIGURE1_QUERY), _figure1,
            setting="the paper's network on the handwritten digits"),
+    Lesson("batch-dependence", "Batch norm's output for one row depends on the other rows of its batch: as the "
+           "batch shrinks BN degrades, while layer norm, which normalizes each row over its own units, does not "
+           "depend on the batch.", ("000", "001", "003"), ("batch norm", "layer norm", "no normalization"),
+           _pair("epochs=20&batch_size=2&norm=layer&compare=bn&tab=Running+statistics+%26+test+time",
+                 "dataset=circles&hidden=8,8&epochs=20&batch_size=2&norm=layer&compare=bn"
+                 "&tab=Running+statistics+%26+test+time"),
+           _batch_dependence),
     Lesson("worked-example", "The notes' worked example: one batch of four students, μ_B, σ²_B, ẑ and γẑ + β by hand.",
            ("003",), ("BN on",), _pair(WORKED, WORKED), _worked_example),
 )

@@ -13,6 +13,7 @@ from functools import lru_cache
 import numpy as np
 
 from .config import Config
+from .evaluation import loss_and_accuracy
 from .landscape import logistic_curvatures
 from .nn import batchnorm_forward, forward, output_loss
 from .overseeds import dataset_for, datasets, learn_bar, learned, margin, over_seeds
@@ -27,6 +28,8 @@ SWEEP_EPOCHS = 30
 BATCH_SIZES = (2, 4, 8, 16, 32, 64, None)         # None: the whole training set
 BATCH_EPOCHS = 10
 LINK_BATCH = 4                                    # the small batch of the lesson's link
+DEPENDENCE_SIZES = (2, 4, 8, 16, 64)              # the batch-dependence lesson's batch sizes, smallest first
+DEPENDENCE_NORMS = ("batch", "layer", "none")
 BIAS_INIT = 1.0
 NOISE_SIGMAS = 3                                  # a running statistic is "there" within 3 of its own noise
 SHIFT_NET = Config(hidden=(4, 4, 4), activation="sigmoid")
@@ -279,6 +282,66 @@ def batch_noise(seeds, sizes=BATCH_SIZES, epochs: int = BATCH_EPOCHS, base: Conf
     return {"batch_sizes": sizes, "mu_spread": spread, "theory": np.array([sampling_spread(b, rows) for b in sizes]),
             "mode_gap": mode_gap, "acc_gap": acc_gap,
             "test_acc": test_acc, "test_rows": test_rows, "epochs": epochs, "train_rows": rows}
+
+
+def batch_dependence(seeds, base: Config = DEFAULT, sizes=DEPENDENCE_SIZES) -> dict:
+    """Batch norm, layer norm and no normalization over batch sizes x seeds, everything else as in base
+    (arrays (seeds, len(sizes)) per normalization, keyed by DEPENDENCE_NORMS):
+
+    test_acc: final test accuracy in evaluation mode; loss_noise: how much the whole training set's
+    evaluation-mode loss jumps from one epoch end to the next over the second half of training (the
+    standard deviation of its epoch-to-epoch changes over sqrt 2: the noise about a slow trend), the
+    loss the network would give at test time. row_change (seeds,) per normalization, at the smallest
+    batch's final state: the largest change of a training row's training-mode logit between inside
+    the whole training set as one batch and alone, over the size of the logits (at least 1).
+    """
+    seeds = seed_list(seeds)
+    first = dataset_for(_data_config(base, seeds[0]))
+    rows = len(first.y_train)
+    sizes = np.array([min(int(b), rows) for b in sizes])
+    shape = (len(seeds), len(sizes))
+    test_acc = {norm: np.zeros(shape) for norm in DEPENDENCE_NORMS}
+    noise = {norm: np.zeros(shape) for norm in DEPENDENCE_NORMS}
+    row_change = {}
+    for norm in DEPENDENCE_NORMS:
+        for j, size in enumerate(sizes):
+            ensemble, _ = over_seeds(base.replace(norm=norm, batch_size=int(size)), seeds)
+            test_acc[norm][:, j] = ensemble.final_metrics()["test_acc_eval"]
+            noise[norm][:, j] = _eval_loss_noise(ensemble)
+            if j == 0:
+                row_change[norm] = _row_change(ensemble)
+    return {"batch_sizes": sizes, "test_acc": test_acc, "loss_noise": noise, "row_change": row_change,
+            "epochs": base.epochs, "test_rows": len(first.y_test), "train_rows": rows}
+
+
+def _eval_loss_noise(ensemble) -> np.ndarray:
+    """(M,) the epoch-to-epoch jitter of the evaluation-mode training loss over the second half of training
+    (NaN for a member that diverged)."""
+    h = ensemble.history
+    states = _epoch_states(ensemble)
+    states = states[len(states) // 2:]
+    X, y = h.inputs(range(len(ensemble)), "train")
+    losses = np.empty((len(states), len(ensemble)))
+    with np.errstate(all="ignore"):
+        for i, s in enumerate(states):
+            losses[i] = loss_and_accuracy(h.arch, h.params[s], X, y, h.running[s] if h.arch.bn else None)[0][0]
+        out = np.std(np.diff(losses, axis=0), axis=0) / math.sqrt(2) if len(states) > 2 else np.zeros(len(ensemble))
+    out[h.diverged_at >= 0] = np.nan
+    return out
+
+
+def _row_change(ensemble) -> np.ndarray:
+    """(M,) how much a row's training-mode logit moves between the whole training set's batch and a batch of
+    itself alone, at the final state, relative to the logits' size (at least 1)."""
+    h = ensemble.history
+    flat, X = _states_inputs(ensemble, [h.steps_done])
+    views = h.arch.param_layout().views(flat[0])                           # lead (M,)
+    with np.errstate(all="ignore"):
+        together = forward(h.arch, views, X).logits                        # (M, N)
+        alone_views = {k: v[:, None] for k, v in views.items()}            # lead (M, 1): each row its own batch
+        alone = forward(h.arch, alone_views, X[:, :, None, :]).logits[..., 0]
+        scale = np.maximum(np.abs(together).max(axis=1), 1.0)
+        return np.abs(together - alone).max(axis=1) / scale
 
 
 # ------------------------------------------------------------------ claim 5

@@ -200,7 +200,7 @@ def _population(saved: Saved, which: str) -> list:
 
 
 def _snapshots(saved: Saved) -> dict:
-    stages = ("z", "bn", "act") if saved.arch.bn else ("z", "act")
+    stages = ("z", "bn", "act") if saved.arch.normed else ("z", "act")
     return {stage: [getattr(t, stage) for t in saved.snapshot_pass.traces] for stage in stages}
 
 
@@ -249,7 +249,7 @@ RECORDED = (
     Quantity("population_var", "snapshot", "bn", "saved", lambda s: _population(s, "var"), None,
              "the exact (biased) variance of the BN layer's input over all training rows"),
     Quantity("snapshots", "snapshot", "", "saved", _snapshots, None,
-             "{'z' | 'bn' | 'act': [(K, rows, units) per hidden layer]}: the Dense output, BN output and "
+             "{'z' | 'bn' | 'act': [(K, rows, units) per hidden layer]}: the Dense output, BN's (or layer norm's) output and "
              "activation of the snapshot rows (every training row, or a fixed random sample of 1,000 when "
              "there are more), BN with the statistics of all training rows"),
     Quantity("epoch_metrics", "epoch", "", "saved", _epoch_metrics, None,

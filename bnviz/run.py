@@ -416,7 +416,7 @@ def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -
     rows = np.arange(len(X))
     if len(rows) > SNAPSHOT_ROWS:
         rows = np.sort(np.random.default_rng(0).choice(len(X), SNAPSHOT_ROWS, replace=False))
-    stages = 3 if arch.bn else 2
+    stages = 3 if arch.normed else 2
     states = snapshot_states(S, len(rows), sum(arch.hidden) * stages, kept=None if k == 1 else kept)
     epoch_steps = np.arange(0, S + 1, spe)
     if epoch_steps[-1] != S:

@@ -2,13 +2,14 @@
 
 step_table: every per-step quantity of the recording table, one row per step (the Steps CSV);
 batch_table: one mini-batch through one BN layer, as the batch calculator shows it;
+row_table: the same for a layer-norm layer, each row with its own statistics;
 model_summary: a Keras-style count of what each layer holds.
 """
 from __future__ import annotations
 
 import pandas as pd
 
-from .inference import batch_calculation
+from .inference import batch_calculation, row_calculation
 from .recording import RECORDED, bn_units
 from .run import Run
 from .visitor_text import plain
@@ -36,6 +37,22 @@ def batch_table(run: Run, data, step: int, layer: int = 1, undo: bool = False) -
             if before:
                 entry[f"{run.arch.activation}(γ·ẑ + β)"] = calc.act[i, u]
             rows.append(entry)
+    return pd.DataFrame(rows)
+
+
+def row_table(run: Run, data, step: int, layer: int = 1) -> pd.DataFrame:
+    """One mini-batch through one layer-norm layer, row by row and unit by unit: the students'
+    raw features, layer norm's input x, the row's own μ and σ² over its units, x̂ and γ·x̂ + β
+    (see ``bnviz.inference.row_calculation``). One row per (student, unit)."""
+    calc = row_calculation(run, data, step, layer)
+    names = [plain(n) for n in data.feature_names]
+    x_name = "z" if run.arch.bn_position == "before" else "g(z)"
+    rows = []
+    for i, row in enumerate(calc.rows):
+        for u in range(calc.ln_input.shape[1]):
+            rows.append({"row": int(row), names[0]: calc.raw[i, 0], names[1]: calc.raw[i, 1], "unit": u + 1,
+                         x_name: calc.ln_input[i, u], "μ of the row": calc.mean[i], "σ² of the row": calc.var[i],
+                         "x̂": calc.xhat[i, u], "γ": calc.gamma[u], "β": calc.beta[u], "γ·x̂ + β": calc.out[i, u]})
     return pd.DataFrame(rows)
 
 
@@ -70,6 +87,9 @@ def model_summary(run: Run) -> pd.DataFrame:
         last = k == arch.n_dense
         rows.append(dict(layer=f"dense_{k} ({'sigmoid' if last else arch.activation})", output=f"(None, {width})",
                          trainable=W + b, non_trainable=0, holds=f"W{k} ({W})" + (f", b{k} ({b})" if b else "")))
+        if arch.norm == "layer" and not last:
+            rows.append(dict(layer=f"layer_norm_{k}", output=f"(None, {width})", trainable=2 * width,
+                             non_trainable=0, holds=f"γ{k}, β{k} ({width} each); no running statistics"))
         if arch.bn and not last:
             rows.append(dict(layer=f"batch_norm_{k}", output=f"(None, {width})", trainable=2 * width,
                              non_trainable=2 * width,

@@ -55,7 +55,7 @@ def architecture(cfg: Config, n_in: int = 2, n_classes: int = 2) -> Architecture
     output unit for two classes, a softmax over K outputs for K > 2."""
     return Architecture(n_in=n_in, hidden=tuple(cfg.hidden), activation=cfg.activation, bn=cfg.bn,
                         bn_position=cfg.bn_position, keep_bias=cfg.keep_bias, eps=cfg.eps,
-                        n_out=1 if n_classes <= 2 else int(n_classes))
+                        n_out=1 if n_classes <= 2 else int(n_classes), norm=cfg.norm)
 
 
 def network_inputs(cfg: Config, data: Dataset, X: np.ndarray) -> np.ndarray:

@@ -94,6 +94,7 @@ class WatchRun:
     grid_note: str = ""
     accuracy: np.ndarray | None = None
     accuracy_split: str = "test"
+    norm: str = "batch"           # the run's normalization: batch, layer or none
 
     def at(self, frame: int) -> dict:
         """The numbers frame `frame` shows, by name (what a reader checks a drawing against)."""
@@ -254,7 +255,7 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
                     grid_y=None if grid is None else grid.y, prob=None if grid is None else grid.prob,
                     final_loss=float(last.mean()) if len(last) else float("nan"),
                     rows_used=len(run.snapshot_rows), n_rows=len(data.y_train), grid_note=grid_note,
-                    accuracy=accuracy, accuracy_split=split)
+                    accuracy=accuracy, accuracy_split=split, norm=run.config.norm)
 
 
 def frame_percentiles(values: np.ndarray) -> np.ndarray:
@@ -371,6 +372,8 @@ def verdict_words(views: list, accuracies: list, names: list) -> str:
     if acc_on - acc_off >= CLEAR_ACCURACY or (loss_off >= 1.5 * loss_on and acc_on >= acc_off):
         return "Here BN helps clearly: compare the two loss curves and where each boundary ends."
     if acc_off - acc_on >= CLEAR_ACCURACY or (loss_on >= 1.5 * loss_off and acc_off >= acc_on):
+        if getattr(off, "norm", "none") == "layer":
+            return "Here the network with layer norm does better: BN is no guarantee."
         return "Here the network without BN does better: BN is no guarantee."
     if abs(acc_on - acc_off) <= LITTLE_ACCURACY and abs(loss_on - loss_off) <= LITTLE_LOSS * max(loss_on, loss_off):
         return "On this network BN changes little: both runs learn about equally well; the scenarios show where it matters."

@@ -7,6 +7,7 @@ BatchNorm1d / F.batch_norm, F.layer_norm, autograd and torch.optim.
 
     python scripts/make_torch_fixtures.py              # every fixture
     python scripts/make_torch_fixtures.py layernorm    # only the ones named
+    python scripts/make_torch_fixtures.py sgd_layer_before adam_layer_after   # single network cases
 
 "softmax": whole trainings on the handwritten digits (64 inputs, ten classes) with BN layers and
 torch.nn.CrossEntropyLoss, written to tests/fixtures/torch_softmax_*.npz.
@@ -39,6 +40,11 @@ NETWORK_CASES = {
     "adam_before_cumulative": Config(optimizer="adam", lr=0.02, batch_size=16, epochs=5, running_avg="cumulative",
                                      running_var="unbiased", hidden=(4, 3, 2)),
     "sgd_nobn": Config(optimizer="sgd", lr=0.5, batch_size=16, epochs=5, bn=False, activation="sigmoid"),
+    # layer norm on layers of eight units: narrower ones make training sensitive to rounding (see
+    # tests/test_compiled.py), which would measure the two libraries' rounding, not their agreement
+    "sgd_layer_before": Config(optimizer="sgd", lr=0.1, batch_size=16, epochs=5, norm="layer", hidden=(8, 8)),
+    "adam_layer_after": Config(optimizer="adam", lr=0.01, batch_size=16, epochs=5, norm="layer", hidden=(8, 8),
+                               bn_position="after", activation="tanh", eps=1e-5, keep_bias=True),
 }
 
 # Ten classes: the digits through three BN layers, torch.nn.CrossEntropyLoss. 1,438 training rows in
@@ -119,7 +125,8 @@ def layernorm_fixture(rng):
 
 
 class TorchNet:
-    """The bnviz network written with torch.nn.functional; BN via F.batch_norm."""
+    """The bnviz network written with torch.nn.functional; BN via F.batch_norm, layer norm via
+    F.layer_norm (the function torch.nn.LayerNorm calls)."""
 
     def __init__(self, cfg, params, n_in=2, n_classes=2):
         self.cfg = cfg
@@ -133,6 +140,8 @@ class TorchNet:
     def bn(self, k, x, training):
         cfg, (rm, rv) = self.cfg, self.running[k]
         g, b = self.p[f"gamma{k}"], self.p[f"beta{k}"]
+        if self.arch.norm == "layer":          # one map in training and evaluation, no running statistics
+            return F.layer_norm(x, (x.shape[-1],), g, b, eps=cfg.eps)
         if not training:
             return F.batch_norm(x, rm, rv, g, b, training=False, eps=cfg.eps)
         if cfg.running_var == "unbiased":
@@ -157,9 +166,9 @@ class TorchNet:
         a = x
         for k in range(1, self.arch.n_dense):
             z = a @ self.p[f"W{k}"] + (self.p[f"b{k}"] if f"b{k}" in self.p else 0.0)
-            if self.arch.bn and self.arch.bn_position == "before":
+            if self.arch.normed and self.arch.bn_position == "before":
                 a = act(self.bn(k, z, training))
-            elif self.arch.bn:
+            elif self.arch.normed:
                 a = self.bn(k, act(z), training)
             else:
                 a = act(z)
@@ -214,17 +223,17 @@ FIXTURE_KINDS = ("batchnorm", "layernorm", "networks", "softmax")
 
 
 def main(which=FIXTURE_KINDS):
-    unknown = sorted(set(which) - set(FIXTURE_KINDS))
+    unknown = sorted(set(which) - set(FIXTURE_KINDS) - set(NETWORK_CASES))
     if unknown:
-        raise SystemExit(f"unknown fixtures {unknown}: choose from {', '.join(FIXTURE_KINDS)}")
+        raise SystemExit(f"unknown fixtures {unknown}: choose from {', '.join(FIXTURE_KINDS + tuple(NETWORK_CASES))}")
     OUT.mkdir(parents=True, exist_ok=True)
     version = np.array(torch.__version__)
     if "batchnorm" in which:
         np.savez(OUT / "torch_batchnorm.npz", torch_version=version, **batchnorm_fixture(np.random.default_rng(2013)))
     if "layernorm" in which:
         np.savez(OUT / "torch_layernorm.npz", torch_version=version, **layernorm_fixture(np.random.default_rng(2014)))
-    if "networks" in which:
-        for name, cfg in NETWORK_CASES.items():
+    for name, cfg in NETWORK_CASES.items():
+        if "networks" in which or name in which:
             np.savez(OUT / f"torch_net_{name}.npz", torch_version=version, **network_fixture(cfg))
             print("wrote", name)
     if "softmax" in which:

@@ -59,6 +59,10 @@ CANDIDATES = {
     "optimizers": [f"{DEEP}&activation=sigmoid&optimizer=adam&lr=0.01", "hidden=8,8,8,8&optimizer=adam&lr=0.01"],
     "santurkar": [f"{DEEP}&activation=tanh&lr=0.5&bn_noise=0.5", f"{DEEP}&activation=tanh&lr=1&bn_noise=0.5",
                   f"{DEEP}&activation=sigmoid&lr=0.5&bn_noise=0.5", "hidden=8,8,8,8&activation=tanh&lr=0.5&bn_noise=0.5"],
+    "batch-dependence": ["dataset=circles&hidden=8,8&epochs=20", "dataset=circles&hidden=16,16&epochs=20",
+                         "hidden=8,8&epochs=20", "hidden=16,16&epochs=20", "hidden=8,8,8&epochs=20",
+                         "dataset=moons&hidden=8,8&epochs=20", "dataset=moons&hidden=16,16&epochs=20",
+                         "dataset=xor&hidden=8,8&epochs=20", "dataset=gaussians&hidden=8,8&epochs=20"],
     "worked-example": ["dataset=notes_batch&batch_size=4&standardize=0&activation=tanh&lr=0.5&epochs=200"
                        "&bn_momentum=0.9"],
 }

@@ -264,3 +264,75 @@ def test_the_page_says_what_went_past_float64():
     assert not at.exception
     said = " ".join(e.value for e in at.error)
     assert "Run A diverged at step" in said and "(its mini-batches stayed finite)" in said
+
+
+ALL_TABS = ["Lessons", "Training", "Loss landscape", "Activations", "Running statistics & test time",
+            "Batch calculator", "Parameters", "Sweeps", "The math"]
+
+
+@pytest.mark.parametrize("tab", ALL_TABS)
+def test_every_tab_renders_with_layer_norm(tab):
+    at = fresh({"norm": "layer", "epochs": "3", "tab": tab})
+    assert not at.exception and not at.error and not at.warning
+    cfg = used_config(at)
+    assert cfg.norm == "layer" and not cfg.bn
+    assert at.session_state["page_b"] == "1"                 # run B: batch norm, everything else equal
+    text = " ".join(str(e.value) for e in list(at.markdown) + list(at.info) + list(at.caption))
+    if tab == "Sweeps":
+        at.button(key="sweep-lr").click().run()
+        assert not at.exception
+    elif tab == "The math":
+        assert len(at.latex) >= 9 and "Layer normalization" in text
+    elif tab == "Batch calculator":              # layer norm's arithmetic: one student's own statistics
+        assert len(at.dataframe) == 1 and len(at.latex) == 4 and "averages each student over the units" in text
+        assert "μ of the row" in at.dataframe[0].value.columns
+    elif tab == "Running statistics & test time":
+        assert "keeps no running statistics" in text and "the same alone as inside each of 20 random batches" in text
+        assert len(at.get("plotly_chart")) == 3
+    elif tab == "Parameters":
+        assert "keeps every Dense bias" in text and len(at.get("plotly_chart")) == 3      # γ and β drawn
+    elif tab == "Activations":
+        assert "bn" in at.selectbox(key="act_stage").options or any(
+            "layer-norm output" in o for o in at.selectbox(key="act_stage").options)
+    elif tab != "Lessons":
+        assert len(at.get("plotly_chart")) >= 1
+
+
+def test_predict_one_student_with_layer_norm_is_the_same_alone_and_at_test_time():
+    at = fresh({"norm": "layer", "epochs": "5", "tab": "Running statistics & test time", "compare": "off"})
+    values = {m.label: m.value for m in at.metric}
+    assert values["at test time (layer norm)"] == values["alone, in training mode (layer norm)"]
+    at.number_input(key="one_x1").set_value(9.5).run()
+    changed = {m.label: m.value for m in at.metric}
+    assert changed["at test time (layer norm)"] == changed["alone, in training mode (layer norm)"]
+    assert changed["at test time (layer norm)"] != values["at test time (layer norm)"]   # a different student
+
+
+def test_the_normalization_choice_and_the_bn_toggle_follow_each_other():
+    at = fresh({"epochs": "2", "compare": "off"})
+    at.radio(key=widget_key("norm")).set_value("layer").run()
+    assert not at.exception and used_config(at).norm == "layer"
+    assert at.toggle(key=widget_key("bn")).value is False and at.query_params["norm"] == "layer"
+    assert "bn" not in at.query_params
+    at.toggle(key=widget_key("bn")).set_value(True).run()
+    assert used_config(at).norm == "batch" and at.radio(key=widget_key("norm")).value == "batch"
+    at.toggle(key=widget_key("bn")).set_value(False).run()
+    assert used_config(at).norm == "none" and at.radio(key=widget_key("norm")).value == "none"
+    assert at.query_params["bn"] == "0" and not at.warning
+
+
+def test_a_link_asking_for_two_normalizations_says_so():
+    at = fresh({"bn": "1", "norm": "layer", "epochs": "2"})
+    assert not at.exception
+    assert used_config(at).norm == "layer"
+    text = html.unescape(" ".join(w.value for w in at.warning))      # visitor text arrives as references
+    assert "bn=1 and norm=layer ask for different normalizations; using norm=layer." in text
+
+
+def test_compare_mode_puts_batch_norm_against_layer_norm():
+    at = fresh({"epochs": "3", "compare": "norm", "tab": "Training"})
+    assert not at.exception and at.session_state["page_b"] == "layer"
+    labels = [m.label for m in at.metric]
+    assert "Run B: test accuracy" in labels
+    spec = plotly_specs(at)[0]
+    assert "A: BN before relu" in spec and "B: LN before relu" in spec

@@ -1,5 +1,6 @@
 """The page on the handwritten digits (64 inputs, 10 classes): every tab opens, and the views that need
 two inputs show what fits instead."""
+import html
 import json
 from pathlib import Path
 
@@ -55,3 +56,18 @@ def test_landscape_tab_says_why_there_are_no_input_contours():
     at = opened("Loss landscape")
     assert any("two features; this data has 64" in i.value for i in at.info)
     assert not any(t.startswith("Input scaling") for t in chart_titles(at))
+
+
+def test_with_layer_norm_one_digit_is_the_same_alone_and_inside_any_batch():
+    """Off the feature plane too: the picked held-out digit alone and inside random batches, layer norm
+    against batch norm (run B); the chart's y axis names the digit class the numbers are for."""
+    at = opened("Running statistics & test time", norm="layer", hidden="16,16")
+    assert not at.exception and not at.error
+    text = " ".join(m.value for m in at.markdown)
+    assert "With layer norm this row's prediction is **the same alone as inside each of 20 random" in text
+    spec = [json.loads(el.proto.spec) for el in at.get("plotly_chart")
+            if json.loads(el.proto.spec)["layout"]["title"]["text"].startswith("One student, alone")][0]
+    assert html.unescape(spec["layout"]["yaxis"]["title"]["text"]).startswith("P(digit = ")
+    layer, batch = [t for t in spec["data"]]
+    assert max(layer["y"]) - min(layer["y"]) < 1e-9          # layer norm: every dot the same number
+    assert max(batch["y"]) - min(batch["y"]) > 1e-3          # batch norm in training mode: the batch moves it

@@ -45,6 +45,27 @@ CASES = [
                   for lr, scale, seed in ((0.1, 1.0, 0), (0.3, 0.5, 1), (0.05, 2.0, 2), (1.0, 1.0, 3))], 1),
     ("ensemble-rmsprop-after", [SHORT.replace(optimizer="rmsprop", bn_position="after", lr=lr, seed=s)
                                 for lr, s in ((0.01, 0), (0.001, 5))], 1),
+    # Layer norm over two or three units is nearly a step function of their differences (1 / sqrt(eps)
+    # magnifies them where they are close), so on such layers a rounding apart grows to O(1) within a
+    # few epochs in either loop alone (a perturbation of 1e-15 in the initial weights grows to 1e-9 in four
+    # epochs with (4, 4), to O(1) with (3, 2), and stays at 1e-15 with (8, 8)): the cases train layers of
+    # eight units where they run for epochs, and narrower ones briefly.
+    ("layer-notes-net", [Config(norm="layer", epochs=1)], 1),
+    ("layer", [SHORT.replace(norm="layer", hidden=(8, 8))], 1),
+    ("layer-four-units-briefly", [Config(norm="layer", hidden=(4, 4), epochs=1)], 1),
+    ("layer-after-tanh-adam", [SHORT.replace(norm="layer", bn_position="after", activation="tanh",
+                                             optimizer="adam", lr=0.01, hidden=(8, 8))], 1),
+    ("layer-sigmoid-momentum-eps", [SHORT.replace(norm="layer", activation="sigmoid", optimizer="momentum",
+                                                  eps=1e-5, hidden=(6, 4))], 1),
+    ("layer-deep-wide", [Config(norm="layer", hidden=(16, 9, 5, 4), epochs=3, optimizer="sgd", lr=0.05)], 1),
+    ("layer-one-unit", [SHORT.replace(norm="layer", hidden=(1, 4))], 1),
+    ("layer-batch-of-one", [Config(norm="layer", batch_size=1, epochs=1, hidden=(8, 8), lr=0.05)], 1),
+    ("layer-keep-bias-stride", [Config(norm="layer", keep_bias=True, bias_init=0.5, epochs=12, hidden=(8, 8))], 5),
+    ("layer-moons", [Config(norm="layer", dataset="moons", epochs=3, hidden=(8, 8))], 1),
+    ("layer-ensemble", [SHORT.replace(norm="layer", hidden=(8, 8), lr=lr, init_scale=scale, seed=seed)
+                        for lr, scale, seed in ((0.1, 1.0, 0), (0.3, 0.5, 1), (1.0, 2.0, 2))], 1),
+    ("layer-ensemble-after", [SHORT.replace(norm="layer", bn_position="after", optimizer="adam", hidden=(8, 8),
+                                            lr=lr, seed=s) for lr, s in ((0.01, 0), (0.05, 4))], 1),
     ("diverging-member", [Config(standardize=False, activation="linear", bn=False, epochs=6, init_scale=scale)
                           for scale in (1.0, 100.0)], 1),
     # ten classes and 64 inputs: the softmax's cross-entropy in the kernel
@@ -52,6 +73,9 @@ CASES = [
     ("digits-softmax-after-adam", [DIGITS.replace(bn_position="after", optimizer="adam", lr=0.01,
                                                   activation="tanh")], 1),
     ("digits-softmax-no-bn", [DIGITS.replace(bn=False)], 1),
+    ("digits-softmax-layer-norm", [DIGITS.replace(norm="layer", activation="tanh")], 1),
+    ("digits-softmax-layer-norm-after", [DIGITS.replace(norm="layer", bn_position="after", optimizer="adam",
+                                                        lr=0.01)], 1),
     ("digits-softmax-noisy-bn", [DIGITS.replace(bn_noise=0.3, running_avg="cumulative")], 1),
     ("digits-softmax-stride", [DIGITS.replace(epochs=4)], 5),
     ("digits-softmax-ensemble", [DIGITS.replace(lr=lr, init_scale=scale, seed=seed)

@@ -128,8 +128,10 @@ def _value(f):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.fixed_dictionaries({f.name: _value(f) for f in FIELDS}))
-def test_every_valid_config_round_trips_through_a_link(values):
+@given(st.fixed_dictionaries({f.name: _value(f) for f in FIELDS if f.name != "bn"}), st.booleans())
+def test_every_valid_config_round_trips_through_a_link(values, say_bn):
+    if say_bn:                                  # bn given as well, agreeing with norm
+        values["bn"] = values["norm"] == "batch"
     cfg = Config(**values)
     back, warnings = Config.from_query(cfg.to_query())
     assert not warnings and back == cfg
@@ -141,3 +143,52 @@ def test_presets_are_valid_configs():
         assert dataclasses.asdict(cfg)["eps"] == preset["eps"]
     assert Config(**PRESETS["pytorch"]).running_var == "unbiased"
     assert FIELD_BY_NAME["lr"].log
+
+
+@pytest.mark.parametrize("given, norm, bn", [
+    ({}, "batch", True), ({"bn": True}, "batch", True), ({"bn": False}, "none", False),
+    ({"norm": "layer"}, "layer", False), ({"norm": "none"}, "none", False), ({"norm": "batch"}, "batch", True),
+    ({"bn": False, "norm": "layer"}, "layer", False), ({"bn": 0, "norm": "none"}, "none", False),
+    ({"bn": 1, "norm": "batch"}, "batch", True),
+])
+def test_bn_and_norm_say_one_normalization(given, norm, bn):
+    cfg = Config(**given)
+    assert (cfg.norm, cfg.bn) == (norm, bn)
+    assert Config(**cfg.to_dict()) == cfg
+
+
+@pytest.mark.parametrize("given", [{"bn": True, "norm": "layer"}, {"bn": True, "norm": "none"},
+                                   {"bn": False, "norm": "batch"}])
+def test_a_config_asking_for_two_normalizations_is_refused(given):
+    with pytest.raises(ValueError, match="ask for different normalizations"):
+        Config(**given)
+
+
+def test_changing_bn_or_norm_alone_lets_the_other_follow():
+    layer = Config(norm="layer", lr=0.5)
+    assert layer.replace(bn=True).norm == "batch" and layer.replace(bn=False).norm == "none"
+    assert Config(bn=False).replace(norm="layer").bn is False and Config().replace(norm="none").bn is False
+    assert Config().replace(norm="layer").replace(norm="batch") == Config()
+    assert layer.replace(lr=0.1).norm == "layer"
+    with pytest.raises(ValueError, match="different normalizations"):
+        layer.replace(bn=True, norm="none")
+
+
+def test_links_write_the_normalization_once_and_old_links_still_read():
+    assert Config(norm="layer").to_query() == {"norm": "layer"}
+    assert Config(bn=False).to_query() == {"bn": "0"} == Config(norm="none").to_query()
+    assert Config().to_query() == {}
+    assert Config.from_query({"norm": "layer"}) == (Config(norm="layer"), [])
+    assert Config.from_query({"bn": "0"}) == (Config(norm="none"), [])
+    assert Config.from_query({"bn": "1"}) == (Config(norm="batch"), [])
+    assert Config.from_query({"bn": "0", "norm": "layer"}) == (Config(norm="layer"), [])
+
+
+@pytest.mark.parametrize("query, norm", [({"bn": "1", "norm": "layer"}, "layer"),
+                                         ({"bn": "0", "norm": "batch"}, "batch"),
+                                         ({"bn": "on", "norm": "none"}, "none")])
+def test_a_link_asking_for_two_normalizations_gets_a_note_and_uses_norm(query, norm):
+    cfg, warnings = Config.from_query(query)
+    assert cfg.norm == norm
+    assert warnings == [f"bn={'1' if query['bn'] != '0' else '0'} and norm={norm} ask for different "
+                        f"normalizations; using norm={norm}."]

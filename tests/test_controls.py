@@ -78,7 +78,7 @@ def test_presets_say_what_they_set():
 def test_compare_choices_and_run_b_defaults_come_from_the_table():
     assert COMPARE_FIELDS == tuple(f.name for f in FIELDS if f.compare)
     cfg = Config()
-    expected = {"bn": "0", "standardize": "0", "keep_bias": "1", "bn_position": "after", "activation": "tanh",
+    expected = {"bn": "0", "norm": "layer", "standardize": "0", "keep_bias": "1", "bn_position": "after", "activation": "tanh",
                 "lr": "1", "init_scale": "10", "eps": "0.01", "batch_size": "64", "seed": "1",
                 "hidden": "3,2,2", "bn_momentum": "0.9", "running_avg": "cumulative", "running_var": "unbiased",
                 "optimizer": "momentum", "init": "zeros", "bias_init": "1", "bn_noise": "0.5"}

@@ -321,9 +321,14 @@ def test_figures_of_a_diverged_run(data):
         assert any(f"This run diverged at step {run.diverged_at}" in t for t in texts), name
 
 
-@pytest.mark.parametrize("which", ["bn", "plain"])
-def test_every_chart_titles_its_axes(which, default_run, plain_run, data):
-    run = default_run if which == "bn" else plain_run
+@pytest.fixture(scope="module")
+def layer_run(data):
+    return train(Config(norm="layer", hidden=(6, 4), epochs=4), data)
+
+
+@pytest.mark.parametrize("which", ["bn", "plain", "layer"])
+def test_every_chart_titles_its_axes(which, default_run, plain_run, layer_run, data):
+    run = {"bn": default_run, "plain": plain_run, "layer": layer_run}[which]
     for name, fig in F.all_figures(run, data).items():
         if name == "network" or not fig.data:       # the diagram, and sentences standing in for charts
             continue
@@ -358,3 +363,24 @@ def test_builders_only_draw():
                 for alias in node.names:
                     assert isinstance(getattr(engine, alias.name), type) or alias.name in allowed, \
                         (path.name, alias.name)
+
+
+def test_figures_of_a_layer_norm_run_say_what_they_show(layer_run, data):
+    figs = F.all_figures(layer_run, data)
+    for name in ("running_stats", "running_gap"):          # BN's statistics: a sentence, not an empty panel
+        text = sentence(figs[name])
+        assert "layer norm" in text and "no running averages" in text and "one mean and variance per row" in text
+    gamma = figs["gamma_beta"]                               # layer norm's γ and β, read from the parameters
+    assert gamma.layout.title.text.startswith("Layer-norm layer 1") and len(gamma.data) == 2 * 6
+    np.testing.assert_array_equal(gamma.data[0].y, layer_run.param_history("gamma1")[1:, 0])
+    assert "LN 6" in " ".join(a.text for a in figs["network"].layout.annotations)
+    assert "no running statistics" in " ".join(figs["test_time"].data[0].name.split("(")[1:])
+    dependence = figs["batch_dependence"]
+    assert dependence.data[0].name.endswith("(spread 1e-16)") or dependence.data[0].name.endswith("(spread 0)")
+    heat = F.activation_heatmap(layer_run, layer_histograms([layer_run], 1, "bn"))
+    assert "layer-norm output" in heat.layout.title.text and heat.data[0].colorscale[0][1] != "rgb(247,251,255)"
+    # the layer-norm output is recorded: what enters the activation when layer norm comes before it
+    np.testing.assert_array_equal(stage_values(layer_run, 1, "act_in"), layer_run.snapshots["bn"][0])
+    summary = F.model_summary(layer_run)
+    assert list(summary["layer"][:2]) == ["dense_1 (relu)", "layer_norm_1"]
+    assert summary["non_trainable"].sum() == 0 and summary["trainable"].iloc[-1] == layer_run.arch.param_layout().size

@@ -387,6 +387,40 @@ def check_worked_example(v):
     assert v.numbers["var_B"] == pytest.approx(z[:, 0].var(), rel=1e-12)
 
 
+NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "no normalization"}
+
+
+def check_batch_dependence(v, notes: bool):
+    n = v.numbers
+    sizes = list(v.detail["batch_size"])
+    assert sizes == [2, 4, 8, 16, 64] and (n["small_batch"], n["large_batch"]) == (2, 64)
+    falls, noisier, alone = v.parts
+    # the first part's effect is each seed's accuracy lost by batch norm minus that lost by layer norm
+    acc_b, acc_l = v.detail["test_acc batch norm"], v.detail["test_acc layer norm"]
+    np.testing.assert_allclose(falls.values, (acc_b[:, -1] - acc_b[:, 0]) - (acc_l[:, -1] - acc_l[:, 0]))
+    noise_b, noise_l = v.detail["loss_noise batch norm"], v.detail["loss_noise layer norm"]
+    np.testing.assert_allclose(noisier.values, np.log2(noise_b[:, 0] / noise_l[:, 0]))
+    assert alone.count == 10 and n["max_row_change_layer"] < 1e-12 < 0.1 < n["row_change_batch"]
+    for norm in ("batch", "layer", "none"):
+        for j, b in enumerate(sizes):
+            key = f"acc_{norm}_{b}"
+            assert n[key] == pytest.approx(np.median(v.detail[f"test_acc {NAMES[norm]}"][:, j]))
+    # seed 0 at batches of 2, batch norm, trained alone: its test accuracy and its loss noise by hand
+    base = lesson_by_id("batch-dependence").config("notes" if notes else "shows")
+    cfg = base.replace(norm="batch", batch_size=2, seed=0)
+    data = load_for(cfg)
+    run = train(cfg, data)
+    assert acc_b[0, 0] == run.epoch_metrics["test_acc_eval"][-1]
+    losses = run.epoch_metrics["train_loss_eval"]
+    half = losses[len(losses) // 2:]
+    assert noise_b[0, 0] == pytest.approx(np.std(np.diff(half)) / np.sqrt(2), rel=1e-9)
+    if notes:               # layer norm cannot learn on the notes' 2-unit layer, at any batch size
+        assert falls.count <= 2 and n["acc_layer_2"] < n["acc_none_2"] - 0.2 and "a layer of 2 units" in v.sentence
+    else:                   # circles: batch norm falls from batches of 64 to 2, layer norm does not
+        assert falls.count == 10 and noisier.count == 10
+        assert n["acc_batch_2"] < n["acc_batch_64"] - 0.1 and n["acc_layer_2"] >= n["acc_layer_64"]
+
+
 # (lesson, experiment): the status seeds 0-9 give, and the check of its numbers
 EXPECTED = {
     ("input-scaling", "notes"): ("holds", check_input_scaling),
@@ -413,6 +447,8 @@ EXPECTED = {
     ("santurkar", "notes"): ("partly", check_santurkar_notes),
     ("santurkar", "shows"): ("holds", check_santurkar_shows),
     ("worked-example", "notes"): ("holds", check_worked_example),
+    ("batch-dependence", "notes"): ("partly", lambda v: check_batch_dependence(v, notes=True)),
+    ("batch-dependence", "shows"): ("holds", lambda v: check_batch_dependence(v, notes=False)),
 }
 CASES = [(lesson, e) for lesson in LESSONS for e in EXPERIMENTS if (lesson.id, e) in EXPECTED]
 
@@ -483,3 +519,37 @@ def test_every_card_chart_keeps_accuracies_on_their_scale(verdicts):
         assert all(float(root.get("data-lo")) <= x <= float(root.get("data-hi")) for x in values[np.isfinite(values)])
         checked += 1
     assert checked >= 3           # bn-position, optimizers, worked-example (and the batch-noise gap)
+
+
+def test_the_batch_dependence_card_draws_accuracy_and_noise_against_batch_size(verdicts):
+    import xml.etree.ElementTree as ET
+
+    from bnviz.ui.lessons import batch_size_charts
+    v = verdicts[("batch-dependence", "shows")]
+    svg = batch_size_charts(v)
+    charts = [ET.fromstring(part) for part in re.findall(r"<svg.*?</svg>", svg, re.S)]
+    assert len(charts) == 2
+    # each chart's numbers as a table for a screen reader: a row per batch size, "median (lowest to highest)"
+    tables = [ET.fromstring(part) for part in re.findall(r"<table>.*?</table>", svg, re.S)]
+    assert len(tables) == 2
+    rows = tables[0].find("tbody").findall("tr")
+    assert [int(r.find("th").text) for r in rows] == [2, 4, 8, 16, 64]
+    heads = [th.text for th in tables[0].find("thead").iter("th")]
+    assert heads == ["batch size", "batch norm", "layer norm", "no normalization"]
+    for row in rows:
+        batch = int(row.find("th").text)
+        for key, cell in zip(("batch", "layer", "none"), row.findall("td")):
+            median = float(cell.text.split(" (")[0])
+            assert median == pytest.approx(v.numbers[f"acc_{key}_{batch}"], rel=5e-3, abs=5e-4)
+    label = charts[0].get("aria-label")
+    assert label.startswith("test accuracy against batch size. batch norm: median ") and " at 64" in label
+    accuracy, noise = charts
+    assert accuracy.get("data-log") == "0" and noise.get("data-log") == "1"
+    dots = [(el.get("data-group"), int(el.get("data-batch")), float(el.get("data-median")))
+            for el in accuracy.iter() if el.get("data-median") is not None]
+    assert len(dots) == 3 * 5
+    for group, batch, median in dots:
+        key = {"batch norm": "batch", "layer norm": "layer", "no normalization": "none"}[group]
+        assert median == pytest.approx(v.numbers[f"acc_{key}_{batch}"])
+    assert 0.0 <= float(accuracy.get("data-lo")) < float(accuracy.get("data-hi")) <= 1.0
+    assert batch_size_charts(verdicts[("batch-noise", "shows")]) == ""

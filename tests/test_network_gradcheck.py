@@ -81,3 +81,27 @@ def test_softmax_network_gradients_eval_mode():
     x, y = rng.normal(size=(6, 5)), np.array([0.0, 1, 2, 2, 1, 0])
     _, grads, _ = loss_and_grads(arch, params, x, y, buffers)
     assert_gradients_match(arch, params, grads, x, y, buffers)
+@pytest.mark.parametrize("position", ["before", "after"])
+@pytest.mark.parametrize("activation", ["relu", "tanh", "sigmoid", "linear"])
+def test_network_gradients_with_layer_norm(position, activation):
+    rng = np.random.default_rng(10)
+    arch = Architecture(n_in=2, hidden=(4, 3), activation=activation, norm="layer", bn_position=position)
+    assert not arch.bn and arch.buffer_layout().size == 0
+    params = init_params(arch, rng, "xavier")
+    # layer norm keeps every Dense bias: it subtracts each row's mean over the units, which a bias is not
+    assert {"b1", "b2", "gamma1", "beta1", "gamma2", "beta2"} <= set(params)
+    for name in params:
+        if name.startswith(("b", "gamma", "beta")):
+            params[name] = rng.normal(0.5, 0.3, size=params[name].shape)
+    x = rng.normal(size=(7, 2))
+    y = (rng.random(7) > 0.5).astype(float)
+    _, grads, result = loss_and_grads(arch, params, x, y)
+    assert sorted(grads) == sorted(params) and result.bn_caches == []
+    assert_gradients_match(arch, params, grads, x, y)
+    # the same gradients written into a flat vector's views, as the training loop asks for them
+    from bnviz.nn import backward, bce_with_logits_backward
+    flat = np.zeros(arch.param_layout().size)
+    views = arch.param_layout().views(flat)
+    backward(arch, result, bce_with_logits_backward((result.logits, y)), out=views)
+    for name in params:
+        np.testing.assert_array_equal(views[name], grads[name])

@@ -33,7 +33,8 @@ def bn_ref():
 
 def test_fixtures_exist():
     assert (FIXTURES / "torch_batchnorm.npz").exists()
-    assert len(NETWORK_CASES) >= 5
+    assert len(NETWORK_CASES) >= 7
+    assert {"sgd_layer_before", "adam_layer_after"} <= set(NETWORK_CASES)
 
 
 def test_batchnorm_forward_and_backward(bn_ref):
@@ -90,6 +91,8 @@ def test_network_training_matches_pytorch(case):
     run = train(cfg, data)
     assert run.n_steps == len(ref["losses"]) == 100
     check_whole_run(run, ref, np.stack(run.batch_indices))
+    if cfg.norm == "layer":                  # layer norm keeps no running statistics, in either library
+        assert ref["running"].shape == (100, 0) and run.n_bn == 0
     # evaluation mode on the test rows, with the final running statistics
     result = forward(run.arch, run.final_params, network_inputs(cfg, data, data.X_test),
                      run.buffers_at(run.n_steps) if cfg.bn else None)

@@ -344,3 +344,11 @@ def test_ensemble_of_digits_members_matches_single_runs():
     metrics = ens.final_metrics()
     assert metrics["test_acc_eval"].shape == (2,) and np.all((0 <= metrics["test_acc_eval"])
                                                             & (metrics["test_acc_eval"] <= 1))
+def test_layer_norm_trains_with_gamma_and_beta_and_keeps_no_running_statistics():
+    cfg = Config(norm="layer", hidden=(8, 8), epochs=5)
+    run = train(cfg, load_for(cfg))
+    assert run.param_names == ["W1", "b1", "gamma1", "beta1", "W2", "b2", "gamma2", "beta2", "W3", "b3"]
+    assert run.n_bn == 0 and len(run.running_mean) == 0 and run.arch.summary().count("LN(8)") == 2
+    assert run.diverged_at is None and run.train_loss[-10:].mean() < 0.6 * run.train_loss[:10].mean()
+    # gamma and beta learn: they leave 1 and 0
+    assert np.abs(run.final_params["gamma1"] - 1).max() > 1e-3 and np.abs(run.final_params["beta2"]).max() > 1e-3

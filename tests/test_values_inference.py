@@ -329,3 +329,105 @@ def test_every_number_derived_from_a_network(name, data):
     check_decision_grid_defaults_and_states(case)
     check_accuracy_three_ways_at_test_time(case)
     check_spread_states_and_the_boundary_replay(case)
+
+
+# ------------------------------------------------------------------ layer norm, row by row
+
+
+def _plain_layer_norm_logit(run, params, x):
+    """One row through a layer-norm network with Python floats: each layer's mean and variance
+    are the row's own, over its units."""
+    g = {"relu": lambda v: max(v, 0.0), "tanh": math.tanh, "sigmoid": lambda v: 1 / (1 + math.exp(-v)),
+         "linear": lambda v: v}[run.config.activation]
+    a = [float(v) for v in x]
+    for k in range(1, len(run.arch.hidden) + 1):
+        W, b = params[f"W{k}"], params[f"b{k}"]
+        z = [sum(a[i] * W[i, j] for i in range(len(a))) + b[j] for j in range(W.shape[1])]
+
+        def ln(v):
+            mu = sum(v) / len(v)
+            var = sum((t - mu) ** 2 for t in v) / len(v)
+            return [params[f"gamma{k}"][j] * (t - mu) / math.sqrt(var + run.config.eps) + params[f"beta{k}"][j]
+                    for j, t in enumerate(v)]
+
+        a = [g(t) for t in ln(z)] if run.config.bn_position == "before" else ln([g(t) for t in z])
+    L = run.arch.n_dense
+    return sum(a[i] * params[f"W{L}"][i, 0] for i in range(len(a))) + params[f"b{L}"][0]
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_with_layer_norm_one_student_is_the_same_alone_and_inside_any_batch(data, position):
+    from bnviz.inference import one_student_in_batches
+
+    run = train(Config(norm="layer", hidden=(5, 4), epochs=3, bn_position=position, activation="tanh"), data)
+    params = run.params_at(run.n_steps)
+    for student in STUDENTS[:2]:
+        result = one_student_in_batches(run, data, student)
+        expected = sigmoid(_plain_layer_norm_logit(run, params, plain.inputs(run, data, [student])[0]))[0]
+        assert result.alone_train == pytest.approx(expected, rel=1e-12)
+        assert result.alone_eval == pytest.approx(expected, rel=1e-12)
+        np.testing.assert_allclose(result.in_batches, expected, rtol=1e-12)
+        np.testing.assert_allclose(result.in_batches_eval, expected, rtol=1e-12)
+        assert len(result.in_batches) == 20 and result.batch_size == 10 and result.spread < 1e-12
+
+
+def test_with_batch_norm_one_student_depends_on_its_batch_in_training_mode(data):
+    from bnviz.inference import one_student_in_batches
+
+    run = train(Config(epochs=5), data)
+    result = one_student_in_batches(run, data, STUDENTS[2])
+    # the same batches, drawn again, through predict's batch mode: the student is the first row of each
+    rng = np.random.default_rng(0)
+    for k in range(len(result.in_batches)):
+        others = rng.choice(len(data.y_train), 9, replace=False)
+        rows = np.vstack([STUDENTS[2], data.X_train[others]])
+        assert result.in_batches[k] == pytest.approx(predict(run, data, rows, mode="batch")[0], rel=1e-12)
+    np.testing.assert_allclose(result.in_batches_eval, predict(run, data, [STUDENTS[2]])[0], rtol=1e-12)
+    assert result.alone_train == pytest.approx(predict(run, data, [STUDENTS[2]], mode="batch")[0], rel=1e-12)
+    assert result.in_batches.max() - result.in_batches.min() > 0.05 and result.spread > 0.05
+
+
+def test_without_normalization_rows_never_meet(data, plain_run):
+    from bnviz.inference import one_student_in_batches
+
+    result = one_student_in_batches(plain_run, data, STUDENTS[0])
+    assert result.spread < 1e-12
+    assert result.alone_eval == pytest.approx(predict(plain_run, data, [STUDENTS[0]])[0], rel=1e-12)
+
+
+def test_layer_norm_row_calculation_by_hand(data):
+    from bnviz.inference import row_calculation
+    from bnviz.tables import row_table
+
+    run = train(Config(norm="layer", hidden=(5, 4), epochs=2, bn_position="after"), data)
+    calc = row_calculation(run, data, 7, 2)
+    np.testing.assert_array_equal(calc.rows, run.step_rows(7))
+    params = run.params_at(7)
+    for i in range(len(calc.rows)):
+        x = calc.ln_input[i]
+        mu = sum(x) / len(x)
+        var = sum((t - mu) ** 2 for t in x) / len(x)
+        assert calc.mean[i] == pytest.approx(mu, rel=1e-12, abs=1e-15)
+        assert calc.var[i] == pytest.approx(var, rel=1e-12)
+        for j in range(len(x)):
+            xhat = (x[j] - mu) / math.sqrt(var + 1e-3)
+            assert calc.xhat[i, j] == pytest.approx(xhat, rel=1e-10, abs=1e-12)
+            assert calc.out[i, j] == pytest.approx(params["gamma2"][j] * xhat + params["beta2"][j], rel=1e-10,
+                                                   abs=1e-12)
+    table = row_table(run, data, 7, 2)
+    assert len(table) == len(calc.rows) * 4 and "g(z)" in table.columns
+    np.testing.assert_allclose(table["μ of the row"].to_numpy()[::4], calc.mean, rtol=0, atol=0)
+    with pytest.raises(ValueError, match="no layer norm"):
+        row_calculation(train(Config(epochs=1), data), data, 0, 1)
+
+
+def test_layer_norm_test_time_accuracies_agree_three_ways(data):
+    from bnviz.inference import accuracy_by_statistics
+
+    run = train(Config(norm="layer", hidden=(8, 8), epochs=4), data)
+    acc = accuracy_by_statistics(run, data)
+    np.testing.assert_array_equal(acc.alone, acc.running)
+    np.testing.assert_array_equal(acc.whole_batch, acc.running)
+    assert acc.running[-1] > 0.7
+    figure = F.test_time_figure(run, acc)
+    assert "agree (largest gap 0.0%)" in figure.layout.title.text

@@ -310,3 +310,11 @@ def test_runs_a_and_b_share_every_comparable_y_range_and_keep_their_colours(pair
     # swapped order: colours follow the BN setting, not the position
     swapped = watch_spec(views[::-1], ["A · BN off", "B · BN on"], data)
     assert [r["colour"] for r in swapped["runs"]] == ["#D55E00", "#0072B2"]
+
+
+def test_the_sentence_names_layer_norm_when_it_does_better_than_bn():
+    layer = _view(False, 0.40)
+    layer.norm = "layer"
+    text = summary([layer, _view(True, 0.69)], ["with layer norm (A)", "with BN (B)"],
+                   [(0.925, "test"), (0.525, "test")])
+    assert text.endswith("Here the network with layer norm does better: BN is no guarantee.")

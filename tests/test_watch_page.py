@@ -30,6 +30,8 @@ def view(at) -> tuple:
     ({"epochs": "5", "bn": "0", "compare": "off"}, ["A · BN off"]),
     ({"epochs": "5", "bn": "0"}, ["A · BN off", "B · BN on"]),
     ({"epochs": "5", "compare": "lr"}, ["A · lr 0.1", "B · lr 1"]),
+    ({"epochs": "5", "norm": "layer"}, ["A · layer norm", "B · BN on"]),
+    ({"epochs": "5", "compare": "norm"}, ["A · BN on", "B · layer norm"]),
 ])
 def test_the_view_is_drawn_for_every_kind_of_run(query, labels):
     at = page(query)

@@ -8,24 +8,32 @@ lacks what a chart needs (no steps, no BN) gets a figure saying so.
 """
 from __future__ import annotations
 
+import numpy as np
+
 from ..activations import layer_histograms, unit_percentiles
 from ..bias import biases_before_bn
 from ..classes import confusion, held_out_sheet, image_side
-from ..inference import accuracy_by_statistics, boundary_replay
+from ..inference import accuracy_by_statistics, boundary_replay, one_student_in_batches
 from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
 from ..tables import batch_table, model_summary, step_table  # tables live engine-side; kept here for callers
 from .activations import activation_heatmap, activation_histogram_replay, activation_percentiles
 from .classes import confusion_figure, digit_sheet_figure, probabilities_figure
-from .common import BN_OFF, BN_ON, LIGHT_FRAMES, MAX_FRAMES, STAGE_NAMES, run_colour, run_label
+from .common import (BN_OFF, BN_ON, LIGHT_FRAMES, LN_ON, MAX_FRAMES, STAGE_NAMES, run_colour, run_label,
+                     stage_name)
 from .contours import input_scaling_figure, landscape_figure
 from .curves import training_curves
-from .lessons import figure1_svg, spread_svg
+from .lessons import by_batch_size_svg, figure1_svg, spread_svg
 from .network import network_diagram
 from .parameters import bias_figure, eval_lag_figure, gamma_beta_figure, gradient_norm_figure, update_ratio_figure
 from .running import running_gap_figure, running_stats_figure
 from .sweeps import batch_size_figure, sweep_figure
-from .testtime import decision_boundary_figure, test_time_figure
+from .testtime import batch_dependence_figure, decision_boundary_figure, test_time_figure
+
+
+def _middle_student(data):
+    """The median of each feature over every row: the student the page's "predict one student" starts with."""
+    return np.median(np.vstack([data.X_train, data.X_test]), axis=0)
 
 
 def all_figures(run, data, other=None) -> dict:
@@ -44,6 +52,7 @@ def all_figures(run, data, other=None) -> dict:
         "percentiles": activation_percentiles(run, unit_percentiles(runs, last_layer, 0, "act_in"), other),
         "histogram_replay": activation_histogram_replay(run, layer_histograms(runs, 1, "act_in"), other),
         "test_time": test_time_figure(run, accuracy_by_statistics(run, data)),
+        "batch_dependence": batch_dependence_figure(run, one_student_in_batches(run, data, _middle_student(data))),
         "gradient_norms": gradient_norm_figure(run, other),
         "update_ratios": update_ratio_figure(run, other),
         "network": network_diagram(run),

@@ -10,7 +10,7 @@ from plotly.subplots import make_subplots
 
 from ..activations import LayerHistograms, UnitPercentiles
 from ..run import Run
-from .common import (LIGHT_FRAMES, STAGE_NAMES, alpha, frame_slider, frame_states, missing, pair_labels,
+from .common import (LIGHT_FRAMES, stage_name, alpha, frame_slider, frame_states, missing, pair_labels,
                      placeholder, rows_phrase, run_colour, style)
 
 
@@ -30,7 +30,7 @@ def activation_heatmap(run: Run, hist: LayerHistograms, other: Run | None = None
 
     hist: ``bnviz.activations.layer_histograms([run, other], ...)``.
     """
-    title = f"Layer {hist.layer}: {STAGE_NAMES.get(hist.stage, hist.stage)} over training"
+    title = f"Layer {hist.layer}: {stage_name(hist.stage, run)} over training"
     pairs, blank = _drawn(run, other, hist.shares, title)
     if blank is not None:
         return blank
@@ -40,7 +40,7 @@ def activation_heatmap(run: Run, hist: LayerHistograms, other: Run | None = None
     for i, (r, name, _, shares) in enumerate(pairs, start=1):
         density = shares.T
         fig.add_trace(go.Heatmap(x=r.snapshot_steps, y=hist.centres, z=density,
-                                 colorscale="Blues" if r.n_bn else "Oranges",
+                                 colorscale={"batch": "Blues", "layer": "Greens"}.get(r.config.norm, "Oranges"),
                                  zmin=0, zmax=max(float(np.percentile(density, 99)), 1e-9),
                                  colorbar=dict(title="share<br>of rows", len=0.8 / len(pairs),
                                                y=1 - (i - 0.5) / len(pairs)),
@@ -74,7 +74,7 @@ def activation_percentiles(run: Run, percentiles: UnitPercentiles, other: Run | 
                                      name=f"{name}: {label}", legendgroup=name, showlegend=label == "median",
                                      hovertemplate=f"step %{{x}}<br>{label} percentile %{{y:.3g}}<extra></extra>"))
     fig.update_xaxes(title_text="step")
-    fig.update_yaxes(title_text=f"{STAGE_NAMES.get(percentiles.stage, percentiles.stage)}")
+    fig.update_yaxes(title_text=f"{stage_name(percentiles.stage, run)}")
     return style(fig, title, 440,
                  f"15th, 50th and 85th percentiles over {rows_phrase(run)} (Ioffe & Szegedy 2015, Figure 1)")
 
@@ -104,6 +104,6 @@ def activation_histogram_replay(run: Run, hist: LayerHistograms, other: Run | No
                            traces=list(range(len(pairs)))) for t in frames_at]
     frame_slider(fig, [str(t) for t in frames_at])
     fig.update_layout(barmode="overlay")
-    fig.update_xaxes(title_text=STAGE_NAMES.get(hist.stage, hist.stage), range=[hist.edges[0], hist.edges[-1]])
+    fig.update_xaxes(title_text=stage_name(hist.stage, run), range=[hist.edges[0], hist.edges[-1]])
     fig.update_yaxes(title_text="share of training rows")
     return style(fig, title, 460, "drag the slider to replay training", legend="right")

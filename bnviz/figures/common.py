@@ -19,7 +19,7 @@ from ..run import Run
 # Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
 BLUE, VERMILLION, GREEN, ORANGE, SKY, PURPLE, YELLOW, BLACK = (
     "#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
-BN_ON, BN_OFF = BLUE, VERMILLION
+BN_ON, BN_OFF, LN_ON = BLUE, VERMILLION, GREEN
 # Text in a palette colour needs a contrast of 4.5:1 on white (WCAG 2.1, 1.4.3): vermillion has 3.9:1,
 # so words in it are written in a darker vermillion (5.1:1); lines and markers keep the palette's.
 TEXT_COLOURS = {VERMILLION: "#B84F00", GREEN: "#007A5A", ORANGE: "#8F6300", SKY: "#1F6E9C", PURPLE: "#A6487D"}
@@ -34,6 +34,10 @@ STAGE_NAMES = {
     "act": "activation output g(·)",
     "act_in": "input to the activation",
 }
+# what a chart of BN's batch or running statistics says for a run with layer norm
+LAYER_NORM_HAS_NONE = ("This run uses layer norm: each student is normalized over its own units, one mean and "
+                       "variance per row,<br>so there are no batch statistics per unit and no running averages: "
+                       "training and test time compute the same thing.")
 MAX_FRAMES = 40          # frames for heavy replays (a whole probability grid each)
 LIGHT_FRAMES = 60        # frames for light ones (a few points or bars each): finer scrubbing
 
@@ -52,14 +56,24 @@ def text_colour(colour: str) -> str:
 
 
 def run_colour(run: Run) -> str:
-    return BN_ON if run.n_bn else BN_OFF
+    """Blue with batch norm, green with layer norm, vermillion with neither."""
+    return {"batch": BN_ON, "layer": LN_ON}.get(run.config.norm, BN_OFF)
 
 
 def run_label(run: Run) -> str:
     cfg = run.config
+    if cfg.norm == "layer":
+        return f"LN {cfg.bn_position} {cfg.activation}"
     if not cfg.bn:
         return "BN off"
     return f"BN {cfg.bn_position} {cfg.activation}"
+
+
+def stage_name(stage: str, run: Run | None = None) -> str:
+    """A stage's name on an axis or menu; "bn" is layer norm's output in a run with layer norm."""
+    if stage == "bn" and run is not None and run.config.norm == "layer":
+        return "layer-norm output γ·x̂ + β (each row by its own units)"
+    return STAGE_NAMES.get(stage, stage)
 
 
 def pair_labels(run: Run, other: Run | None):
@@ -72,7 +86,8 @@ def pair_labels(run: Run, other: Run | None):
         values_a, values_b = run.config.to_dict(), other.config.to_dict()
         a = ", ".join(f"{k}={values_a[k]}" for k in diff) or a
         b = ", ".join(f"{k}={values_b[k]}" for k in diff) or b
-    return [(run, f"A: {a}", "solid"), (other, f"B: {b}", "dash" if run.n_bn == other.n_bn else "solid")]
+    return [(run, f"A: {a}", "solid"),
+            (other, f"B: {b}", "dash" if run.config.norm == other.config.norm else "solid")]
 
 
 def wrap(text: str, width: int = 105) -> str:
@@ -158,6 +173,8 @@ def missing(run: Run, title: str, need_bn: bool = False, need_finite: bool = Fal
         return placeholder(title, f"This run has no steps to show: at its first step {run.divergence}."
                                   "<br>Lower the learning rate or the init scale, or standardize the inputs.")
     if need_bn and not run.n_bn:
+        if run.config.norm == "layer":
+            return placeholder(title, LAYER_NORM_HAS_NONE)
         return placeholder(title, "This run has no batch norm, so there is nothing of BN's to show here.<br>"
                                   "Turn batch normalization on to see it.")
     if need_finite and run.diverged_at is not None:

@@ -13,10 +13,11 @@ from html import escape
 
 import numpy as np
 
-from .speech import spread_sentence
-from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, PURPLE, SKY, wrap
+from .common import BLACK, BN_OFF, BN_ON, GREEN, LN_ON, ORANGE, PURPLE, SKY, text_colour, wrap
+from .speech import by_batch_size_sentence, spread_sentence
 
-GROUP_COLOURS = {"BN on": BN_ON, "BN off": BN_OFF}
+GROUP_COLOURS = {"BN on": BN_ON, "BN off": BN_OFF, "batch norm": BN_ON, "no normalization": BN_OFF,
+                 "layer norm": LN_ON}
 OTHER_COLOURS = (GREEN, PURPLE, SKY, ORANGE)    # far from BN off's vermillion first
 WIDTH, LEFT, RIGHT, ROW, TOP = 460, 118, 14, 38, 10
 GRID, TEXT, FONT = "#E5ECF6", "#444444", "Inter, Helvetica, Arial, sans-serif"
@@ -249,3 +250,80 @@ def figure1_svg(detail: dict) -> str:
     return (f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" role="img" '
             f'aria-label="{escape(label)}" style="font-family:{FONT};max-width:{width * 1.4:.0f}px">'
             + "".join(out) + "</svg>")
+
+
+LINE_TOP, LINE_BOTTOM, LINE_LEFT = 12, 40, 58
+
+
+def by_batch_size_svg(sizes, series: dict, label: str, log: bool = False, bounds: tuple | None = None) -> str:
+    """A small line chart of one measure against batch size, as an SVG string: per series the median
+    over seeds at each batch size (a line through dots), with the lowest-to-highest band of the seeds.
+
+    sizes: (S,) batch sizes, drawn on a log2 axis; series: {name: (seeds, S) values}, in the order
+    given, in the group colours (batch norm blue, layer norm green, no normalization vermillion).
+    label: the measure (the y axis title). log: a log y axis. bounds: (low, high) the values cannot
+    leave. Every median dot carries its series, batch size and value as data attributes.
+    """
+    sizes = np.asarray(sizes, dtype=float).ravel()
+    if not series or not len(sizes):
+        raise ValueError("nothing to draw: no series or no batch sizes")
+    stats = []
+    for i, (name, values) in enumerate(series.items()):
+        values = np.asarray(values, dtype=float).reshape(-1, len(sizes))
+        with np.errstate(all="ignore"):
+            ok = np.isfinite(values) & ((values > 0) if log else True)
+            cols = [values[ok[:, j], j] for j in range(len(sizes))]
+            median = np.array([np.median(c) if len(c) else np.nan for c in cols])
+            low = np.array([c.min() if len(c) else np.nan for c in cols])
+            high = np.array([c.max() if len(c) else np.nan for c in cols])
+        stats.append((name, median, low, high, group_colour(name, i)))
+    drawable = np.concatenate([np.r_[lo, hi] for _, _, lo, hi, _ in stats])
+    drawable = drawable[np.isfinite(drawable)]
+    lo, hi, ticks = axis(drawable if len(drawable) else np.array([1.0]), log, bounds)
+    height = 210
+    plot_bottom = height - LINE_BOTTOM
+    xs = np.log2(sizes)
+    x0, x1 = float(xs.min()), float(xs.max()) if xs.max() > xs.min() else float(xs.min()) + 1
+
+    def px(x):
+        return LINE_LEFT + (x - x0) / (x1 - x0) * (WIDTH - LINE_LEFT - RIGHT - 8)
+
+    def py(v):
+        v = math.log10(v) if log else v
+        return plot_bottom - (v - lo) / (hi - lo) * (plot_bottom - LINE_TOP)
+
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height + 18}" width="100%" role="img" '
+           f'aria-label="{escape(by_batch_size_sentence(sizes, series, label, log))}" data-lo="{lo!r}" data-hi="{hi!r}" '
+           f'data-log="{int(log)}" style="font-family:{FONT};font-size:12px;max-width:{WIDTH * 1.4:.0f}px">']
+    for t in ticks:
+        y = plot_bottom - (t - lo) / (hi - lo) * (plot_bottom - LINE_TOP)
+        out.append(f'<line x1="{LINE_LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.2f}" y2="{y:.2f}" stroke="{GRID}"/>')
+        out.append(f'<text x="{LINE_LEFT - 6}" y="{y + 4:.2f}" text-anchor="end" fill="{TEXT}" data-tick="{t!r}">'
+                   f'{escape(tick_label(t, log))}</text>')
+    for x, size in zip(xs, sizes):
+        out.append(f'<text x="{px(x):.2f}" y="{plot_bottom + 15}" text-anchor="middle" fill="{TEXT}">'
+                   f'{int(size)}</text>')
+    out.append(f'<text x="{(LINE_LEFT + WIDTH - RIGHT) / 2:.1f}" y="{plot_bottom + 32}" text-anchor="middle" '
+               f'fill="{TEXT}" font-size="13">batch size</text>')
+    out.append(f'<text x="12" y="{(LINE_TOP + plot_bottom) / 2:.1f}" text-anchor="middle" fill="{TEXT}" '
+               f'font-size="13" transform="rotate(-90 12 {(LINE_TOP + plot_bottom) / 2:.1f})">{escape(label)}</text>')
+    for k, (name, median, low, high, colour) in enumerate(stats):
+        band = [(px(x), py(h)) for x, h in zip(xs, high) if np.isfinite(h)]
+        band += [(px(x), py(v)) for x, v in zip(xs[::-1], low[::-1]) if np.isfinite(v)]
+        if len(band) > 2:
+            points = " ".join(f"{a:.2f},{b:.2f}" for a, b in band)
+            out.append(f'<polygon points="{points}" fill="{colour}" fill-opacity="0.12" stroke="none"/>')
+        line = [(px(x), py(m)) for x, m in zip(xs, median) if np.isfinite(m)]
+        if len(line) > 1:
+            points = " ".join(f"{a:.2f},{b:.2f}" for a, b in line)
+            out.append(f'<polyline points="{points}" fill="none" stroke="{colour}" stroke-width="2.5"/>')
+        for x, size, m in zip(xs, sizes, median):
+            if np.isfinite(m):
+                out.append(f'<circle cx="{px(x):.2f}" cy="{py(m):.2f}" r="4" fill="{colour}" data-group="{escape(name)}" '
+                           f'data-batch="{int(size)}" data-median="{float(m)!r}"><title>{escape(name)}, batches of '
+                           f'{int(size)}: median {m:.4g}</title></circle>')
+        out.append(f'<text x="{LINE_LEFT + 6 + 150 * k}" y="{height + 12}" fill="{text_colour(colour)}" '
+                   f'font-weight="600">'
+                   f'{escape(name)}</text>')
+    out.append("</svg>")
+    return "".join(out)

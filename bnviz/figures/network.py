@@ -5,11 +5,11 @@ import plotly.graph_objects as go
 
 from ..run import Run
 from ..visitor_text import shown
-from .common import BLUE, GREEN, ORANGE, SKY, alpha, style
+from .common import BLUE, GREEN, ORANGE, PURPLE, SKY, alpha, style
 
 
 def network_diagram(run: Run) -> go.Figure:
-    """The layers from input to output, each box a Dense, BN or activation step."""
+    """The layers from input to output, each box a Dense, BN (or layer norm) or activation step."""
     arch = run.arch
     boxes = [("input<br>" + ", ".join(shown(n) for n in run.feature_names), SKY)]
     for k in range(1, arch.n_dense + 1):
@@ -19,10 +19,11 @@ def network_diagram(run: Run) -> go.Figure:
         if k == arch.n_dense:
             boxes += [dense, ("sigmoid<br>P(placed)", ORANGE)]
             continue
-        bn = (f"BN {width}<br>γ{k}·ẑ + β{k}", BLUE)
+        bn = ((f"LN {width}<br>γ{k}·x̂ + β{k}", PURPLE) if arch.norm == "layer" else
+              (f"BN {width}<br>γ{k}·ẑ + β{k}", BLUE))
         act = (f"{arch.activation}", GREEN)
-        boxes += [dense] + ([bn, act] if arch.bn and arch.bn_position == "before" else
-                            [act, bn] if arch.bn else [act])
+        boxes += [dense] + ([bn, act] if arch.normed and arch.bn_position == "before" else
+                            [act, bn] if arch.normed else [act])
     n = len(boxes)
     shapes = [dict(type="rect", x0=i - 0.42, x1=i + 0.42, y0=-0.5, y1=0.5, fillcolor=alpha(colour, 0.35),
                    line=dict(color=colour, width=2)) for i, (_, colour) in enumerate(boxes)]
@@ -33,6 +34,7 @@ def network_diagram(run: Run) -> go.Figure:
     fig.update_xaxes(visible=False, range=[-0.6, n - 0.4])
     fig.update_yaxes(visible=False, range=[-0.8, 0.8])
     trainable, averaged = arch.param_layout().size, arch.buffer_layout().size
+    per_unit = ("layer norm: 2 numbers per unit, γ and β; each row's μ and σ² are its own, never stored"
+                if arch.norm == "layer" else "4 numbers per BN unit: γ, β, μ, σ²")
     return style(fig, "The network", 220, f"{trainable} trainable parameters, "
-                  f"{averaged} running statistics (4 numbers per BN unit: γ, β, μ, σ²)",
-                  legend="none")
+                  f"{averaged} running statistics ({per_unit})", legend="none")

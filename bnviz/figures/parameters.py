@@ -11,16 +11,22 @@ from .curves import thin
 
 
 def gamma_beta_figure(run: Run, layer: int = 1) -> go.Figure:
-    """γ and β of every unit of one BN layer over training."""
-    title = f"BN layer {layer}: the learned scale and shift"
-    blank = missing(run, title, need_bn=True)
+    """γ and β of every unit of one BN (or layer-norm) layer over training."""
+    layer_norm = run.config.norm == "layer"
+    title = f"{'Layer-norm' if layer_norm else 'BN'} layer {layer}: the learned scale and shift"
+    blank = missing(run, title, need_bn=not layer_norm)
     if blank is not None:
         return blank
-    check_layer(run, layer, need_bn=True)
+    check_layer(run, layer, need_bn=not layer_norm)
     k = layer - 1
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1, subplot_titles=("γ (scale)", "β (shift)"))
-    steps = run.axis_states("step") + 1                      # γ and β after each recorded step
-    for col, values, symbol in ((1, run.gamma[k], "γ"), (2, run.beta[k], "β")):
+    if layer_norm:                      # γ and β are parameters like any other: read from the kept states
+        steps = run.axis_states("state")[1:]
+        gamma, beta = run.param_history(f"gamma{layer}")[1:], run.param_history(f"beta{layer}")[1:]
+    else:
+        steps = run.axis_states("step") + 1                  # γ and β after each recorded step
+        gamma, beta = run.gamma[k], run.beta[k]
+    for col, values, symbol in ((1, gamma, "γ"), (2, beta, "β")):
         for u in range(values.shape[1]):
             fig.add_trace(go.Scatter(x=steps, y=values[:, u], mode="lines", name=f"unit {u + 1}",
                                      line=dict(color=UNIT_COLOURS[u % len(UNIT_COLOURS)], width=2),
@@ -30,6 +36,8 @@ def gamma_beta_figure(run: Run, layer: int = 1) -> go.Figure:
     fig.update_yaxes(title_text="γ", row=1, col=1)
     fig.update_yaxes(title_text="β", row=1, col=2)
     return style(fig, title, 420,
+                  "per unit, shared by every row: each row's own statistics change from row to row, so no "
+                  "γ and β can undo layer norm for every row" if layer_norm else
                   "γ = √(σ² + ε), β = μ would undo the normalization; training finds its own values")
 
 

@@ -279,6 +279,22 @@ def spread_sentence(groups: dict, label: str, log: bool = False) -> str:
     return f"{plain_text(label)}. " + "; ".join(parts) + "."
 
 
+def by_batch_size_sentence(sizes, series: dict, label: str, log: bool = False) -> str:
+    """A measure against batch size in words: per series, its median over seeds at each batch size.
+
+    sizes: (S,) batch sizes; series: {name: (seeds, S) values, NaN for a seed with no value}."""
+    sizes = [int(s) for s in np.asarray(sizes, dtype=float).ravel()]
+    parts = []
+    for name, values in series.items():
+        values = np.asarray(values, dtype=float).reshape(-1, len(sizes))
+        cells = []
+        for j, size in enumerate(sizes):
+            ok = values[:, j][np.isfinite(values[:, j]) & ((values[:, j] > 0) if log else True)]
+            cells.append(f"{number(np.median(ok))} at {size}" if len(ok) else f"no value at {size}")
+        parts.append(f"{name}: median " + ", ".join(cells))
+    return f"{plain_text(label)} against batch size. " + "; ".join(parts) + "."
+
+
 # ------------------------------------------------------------- the training view
 
 

@@ -7,10 +7,11 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from ..inference import AccuracyByStatistics, DecisionGrid
+from ..inference import AccuracyByStatistics, DecisionGrid, OneStudentInBatches
 from ..run import Run
 from ..visitor_text import shown
-from .common import BLACK, BLUE, GREEN, VERMILLION, accuracy_axis, frame_slider, missing, style
+from .common import (BLACK, BLUE, GREEN, VERMILLION, accuracy_axis, frame_slider, missing, pair_labels, run_colour,
+                     style)
 
 
 def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
@@ -24,16 +25,26 @@ def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
     if blank is not None:
         return blank
     fig = go.Figure()
-    for y, name, colour, dash in ((accuracy.running, "running statistics (evaluation mode)", BLUE, "solid"),
-                                  (accuracy.whole_batch, "the whole test set as one batch", GREEN, "dash"),
-                                  (accuracy.alone, "one student at a time, own batch statistics", VERMILLION, "dot")):
+    layer_norm = run.config.norm == "layer"
+    names = (("evaluation mode (layer norm: no running statistics)", "the whole test set as one batch",
+              "one student at a time, training mode") if layer_norm else
+             ("running statistics (evaluation mode)", "the whole test set as one batch",
+              "one student at a time, own batch statistics"))
+    for y, name, colour, dash in ((accuracy.running, names[0], BLUE, "solid"),
+                                  (accuracy.whole_batch, names[1], GREEN, "dash"),
+                                  (accuracy.alone, names[2], VERMILLION, "dot")):
         fig.add_trace(go.Scatter(x=accuracy.steps, y=y, mode="lines+markers", name=name,
                                  line=dict(color=colour, width=2.5, dash=dash), marker=dict(size=5),
                                  hovertemplate="step %{x}<br>test accuracy %{y:.3f}<extra></extra>"))
     fig.update_xaxes(title_text="step")
     accuracy_axis(fig, "test accuracy")
+    with np.errstate(invalid="ignore"):
+        gaps = np.abs(np.r_[accuracy.whole_batch - accuracy.running, accuracy.alone - accuracy.running])
+    gap = float(np.nanmax(gaps, initial=0.0))
     sub = ("a lone row's batch mean is itself, so BN outputs β for every student: one answer for all"
-           if run.n_bn else "without BN the three ways agree")
+           if run.n_bn else
+           f"layer norm normalizes each student by its own units, so the three ways agree (largest gap {gap:.1%})"
+           if run.config.norm == "layer" else "without BN the three ways agree")
     return style(fig, title, 440, sub)
 
 
@@ -73,8 +84,42 @@ def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Fi
     frame_slider(fig, [str(t) for t in grid.states])
     fig.update_xaxes(title_text=names[0], range=[grid.x[0], grid.x[-1]])
     fig.update_yaxes(title_text=names[1], range=[grid.y[0], grid.y[-1]])
-    return style(fig, "Decision boundary over raw " + " and ".join(names), 600,
-                  "evaluation mode: BN with the running statistics of each step", legend="top")
+    mode = {"batch": "evaluation mode: BN with the running statistics of each step",
+            "layer": "layer norm: each point normalized over its own units, as in training",
+            "none": "no normalization: each point on its own"}[run.config.norm]
+    return style(fig, "Decision boundary over raw " + " and ".join(names), 600, mode, legend="top")
+
+
+def batch_dependence_figure(run: Run, result: OneStudentInBatches, other: Run | None = None,
+                            other_result: OneStudentInBatches | None = None) -> go.Figure:
+    """One student's probability of a class (P(placed)), alone and inside random batches, in training
+    mode and at test time.
+
+    result: ``bnviz.inference.one_student_in_batches(run, data, x)``; other, other_result: run B's.
+    Each batch is one dot; where the dots spread, the prediction depends on who else is in the batch.
+    """
+    title = "One student, alone and inside other batches"
+    blank = missing(run, title)
+    if blank is not None:
+        return blank
+    places = ("alone, training mode", "alone, test time", "in each batch, training mode", "in each batch, test time")
+    fig = go.Figure()
+    pairs = [(r, name, res) for (r, name, _), res in zip(pair_labels(run, other), (result, other_result))
+             if res is not None and r.n_steps]
+    for i, (r, name, res) in enumerate(pairs):
+        offset = 0.0 if len(pairs) == 1 else (-0.12 if i == 0 else 0.12)
+        xs = np.r_[0, 1, np.full(len(res.in_batches), 2), np.full(len(res.in_batches_eval), 3)] + offset
+        ys = np.r_[res.alone_train, res.alone_eval, res.in_batches, res.in_batches_eval]
+        fig.add_trace(go.Scatter(x=xs, y=ys, mode="markers", name=f"{name} (spread {res.spread:.2g})",
+                                 marker=dict(color=run_colour(r), size=9, opacity=0.7,
+                                             symbol="circle" if i == 0 else "diamond"),
+                                 hovertemplate="P %{y:.4f}<extra>" + name + "</extra>"))
+    fig.update_xaxes(tickvals=list(range(4)), ticktext=list(places), range=[-0.5, 3.5],
+                     title_text="where the student is, and in which mode")
+    fig.update_yaxes(title_text=f"P({shown(result.label)})", range=[-0.03, 1.03])
+    size = result.batch_size
+    return style(fig, title, 420, f"each dot in a batch column: the student with {size - 1} training rows drawn at "
+                                  f"random; with layer norm (or none) every dot is the same number", legend="top")
 
 
 def _class_name(data, cls: int) -> str:

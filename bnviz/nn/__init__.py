@@ -21,12 +21,12 @@ from .layers import (
     softmax_cross_entropy_forward,
 )
 from .noise import draw_bn_noise, noise_pairs
-from .mlp import (ACTIVATIONS, BN_POSITIONS, Architecture, FlatLayout, LayerTrace, backward, class_probabilities,
-                  correct, forward, logit_sum, logits_finite, loss_and_grads, output_loss, output_loss_backward,
-                  output_grad, predicted_class, probabilities)
+from .mlp import (ACTIVATIONS, BN_POSITIONS, NORMS, Architecture, FlatLayout, LayerTrace, backward,
+                  class_probabilities, correct, forward, logit_sum, logits_finite, loss_and_grads, output_loss,
+                  output_loss_backward, output_grad, predicted_class, probabilities)
 
 __all__ = [
-    "ACTIVATIONS", "BN_POSITIONS", "INITS", "Architecture", "BatchNormCache", "FlatLayout", "LayerNormCache",
+    "ACTIVATIONS", "BN_POSITIONS", "INITS", "NORMS", "Architecture", "BatchNormCache", "FlatLayout", "LayerNormCache",
     "LayerTrace",
     "activation_backward", "activation_forward", "backward", "batch_sum", "batchnorm_backward",
     "batchnorm_eval_forward", "batchnorm_forward", "bce_with_logits_backward", "bce_with_logits_forward",

@@ -29,10 +29,13 @@ from .layers import (
     softmax,
     softmax_cross_entropy_backward,
     softmax_cross_entropy_forward,
+    layernorm_backward,
+    layernorm_forward,
 )
 
 ACTIVATIONS = ("relu", "tanh", "sigmoid", "linear")
 BN_POSITIONS = ("before", "after")
+NORMS = ("batch", "layer", "none")
 
 
 class Slot(NamedTuple):
@@ -77,10 +80,14 @@ class FlatLayout:
 
 @dataclass(frozen=True)
 class Architecture:
-    """The shape of the network: Dense(h1) [BN] g ... Dense(hk) [BN] g -> output.
+    """The shape of the network: Dense(h1) [norm] g ... Dense(hk) [norm] g -> output.
 
-    bn_position "before": z -> BN -> g(.)  (the bias in front of BN is dropped
-    unless keep_bias, since BN subtracts it again); "after": z -> g(z) -> BN.
+    norm: "batch" (BN), "layer" (layer norm) or "none"; when left out, bn
+    says it (True: batch, False: none), and bn is then always norm == "batch".
+    bn_position "before": z -> norm -> g(.)  (the bias in front of BN is dropped
+    unless keep_bias, since BN subtracts it again; layer norm keeps it: it
+    subtracts each row's mean over the units, which a per-unit bias is not);
+    "after": z -> g(z) -> norm.
 
     n_out: 1 (two classes): Dense(1) -> sigmoid, binary cross-entropy, logits (..., N).
     n_out = K > 1 (K classes): Dense(K) -> softmax, cross-entropy, logits (..., N, K).
@@ -96,8 +103,14 @@ class Architecture:
     keep_bias: bool = False
     eps: float = 1e-3
     n_out: int = 1
+    norm: str | None = None
 
     def __post_init__(self):
+        norm = ("batch" if self.bn else "none") if self.norm is None else self.norm
+        if norm not in NORMS:
+            raise ValueError(f"unknown norm {norm!r}: use one of {NORMS}")
+        object.__setattr__(self, "norm", norm)
+        object.__setattr__(self, "bn", norm == "batch")
         if self.activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {self.activation!r}: use one of {ACTIVATIONS}")
         if self.bn_position not in BN_POSITIONS:
@@ -129,6 +142,11 @@ class Architecture:
         return not (self.bn and self.bn_position == "before") or self.keep_bias
 
     @property
+    def normed(self) -> bool:
+        """Whether every hidden layer has a normalization (batch or layer), with its gamma and beta."""
+        return self.norm != "none"
+
+    @property
     def n_dense(self) -> int:
         return len(self.hidden) + 1
 
@@ -150,7 +168,7 @@ class Architecture:
             entries.append((f"W{k}", (fan_in, fan_out)))
             if self.has_bias(k):
                 entries.append((f"b{k}", (fan_out,)))
-            if self.bn and k <= len(self.hidden):
+            if self.normed and k <= len(self.hidden):
                 entries += [(f"gamma{k}", (fan_out,)), (f"beta{k}", (fan_out,))]
         return FlatLayout(entries)
 
@@ -174,6 +192,11 @@ class Architecture:
                 view[...] = 1.0
         return flat
 
+    @property
+    def norm_name(self) -> str:
+        """The normalization's short name: BN, LN, or "" without one."""
+        return {"batch": "BN", "layer": "LN", "none": ""}[self.norm]
+
     def summary(self) -> str:
         """One line per layer, like Keras' model.summary()."""
         lines = []
@@ -184,12 +207,12 @@ class Architecture:
             dense = f"Dense({out}) [{', '.join(names)}]"
             if k == self.n_dense:
                 lines.append(f"{dense} -> {'softmax' if self.softmax else 'sigmoid'}")
-            elif not self.bn:
+            elif not self.normed:
                 lines.append(f"{dense} -> {self.activation}")
             elif self.bn_position == "before":
-                lines.append(f"{dense} -> BN({out}) -> {self.activation}")
+                lines.append(f"{dense} -> {self.norm_name}({out}) -> {self.activation}")
             else:
-                lines.append(f"{dense} -> {self.activation} -> BN({out})")
+                lines.append(f"{dense} -> {self.activation} -> {self.norm_name}({out})")
         return "\n".join(lines)
 
     def __repr__(self):
@@ -199,8 +222,8 @@ class Architecture:
 class LayerTrace(NamedTuple):
     """One hidden layer's values in a forward pass, each (..., N, units).
 
-    z: the Dense output; bn: the BN output (None without BN); act: the
-    activation output.
+    z: the Dense output; bn: the normalization's output, BN's or layer norm's
+    (None without one); act: the activation output.
     """
 
     z: np.ndarray
@@ -211,8 +234,8 @@ class LayerTrace(NamedTuple):
 class ForwardResult(NamedTuple):
     logits: np.ndarray          # (..., N) for one sigmoid output, (..., N, K) for a softmax over K classes
     traces: list                # one LayerTrace per hidden layer
-    caches: list                # per hidden layer (dense, bn or None, act, noise scale or None), then the output dense
-    bn_caches: list             # the BatchNormCache of each BN layer, in order
+    caches: list                # per hidden layer (dense, norm or None, act, noise scale or None), then the output dense
+    bn_caches: list             # the BatchNormCache of each BN layer, in order (none with layer norm)
 
 
 def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | None = None,
@@ -222,7 +245,8 @@ def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | Non
     params: views as from ``param_layout().views`` with leading axes (...);
     x: (..., N, n_in) or (N, n_in). With buffers=None BN is in training mode
     and uses the statistics of this batch; with buffers (views of the running
-    statistics, keys mean1, var1, ...) BN is in evaluation mode.
+    statistics, keys mean1, var1, ...) BN is in evaluation mode. Layer norm
+    has one mode: each row by its own statistics, buffers or not.
     noise: for noisy BN in training mode, one (scale, shift) pair per BN layer,
     each (..., units): every BN output becomes y * scale + shift.
     """
@@ -232,6 +256,9 @@ def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | Non
 
     def normalize(v, k, names):
         gamma, beta, mean, var = names
+        if arch.norm == "layer":
+            out, cache = layernorm_forward(v, params[gamma], params[beta], arch.eps)
+            return out, cache, None
         if buffers is None:
             out, cache = batchnorm_forward(v, params[gamma], params[beta], arch.eps)
         else:
@@ -246,14 +273,14 @@ def forward(arch: Architecture, params: dict, x: np.ndarray, buffers: dict | Non
     for k, (W, b, *bn_names) in enumerate(arch.keys):
         z, dense_cache = dense_forward(a, params[W], params[b] if b else None)
         bn_out = bn_cache = scale = None
-        if arch.bn and before:
+        if arch.normed and before:
             bn_out, bn_cache, scale = normalize(z, k, bn_names)
             a, act_cache = activation_forward(bn_out, g)
             act = a
         else:
             act, act_cache = activation_forward(z, g)
             a = act
-            if arch.bn:
+            if arch.normed:
                 bn_out, bn_cache, scale = normalize(act, k, bn_names)
                 a = bn_out
         traces.append(LayerTrace(z, bn_out, act))
@@ -277,8 +304,9 @@ def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray, out
     WL, bL = f"W{L}", f"b{L}"
     dz = dlogits if arch.softmax else dlogits[..., None]
     dx, out[WL], out[bL] = dense_backward(dz, result.caches[-1], True, put(WL), put(bL))
-    bn_before = arch.bn and arch.bn_position == "before"
-    bn_after = arch.bn and not bn_before
+    bn_before = arch.normed and arch.bn_position == "before"
+    bn_after = arch.normed and not bn_before
+    norm_backward = _layernorm_backward if arch.norm == "layer" else batchnorm_backward
     keys = arch.keys
     for k in range(L - 1, 0, -1):
         W, b, gamma, beta = keys[k - 1][:4]
@@ -286,12 +314,12 @@ def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray, out
         if bn_after:
             if scale is not None:
                 dx = dx * scale[..., None, :]
-            dx, out[gamma], out[beta] = batchnorm_backward(dx, bn_cache, put(gamma), put(beta))
+            dx, out[gamma], out[beta] = norm_backward(dx, bn_cache, put(gamma), put(beta))
         dz = activation_backward(dx, act_cache)
         if bn_before:
             if scale is not None:
                 dz = dz * scale[..., None, :]
-            dz, out[gamma], out[beta] = batchnorm_backward(dz, bn_cache, put(gamma), put(beta))
+            dz, out[gamma], out[beta] = norm_backward(dz, bn_cache, put(gamma), put(beta))
         # A bias just in front of BN (keep_bias) gets the sum of dz like any other;
         # in training mode BN's backward leaves dz with zero batch mean, so that
         # sum is 0 up to rounding (about 1e-17), computed rather than written in.
@@ -299,6 +327,18 @@ def backward(arch: Architecture, result: ForwardResult, dlogits: np.ndarray, out
         if b:
             out[b] = db
     return out
+
+
+def _layernorm_backward(dy, cache, out_dgamma=None, out_dbeta=None):
+    """layernorm_backward, writing dgamma and dbeta into the given arrays (batchnorm_backward's signature)."""
+    dx, dgamma, dbeta = layernorm_backward(dy, cache)
+    if out_dgamma is not None:
+        out_dgamma[...] = dgamma
+        dgamma = out_dgamma
+    if out_dbeta is not None:
+        out_dbeta[...] = dbeta
+        dbeta = out_dbeta
+    return dx, dgamma, dbeta
 
 
 def loss_and_grads(arch: Architecture, params: dict, x, y, buffers=None, noise=None):

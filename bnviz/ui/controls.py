@@ -127,6 +127,7 @@ def config_from_state(last_good: Config) -> tuple:
         values["hidden"] = last_good.hidden
     else:
         values["hidden"] = parsed.hidden
+    values["bn"], values["norm"] = _one_normalization(values["bn"], values["norm"], last_good)
     try:
         return Config(**values), choice, problems
     except ValueError as err:
@@ -141,6 +142,20 @@ def fit_batch_size(n_train: int) -> str | None:
         st.session_state[key] = n_train
         return f"Batch size set to {n_train}, the number of training rows (a full batch)."
     return None
+
+
+def _one_normalization(bn, norm, last_good: Config) -> tuple:
+    """(bn, norm) that agree: the BN toggle and the normalization choice say one thing, so the one the
+    visitor just changed wins and the other widget is set to match (before either is drawn)."""
+    if bool(bn) == (norm == "batch"):
+        return bn, norm
+    if norm != last_good.norm:                 # the choice moved: the toggle follows
+        bn = norm == "batch"
+        st.session_state[widget_key("bn")] = bn
+    else:                                      # the toggle moved: batch norm on, or none
+        norm = "batch" if bn else "none"
+        st.session_state[widget_key("norm")] = norm
+    return bn, norm
 
 
 def sidebar(n_train: int) -> None:

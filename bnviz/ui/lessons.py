@@ -14,6 +14,7 @@ import threading
 import time
 from html import escape
 
+import numpy as np
 import streamlit as st
 
 from .. import figures
@@ -125,6 +126,20 @@ class Board:
             whole = {i for i, _ in self._verdicts if all((i, e) in self._verdicts for e in self.experiments)}
             return len(whole | set(self._errors))
 
+    def batch_charts(self, lesson, experiment: str = "shows") -> str:
+        """A verdict's charts against batch size (SVG, "" for lessons without), built once and shared."""
+        verdict = self.verdict(lesson, experiment)
+        if verdict is None:
+            return ""
+        key = (lesson.id, experiment, "batch")
+        with self._lock:
+            svg = self._figures.get(key)
+        if svg is None:
+            svg = batch_size_charts(verdict)
+            with self._lock:
+                self._figures[key] = svg
+        return svg
+
     def figure(self, lesson, experiment: str = "shows") -> str | None:
         """A verdict's chart (SVG), built once per lesson and experiment and shared (None until measured)."""
         verdict = self.verdict(lesson, experiment)
@@ -144,6 +159,39 @@ def spread_chart(verdict) -> str:
     """The spread over seeds a Verdict carries, drawn by ``figures.spread_svg``."""
     return figures.spread_svg(verdict.spread, verdict.spread_label, verdict.seeds, verdict.spread_log,
                               verdict.spread_bounds)
+
+
+def batch_size_charts(verdict) -> str:
+    """For the batch-dependence lesson, its test accuracy and loss noise against batch size (medians over
+    seeds, with their range), drawn by ``figures.by_batch_size_svg``; "" for any other verdict."""
+    if getattr(verdict, "lesson", "") != "batch-dependence" or "batch_size" not in verdict.detail:
+        return ""
+    svg = ""
+    for what, label, log, bounds in (("test_acc", "test accuracy", False, (0.0, 1.0)),
+                                     ("loss_noise", "loss noise", True, None)):
+        series = {k.split(" ", 1)[1]: v for k, v in verdict.detail.items() if k.startswith(what + " ")}
+        svg += figures.by_batch_size_svg(verdict.detail["batch_size"], series, label, log, bounds)
+        svg += by_batch_size_table(verdict.detail["batch_size"], series, label)
+    return svg
+
+
+def by_batch_size_table(sizes, series: dict, label: str) -> str:
+    """A chart against batch size as numbers, one row per batch size and one column per series (median
+    over seeds, lowest to highest), in a closed <details> on one line, for a screen reader."""
+    sizes = [int(v) for v in np.ravel(sizes)]
+    head = "".join(f"<th scope='col'>{escape(name)}</th>" for name in series)
+    rows = ""
+    for j, size in enumerate(sizes):
+        cells = ""
+        for values in series.values():
+            col = np.asarray(values, dtype=float).reshape(-1, len(sizes))[:, j]
+            col = col[np.isfinite(col)]
+            cells += (f"<td>{escape(fmt(np.median(col)))} ({escape(fmt(col.min()))} to {escape(fmt(col.max()))})</td>"
+                      if len(col) else "<td>no value</td>")
+        rows += f"<tr><th scope='row'>{size}</th>{cells}</tr>"
+    return (f"<details><summary>{escape(label)} against batch size: median over seeds (lowest to highest)</summary>"
+            f"<table><thead><tr><th scope='col'>batch size</th>{head}</tr></thead><tbody>{rows}</tbody></table>"
+            "</details>")
 
 
 @st.cache_resource(show_spinner=False)
@@ -245,7 +293,7 @@ def card(board: Board, lesson, index: int) -> None:
                       f"effect {markdown_text(fmt(verdict.effect))}, {verdict.level:.0%} interval "
                       f"{markdown_text(fmt(low))} to {markdown_text(fmt(high))}",
                       markdown_text(verdict.sentence), board.paper_figure(lesson, experiment),
-                      board.figure(lesson, experiment), spread_table(verdict)]
+                      board.figure(lesson, experiment), spread_table(verdict), board.batch_charts(lesson, experiment)]
         parts.append(f"**What differs:** {markdown_text(contrast(lesson, verdicts['notes'], verdicts['shows']))}")
     compares = markdown_text(" and ".join(lesson.compares))
     links = f"[Open this experiment](?{lesson.experiments['shows']})"

@@ -14,7 +14,8 @@ from ..activations import layer_histograms, unit_percentiles
 from ..bias import biases_before_bn
 from ..budget import Budget, data_shape, show_value
 from ..classes import confusion, held_out, held_out_sheet, image_side
-from ..inference import accuracy_by_statistics, batch_calculation, boundary_replay, predict, predict_proba
+from ..inference import (accuracy_by_statistics, batch_calculation, boundary_replay, one_student_in_batches, predict,
+                         predict_proba, row_calculation)
 from ..landscape import input_scaling, network_plane
 from ..running import cumulative_running
 from ..sweeps import SWEEP_FIELDS, SWEEP_SEEDS, seeds_that_fit, sweep_plan
@@ -141,13 +142,23 @@ def training_tab(a, b, data) -> None:
     for col, run, name in ((cols[0], a, "A"),) + (((cols[2], b, "B"),) if b is not None else ()):
         em = run.epoch_metrics
         col.metric(f"Run {name}: test accuracy", f"{em['test_acc_eval'][-1]:.1%}" if np.isfinite(
-            em["test_acc_eval"][-1]) else "n/a", help="whole test set, BN with running statistics")
+            em["test_acc_eval"][-1]) else "n/a", help=_EVAL_HELP[run.config.norm])
     for col, run, name in ((cols[1], a, "A"),) + (((cols[3], b, "B"),) if b is not None else ()):
         col.metric(f"Run {name}: steps", f"{run.n_steps:,}", help=f"trained in {run.seconds * 1e3:.0f} ms")
     show("diagram", figures.network_diagram, a)
-    st.caption("Run A, layer by layer, in the manner of Keras' model.summary(): each BN unit holds four "
-               "numbers, two learned (γ, β) and two averaged (μ, σ²).")
+    if a.config.norm == "layer":
+        st.caption("Run A, layer by layer, in the manner of Keras' model.summary(): each layer-norm unit holds "
+                   "two learned numbers (γ, β) and nothing averaged: each row's μ and σ² are computed from "
+                   "that row alone, in training and at test time.")
+    else:
+        st.caption("Run A, layer by layer, in the manner of Keras' model.summary(): each BN unit holds four "
+                   "numbers, two learned (γ, β) and two averaged (μ, σ²).")
     st.markdown(markdown_table(tables.model_summary(a)))
+
+
+_EVAL_HELP = {"batch": "whole test set, BN with running statistics",
+              "layer": "whole test set; layer norm normalizes each student by its own units",
+              "none": "whole test set"}
 
 
 def markdown_table(frame) -> str:
@@ -218,8 +229,8 @@ def activations_tab(a, b, data) -> None:
     c1, c2, c3 = st.columns(3)
     layers = len(a.arch.hidden)
     layer = c1.selectbox("Layer", range(1, layers + 1), index=layers - 1, key="act_layer")
-    stages = ["act_in", "z", "act"] + (["bn"] if a.n_bn else [])
-    stage = c2.selectbox("Values", stages, key="act_stage", format_func=figures.STAGE_NAMES.get)
+    stages = ["act_in", "z", "act"] + (["bn"] if a.arch.normed else [])
+    stage = c2.selectbox("Values", stages, key="act_stage", format_func=lambda s: figures.stage_name(s, a))
     unit = c3.selectbox("Unit", range(a.arch.hidden[layer - 1]), key="act_unit", format_func=lambda u: f"{u + 1}")
     hist = cached(_histograms, a, b, layer, stage)
     show("percentiles", figures.activation_percentiles, a, cached(_percentiles, a, b, layer, unit, stage), b)
@@ -244,7 +255,13 @@ def _percentiles(a, b, layer, unit, stage):
 
 
 def running_tab(a, b, data) -> None:
-    if not a.n_bn:
+    if a.config.norm == "layer":
+        st.info("Run A uses layer norm: it normalizes each student over the units of a layer, one mean and "
+                "variance per row, and never over the batch. There are no batch statistics to average, so it "
+                "keeps no running statistics: training and test time compute the same thing. The charts below "
+                "check it: the three test accuracies agree, and one student's prediction is the same alone as "
+                "inside any batch.")
+    elif not a.n_bn:
         st.info("Run A has no batch norm: there are no running statistics. Turn BN on in the sidebar.")
     else:
         st.markdown("**Running statistics.** At test time BN cannot use the statistics of the batch, so during "
@@ -260,7 +277,7 @@ def running_tab(a, b, data) -> None:
         predict_held_out(a, b, data)
         classes_section(a, b, data)
         return
-    predict_one(a, data)
+    predict_one(a, data, b)
     grid = cached(boundary_replay, a, data) if a.diverged_at is None else None
     show("boundary", figures.decision_boundary_figure, a, grid, data)
 
@@ -315,9 +332,10 @@ def predict_held_out(a, b, data) -> None:
         st.caption("Alone in a batch, with its own statistics, the row's mean is the row and its variance 0: every "
                    "BN unit outputs its β, so run A would give every row the same probabilities "
                    f"(largest {alone.max():.3f}). That is why BN keeps running statistics for test time.")
+    batch_dependence_section(a, b, data, tuple(float(v) for v in X[row]), "row")
 
 
-def predict_one(run, data) -> None:
+def predict_one(run, data, other=None) -> None:
     names = data.feature_names
     st.markdown("**Predict one student.**")
     X = np.vstack([data.X_train, data.X_test])
@@ -329,18 +347,51 @@ def predict_one(run, data) -> None:
     p_eval = predict(run, data, [[x1, x2]])[0]
     p_alone = predict(run, data, [[x1, x2]], mode="batch")[0]
     label = shown(data.label_name)
-    c1.metric("with the running statistics", f"P({label}) = {p_eval:.3f}")
-    c2.metric("with its own batch statistics", f"P({label}) = {p_alone:.3f}")
+    layer_norm = run.config.norm == "layer"
+    c1.metric("at test time (layer norm)" if layer_norm else "with the running statistics", f"P({label}) = {p_eval:.3f}")
+    c2.metric("alone, in training mode (layer norm)" if layer_norm else "with its own batch statistics",
+              f"P({label}) = {p_alone:.3f}")
     if run.n_bn:
         st.caption("Alone in a batch, the student's mean is the student and the variance is 0: every BN unit "
                    "outputs its β, so the second number is the same for every student you type. That is why "
                    "BN keeps running statistics for test time.")
+    batch_dependence_section(run, other, data, (float(x1), float(x2)))
+
+
+def batch_dependence_section(run, other, data, x, noun: str = "student") -> None:
+    """One row, x (n_in,) raw features as a tuple, alone and inside random batches of runs A and B;
+    noun: what a row is called in the sentence."""
+    result = cached(one_student_in_batches, run, data, x)
+    other_result = (cached(one_student_in_batches, other, data, x) if other is not None and other.n_steps else None)
+    if run.n_steps:
+        st.markdown(batch_dependence_sentence(run, result, noun))
+    show("batchdependence", figures.batch_dependence_figure, run, result, other, other_result)
+
+
+def batch_dependence_sentence(run, result, noun: str = "student") -> str:
+    """What the student's numbers alone and inside batches say, with the numbers."""
+    n, b = result.batch_size, len(result.in_batches)
+    low, high = float(result.in_batches.min()), float(result.in_batches.max())
+    if run.config.norm == "layer":
+        return (f"With layer norm this {noun}'s prediction is **the same alone as inside each of {b} random "
+                f"batches of {n}**, in training mode and at test time: all {2 * b + 2} numbers lie within "
+                f"{result.spread:.1e} of each other (rounding). Each row is normalized by its own units, so "
+                "the other rows never enter.")
+    if run.n_bn:
+        return (f"With batch norm, in training mode, the same {noun} gets P from {low:.3f} to {high:.3f} "
+                f"across {b} random batches of {n}, and {result.alone_train:.3f} alone: the batch's statistics "
+                f"normalize it. At test time the running statistics give {result.alone_eval:.3f} in every batch.")
+    return (f"Without normalization the rows never meet: the {noun} gets {result.alone_eval:.3f} alone and in "
+            f"each of {b} random batches of {n} (all within {result.spread:.1e}).")
 
 
 # ----------------------------------------------------------- Batch calculator
 
 
 def calculator_tab(a, data) -> None:
+    if a.config.norm == "layer" and a.n_steps:
+        row_calculator(a, data)
+        return
     if not a.n_bn:
         st.info("Run A has no batch norm: turn BN on to see its arithmetic.")
         return
@@ -350,12 +401,8 @@ def calculator_tab(a, data) -> None:
         return
     st.markdown("Pick any step and BN layer: these are the numbers the engine used, student by student.")
     c1, c2 = st.columns([3, 1])
-    # a record kept at a stride has the numbers of every k-th step only: the slider moves by k
-    last = (a.n_steps - 1) // a.stride * a.stride
-    chosen = st.session_state.get("calc_step")
-    if isinstance(chosen, int) and (chosen % a.stride or not 0 <= chosen <= last):
-        st.session_state["calc_step"] = min(max(chosen, 0), last) // a.stride * a.stride
-    step = c1.slider("Step", 0, last, 0, step=a.stride, key="calc_step") if last > 0 else 0
+    with c1:
+        step = _calc_step(a)
     if a.thinning:
         c1.caption(a.thinning)
     layer = c2.selectbox("BN layer", range(1, a.n_bn + 1), key="calc_layer")
@@ -382,6 +429,41 @@ def calculator_tab(a, data) -> None:
     lesson_note("worked-example")
 
 
+def _calc_step(a) -> int:
+    """The step slider: a record kept at a stride has the numbers of every k-th step only, so it moves by k."""
+    last = (a.n_steps - 1) // a.stride * a.stride
+    chosen = st.session_state.get("calc_step")
+    if isinstance(chosen, int) and (chosen % a.stride or not 0 <= chosen <= last):
+        st.session_state["calc_step"] = min(max(chosen, 0), last) // a.stride * a.stride
+    return st.slider("Step", 0, last, 0, step=a.stride, key="calc_step") if last > 0 else 0
+
+
+def row_calculator(a, data) -> None:
+    """Layer norm's arithmetic for one step and layer: each student's own mean and variance over its units."""
+    st.markdown("Run A uses layer norm: pick any step and layer. Where BN averages each unit over the students "
+                "of the batch, layer norm averages each student over the units of the layer: the statistics "
+                "below belong to one student, and the other students of the batch never enter them.")
+    c1, c2 = st.columns([3, 1])
+    with c1:
+        step = _calc_step(a)
+    layer = c2.selectbox("Layer", range(1, len(a.arch.hidden) + 1), key="calc_layer")
+    calc = row_calculation(a, data, step, layer)
+    x = calc.ln_input[0]
+    d = len(x)
+    terms = " + ".join(f"{v:.4g}" if v >= 0 else f"({v:.4g})" for v in x[:6]) + (" + \\ldots" if d > 6 else "")
+    st.latex(rf"\mu_1 = \frac{{1}}{{{d}}}\left({terms}\right) = {calc.mean[0]:.6g}")
+    st.latex(rf"\sigma^2_1 = \frac{{1}}{{{d}}}\sum_j (x_{{1j}} - \mu_1)^2 = {calc.var[0]:.6g}")
+    st.latex(rf"\hat x_{{11}} = \frac{{x_{{11}} - \mu_1}}{{\sqrt{{\sigma^2_1 + \varepsilon}}}} = "
+             rf"\frac{{{x[0]:.6g} - ({calc.mean[0]:.6g})}}{{\sqrt{{{calc.var[0]:.6g} + {calc.eps:g}}}}} "
+             rf"= {calc.xhat[0, 0]:.6g}")
+    st.latex(rf"\gamma_1 \hat x_{{11}} + \beta_1 = {calc.gamma[0]:.6g}\cdot({calc.xhat[0, 0]:.6g}) + "
+             rf"({calc.beta[0]:.6g}) = {calc.out[0, 0]:.6g}")
+    st.caption(f"Student 1 (training row {int(calc.rows[0])}) of the batch at step {step:,}, layer {layer}; "
+               "the table gives every student's own mean and variance.")
+    table = tables.row_table(a, data, step, layer)
+    st.dataframe(table, hide_index=True, width="stretch", height=min(36 * (len(table) + 1) + 3, 900))
+
+
 def undo_sentence(calc, what: str = "z") -> str:
     """What γ = √(σ²_B + ε), β = μ_B did to this batch, in numbers the engine produced.
 
@@ -400,8 +482,10 @@ def undo_sentence(calc, what: str = "z") -> str:
 
 
 def parameters_tab(a, b, data) -> None:
-    if a.n_bn:
-        layer = st.selectbox("BN layer", range(1, a.n_bn + 1), key="param_layer")
+    if a.arch.normed:
+        count = len(a.arch.hidden)
+        layer = st.selectbox("Layer-norm layer" if a.config.norm == "layer" else "BN layer", range(1, count + 1),
+                             key="param_layer")
         show("gammabeta", figures.gamma_beta_figure, a, layer)
     show("gradnorm", figures.gradient_norm_figure, a, b)
     show("ratio", figures.update_ratio_figure, a, b)
@@ -414,6 +498,13 @@ def parameters_tab(a, b, data) -> None:
 def bias_section(run, other=None) -> None:
     """The Dense bias in front of BN, its recorded gradient, and what a non-zero start does in evaluation mode."""
     st.markdown("**The bias in front of BN.**")
+    if run.config.norm == "layer":
+        st.caption("This run uses layer norm, which keeps every Dense bias: it subtracts each student's mean over "
+                   "the units, and a bias that differs from unit to unit is not such a mean, so the bias gets a "
+                   "gradient like any weight. Only batch norm, which subtracts each unit's mean over the batch, "
+                   f"cancels it. [Keep the bias in front of BN, start it away from 0, and compare]"
+                   f"(?{lesson_query('bias-redundant')})")
+        return
     records = cached(biases_before_bn, run)
     if not records:
         st.caption("This run has no Dense bias directly in front of a BN layer (BN drops it unless "
@@ -529,3 +620,41 @@ def math_tab() -> None:
              r"\sum_{k=1}^{K}\sigma_B^{2\,(k)}")
     st.markdown("**At test time** each row is normalized alone: $\\hat z = (z - \\mu)/\\sqrt{\\sigma^2 + "
                 "\\varepsilon}$, an affine map per unit.")
+    layer_norm_math()
+
+
+def layer_norm_math() -> None:
+    """Layer normalization's formulas beside batch norm's, each with the axis it averages over."""
+    st.markdown("**Layer normalization beside batch norm** (Ba, Kiros & Hinton, 2016). Both see the same "
+                "matrix $z_{ij}$: row $i$ is a student of the batch ($i = 1..n$), column $j$ a unit of the "
+                "layer ($j = 1..D$). Batch norm averages down each column, over the batch; layer norm along "
+                "each row, over the units.")
+    left, right = st.columns(2)
+    with left:
+        st.markdown("Batch norm: over the **rows** $i$ of the batch, one $\\mu_j, \\sigma^2_j$ per unit")
+        st.latex(r"\mu_j = \frac{1}{n}\sum_{i=1}^{n} z_{ij} \qquad "
+                 r"\sigma_j^2 = \frac{1}{n}\sum_{i=1}^{n} (z_{ij} - \mu_j)^2")
+        st.latex(r"\hat z_{ij} = \frac{z_{ij} - \mu_j}{\sqrt{\sigma_j^2 + \varepsilon}}")
+    with right:
+        st.markdown("Layer norm: over the **units** $j$ of the layer, one $\\mu_i, \\sigma^2_i$ per row")
+        st.latex(r"\mu_i = \frac{1}{D}\sum_{j=1}^{D} z_{ij} \qquad "
+                 r"\sigma_i^2 = \frac{1}{D}\sum_{j=1}^{D} (z_{ij} - \mu_i)^2")
+        st.latex(r"\hat z_{ij} = \frac{z_{ij} - \mu_i}{\sqrt{\sigma_i^2 + \varepsilon}}")
+    st.markdown("In both, a learned scale and shift per unit follow (the same ε sits inside the root, and the "
+                "layer sits where BN would, before or after the activation):")
+    st.latex(r"\tilde z_{ij} = \gamma_j\,\hat z_{ij} + \beta_j")
+    st.markdown("Row $i$'s statistics use row $i$ alone, so no other student enters its output: training and "
+                "test time compute the same map, layer norm keeps no running statistics, and a batch of one "
+                "is normalized like any other. **Backward pass**, with $g_{ij} = \\partial L / \\partial "
+                "\\tilde z_{ij}$ and $\\hat g_{ij} = \\gamma_j g_{ij}$, means taken along the row:")
+    st.latex(r"\frac{\partial L}{\partial \beta_j} = \sum_i g_{ij} \qquad "
+             r"\frac{\partial L}{\partial \gamma_j} = \sum_i g_{ij}\,\hat z_{ij}")
+    st.latex(r"\frac{\partial L}{\partial z_{ij}} = \frac{1}{\sqrt{\sigma_i^2+\varepsilon}}"
+             r"\left(\hat g_{ij} - \frac{1}{D}\sum_k \hat g_{ik} - \hat z_{ij}\,\frac{1}{D}\sum_k "
+             r"\hat g_{ik} \hat z_{ik}\right)")
+    st.markdown("A Dense bias $b_j$ in front of layer norm is not redundant: it moves $\\mu_i$ by the mean of "
+                "the $b_j$, not each $z_{ij}$ by its own $b_j$, so only its part common to every unit cancels. "
+                "On a layer of two units, $\\hat z_{i1} = -\\hat z_{i2} = d/\\sqrt{d^2 + 4\\varepsilon}$ "
+                "with $d = z_{i1} - z_{i2}$: close to ±1 unless the two units nearly agree, so layer norm "
+                "keeps little more than which unit is larger. It needs wider layers than the notes' 3 and 2 "
+                "units to carry information.")

@@ -46,18 +46,24 @@ def page_style() -> None:
 def run_names(a, b) -> list:
     """Short labels for the view's rows: what each run is, and how B differs from A."""
     if b is None:
-        return [f"A · BN {'on' if a.n_bn else 'off'}"]
+        return [f"A · {_norm_label(a)}"]
     fields = a.config.differences(b.config)
-    if not fields or "bn" in fields:
-        return [f"A · BN {'on' if a.n_bn else 'off'}", f"B · BN {'on' if b.n_bn else 'off'}"]
+    if not fields or "bn" in fields or "norm" in fields:
+        return [f"A · {_norm_label(a)}", f"B · {_norm_label(b)}"]
     shown = fields[:2]
     return [f"{x} · " + ", ".join(f"{k} {_value(getattr(r.config, k))}" for k in shown)
             for x, r in (("A", a), ("B", b))]
 
 
+def _norm_label(run) -> str:
+    return {"batch": "BN on", "none": "BN off", "layer": "layer norm"}[run.config.norm]
+
+
 def sentence_names(a, b) -> list:
-    if b is not None and bool(a.n_bn) != bool(b.n_bn):
-        return [f"{'with' if r.n_bn else 'without'} BN ({x})" for x, r in (("A", a), ("B", b))]
+    if b is not None and a.config.norm != b.config.norm:
+        plain = "without BN" if "batch" in (a.config.norm, b.config.norm) else "without normalization"
+        names = {"batch": "with BN", "layer": "with layer norm", "none": plain}
+        return [f"{names[r.config.norm]} ({x})" for x, r in (("A", a), ("B", b))]
     return ["in A", "in B"][: 1 if b is None else 2]
 
 
