@@ -4,6 +4,7 @@ import html
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -68,6 +69,16 @@ def test_with_layer_norm_one_digit_is_the_same_alone_and_inside_any_batch():
     spec = [json.loads(el.proto.spec) for el in at.get("plotly_chart")
             if json.loads(el.proto.spec)["layout"]["title"]["text"].startswith("One student, alone")][0]
     assert html.unescape(spec["layout"]["yaxis"]["title"]["text"]).startswith("P(digit = ")
-    layer, batch = [t for t in spec["data"]]
-    assert max(layer["y"]) - min(layer["y"]) < 1e-9          # layer norm: every dot the same number
-    assert max(batch["y"]) - min(batch["y"]) > 1e-3          # batch norm in training mode: the batch moves it
+    layer, batch = [np.asarray(plotly_array(t["y"]), dtype=float) for t in spec["data"]]
+    assert len(layer) == len(batch) == 42
+    assert layer.max() - layer.min() < 1e-9                  # layer norm: every dot the same number
+    assert batch.max() - batch.min() > 1e-3                  # batch norm in training mode: the batch moves it
+
+
+def plotly_array(value):
+    """A trace's array from a chart's JSON: a list, or Plotly's typed array {"dtype", "bdata" (base64)}."""
+    if isinstance(value, dict):
+        import base64
+
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=value["dtype"])
+    return value
