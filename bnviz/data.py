@@ -7,6 +7,7 @@ network's z-scored inputs back onto the raw GPA/IQ plane.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.resources import files
 
 import numpy as np
@@ -118,6 +119,12 @@ def shipped_file(name: str) -> bytes:
     return files("bnviz").joinpath(SHIPPED, name).read_bytes()
 
 
+@lru_cache(maxsize=8)
+def _shipped_table(name: str, features: tuple, label: str):
+    """A shipped file's table, read once per process (every seed splits the same rows)."""
+    return read_table(shipped_file(name), features, label)
+
+
 def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float = 0.2,
                  size: int = 400, noise: float = 0.2) -> Dataset:
     """A built-in data set by name, split by `seed`.
@@ -128,8 +135,10 @@ def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float
     xor, circles, moons, gaussians: `size` points made from `seed` with `noise`.
     """
     if name == "placement":
-        return load_csv(shipped_file("placement.csv"), features=("cgpa", "iq"), label="placed",
-                        seed=seed, test_fraction=test_fraction, name="placement")
+        table = _shipped_table("placement.csv", ("cgpa", "iq"), "placed")
+        return make_dataset("placement", table.X, table.y, table.feature_names, seed=seed,
+                            test_fraction=test_fraction, label_name=table.label_name,
+                            label_values=table.label_values, notes=table.notes)
     if name in NOTES_TABLES:
         X, y, names = notes_table(NOTES_TABLES[name])
         return make_dataset(name, X, y, names, seed=seed, test_fraction=0.0)

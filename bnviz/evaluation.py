@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compiled
 from .nn import Architecture, bce_with_logits_forward, forward
 
 CHUNK_NUMBERS = 1_000_000       # numbers per batched forward pass, to bound memory (8 MB of float64)
@@ -43,6 +44,27 @@ def forward_states(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, b
     bviews = arch.buffer_layout().views(buffers) if buffers is not None else None
     with np.errstate(all="ignore"):
         return forward(arch, views, X if X.ndim == 3 else X[None], bviews)
+
+
+def states_logits(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, buffers: np.ndarray | None = None):
+    """(K, N) the logits of ``forward_states`` alone: by the compiled forward pass where it can be had
+    (bnviz.compiled.forward_logits, equal to this NumPy pass to rounding), else by the NumPy pass."""
+    fast = compiled.forward_logits(arch, flat_params, X, buffers)
+    if fast is not None:
+        return fast[0]
+    return forward_states(arch, flat_params, X, buffers).logits
+
+
+def unit_states(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, layer: int, unit: int,
+                buffers: np.ndarray | None = None) -> dict:
+    """{"z", "bn", "act": (K, N)} hidden layer `layer`'s (1-based) unit `unit` at K states on the rows
+    X (N, n_in), as ``forward_states``' traces hold them ("bn" only with BN); compiled where it can be."""
+    fast = compiled.forward_logits(arch, flat_params, X, buffers, (layer - 1, unit))
+    stages = ("z", "bn", "act") if arch.bn else ("z", "act")
+    if fast is not None:
+        return {s: fast[1][("z", "bn", "act").index(s)] for s in stages}
+    trace = forward_states(arch, flat_params, X, buffers).traces[layer - 1]
+    return {s: getattr(trace, s)[..., unit] for s in stages}
 
 
 def population_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray):

@@ -16,7 +16,8 @@ import numpy as np
 
 from .budget import plane_sampling
 from .nn import bce_with_logits_forward, sigmoid
-from .run import Run, forward_states
+from .evaluation import states_logits
+from .run import Run
 
 # activations (points x rows x units) per batched pass: bounds memory, and passes
 # this small stay in cache (measured with benchmarks/figures.py: a 41 x 41 plane of
@@ -251,7 +252,7 @@ def plane_losses(run: Run, data, flat_params: np.ndarray, rows: np.ndarray | Non
     for start in range(0, len(flat_params), per_chunk):
         chunk = flat_params[start:start + per_chunk]
         buffers = None if final is None else np.broadcast_to(final, (len(chunk), len(final)))
-        result = forward_states(run.arch, chunk, X, buffers)
+        logits = states_logits(run.arch, chunk, X, buffers)
         with np.errstate(all="ignore"):
-            out[start:start + len(chunk)] = bce_with_logits_forward(result.logits, y)[0]
+            out[start:start + len(chunk)] = bce_with_logits_forward(logits, y)[0]
     return out

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 from urllib.parse import parse_qsl
 
@@ -113,8 +114,10 @@ def _experiment(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=256)
 def experiment_config(query: str) -> Config:
-    """The Config a lesson's link opens (the page's own keys, such as compare and tab, left out)."""
+    """The Config a lesson's link opens (the page's own keys, such as compare and tab, left out);
+    read once per link (a Config cannot change)."""
     values = {k: v for k, v in parse_qsl(query) if k in FIELD_BY_NAME}
     cfg, warnings = Config.from_query(values)
     if warnings:

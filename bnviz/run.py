@@ -267,6 +267,8 @@ def _arrays(value):
     elif isinstance(value, (list, tuple)):
         for v in value:
             yield from _arrays(v)
+    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):   # what a Run carries along
+        yield from _arrays(vars(value))
 
 
 # ----------------------------------------------------------------------- assembly

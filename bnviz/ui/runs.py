@@ -21,7 +21,7 @@ from ..cache import RunCache
 from ..data import DataError, load_csv
 from ..sweeps import SWEEP_SEEDS, sweep
 from ..toydata import TOY_MAKERS
-from ..workers import Pool, train_reporting
+from ..workers import STREAM_AFTER, Pool, train_reporting
 
 STREAM_SECONDS = 0.25     # a partial run at most this often: the view redraws a few times a second
 
@@ -141,7 +141,7 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
 
     try:
         done = wait_for_all([(keys[i], train_reporting, (requests[i][0], requests[i][1], requests[i][4],
-                                                          STREAM_SECONDS)) for i in todo],
+                                                          STREAM_SECONDS, STREAM_AFTER, True)) for i in todo],
                             lambda k, update: on_update(todo[k], update))
     finally:
         slot.empty()

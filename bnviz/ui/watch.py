@@ -22,7 +22,15 @@ import streamlit as st
 
 from ..figures.watch import watch_spec
 from ..visitor_text import shown
-from ..watch import MAX_FRAMES, PLANE_SIZE, final_accuracy, generalization_gap, summary, watch_pair
+from ..watch import (
+    MAX_FRAMES,
+    PLANE_SIZE,
+    final_accuracy,
+    generalization_gap,
+    summary,
+    watch_join,
+    watch_pair,
+)
 from .runs import wait_for
 from .tabs import cached
 
@@ -77,14 +85,24 @@ def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
     first, second = kept[0][0], kept[1][0] if len(kept) > 1 else None
     if live:          # a small view of runs still training: here, at once
         views = watch_pair(first, second, data, frames=LIVE_FRAMES, plane_size=LIVE_PLANE)
-    else:             # the replay's 300 frames: in the worker pool, off the page's thread
-        views = wait_for(("watch", id(first), id(second), id(data)), lambda update: None, watch_pair,
-                         first, second, data, ("A", "B"), MAX_FRAMES, PLANE_SIZE)
+    else:             # the replay's 300 frames: made where the runs trained, else in the worker pool
+        views = replay_views(first, second, data)
     planned = max(r.config.epochs * r.steps_per_epoch for r in runs) if live else 0
     spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS,
                       planned_steps=planned)
     return spec, summary(views, [w for _, _, w in kept], [final_accuracy(r) for r, _, _ in kept],
                          [generalization_gap(r) for r, _, _ in kept])
+
+
+def replay_views(first, second, data) -> list:
+    """[WatchRun] of the replay: joined from the frames each run brought from the worker that trained
+    it (bnviz.workers.prepare_view), or, for a run without them, computed in the worker pool."""
+    runs = [r for r in (first, second) if r is not None]
+    prepared = [r.__dict__.get("prepared_view") for r in runs]
+    if all(p is not None and p.frames == MAX_FRAMES and p.plane_size == PLANE_SIZE for p in prepared):
+        return watch_join(prepared, ("A", "B")[:len(runs)])
+    return wait_for(("watch", id(first), id(second), id(data)), lambda update: None, watch_pair,
+                    first, second, data, ("A", "B"), MAX_FRAMES, PLANE_SIZE)
 
 
 def _replay_spec(a, b, data, autoplay):
