@@ -306,3 +306,23 @@ def test_notes_tables_train(data):
         run = train(Config(dataset=name, batch_size=4, epochs=5), d)
         assert np.all(np.isnan(run.epoch_metrics["test_acc_eval"]))
         assert run.n_steps == 5 * len(batch_bounds(len(d.y_train), 4))
+
+
+@pytest.mark.parametrize("cfg", [Config(), Config(dataset="moons", data_size=2600, bn_position="after"),
+                                 Config(bn=False, epochs=3)])
+def test_a_run_sent_to_another_process_recomputes_its_snapshots_bit_for_bit(cfg):
+    import pickle
+
+    data = load_for(cfg)
+    run = train(cfg, data)
+    sent = pickle.dumps(run)
+    kept = sum(a.nbytes for stage in run.snapshots.values() for a in stage)
+    assert len(sent) < len(pickle.dumps({k: v for k, v in vars(run).items() if k != "recorded"})) + kept / 2
+    received = pickle.loads(sent)
+    assert "snapshots" in received.recorded and received.n_steps == run.n_steps
+    assert set(received.snapshots) == set(run.snapshots)
+    for stage, layers in run.snapshots.items():
+        for ours, theirs in zip(layers, received.snapshots[stage]):
+            assert np.array_equal(ours, theirs), stage
+    again = pickle.loads(pickle.dumps(received))            # sent on again, before or after they were made
+    assert np.array_equal(again.snapshots["z"][0], run.snapshots["z"][0])
