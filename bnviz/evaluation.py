@@ -183,12 +183,12 @@ def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
         stop = min(start + block, n)
         for chunk in chunks(K, stop - start, width):
             rows = (X[chunk] if per_state else X)[..., start:stop, :]
-            result = forward_states(arch, flat_params[chunk], rows, None if buffers is None else buffers[chunk])
+            logits = states_logits(arch, flat_params[chunk], rows, None if buffers is None else buffers[chunk])
             with np.errstate(all="ignore"):
                 for i, (low, high) in enumerate(parts):
                     a, b = max(low, start), min(high, stop)
                     if b > a:
-                        z, t = result.logits[..., a - start:b - start], (y[chunk] if per_state else y)[..., a:b]
+                        z, t = logits[..., a - start:b - start], (y[chunk] if per_state else y)[..., a:b]
                         if block >= n:       # every row in one pass: the mean loss directly
                             total[i, chunk] = bce_with_logits_forward(z, t)[0]
                         else:                # each chunk adds its rows' share of the mean

@@ -170,14 +170,18 @@ def _principal_directions(centred: np.ndarray):
     """(basis (2, P) or None, share of variance): the top two right singular vectors of centred (K, P).
 
     Through the K x K Gram matrix (K <= PCA_STATES states, P up to thousands of
-    parameters): a small symmetric eigenproblem instead of an SVD of the whole path.
+    parameters) or, for a network with fewer parameters than states, the P x P one: a small
+    symmetric eigenproblem instead of an SVD of the whole path.
     """
-    gram = centred @ centred.T
+    K, P = centred.shape
+    # the smaller of the two eigenproblems: K x K (states) or P x P (parameters, a small network's
+    # long path); both have the same non-zero eigenvalues
+    gram = centred @ centred.T if K <= P else centred.T @ centred
     values, vectors = np.linalg.eigh(gram)                 # ascending
     values, vectors = values[::-1], vectors[:, ::-1]
     if len(values) < 2 or values[1] <= values[0] * 1e-24 or values[1] <= 0:
         return None, 1.0
-    basis = (vectors[:, :2].T @ centred) / np.sqrt(values[:2])[:, None]
+    basis = (vectors[:, :2].T @ centred) / np.sqrt(values[:2])[:, None] if K <= P else vectors[:, :2].T.copy()
     return basis, float(values[:2].sum() / max(np.clip(values, 0, None).sum(), 1e-300))
 
 
