@@ -3,9 +3,13 @@
 A training of S updates on N training rows with P parameters over E epochs
 costs, to a good approximation:
 
-- time: a price per update (the Python around each layer's step, so a deeper
+- time: a price per update (the work around each layer's step, so a deeper
   network's update costs more: weight w = 1 + DEPTH_COST per hidden layer past
-  two) plus a price per row x parameter x update (the arithmetic), W = E * N * P;
+  two) plus a price per row x parameter x update (the arithmetic), W = E * N * P.
+  Measured with the compiled loop (benchmarks/costs.py), recording and the Run's
+  derived numbers included: 3.9 us an update and 5.6 ns a row x parameter x
+  update (the NumPy loop: about 90 us and 22 ns, so its bounds are
+  NUMPY_STEPS and NUMPY_WORK times smaller);
 - memory: its record, about 16 * S * P bytes (parameters after every update
   and every gradient) plus per-step statistics and the snapshots, or less when
   a long run is recorded at a stride (bnviz.striding).
@@ -32,14 +36,25 @@ from .striding import count_kept, max_stride
 WORKING_BYTES = 2 * 8 * CHUNK_NUMBERS
 MIN_EPOCHS = 5                                     # epochs are cut to this before anything else changes
 DEPTH_COST = 0.16                                  # an update's extra cost per hidden layer past two
+# how much more the NumPy loop (where numba cannot be had) pays than the compiled one, measured
+NUMPY_STEPS = 23.0                                 # per update: about 90 us against 3.9 us
+NUMPY_WORK = 4.0                                   # per row x parameter x update: about 22 ns against 5.6 ns
+
+
+def _bound(value: float, numpy_factor: float) -> float:
+    """A time bound (limits: the compiled loop's) for the loop this process trains with."""
+    from .compiled import engine
+
+    return value / numpy_factor if engine() == "numpy" else value
 
 
 @dataclass(frozen=True)
 class Budget:
-    """max_steps: updates; max_work: rows x parameters x updates; max_bytes: one record."""
+    """max_steps: updates; max_work: rows x parameters x updates; max_bytes: one record. By default
+    the limits' bounds, for the compiled loop, or the NumPy loop's where it runs."""
 
-    max_steps: float = limits.MAX_STEPS
-    max_work: float = limits.MAX_WORK
+    max_steps: float = field(default_factory=lambda: _bound(limits.MAX_STEPS, NUMPY_STEPS))
+    max_work: float = field(default_factory=lambda: _bound(limits.MAX_WORK, NUMPY_WORK))
     max_bytes: float = limits.RUN_BYTES
 
     def times(self, share: float) -> "Budget":
@@ -59,9 +74,10 @@ class Cost:
 
     @property
     def step_weight(self) -> float:
-        """What one update costs next to one of a two-hidden-layer network: the Python around each
-        layer's forward and backward pass is paid per layer (measured: 94 us a step with two hidden
-        layers, 182 us with eight)."""
+        """What one update costs next to one of a two-hidden-layer network: the work around each
+        layer's forward and backward pass is paid per layer (measured with the NumPy loop: 94 us a
+        step with two hidden layers, 182 us with eight; the compiled loop's fit, benchmarks/costs.py,
+        keeps the same weights)."""
         return 1.0 + DEPTH_COST * max(self.depth - 2, 0)
 
     def share(self, budget: Budget) -> float:

@@ -174,6 +174,20 @@ def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
     loss, acc = np.full((len(parts), K), np.nan), np.full((len(parts), K), np.nan)
     if n == 0:
         return loss, acc
+    if not per_state and compiled.forward_kernel() is not None:
+        # the compiled pass keeps a few numbers per row, whatever N: all rows at once, a chunk of states at a time
+        for chunk in chunks(K, n, 1):
+            fast = compiled.forward_logits(arch, flat_params[chunk], X, None if buffers is None else buffers[chunk])
+            if fast is None:
+                break
+            with np.errstate(all="ignore"):
+                for i, (low, high) in enumerate(parts):
+                    if high > low:
+                        z = fast[0][:, low:high]
+                        loss[i, chunk] = bce_with_logits_forward(z, y[low:high])[0]
+                        acc[i, chunk] = ((z > 0.0) == (y[low:high] > 0.5)).mean(-1)
+        else:
+            return loss, acc
     width = row_numbers(arch)              # numbers one row leaves in memory
     if buffers is None and arch.bn and n * width > CHUNK_NUMBERS:
         buffers = full_data_buffers(arch, flat_params, X)

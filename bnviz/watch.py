@@ -23,12 +23,12 @@ import numpy as np
 from .evaluation import CHUNK_NUMBERS, chunks, full_data_stats, pack_buffers, row_numbers, unit_states
 from .inference import decision_grid
 from .landscape import ContourGrid, network_plane
-from .limits import MAX_WORK
 from .run import Run
 
 MAX_FRAMES = 300          # states per run: 10 s of playback at 30 frames a second
 MIN_FRAMES = 24           # a big network gets fewer frames, never fewer than this
-VIEW_WORK = MAX_WORK / 2  # rows x parameters per run for the view: about half a default training's bound
+VIEW_WORK = 2.5e7         # rows x parameters per run for the view: what a big network's frames cost before
+                          # the training loop was compiled, and no more
 MAX_CURVE_POINTS = 1500   # loss values drawn per run; longer runs are averaged in bins
 PLANE_SIZE = 31
 GRID_SIZE = 28

@@ -112,3 +112,23 @@ def test_a_big_network_landscape_is_scored_on_spread_rows_within_budget():
     result = forward(run.arch, run.params_at(run.n_steps), X, run.buffers_at(run.n_steps))
     assert grid.path_loss[-1] == pytest.approx(bce_with_logits_forward(result.logits, data.y_train[rows])[0],
                                                rel=1e-12)
+
+
+def test_the_budget_follows_the_loop_that_trains(monkeypatch):
+    """The bounds are the compiled loop's; where the NumPy loop trains they shrink by its measured prices."""
+    from bnviz import compiled, limits
+    from bnviz.budget import NUMPY_STEPS, NUMPY_WORK
+
+    long_run = from_link("batch_size=1&epochs=500")                # 160,000 updates of the default network
+    monkeypatch.setenv(compiled.ENGINE_ENV, "numpy")
+    slow = Budget()
+    assert (slow.max_steps, slow.max_work) == (limits.MAX_STEPS / NUMPY_STEPS, limits.MAX_WORK / NUMPY_WORK)
+    assert fit(long_run, 320, slow).config.epochs < 50
+    if compiled.kernel() is None:
+        return
+    monkeypatch.setenv(compiled.ENGINE_ENV, "compiled")
+    fast = Budget()
+    assert (fast.max_steps, fast.max_work, fast.max_bytes) == (limits.MAX_STEPS, limits.MAX_WORK, limits.RUN_BYTES)
+    plan = fit(long_run, 320, fast)
+    assert plan.config == long_run and plan.note is None               # run as asked, its record at a stride
+    assert plan.cost.bytes <= fast.max_bytes and plan.cost.stride > 1
