@@ -543,7 +543,7 @@ class Ensemble:
         marked in ``overflowed``). Test metrics are NaN for an empty test split."""
         h = self.history
         arch, members = h.arch, range(len(self))
-        S = h.steps_done
+        S = int(h.state_rows([h.steps_done])[0])              # the final state's row (a strided record keeps it)
         test = h.inputs(members, "test")
         out = epoch_metrics(arch, h.params[S], h.running[S] if arch.bn else None, h.inputs(members, "train"), test)
         scored = [v for name, v in out.items() if test[1].shape[-1] or not name.startswith("test")]
