@@ -15,7 +15,6 @@ processes and Streamlit's own work. Prints the figures and the load average
 from __future__ import annotations
 
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -60,11 +59,28 @@ def new_experiment(base: str, pid: int, query: str) -> tuple:
     wall = time.perf_counter() - started
     if not seen.ok:
         raise RuntimeError(f"{query}: {seen.failure}")
-    time.sleep(1.0)                      # let the workers' progress readers and collectors settle
+    time.sleep(0.3)                      # let the workers' progress readers and collectors settle
     after = tree_cpu(pid)
     server = after.get(pid, 0) - before.get(pid, 0)
     workers = sum(after[p] - before.get(p, 0) for p in after if p != pid)
     return server, workers, wall
+
+
+def server_cpu(base: str, pid: int, seeds, idle_seconds: float = 5.0) -> dict:
+    """CPU seconds per new experiment, from the process tree's clock ticks (1/100 s) summed over
+    every visit and divided by their number (one visit alone is barely ten ticks), less what the
+    idle server spends in the same time (Streamlit polls its config files). Returns per-visit rows
+    [(server, workers, wall)], the mean per visit and the idle rate (CPU seconds per second)."""
+    before, started = tree_cpu(pid), time.perf_counter()
+    time.sleep(idle_seconds)
+    after = tree_cpu(pid)
+    idle = (sum(after.values()) - sum(before.get(p, 0) for p in after)) / (time.perf_counter() - started)
+    rows, first, started = [], tree_cpu(pid), time.perf_counter()
+    for seed in seeds:
+        rows.append(new_experiment(base, pid, f"seed={seed}"))
+    last = tree_cpu(pid)
+    total = sum(last.values()) - sum(first.get(p, 0) for p in last) - idle * (time.perf_counter() - started)
+    return {"rows": rows, "mean": total / len(rows), "idle": idle}
 
 
 def main(argv=None) -> None:
@@ -74,16 +90,13 @@ def main(argv=None) -> None:
         load = os.getloadavg()
         print(f"{os.cpu_count()} cores; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} "
               f"(server warmed in {servers.warm_seconds[0]:.1f} s)")
+        measured = server_cpu(servers.url, pid, range(1, count + 1))
         print(f"{'link':<12} {'server s':>9} {'workers s':>9} {'total s':>8} {'wall s':>7}")
-        totals = []
-        for seed in range(1, count + 1):
-            server, workers, wall = new_experiment(servers.url, pid, f"seed={seed}")
-            totals.append(server + workers)
-            print(f"{'seed=' + str(seed):<12} {server:9.3f} {workers:9.3f} {server + workers:8.3f} {wall:7.2f}",
-                  flush=True)
+        for seed, (server, workers, wall) in zip(range(1, count + 1), measured["rows"]):
+            print(f"{'seed=' + str(seed):<12} {server:9.2f} {workers:9.2f} {server + workers:8.2f} {wall:7.2f}")
         load = os.getloadavg()
-        print(f"new default experiment, server CPU: median {statistics.median(totals):.3f} s, "
-              f"best {min(totals):.3f} s (clock ticks of 1/{TICK} s); "
+        print(f"new default experiment, server CPU: {measured['mean']:.3f} s a visit (all {count} visits' clock "
+              f"ticks, less the idle server's {measured['idle'] * 1e3:.1f} ms a second); "
               f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at the end")
 
 
