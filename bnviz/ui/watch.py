@@ -16,6 +16,7 @@ still training, from whatever source reports a partial Run.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
@@ -135,10 +136,17 @@ def draw_partial(slot, a, b, data) -> None:
     _show(slot, spec, "Training… the view fills as the steps come in, then becomes a replay.")
 
 
+def encoded(spec: dict) -> bytes:
+    """The player's spec as UTF-8 JSON: Streamlit forwards bytes as they are, where a dict would be
+    turned into JSON (twice, with its identity) on every rerun of every visitor's page."""
+    return json.dumps(spec).encode()
+
+
 def _show(slot, spec, sentence: str, key: str | None = None) -> None:
     with slot.container():
         if spec is not None:
-            _player(data=spec, key=key, width="stretch")
+            # the replay's bytes are kept with its spec (tabs.cached); a live view's change every time
+            _player(data=cached(encoded, spec) if key else encoded(spec), key=key, width="stretch")
         st.caption(sentence)
         if spec is not None:        # apart from the sentence, so the sentence stays on a laptop's first screen
             st.caption(shown(spec["key"], limit=None))                    # the key names the label
