@@ -3,17 +3,21 @@
 A training of S updates on N training rows with P parameters over E epochs
 costs, to a good approximation:
 
-- time: a price per update (the Python around each layer's step, so a deeper
+- time: a price per update (the work around each layer's step, so a deeper
   network's update costs more: weight w = 1 + DEPTH_COST per hidden layer past
   two) plus a price per row x parameter x update (the arithmetic), W = E * N * P.
+  Measured with the compiled loop (benchmarks/costs.py), recording and the Run's
+  derived numbers included: 3.9 us an update and 5.6 ns a row x parameter x
+  update (the NumPy loop: about 90 us and 22 ns, so its bounds are
+  NUMPY_STEPS and NUMPY_WORK times smaller where it is the process's loop).
   A big step (batch rows x P past ``compiled.COMPILED_MAX_WORK``) runs the NumPy
-  loop, whose matrix products BLAS does at a fraction of the small networks'
-  price per unit: its W is priced at BLAS_WORK_PRICE. Measured on one core (best
-  of two, recording and every derived array included; bnviz.budget's tests hold
-  the model to these): the digits at 64-100-100-100-10 sigmoid, batch 60, 50
-  epochs (1,200 updates, W = 2.0e9) takes 1.96 s with BN and 0.70 s without;
-  64-100x5-10 ReLU for 20 epochs 1.58 s and 0.45 s; 64-32-32-10 tanh for 30
-  epochs 0.23 s and 0.17 s;
+  loop whatever the process's loop, whose matrix products BLAS does at a fraction
+  of a small network's price per unit: its W is priced at BLAS_WORK_PRICE and its
+  updates at the NumPy loop's. Measured on one core (best of two, recording and
+  every derived array included; bnviz.budget's tests hold the model to these):
+  the digits at 64-100-100-100-10 sigmoid, batch 60, 50 epochs (1,200 updates,
+  W = 2.0e9) takes 1.96 s with BN and 0.70 s without; 64-100x5-10 ReLU for 20
+  epochs 1.58 s and 0.45 s; 64-32-32-10 tanh for 30 epochs 0.23 s and 0.17 s;
 - memory: its record, about 16 * S * P bytes (parameters after every update
   and every gradient) plus per-step statistics and the snapshots, or less when
   a long run is recorded at a stride (bnviz.striding).
@@ -37,24 +41,40 @@ from .compiled import COMPILED_MAX_WORK
 from .config import Config
 from .evaluation import CHUNK_NUMBERS
 from .recording import RECORDED
-from .run import SNAPSHOT_BUDGET, SNAPSHOT_CAP, SNAPSHOT_ROWS
+from .run import SNAPSHOT_BUDGET, SNAPSHOT_CAP, snapshot_row_count
 from .striding import count_kept, max_stride
 
 # working memory of the batched forward passes (bnviz.evaluation.chunks) while a record is filled
 WORKING_BYTES = 2 * 8 * CHUNK_NUMBERS
 MIN_EPOCHS = 5                                     # epochs are cut to this before anything else changes
 DEPTH_COST = 0.16                                  # an update's extra cost per hidden layer past two
+# how much more the NumPy loop (where numba cannot be had) pays than the compiled one, measured
+NUMPY_STEPS = 23.0                                 # per update: about 90 us against 3.9 us
+NUMPY_WORK = 4.0                                   # per row x parameter x update: about 22 ns against 5.6 ns
 # what a row x parameter x update of a big step (the NumPy loop, BLAS) costs next to one of a small step
-# (the compiled loop): 1/50, from the measurements above (about 1e-9 s a unit with BN, 0.35e-9 s without)
-BLAS_WORK_PRICE = 0.02
+# in the compiled loop: 0.08, from the measurements above (about 1e-9 s a unit with BN, 0.35e-9 s without,
+# so that the Figure 1 network's 50 epochs, W = 2.0e9, fit in about 2 s)
+BLAS_WORK_PRICE = 0.08
+
+
+def _numpy_loop() -> bool:
+    from .compiled import engine
+
+    return engine() == "numpy"
+
+
+def _bound(value: float, numpy_factor: float) -> float:
+    """A time bound (limits: the compiled loop's) for the loop this process trains with."""
+    return value / numpy_factor if _numpy_loop() else value
 
 
 @dataclass(frozen=True)
 class Budget:
-    """max_steps: updates; max_work: rows x parameters x updates; max_bytes: one record."""
+    """max_steps: updates; max_work: rows x parameters x updates; max_bytes: one record. By default
+    the limits' bounds, for the compiled loop, or the NumPy loop's where it runs."""
 
-    max_steps: float = limits.MAX_STEPS
-    max_work: float = limits.MAX_WORK
+    max_steps: float = field(default_factory=lambda: _bound(limits.MAX_STEPS, NUMPY_STEPS))
+    max_work: float = field(default_factory=lambda: _bound(limits.MAX_WORK, NUMPY_WORK))
     max_bytes: float = limits.RUN_BYTES
 
     def times(self, share: float) -> "Budget":
@@ -64,8 +84,9 @@ class Budget:
 @dataclass(frozen=True)
 class Cost:
     """updates S, work W (rows x parameters x updates, all members) and record bytes of a training,
-    its record kept at `stride` (bnviz.striding); work_price: what a unit of W costs (1, or
-    BLAS_WORK_PRICE for steps big enough for the NumPy loop)."""
+    its record kept at `stride` (bnviz.striding); work_price and step_price: what a unit of W and an
+    update cost (1, or more or less for steps big enough for the NumPy loop: ``work_price``,
+    ``step_price``)."""
 
     updates: int
     work: float
@@ -73,6 +94,7 @@ class Cost:
     stride: int = 1
     depth: int = 2
     work_price: float = 1.0
+    step_price: float = 1.0
 
     @property
     def priced_work(self) -> float:
@@ -81,10 +103,12 @@ class Cost:
 
     @property
     def step_weight(self) -> float:
-        """What one update costs next to one of a two-hidden-layer network: the Python around each
-        layer's forward and backward pass is paid per layer (measured: 94 us a step with two hidden
-        layers, 182 us with eight)."""
-        return 1.0 + DEPTH_COST * max(self.depth - 2, 0)
+        """What one update costs next to one of a two-hidden-layer network: the work around each
+        layer's forward and backward pass is paid per layer (measured with the NumPy loop: 94 us a
+        step with two hidden layers, 182 us with eight; the compiled loop's fit, benchmarks/costs.py,
+        keeps the same weights), times step_price (NUMPY_STEPS for big steps the NumPy loop runs in a
+        process whose loop is the compiled one)."""
+        return (1.0 + DEPTH_COST * max(self.depth - 2, 0)) * self.step_price
 
     def share(self, budget: Budget) -> float:
         """The largest fraction of the budget it uses (over 1: too costly)."""
@@ -106,29 +130,46 @@ def n_params(hidden, bn: bool = True, keep_bias: bool = False, bn_position: str 
     return total + (fan_in + 1) * n_out
 
 
-def work_price(cfg: Config, n_rows: int, n_params: int) -> float:
-    """What a row x parameter x update of cfg's training costs: 1, or BLAS_WORK_PRICE when its largest
-    step (batch rows x parameters) is big enough for the NumPy loop (``bnviz.compiled.engine``)."""
+def big_steps(cfg: Config, n_rows: int, n_params: int) -> bool:
+    """Whether cfg's largest step (batch rows x parameters) is big enough for the NumPy loop
+    (``bnviz.compiled.engine``), whatever the process's loop."""
     rows = min(max(int(cfg.batch_size), 1), max(int(n_rows), 2))
     rows = rows + 1 if max(int(n_rows), 2) % rows == 1 else rows        # a trailing lone row is folded in
-    return BLAS_WORK_PRICE if rows * n_params > COMPILED_MAX_WORK else 1.0
+    return rows * n_params > COMPILED_MAX_WORK
 
 
-def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: bool = True, n_out: int = 1) -> Cost:
+def work_price(cfg: Config, n_rows: int, n_params: int) -> float:
+    """What a row x parameter x update of cfg's training costs, in units of the process's loop's small
+    step: 1, or for big steps BLAS_WORK_PRICE (a quarter of it where the process's loop is NumPy's,
+    whose units cost NUMPY_WORK times more)."""
+    if not big_steps(cfg, n_rows, n_params):
+        return 1.0
+    return BLAS_WORK_PRICE / NUMPY_WORK if _numpy_loop() else BLAS_WORK_PRICE
+
+
+def step_price(cfg: Config, n_rows: int, n_params: int) -> float:
+    """What an update costs in units of the process's loop's: 1, or NUMPY_STEPS for big steps in a
+    process whose loop is the compiled one (the NumPy loop runs them, at its price per update)."""
+    return NUMPY_STEPS if big_steps(cfg, n_rows, n_params) and not _numpy_loop() else 1.0
+
+
+def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: bool = True, n_out: int = 1,
+         max_bytes: float | None = None) -> Cost:
     """The cost of training `members` networks of cfg's shape on n_rows training rows of n_in features,
     with n_out output units (1: two classes; K: a softmax over K classes).
 
-    One network's record is kept at the stride the server trains it with (``record_stride``); an
-    ensemble's members keep every step (sweeps and lessons read every step of every member).
-    strided=False: every step kept, as a record without a stride would be (for comparisons).
+    One network's record is kept at the stride the server trains it with (``record_stride`` for a
+    record of at most max_bytes, default RUN_BYTES); an ensemble's members keep every step (sweeps
+    and lessons read every step of every member). strided=False: every step kept, as a record
+    without a stride would be (for comparisons).
     """
     n_rows = max(int(n_rows), 2)
     steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
     P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out, cfg.norm)
-    stride = record_stride(cfg, n_rows, n_in, n_out=n_out) if members == 1 and strided else 1
+    stride = record_stride(cfg, n_rows, n_in, max_bytes, n_out) if members == 1 and strided else 1
     return Cost(steps, float(cfg.epochs) * n_rows * P * members,
                 float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride, len(cfg.hidden),
-                work_price(cfg, n_rows, P))
+                work_price(cfg, n_rows, P), step_price(cfg, n_rows, P))
 
 
 def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: int = 1) -> int:
@@ -149,7 +190,8 @@ def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: in
     n_states = count_kept(steps, n_batches(max(int(n_rows), 2), cfg.batch_size), stride)
     per_state = n_params + (2 * bn_units if stride > 1 else 0)
     # snapshots fill their budget, but always keep two states (the first and the last) in full
-    snapshot = max(SNAPSHOT_BUDGET, 2 * min(max(int(n_rows), 2), SNAPSHOT_ROWS) * sum(cfg.hidden) * (3 if cfg.bn else 2))
+    units = sum(cfg.hidden) * (3 if cfg.norm != "none" else 2)
+    snapshot = max(SNAPSHOT_BUDGET, 2 * snapshot_row_count(max(int(n_rows), 2), units) * units)
     numbers = (n_steps * per_step + n_states * per_state + snapshot + SNAPSHOT_CAP * per_snapshot
                + cfg.epochs * (n_rows + 8) + 8 + 3 * n_params)
     return 8 * numbers
@@ -234,7 +276,7 @@ def fit(cfg: Config, n_rows: int, budget: Budget | None = None, members: int = 1
     budget = budget or Budget()
     if resizable_data is None:
         resizable_data = cfg.dataset in TOY_MAKERS
-    asked_cost = cost(cfg, n_rows, members, n_in, strided, n_out)
+    asked_cost = cost(cfg, n_rows, members, n_in, strided, n_out, budget.max_bytes)
 
     def rows_for(c: Config) -> int:
         if not resizable_data or c.data_size == cfg.data_size:
@@ -243,12 +285,13 @@ def fit(cfg: Config, n_rows: int, budget: Budget | None = None, members: int = 1
         return min(n_rows, math.ceil(n_rows * c.data_size / cfg.data_size) + 2)
 
     def fits(c: Config) -> bool:
-        return cost(c, rows_for(c), members, n_in, strided, n_out).share(budget) <= 1.0
+        return cost(c, rows_for(c), members, n_in, strided, n_out, budget.max_bytes).share(budget) <= 1.0
 
     chosen = cfg if fits(cfg) else _nearest(cfg, fits, resizable_data)
     changes = {name: (getattr(cfg, name), getattr(chosen, name))
                for name in ("epochs", "data_size", "hidden", "batch_size") if getattr(cfg, name) != getattr(chosen, name)}
-    return Fit(cfg, chosen, asked_cost, cost(chosen, rows_for(chosen), members, n_in, strided, n_out), budget,
+    return Fit(cfg, chosen, asked_cost, cost(chosen, rows_for(chosen), members, n_in, strided, n_out,
+                                             budget.max_bytes), budget,
                changes)
 
 

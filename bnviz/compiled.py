@@ -10,8 +10,13 @@ runs this one whenever it can be had:
   digits network 64-100-100-100-10 in batches of 60 takes about 0.7 ms a step in the NumPy loop,
   7 ms compiled; a 2-3-2-1 network in batches of 10, 2.5 us compiled, 72 us in NumPy);
 - ``BNVIZ_ENGINE=numpy`` forces the NumPy loop, ``BNVIZ_ENGINE=compiled`` the compiled one;
-- without numba (or where it fails to load) training falls back to the NumPy loop and says so once
-  in the log (``logging``, logger ``bnviz.compiled``).
+- without numba (or where it fails to load, or where a kernel fails to compile on its first call)
+  training falls back to the NumPy loop and says so once in the log (``logging``, logger
+  ``bnviz.compiled``).
+
+``forward_logits`` runs many saved states of a network on the same rows (``bnviz._forward``) for the
+loss surface, the decision boundary and the training view, with the same fallback. It knows one
+sigmoid output and batch norm or none; a softmax output or layer norm runs the NumPy forward pass.
 
 Compiled code is cached on disk (``cache=True``): beside the package when it is writable, else in
 ``NUMBA_CACHE_DIR``, which is set to a folder under the user's home (or the temporary folder) when
@@ -37,6 +42,36 @@ COMPILED_MAX_WORK = 50_000
 log = logging.getLogger(__name__)
 _kernel = None
 _failed: str | None = None
+_forward = None
+_proven: set = set()       # the kernels (and modes) that have run once in this process
+
+
+class Unavailable(Exception):
+    """A compiled kernel failed on its first call here (it could not be compiled or loaded): the
+    caller runs the NumPy code instead; the log says so."""
+
+
+def _fail(error: Exception) -> None:
+    """From now on this process runs the NumPy code, and the log says why once."""
+    global _kernel, _forward, _failed
+    _kernel = _forward = None
+    _failed = f"{type(error).__name__}: {error}"
+    log.warning("the compiled training loop failed to compile here (%s): bnviz trains with the NumPy loop",
+                _failed)
+
+
+def _call(name: str, fn, *args):
+    """fn(*args), a compiled kernel; a failure on its first call in this process (numba compiles
+    or loads a kernel then) turns the compiled code off and raises Unavailable."""
+    if name in _proven:
+        return fn(*args)
+    try:
+        out = fn(*args)
+    except Exception as error:
+        _fail(error)
+        raise Unavailable(str(error)) from error
+    _proven.add(name)
+    return out
 
 
 def cache_dir() -> str | None:
@@ -127,16 +162,30 @@ class Kernel:
 
     def run(self, s0: int, s1: int) -> int:
         h = self.hist
-        return int(self.module.train_steps(
+        M = len(self.lr)
+        return int(_call("train_steps" if M == 1 else "train_steps ensemble", self.module.train_steps,
             s0, s1, self.X, self.y, self.orders, self.starts, self.stops, self.layout, self.ints, self.floats,
             self.corr1, self.corr2, self.lr, self.noise, self.params, self.opt_a, self.opt_b, self.running,
             self.state_pos, h.params, h.grads, h.running, h.diverged_at, self.finite, self.logit_sums,
-            None if len(self.lr) == 1 else len(self.lr)))
+            None if M == 1 else M))
+
+
+_tables: dict = {}
 
 
 def layout_table(arch) -> np.ndarray:
     """(layers, 7) int64: per Dense layer fan_in, fan_out, where W, b, gamma, beta start in the flat
-    parameters (-1: absent) and its first column in the kernel's work arrays."""
+    parameters (-1: absent) and its first column in the kernel's work arrays (made once per network)."""
+    table = _tables.get(arch)
+    if table is None:
+        if len(_tables) > 256:
+            _tables.clear()
+        table = _tables[arch] = _layout_table(arch)
+        table.flags.writeable = False
+    return table
+
+
+def _layout_table(arch) -> np.ndarray:
     from . import _kernel as k
 
     params = arch.param_layout()
@@ -151,6 +200,64 @@ def layout_table(arch) -> np.ndarray:
         row[k.COL] = col if layer < arch.n_dense else 0
         col += arch.widths[layer]
     return table
+
+
+# the Architecture fields the compiled forward pass knows: a network with any other option runs in NumPy
+FORWARD_FIELDS = ("n_in", "hidden", "activation", "bn", "bn_position", "keep_bias", "eps", "n_out", "norm")
+
+
+def forward_knows(arch) -> bool:
+    """Whether the compiled forward pass computes arch: one sigmoid output, batch norm or none."""
+    import dataclasses
+
+    return (tuple(f.name for f in dataclasses.fields(arch)) == FORWARD_FIELDS and arch.n_out == 1
+            and arch.norm in ("batch", "none"))
+
+
+def forward_kernel():
+    """The compiled forward pass (bnviz._forward), or None when the NumPy code runs (numba cannot be
+    had, BNVIZ_ENGINE=numpy, or a kernel failed to compile here)."""
+    global _forward
+    if engine() != "compiled":
+        return None
+    if _forward is None:
+        try:
+            _forward = importlib.import_module(f"{__package__}._forward")
+        except Exception as error:
+            _fail(error)
+    return _forward
+
+
+def forward_logits(arch, flat_params: np.ndarray, X: np.ndarray, buffers: np.ndarray | None = None,
+                   watch: tuple | None = None):
+    """(logits (K, N), watched (3, K, N) or None) of K states (flat_params (K, P)) on the rows X
+    (N, n_in), BN with X's own statistics (buffers None) or the running ones (K, R); watched: hidden
+    layer `watch` = (layer 0-based, unit)'s values before BN (z), after BN and after the activation
+    (each where the network has it). None when the NumPy forward pass must run instead
+    (``bnviz.evaluation.forward_states``): no compiled code here, or an option it does not know."""
+    if not forward_knows(arch) or X.ndim != 2:
+        return None
+    module = forward_kernel()
+    if module is None:
+        return None
+    K, N = len(flat_params), len(X)
+    buf_at = np.zeros(max(len(arch.hidden), 1), dtype=np.int64)
+    if arch.bn:
+        blayout = arch.buffer_layout()
+        buf_at[:len(arch.hidden)] = [blayout[f"mean{k}"].start for k in range(1, len(arch.hidden) + 1)]
+    layer, unit = watch if watch is not None else (-1, 0)
+    logits = np.empty((K, N))
+    watched = np.full((3, K, N) if watch is not None else (3, 0, 0), np.nan)
+    train = buffers is None
+    try:
+        _call("forward_logits", module.forward_logits, np.ascontiguousarray(flat_params, dtype=float),
+              np.ascontiguousarray(buffers, dtype=float) if not train else np.zeros((K, 0)),
+              np.ascontiguousarray(X, dtype=float), layout_table(arch), buf_at, module.ACTIVATIONS[arch.activation],
+              bool(arch.bn), arch.bn_position == "before", float(arch.eps), train, int(layer), int(unit),
+              logits, watched)
+    except Unavailable:
+        return None
+    return logits, (watched if watch is not None else None)
 
 
 def warm() -> float:
@@ -168,4 +275,8 @@ def warm() -> float:
     cfg, data = Config(epochs=1), load_dataset("placement")
     run_loop([cfg], data)
     run_loop([cfg, cfg.replace(seed=1)], data)
+    run = run_loop([cfg], data)
+    arch, X = run.arch, data.X_train[:4]
+    for buffers in (None, run.running[-1]):      # BN with the rows' statistics, then the running ones
+        forward_logits(arch, run.params[-1], X, buffers, (0, 0))
     return time.perf_counter() - started

@@ -147,6 +147,12 @@ def digits_table() -> tuple:
 DIGIT_FEATURES = tuple(f"p{i}" for i in range(64))     # pixel (row r, column c) of the 8 x 8 image is p{8r + c}
 
 
+@lru_cache(maxsize=8)
+def _shipped_table(name: str, features: tuple, label: str):
+    """A shipped file's table, read once per process (every seed splits the same rows)."""
+    return read_table(shipped_file(name), features, label)
+
+
 def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float = 0.2,
                  size: int = 400, noise: float = 0.2) -> Dataset:
     """A built-in data set by name, split by `seed`.
@@ -159,8 +165,10 @@ def load_dataset(name: str = "placement", *, seed: int = 0, test_fraction: float
     xor, circles, moons, gaussians: `size` points made from `seed` with `noise`.
     """
     if name == "placement":
-        return load_csv(shipped_file("placement.csv"), features=("cgpa", "iq"), label="placed",
-                        seed=seed, test_fraction=test_fraction, name="placement")
+        table = _shipped_table("placement.csv", ("cgpa", "iq"), "placed")
+        return make_dataset("placement", table.X, table.y, table.feature_names, seed=seed,
+                            test_fraction=test_fraction, label_name=table.label_name,
+                            label_values=table.label_values, notes=table.notes)
     if name == "digits":
         X, y = digits_table()
         return make_dataset(name, X, y, DIGIT_FEATURES, seed=seed, test_fraction=test_fraction,

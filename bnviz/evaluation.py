@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import compiled
 from .nn import Architecture, correct, forward, output_loss
 
 CHUNK_NUMBERS = 1_000_000       # numbers per batched forward pass, to bound memory (8 MB of float64)
@@ -43,6 +44,28 @@ def forward_states(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, b
     bviews = arch.buffer_layout().views(buffers) if buffers is not None else None
     with np.errstate(all="ignore"):
         return forward(arch, views, X if X.ndim == 3 else X[None], bviews)
+
+
+def states_logits(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, buffers: np.ndarray | None = None):
+    """(K, N) the logits of ``forward_states`` alone ((K, N, C) for a softmax over C): by the compiled forward pass where it can be had
+    (bnviz.compiled.forward_logits, equal to this NumPy pass to rounding), else by the NumPy pass."""
+    fast = compiled.forward_logits(arch, flat_params, X, buffers)
+    if fast is not None:
+        return fast[0]
+    return forward_states(arch, flat_params, X, buffers).logits
+
+
+def unit_states(arch: Architecture, flat_params: np.ndarray, X: np.ndarray, layer: int, unit: int,
+                buffers: np.ndarray | None = None) -> dict:
+    """{"z", "bn", "act": (K, N)} hidden layer `layer`'s (1-based) unit `unit` at K states on the rows
+    X (N, n_in), as ``forward_states``' traces hold them ("bn", the normalization's output, only with
+    batch or layer norm); compiled where it can be."""
+    fast = compiled.forward_logits(arch, flat_params, X, buffers, (layer - 1, unit))
+    stages = ("z", "bn", "act") if arch.normed else ("z", "act")
+    if fast is not None:
+        return {s: fast[1][("z", "bn", "act").index(s)] for s in stages}
+    trace = forward_states(arch, flat_params, X, buffers).traces[layer - 1]
+    return {s: getattr(trace, s)[..., unit] for s in stages}
 
 
 def population_stats(arch: Architecture, flat_params: np.ndarray, X: np.ndarray):
@@ -157,6 +180,20 @@ def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
     loss, acc = np.full((len(parts), K), np.nan), np.full((len(parts), K), np.nan)
     if n == 0:
         return loss, acc
+    if not per_state and compiled.forward_knows(arch) and compiled.forward_kernel() is not None:
+        # the compiled pass keeps a few numbers per row, whatever N: all rows at once, a chunk of states at a time
+        for chunk in chunks(K, n, 1):
+            fast = compiled.forward_logits(arch, flat_params[chunk], X, None if buffers is None else buffers[chunk])
+            if fast is None:
+                break
+            with np.errstate(all="ignore"):
+                for i, (low, high) in enumerate(parts):
+                    if high > low:
+                        z = fast[0][:, low:high]
+                        loss[i, chunk] = output_loss(arch, z, y[low:high])[0]
+                        acc[i, chunk] = correct(arch, z, y[low:high]).mean(-1)
+        else:
+            return loss, acc
     width = row_numbers(arch)              # numbers one row leaves in memory
     if buffers is None and arch.bn and n * width > CHUNK_NUMBERS:
         buffers = full_data_buffers(arch, flat_params, X)
@@ -166,13 +203,13 @@ def loss_and_accuracy(arch, flat_params, X, y, buffers=None, split=None):
         stop = min(start + block, n)
         for chunk in chunks(K, stop - start, width):
             rows = (X[chunk] if per_state else X)[..., start:stop, :]
-            result = forward_states(arch, flat_params[chunk], rows, None if buffers is None else buffers[chunk])
+            logits = states_logits(arch, flat_params[chunk], rows, None if buffers is None else buffers[chunk])
             with np.errstate(all="ignore"):
                 for i, (low, high) in enumerate(parts):
                     a, b = max(low, start), min(high, stop)
                     if b > a:
                         rows_at = slice(a - start, b - start)
-                        z = result.logits[..., rows_at, :] if arch.softmax else result.logits[..., rows_at]
+                        z = logits[..., rows_at, :] if arch.softmax else logits[..., rows_at]
                         t = (y[chunk] if per_state else y)[..., a:b]
                         if block >= n:       # every row in one pass: the mean loss directly
                             total[i, chunk] = output_loss(arch, z, t)[0]

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .evaluation import states_logits
 from .nn import batchnorm_forward, class_probabilities, correct, forward, layernorm_forward, probabilities
 from .run import Run, forward_states
 from .unsupported import need_two_features
@@ -23,13 +24,22 @@ def spread_states(run: Run, count: int) -> np.ndarray:
 
 
 def running_buffers(run: Run, states) -> np.ndarray | None:
-    """(K, R) running statistics after each state (state 0: mean 0, variance 1), or None without BN."""
+    """(K, R) running statistics after each state (state 0: mean 0, variance 1), or None without BN:
+    ``run.buffers_at`` of every state, packed, gathered at once."""
     if not run.n_bn:
         return None
-    layout = run.arch.buffer_layout()
-    out = np.empty((len(states), layout.size))
-    for i, t in enumerate(states):
-        out[i] = layout.pack(run.buffers_at(int(t)))
+    states = np.asarray(states, dtype=int)
+    if run.state_running is not None:
+        return run.state_running[run.state_index(states)].copy()
+    out = np.empty((len(states), run.arch.buffer_layout().size))
+    views = run.arch.buffer_layout().views(out)
+    after = (states > 0)[:, None]
+    for k in range(run.n_bn):
+        for name, recorded, start in (("mean", run.running_mean[k], 0.0), ("var", run.running_var[k], 1.0)):
+            if len(recorded):
+                views[f"{name}{k + 1}"][...] = np.where(after, recorded[np.maximum(states - 1, 0)], start)
+            else:
+                views[f"{name}{k + 1}"][...] = start
     return out
 
 
@@ -241,9 +251,9 @@ def decision_grid(run: Run, data, states, size: int = 45, margin: float = 0.08) 
     XX, YY = np.meshgrid(gx, gy)
     points = data.inputs(np.column_stack([XX.ravel(), YY.ravel()]), run.config.standardize)
     states = np.asarray(states, dtype=int)
-    result = forward_states(run.arch, run.params_of(states), points, running_buffers(run, states))
+    logits = states_logits(run.arch, run.params_of(states), points, running_buffers(run, states))
     with np.errstate(all="ignore"):
-        prob = probabilities(run.arch, result.logits)
+        prob = probabilities(run.arch, logits)
     return DecisionGrid(gx, gy, prob.reshape(len(states), size, size), states)
 
 

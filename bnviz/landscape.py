@@ -15,8 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from .budget import plane_sampling
+from .evaluation import states_logits
 from .nn import bce_with_logits_forward, output_loss, sigmoid
-from .run import Run, forward_states
+from .run import Run
 from .unsupported import need_two_classes, need_two_features
 
 # activations (points x rows x units) per batched pass: bounds memory, and passes
@@ -175,14 +176,18 @@ def _principal_directions(centred: np.ndarray):
     """(basis (2, P) or None, share of variance): the top two right singular vectors of centred (K, P).
 
     Through the K x K Gram matrix (K <= PCA_STATES states, P up to thousands of
-    parameters): a small symmetric eigenproblem instead of an SVD of the whole path.
+    parameters) or, for a network with fewer parameters than states, the P x P one: a small
+    symmetric eigenproblem instead of an SVD of the whole path.
     """
-    gram = centred @ centred.T
+    K, P = centred.shape
+    # the smaller of the two eigenproblems: K x K (states) or P x P (parameters, a small network's
+    # long path); both have the same non-zero eigenvalues
+    gram = centred @ centred.T if K <= P else centred.T @ centred
     values, vectors = np.linalg.eigh(gram)                 # ascending
     values, vectors = values[::-1], vectors[:, ::-1]
     if len(values) < 2 or values[1] <= values[0] * 1e-24 or values[1] <= 0:
         return None, 1.0
-    basis = (vectors[:, :2].T @ centred) / np.sqrt(values[:2])[:, None]
+    basis = (vectors[:, :2].T @ centred) / np.sqrt(values[:2])[:, None] if K <= P else vectors[:, :2].T.copy()
     return basis, float(values[:2].sum() / max(np.clip(values, 0, None).sum(), 1e-300))
 
 
@@ -257,7 +262,7 @@ def plane_losses(run: Run, data, flat_params: np.ndarray, rows: np.ndarray | Non
     for start in range(0, len(flat_params), per_chunk):
         chunk = flat_params[start:start + per_chunk]
         buffers = None if final is None else np.broadcast_to(final, (len(chunk), len(final)))
-        result = forward_states(run.arch, chunk, X, buffers)
+        logits = states_logits(run.arch, chunk, X, buffers)
         with np.errstate(all="ignore"):
-            out[start:start + len(chunk)] = output_loss(run.arch, result.logits, y)[0]
+            out[start:start + len(chunk)] = output_loss(run.arch, logits, y)[0]
     return out

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Callable
 from urllib.parse import parse_qsl
 
@@ -114,8 +115,10 @@ def _experiment(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=256)
 def experiment_config(query: str) -> Config:
-    """The Config a lesson's link opens (the page's own keys, such as compare and tab, left out)."""
+    """The Config a lesson's link opens (the page's own keys, such as compare and tab, left out);
+    read once per link (a Config cannot change)."""
     values = {k: v for k, v in parse_qsl(query) if k in FIELD_BY_NAME}
     cfg, warnings = Config.from_query(values)
     if warnings:
@@ -669,12 +672,12 @@ LESSONS = (
            _pair("tab=Loss+landscape", "tab=Loss+landscape"), _input_scaling, 1),
     Lesson("higher-lr", "BN makes training faster and allows a higher learning rate.", ("001", "003"),
            ("BN on", "BN off"),
-           _pair("lr=2&epochs=30&compare=bn&tab=Sweeps", f"{DEEP_SIGMOID}&lr=2&epochs=30&compare=bn&tab=Sweeps"),
+           _pair("lr=2&epochs=30&compare=bn&tab=Sweeps", f"{DEEP_SIGMOID}&lr=2&epochs=15&compare=bn&tab=Sweeps"),
            _higher_lr, 2),
     Lesson("init-scale", "BN makes training less sensitive to how the weights are initialized.", ("003",),
            ("BN on", "BN off"),
            _pair("init_scale=0.01&epochs=30&compare=bn&tab=Sweeps",
-                 "hidden=8,8,8,8&init_scale=0.01&epochs=30&compare=bn&tab=Sweeps"),
+                 "hidden=8,8,8,8&init_scale=0.01&epochs=15&compare=bn&tab=Sweeps"),
            _init_scale, 3),
     Lesson("batch-noise", "BN's batch statistics add noise, a slight regularizer that is stronger for small batches.",
            ("001", "002", "003"), ("BN on", "BN off"),
@@ -698,22 +701,22 @@ LESSONS = (
            _running, 7),
     Lesson("covariate-shift", "BN reduces internal covariate shift: each layer sees a steadier input distribution.",
            ("002", "003"), ("BN on", "BN off"),
-           _pair("compare=bn&tab=Activations", "hidden=8,8,8,8,8,8&activation=tanh&compare=bn&tab=Activations"),
+           _pair("compare=bn&tab=Activations", "hidden=8,8,8,8,8,8&activation=tanh&epochs=15&compare=bn&tab=Activations"),
            _covariate_shift, 8),
     Lesson("bn-position", "BN can go before the activation or after it.", ("003",), ("before", "after"),
-           _pair("compare=bn_position", "hidden=8,8,8,8&compare=bn_position"), _position, 9),
+           _pair("compare=bn_position", "hidden=8,8,8,8&epochs=15&compare=bn_position"), _position, 9),
     Lesson("vanishing-gradients", "BN helps against vanishing and exploding gradients.", ("001",), ("BN on", "BN off"),
-           _pair("epochs=30&compare=bn&tab=Parameters", f"{DEEP_SIGMOID}&epochs=30&compare=bn&tab=Parameters"),
+           _pair("epochs=30&compare=bn&tab=Parameters", f"{DEEP_SIGMOID}&epochs=10&compare=bn&tab=Parameters"),
            _gradients, 10),
     Lesson("optimizers", "BN works with gradient descent with momentum, RMSprop and Adam.", ("004",),
            ("SGD", "momentum", "RMSprop", "Adam"),
            _pair("optimizer=adam&lr=0.01&compare=optimizer&b=rmsprop",
-                 "hidden=8,8,8,8&optimizer=adam&lr=0.01&compare=optimizer&b=rmsprop"),
+                 "hidden=8,8,8,8&optimizer=adam&lr=0.01&epochs=15&compare=optimizer&b=rmsprop"),
            _optimizers, 11),
     Lesson("santurkar", "Is it really internal covariate shift? Santurkar et al. (2018): BN with injected noise still "
            "trains well; BN's gain is a smoother loss landscape.", ("002", "003"), ("BN on", "noisy BN", "BN off"),
            _pair("bn_noise=0.5&compare=bn_noise&b=0&tab=Activations",
-                 "hidden=8,8,8,8&activation=tanh&lr=0.5&bn_noise=0.5&compare=bn_noise&b=0&tab=Activations"),
+                 "hidden=8,8,8,8&activation=tanh&lr=0.5&epochs=25&bn_noise=0.5&compare=bn_noise&b=0&tab=Activations"),
            _santurkar),
     Lesson("figure-1", "Ioffe & Szegedy's Figure 1 on real handwriting: with BN a deep sigmoid network's test "
            "accuracy rises sooner, and the input to a last-layer sigmoid holds still while without BN it drifts.",

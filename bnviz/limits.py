@@ -21,8 +21,10 @@ class Limit:
 
 LIMITS = (
     # one training (see bnviz.budget)
-    Limit("BNVIZ_MAX_STEPS", 12_000, "updates one run may take (of two hidden layers; each further layer counts 16 % more)"),
-    Limit("BNVIZ_MAX_WORK", 5e7, "rows x parameters x updates one run may take (shared with the updates: about 1.1 s)"),
+    Limit("BNVIZ_MAX_STEPS", 280_000, "updates one run may take (of two hidden layers; each further layer counts 16 % "
+          "more; with the NumPy loop, where numba cannot be had, 23 times fewer)"),
+    Limit("BNVIZ_MAX_WORK", 2e8, "rows x parameters x updates one run may take (shared with the updates: about 1.1 s; "
+          "with the NumPy loop 4 times less)"),
     Limit("BNVIZ_RUN_MB", 48, "memory one run's record may use"),
     Limit("BNVIZ_SWEEP_SHARE", 3, "a sweep (28 trainings at once) may cost this many runs"),
     # what the process keeps

@@ -45,6 +45,7 @@ WORKED = Config(dataset="notes_batch", batch_size=4, standardize=False, activati
                 bn_momentum=0.9)
 
 
+EPOCH_ENDS = 1 << 30                              # a record stride that keeps the epoch ends and little else
 MAX_SEEDS = 30                                    # bounds one measurement's time and memory
 
 
@@ -109,7 +110,7 @@ def _states_inputs(ensemble, states):
     X, y = h.inputs(range(len(ensemble)), "train")
     if X.ndim == 2:
         X = np.broadcast_to(X, (len(ensemble),) + X.shape)
-    return h.params[np.asarray(states)], X
+    return h.params[h.state_rows(np.asarray(states))], X
 
 
 def _batch_mode_traces(ensemble, states, noise_steps=None):
@@ -168,7 +169,7 @@ def input_scaling(seeds, base: Config = DEFAULT) -> dict:
 def _sweep(seeds, field, grid, base: Config):
     acc, ok = {}, {}
     for bn in (True, False):
-        ensemble, configs = over_seeds(base.replace(bn=bn), seeds, **{field: grid})
+        ensemble, configs = over_seeds(base.replace(bn=bn), seeds, EPOCH_ENDS, **{field: grid})
         a = _final(ensemble, "train_acc_eval")
         acc[bn] = a.reshape(len(seeds), len(grid))
         ok[bn] = learned(a, configs).reshape(len(seeds), len(grid))
@@ -477,7 +478,7 @@ def running_averages(seeds, base: Config = DEFAULT) -> dict:
 def covariate_shift(seeds, cfg: Config = SHIFT_NET) -> dict:
     drift, test_acc = {}, {}
     for bn in (True, False):
-        ensemble, _ = over_seeds(cfg.replace(bn=bn), seeds)
+        ensemble, _ = over_seeds(cfg.replace(bn=bn), seeds, EPOCH_ENDS)
         drift[bn] = _drift(ensemble)
         test_acc[bn] = _final(ensemble, "test_acc_eval")
     return {"drift": drift, "test_acc": test_acc}
@@ -486,7 +487,7 @@ def covariate_shift(seeds, cfg: Config = SHIFT_NET) -> dict:
 def bn_position(seeds, base: Config = DEFAULT) -> dict:
     acc, ok = {}, {}
     for position in ("before", "after"):
-        ensemble, configs = over_seeds(base.replace(bn=True, bn_position=position), seeds)
+        ensemble, configs = over_seeds(base.replace(bn=True, bn_position=position), seeds, EPOCH_ENDS)
         acc[position] = _final(ensemble, "train_acc_eval")
         ok[position] = learned(acc[position], configs)
     return {"acc": acc, "learned": ok, "margin": {p: margin(acc[p], configs) for p in acc}}
@@ -543,7 +544,7 @@ def optimizers(seeds, base: Config = DEFAULT) -> dict:
     whether it learned and its margin over the learn bar (bnviz.overseeds.margin)."""
     acc, ok, over = {}, {}, {}
     for name, lr in OPTIMIZER_LR.items():
-        ensemble, configs = over_seeds(base.replace(bn=True, optimizer=name, lr=lr), seeds)
+        ensemble, configs = over_seeds(base.replace(bn=True, optimizer=name, lr=lr), seeds, EPOCH_ENDS)
         acc[name] = _final(ensemble, "train_acc_eval")
         ok[name] = learned(acc[name], configs)
         over[name] = margin(acc[name], configs)

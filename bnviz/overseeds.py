@@ -20,7 +20,8 @@ import numpy as np
 from .config import Config
 from .data import Dataset, load_dataset
 from .nn import sigmoid, softmax
-from .train import train_ensemble
+from .run import Ensemble
+from .train import run_loop
 
 
 @lru_cache(maxsize=256)
@@ -46,11 +47,13 @@ KEEP_BYTES = 64 * 2**20
 _kept: OrderedDict = OrderedDict()
 
 
-def over_seeds(cfg: Config, seeds, **values):
+def over_seeds(cfg: Config, seeds, stride: int = 1, **values):
     """Train cfg once per seed (and per value of one swept field) as one ensemble.
 
     values: at most one of lr, init_scale, as a sequence; members are ordered
     seed first, then the values, so ``metric.reshape(len(seeds), len(values))``.
+    stride: record every k-th step (bnviz.striding; epoch ends and the final state are always
+    kept): a measurement that reads only those trains the same members with far less recording.
     Returns (ensemble, configs). Do not modify the ensemble: it may be shared.
     """
     seeds = [int(s) for s in seeds]
@@ -59,11 +62,11 @@ def over_seeds(cfg: Config, seeds, **values):
     ((field, grid),) = values.items() if values else ((None, [None]),)
     configs = [cfg.replace(seed=s) if field is None else cfg.replace(seed=s, **{field: float(v)})
                for s in seeds for v in grid]
-    key = tuple(configs)
+    key = (tuple(configs), int(stride))
     if key in _kept:
         _kept.move_to_end(key)
         return _kept[key], configs
-    ensemble = train_ensemble(configs, datasets(configs))
+    ensemble = Ensemble(run_loop(configs, datasets(configs), stride=stride))
     h = ensemble.history
     size = h.params.nbytes + h.grads.nbytes + h.running.nbytes
     if size <= KEEP_BYTES // 8:

@@ -18,6 +18,7 @@ parameters the states ``run.axis_states("state")``; readers go through those
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy as np
 from .config import Config
 from .evaluation import EPOCH_METRICS, chunks, epoch_metrics, forward_states, population_stats, row_numbers  # noqa: F401
 from .nn import Architecture, forward, logits_finite
-from .recording import RECORDED, Saved, describe
+from .recording import BY_NAME, RECORDED, Saved, describe
 from .striding import kept_states, last_kept, nearest_kept, positions, recorded_steps, thinning_sentence
 
 # What a diverged run's page says went past float64 (the largest float64 is about 1.8e308).
@@ -40,6 +41,14 @@ DIVERGENCE_WHY = {
 SNAPSHOT_CAP = 120              # at most this many states keep full activations
 SNAPSHOT_ROWS = 1000            # at most this many training rows per snapshot
 SNAPSHOT_BUDGET = 1_500_000     # numbers kept in snapshots, in all (12 MB of float64)
+SNAPSHOT_MIN_ROWS = 100         # a big network's snapshots keep fewer rows, never fewer than this
+
+
+def snapshot_row_count(n_rows: int, units: int) -> int:
+    """Training rows a snapshot keeps: all up to SNAPSHOT_ROWS, and for a big network (units: hidden
+    units x stages kept) no more than lets the first and the last state fit SNAPSHOT_BUDGET."""
+    fits = SNAPSHOT_BUDGET // max(1, 2 * int(units))
+    return int(min(max(int(n_rows), 0), SNAPSHOT_ROWS, max(SNAPSHOT_MIN_ROWS, fits)))
 
 
 @dataclass(eq=False)
@@ -108,6 +117,28 @@ class Run:
         if name in recorded:
             return recorded[name]
         raise AttributeError(f"a Run has no {name!r}")
+
+    # A Run sent to another process (a worker's result) leaves its snapshots behind, most of its
+    # bytes, and takes the training inputs instead: only the Activations tab reads them, and the
+    # receiver recomputes them there on first use, the same numbers bit for bit.
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        if state.get("train_inputs") is not None:
+            state["recorded"] = {k: v for k, v in self.recorded.items() if k != SNAPSHOTS}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        self.__dict__.update(state)
+        if SNAPSHOTS not in state["recorded"]:
+            self.recorded = _LaterSnapshots(state["recorded"], self)
+
+    def _snapshots_again(self) -> dict:
+        """The snapshots, recomputed as the training process computed them (bnviz.recording)."""
+        saved = Saved(arch=self.arch, params=self.params, grads=self.grads, running=None, seen={},
+                      X=self.train_inputs, y=None, X_test=None, y_test=None, snapshot_steps=self.snapshot_steps,
+                      snapshot_rows=self.snapshot_rows, epoch_steps=self.epoch_steps,
+                      states=self.axis_states("state"), steps=self.axis_states("step"))
+        return BY_NAME[SNAPSHOTS].compute(saved)
 
     def axis_states(self, axis: str) -> np.ndarray:
         """The step numbers ("step") or states ("state": params; "snapshot", "epoch") an axis runs along."""
@@ -257,6 +288,30 @@ class Run:
 Run.__doc__ = Run.__doc__.rstrip() + "\n\n" + describe() + "\n"
 
 
+SNAPSHOTS = "snapshots"
+
+
+class _LaterSnapshots(dict):
+    """A received Run's recorded quantities: the snapshots are computed when first asked for."""
+
+    def __init__(self, values: dict, run: Run):
+        super().__init__(values)
+        self._run = weakref.ref(run)
+
+    def __missing__(self, key):
+        run = self._run()
+        if key != SNAPSHOTS or run is None:
+            raise KeyError(key)
+        self[key] = value = run._snapshots_again()
+        return value
+
+    def __contains__(self, key) -> bool:
+        return key == SNAPSHOTS or super().__contains__(key)
+
+    def __reduce__(self):
+        return dict, (dict(self),)
+
+
 def _arrays(value):
     """Every NumPy array inside nested dicts, lists and tuples."""
     if isinstance(value, np.ndarray):
@@ -267,6 +322,8 @@ def _arrays(value):
     elif isinstance(value, (list, tuple)):
         for v in value:
             yield from _arrays(v)
+    elif hasattr(value, "__dataclass_fields__") and not isinstance(value, type):   # what a Run carries along
+        yield from _arrays(vars(value))
 
 
 # ----------------------------------------------------------------------- assembly
@@ -413,10 +470,11 @@ def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -
         mean, std = np.zeros(X.shape[1]), np.ones(X.shape[1])
 
     # which states and rows keep every activation, and where the epochs end
-    rows = np.arange(len(X))
-    if len(rows) > SNAPSHOT_ROWS:
-        rows = np.sort(np.random.default_rng(0).choice(len(X), SNAPSHOT_ROWS, replace=False))
     stages = 3 if arch.normed else 2
+    rows = np.arange(len(X))
+    count = snapshot_row_count(len(X), sum(arch.hidden) * stages)
+    if len(rows) > count:
+        rows = np.sort(np.random.default_rng(0).choice(len(X), count, replace=False))
     states = snapshot_states(S, len(rows), sum(arch.hidden) * stages, kept=None if k == 1 else kept)
     epoch_steps = np.arange(0, S + 1, spe)
     if epoch_steps[-1] != S:
@@ -430,7 +488,7 @@ def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -
     recorded = {q.name: _member(seen[q.name], 0) if q.source == "batch" else q.compute(saved) for q in RECORDED}
 
     epochs_done = -(-S // spe)
-    return Run(
+    run = Run(
         config=cfg, arch=arch, feature_names=tuple(data.feature_names), feature_mean=mean, feature_std=std,
         param_names=list(player.names),
         param_slices={s.name: (s.start, s.stop, s.shape) for s in player.slots},
@@ -440,6 +498,8 @@ def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -
         diverged_at=diverged_at, recorded=recorded, seconds=history.seconds, diverged_why=why,
         n_steps=S, stride=k, state_running=None if k == 1 or not arch.bn else running.copy(),
     )
+    run.train_inputs = X          # (N, n_in) what the network saw: the snapshots can be made again from it
+    return run
 
 
 def _unpack(layout, flat) -> dict:
@@ -492,7 +552,7 @@ class Ensemble:
         marked in ``overflowed``). Test metrics are NaN for an empty test split."""
         h = self.history
         arch, members = h.arch, range(len(self))
-        S = h.steps_done
+        S = int(h.state_rows([h.steps_done])[0])              # the final state's row (a strided record keeps it)
         test = h.inputs(members, "test")
         out = epoch_metrics(arch, h.params[S], h.running[S] if arch.bn else None, h.inputs(members, "train"), test)
         scored = [v for name, v in out.items() if test[1].shape[-1] or not name.startswith("test")]

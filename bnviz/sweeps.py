@@ -18,7 +18,7 @@ from .config import Config
 from .train import batch_bounds, train_ensemble
 
 SWEEP_FIELDS = {"lr": np.geomspace(1e-3, 30.0, 14), "init_scale": np.geomspace(1e-3, 1e3, 13)}
-SWEEP_SEEDS = 5
+SWEEP_SEEDS = 10
 # An ensemble keeps every member's parameters and gradients at every step:
 # at most this many numbers per BN setting (16M float64 = 128 MB).
 SWEEP_NUMBERS = 16_000_000

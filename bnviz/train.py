@@ -35,7 +35,7 @@ from typing import Callable
 import numpy as np
 
 from .batches import batch_bounds, n_batches  # noqa: F401  (bnviz.train.batch_bounds is still imported from here)
-from .compiled import Kernel, engine
+from .compiled import Kernel, Unavailable, engine
 from .config import Config
 from .data import Dataset
 from .nn import (Architecture, backward, draw_bn_noise, forward, init_params, logit_sum, logits_finite, noise_pairs,
@@ -261,9 +261,10 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     # logits overflowed, even where its parameters stayed finite
     logit_sums = np.zeros((len(bounds), M))
     with np.errstate(all="ignore"):
-        if engine(max(stop - start for start, stop in bounds) * P) == "compiled":
-            s = _compiled_steps(hist, configs, X, y, params, running, progress, progress_seconds, started)
-        else:
+        s = _compiled_steps(hist, configs, X, y, params, running, progress, progress_seconds, started) \
+            if engine(max(stop - start for start, stop in bounds) * P) == "compiled" else None
+        if s is None:              # the NumPy loop: no compiled one here, big steps, or it failed to compile
+            s = 0
             for epoch in range(cfg.epochs):
                 # gather the epoch's rows once; each batch is then a view
                 order = orders[:, epoch]
@@ -362,8 +363,17 @@ def _compiled_steps(hist: History, configs: list, X, y, params, running, progres
     """run_loop's steps by the compiled kernel (bnviz.compiled): the same updates, records and checks.
 
     Without a progress callback the kernel runs the whole training in one call; with one, in pieces
-    of about half of `progress_seconds` (a step at a time when it is 0). Returns the steps done."""
-    fast = Kernel(hist, configs, X, y, params, running)
+    of about half of `progress_seconds` (a step at a time when it is 0). Returns the steps done, or None
+    when the kernel failed to compile here (bnviz.compiled says so in the log)."""
+    try:
+        fast = Kernel(hist, configs, X, y, params, running)
+        return _kernel_steps(fast, hist, params, running, progress, progress_seconds, started)
+    except Unavailable:          # compiling failed on the first call, before any step: the NumPy loop runs
+        params[...], running[...] = hist.params[0], hist.running[0]
+        return None
+
+
+def _kernel_steps(fast, hist: History, params, running, progress, progress_seconds: float, started: float) -> int:
     spe = hist.steps_per_epoch
     S = len(hist.orders[0]) * spe
     finite = fast.finite if hist.stride > 1 else None

@@ -18,20 +18,21 @@ NumPy only; the page turns a ``WatchRun`` into a drawing.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .evaluation import CHUNK_NUMBERS, chunks, full_data_stats, loss_and_accuracy, pack_buffers, row_numbers
+from .evaluation import (CHUNK_NUMBERS, chunks, full_data_stats, loss_and_accuracy, pack_buffers, row_numbers,
+                         unit_states)
 from .inference import decision_grid, running_buffers
 from .landscape import ContourGrid, network_plane
-from .limits import MAX_WORK
-from .run import Run, forward_states
+from .run import Run
 from .unsupported import Unsupported
 
 MAX_FRAMES = 300          # states per run: 10 s of playback at 30 frames a second
 MIN_FRAMES = 24           # a big network gets fewer frames, never fewer than this
-VIEW_WORK = MAX_WORK / 2  # rows x parameters per run for the view: about half a default training's bound
+VIEW_WORK = 2.5e7         # rows x parameters per run for the view: what a big network's frames cost before
+                          # the training loop was compiled, and no more
 MAX_CURVE_POINTS = 1500   # loss values drawn per run; longer runs are averaged in bins
 PLANE_SIZE = 31
 GRID_SIZE = 28
@@ -151,8 +152,9 @@ def watched_layer(run: Run) -> int:
 
 
 def _stage(run: Run) -> str:
-    """The input to the activation: BN's output when BN sits before it, the Dense output otherwise."""
-    return "bn" if run.n_bn and run.arch.bn_position == "before" else "z"
+    """The input to the activation: the normalization's output (batch or layer norm) when it sits
+    before it, the Dense output otherwise."""
+    return "bn" if run.arch.normed and run.arch.bn_position == "before" else "z"
 
 
 def _unit_values(run: Run, X: np.ndarray, states: np.ndarray, layer: int, unit: int, stages,
@@ -161,10 +163,10 @@ def _unit_values(run: Run, X: np.ndarray, states: np.ndarray, layer: int, unit: 
     or in evaluation mode with `buffers` (F, R) when given."""
     out = {s: np.empty((len(states), len(X))) for s in stages}
     for chunk in chunks(len(states), len(X), row_numbers(run.arch)):
-        trace = forward_states(run.arch, run.params_of(states[chunk]), X,
-                               None if buffers is None else buffers[chunk]).traces[layer - 1]
+        values = unit_states(run.arch, run.params_of(states[chunk]), X, layer, unit,
+                             None if buffers is None else buffers[chunk])
         for s in stages:
-            out[s][chunk] = getattr(trace, s)[..., unit]
+            out[s][chunk] = values[s]
     return out
 
 
@@ -221,13 +223,30 @@ def _values(run: Run, data, states) -> dict:
         return out
 
 
-def _watch_run(run: Run, data, label: str, states, values, value_range, plane_size=PLANE_SIZE) -> WatchRun:
+@dataclass
+class Prepared:
+    """One run's frames before the pair's shared histogram bins: what ``watch_prepare`` computes where
+    the run trains, so that only this (not the Run) travels to be joined with the other run's.
+
+    frames, plane_size: the settings it was made with; view: its WatchRun, `edges` and `hist`
+    still empty; shown: (F, N) the values the histogram counts.
+    """
+
+    frames: int
+    plane_size: int
+    view: WatchRun
+    shown: np.ndarray
+
+
+def watch_prepare(run: Run, data, frames: int = MAX_FRAMES, plane_size: int = PLANE_SIZE) -> Prepared:
+    """Everything the view shows of one run (with at least one step) but the histogram, whose bins it
+    shares with the other run's (``watch_join``)."""
+    states = run.even_states(frames_for(run, frames))
+    values = _values(run, data, states)
     layer, unit = watched_layer(run), 0
     shown = values[_stage(run)]
     with np.errstate(all="ignore"):
         percentiles = frame_percentiles(shown)
-        edges = np.linspace(*value_range, BINS + 1)
-        hist = frame_histograms(shown, edges)
         exact_mean, exact_var = values["exact"]
         running_mean = running_var = None
         if run.n_bn:
@@ -245,17 +264,28 @@ def _watch_run(run: Run, data, label: str, states, values, value_range, plane_si
     accuracy, split = frame_accuracy(run, data, states) if grid is None else (None, "test")
     last = run.train_loss[-run.epoch_window:]
     last = last[np.isfinite(last)]
-    return WatchRun(label=label, bn=bool(run.n_bn), n_steps=run.n_steps, diverged_at=run.diverged_at,
+    view = WatchRun(label="", bn=bool(run.n_bn), n_steps=run.n_steps, diverged_at=run.diverged_at,
                     states=states, loss_at=loss_at, curve_step=curve_step, curve_loss=curve_loss,
                     curve_smooth=curve_smooth,
                     plane=_plane(run, data, states, plane_size), layer=layer, unit=unit, stage=_stage(run),
-                    edges=edges,
-                    hist=hist, percentiles=percentiles, running_mean=running_mean, running_var=running_var,
+                    edges=np.empty(0), hist=np.empty((len(states), 0)), percentiles=percentiles,
+                    running_mean=running_mean, running_var=running_var,
                     exact_mean=exact_mean, exact_var=exact_var, grid_x=None if grid is None else grid.x,
                     grid_y=None if grid is None else grid.y, prob=None if grid is None else grid.prob,
                     final_loss=float(last.mean()) if len(last) else float("nan"),
                     rows_used=len(run.snapshot_rows), n_rows=len(data.y_train), grid_note=grid_note,
                     accuracy=accuracy, accuracy_split=split, norm=run.config.norm)
+    return Prepared(frames, plane_size, view, shown)
+
+
+def watch_join(prepared: list, labels) -> list:
+    """[WatchRun] from each run's ``watch_prepare``, labelled; their histograms share bins, so a
+    distribution that drifts in one run and stays put in the other is seen on the same axis."""
+    limits = value_limits([p.shown for p in prepared])
+    edges = np.linspace(*limits, BINS + 1)
+    with np.errstate(all="ignore"):
+        return [replace(p.view, label=label, edges=edges.copy(), hist=frame_histograms(p.shown, edges))
+                for p, label in zip(prepared, labels)]
 
 
 def frame_percentiles(values: np.ndarray) -> np.ndarray:
@@ -316,11 +346,7 @@ def watch_pair(a: Run, b: Run | None, data, labels=("A", "B"), frames: int = MAX
     stays put in the other is seen on the same axis.
     """
     runs = [(r, label) for r, label in zip((a, b), labels) if r is not None and r.n_steps > 0]
-    states = [r.even_states(frames_for(r, frames)) for r, _ in runs]
-    values = [_values(r, data, s) for (r, _), s in zip(runs, states)]
-    limits = value_limits([v[_stage(r)] for (r, _), v in zip(runs, values)])
-    return [_watch_run(r, data, label, s, v, limits, plane_size)
-            for (r, label), s, v in zip(runs, states, values)]
+    return watch_join([watch_prepare(r, data, frames, plane_size) for r, _ in runs], [label for _, label in runs])
 
 
 def watch_run(run: Run, data, label: str = "A", frames: int = MAX_FRAMES) -> WatchRun:

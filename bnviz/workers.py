@@ -124,8 +124,11 @@ def report(step: int, total_steps: int, payload: Any = None) -> None:
         _queue.put((_job_id, step, total_steps, payload))
 
 
-def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, stream_after: float = STREAM_AFTER):
-    """bnviz.train.train in a worker: reports the partial Run, and stops when cancelled.
+def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, stream_after: float = STREAM_AFTER,
+                    view: bool = False, max_bytes: float | None = None):
+    """bnviz.train.train in a worker: reports the partial Run, and stops when cancelled. view: also
+    make the training view's frames of the finished run (``prepare_view``). max_bytes: what its
+    record may hold (default RUN_BYTES; half of it for each of a page's pair): the stride follows.
 
     Partial Runs are sent only once the job has used `stream_after` seconds of CPU:
     a run that short is done before a viewer could watch it fill, and on a busy
@@ -162,8 +165,28 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
         spent = time.perf_counter() - now
         next_report[0] = time.perf_counter() + max(progress_seconds, 3 * spent)
 
-    stride = record_stride(cfg, len(data.y_train), **data_shape(data))
-    return train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1, stride=stride)
+    stride = record_stride(cfg, len(data.y_train), max_bytes=max_bytes, **data_shape(data))
+    run = train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1, stride=stride)
+    if view:
+        prepare_view(run, data)
+    return run
+
+
+def prepare_view(run, data) -> None:
+    """The training view's frames of this run (bnviz.watch.watch_prepare), kept on it as
+    ``run.prepared_view``: made where the run was trained, they travel with it, and the page joins
+    two runs' frames without sending the runs anywhere again. A run the view cannot draw keeps none
+    (the page then says why)."""
+    import numpy as np
+
+    from .watch import watch_prepare
+
+    if run.n_steps == 0:
+        return
+    try:
+        run.prepared_view = watch_prepare(run, data)
+    except (ValueError, FloatingPointError, np.linalg.LinAlgError):
+        pass
 
 
 # ------------------------------------------------------------- in the server

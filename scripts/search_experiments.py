@@ -66,6 +66,18 @@ CANDIDATES = {
     "worked-example": ["dataset=notes_batch&batch_size=4&standardize=0&activation=tanh&lr=0.5&epochs=200"
                        "&bn_momentum=0.9"],
 }
+# the shorter runs the lessons use (docs/experiments.md): each the fewest epochs that kept its verdict
+SHORTER = {
+    "higher-lr": [f"{DEEP}&activation=sigmoid&lr=2&epochs={e}" for e in (10, 15)],
+    "init-scale": [f"hidden=8,8,8,8&epochs={e}" for e in (10, 15)],
+    "covariate-shift": [f"{DEEP}&activation=tanh&epochs={e}" for e in (15, 25)],
+    "bn-position": [f"hidden=8,8,8,8&epochs={e}" for e in (15, 25)],
+    "vanishing-gradients": [f"{DEEP}&activation=sigmoid&epochs={e}" for e in (10, 15)],
+    "optimizers": [f"hidden=8,8,8,8&optimizer=adam&lr=0.01&epochs={e}" for e in (15, 25)],
+    "santurkar": [f"hidden=8,8,8,8&activation=tanh&lr=0.5&epochs={e}&bn_noise=0.5" for e in (15, 20, 25)],
+}
+for _lesson, _queries in SHORTER.items():
+    CANDIDATES[_lesson] += _queries
 RANK = {"holds": 0, "partly": 1, "does not show": 2}
 
 

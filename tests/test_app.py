@@ -162,7 +162,8 @@ def test_diverging_learning_rate_gives_a_message():
 
 
 def test_work_cap_shortens_huge_runs(monkeypatch):
-    at = fresh({"batch_size": "1", "epochs": "500", "compare": "off"})
+    """A request past the budget (priced from the compiled loop) runs fewer epochs and says so."""
+    at = fresh({"batch_size": "1", "epochs": "500", "hidden": "16,16,16,16", "compare": "off"})
     assert not at.exception
     assert any("at most" in i.value for i in at.info)
 

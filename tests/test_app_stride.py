@@ -64,7 +64,7 @@ def test_the_training_view_of_a_strided_run_plays_kept_states(run):
     assert not at.exception
     players = [el for el in at.get("bidi_component") if el.proto.component_name == "bnviz_watch"]
     assert len(players) == 1
-    spec = json.loads(players[0].proto.json)
+    spec = json.loads(players[0].proto.bytes or players[0].proto.json)     # the page sends it as JSON bytes
     assert spec["runs"][0]["note"] == f"{run.n_steps:,} steps"
     # every frame the view shows is a state the record kept, the first and the last among them
     frames = np.frombuffer(base64.b64decode(spec["runs"][0]["frames"]["states"]), dtype="<f4").astype(int)

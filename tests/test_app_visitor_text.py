@@ -35,12 +35,15 @@ def hostile_csv() -> bytes:
 
 
 def _strings(message, skip=()):
-    """Every string field of a protobuf message, nested ones included, but those named in skip."""
+    """Every string field of a protobuf message (and JSON sent as bytes), nested ones included, but those
+    named in skip."""
     for field, value in message.ListFields():
         items = value if field.is_repeated else [value]
         for item in items:
             if field.type == FieldDescriptor.TYPE_STRING and field.name not in skip:
                 yield item
+            elif field.type == FieldDescriptor.TYPE_BYTES and item[:1] in (b"{", b"["):    # JSON sent as bytes
+                yield item.decode()
             elif field.type == FieldDescriptor.TYPE_MESSAGE:
                 yield from _strings(item, skip)
 

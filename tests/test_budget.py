@@ -126,18 +126,23 @@ def test_parameter_count_of_many_inputs_and_classes(n_out):
 
 def test_big_steps_are_priced_for_the_numpy_loop(monkeypatch):
     from bnviz import compiled
-    from bnviz.budget import BLAS_WORK_PRICE, data_shape, work_price
+    from bnviz.budget import BLAS_WORK_PRICE, NUMPY_STEPS, NUMPY_WORK, data_shape, step_price, work_price
 
     data = load_for(FIGURE_1)
     assert data_shape(data) == {"n_in": 64, "n_out": 10}
     P = n_params(FIGURE_1.hidden, True, n_in=64, n_out=10)
-    assert P == 28_010 and work_price(FIGURE_1, 1438, P) == BLAS_WORK_PRICE
+    numpy_loop = compiled.engine() == "numpy"
+    # in units of the process's loop: the compiled loop's, or the NumPy loop's (NUMPY_WORK times dearer)
+    price = BLAS_WORK_PRICE / NUMPY_WORK if numpy_loop else BLAS_WORK_PRICE
+    assert P == 28_010 and work_price(FIGURE_1, 1438, P) == price
+    assert step_price(FIGURE_1, 1438, P) == (1.0 if numpy_loop else NUMPY_STEPS)
+    assert step_price(Config(), 320, n_params((3, 2))) == 1.0
     assert work_price(Config(), 320, n_params((3, 2))) == 1.0
     monkeypatch.delenv(compiled.ENGINE_ENV, raising=False)
     assert compiled.engine(60 * P) == "numpy"                     # the loop the price is measured for
     assert compiled.engine(10 * n_params((3, 2))) == ("compiled" if compiled.kernel() else "numpy")
     c = cost(FIGURE_1, 1438, **data_shape(data))
-    assert c.work == 50 * 1438 * P and c.priced_work == pytest.approx(c.work * BLAS_WORK_PRICE)
+    assert c.work == 50 * 1438 * P and c.priced_work == pytest.approx(c.work * price)
 
 
 @pytest.mark.slow
@@ -165,8 +170,29 @@ def test_a_deep_relu_network_on_the_digits_is_cut_to_fit():
 
     data = load_for(FIGURE_1)
     cfg = FIGURE_1.replace(hidden=(100,) * 6, activation="relu", epochs=200)
+    price = cost(cfg, len(data.y_train), **data_shape(data)).work_price
     plan = fit(cfg, len(data.y_train), **data_shape(data))
     assert set(plan.changes) == {"epochs"} and 5 <= plan.config.epochs < 200
     assert plan.cost.share(plan.budget) <= 1 < cost(plan.config.replace(epochs=plan.config.epochs + 1),
                                                       len(data.y_train), **data_shape(data)).share(plan.budget)
-    assert "0.02 of a small network's price" in plan.note
+    assert price < 1 and f"{price:g} of a small network's price" in plan.note
+
+
+def test_the_budget_follows_the_loop_that_trains(monkeypatch):
+    """The bounds are the compiled loop's; where the NumPy loop trains they shrink by its measured prices."""
+    from bnviz import compiled, limits
+    from bnviz.budget import NUMPY_STEPS, NUMPY_WORK
+
+    long_run = from_link("batch_size=1&epochs=500")                # 160,000 updates of the default network
+    monkeypatch.setenv(compiled.ENGINE_ENV, "numpy")
+    slow = Budget()
+    assert (slow.max_steps, slow.max_work) == (limits.MAX_STEPS / NUMPY_STEPS, limits.MAX_WORK / NUMPY_WORK)
+    assert fit(long_run, 320, slow).config.epochs < 50
+    if compiled.kernel() is None:
+        return
+    monkeypatch.setenv(compiled.ENGINE_ENV, "compiled")
+    fast = Budget()
+    assert (fast.max_steps, fast.max_work, fast.max_bytes) == (limits.MAX_STEPS, limits.MAX_WORK, limits.RUN_BYTES)
+    plan = fit(long_run, 320, fast)
+    assert plan.config == long_run and plan.note is None               # run as asked, its record at a stride
+    assert plan.cost.bytes <= fast.max_bytes and plan.cost.stride > 1

@@ -236,3 +236,67 @@ def test_warm_compiles_once_and_trains_the_default(monkeypatch):
     monkeypatch.delenv(compiled.ENGINE_ENV)
     assert compiled.warm() >= 0.0
     assert load_dataset("placement").n_features == 2
+
+
+def _fails_to_compile():
+    """A numba kernel whose compile fails on its first call, as numba fails when it cannot build one."""
+    import numba
+
+    @numba.njit
+    def broken(*args):
+        return args[0].no_such_attribute
+
+    return broken
+
+
+@needs_numba
+@pytest.mark.parametrize("members", [1, 3])
+def test_a_kernel_that_fails_to_compile_at_run_time_falls_back_to_numpy_and_says_so(monkeypatch, caplog, members):
+    cfg = Config(epochs=2)
+    configs = [cfg.replace(seed=s) for s in range(members)]
+    data = load_for(cfg)
+    monkeypatch.setenv(compiled.ENGINE_ENV, "numpy")
+    reference = run_loop(configs, data)
+    monkeypatch.setenv(compiled.ENGINE_ENV, "compiled")
+    module = compiled.kernel()
+    monkeypatch.setattr(module, "train_steps", _fails_to_compile())      # imports fine, fails on its first call
+    monkeypatch.setattr(compiled, "_kernel", module)
+    monkeypatch.setattr(compiled, "_failed", None)
+    monkeypatch.setattr(compiled, "_forward", None)
+    monkeypatch.setattr(compiled, "_proven", set())
+    with caplog.at_level(logging.WARNING, logger="bnviz.compiled"):
+        history = run_loop(configs, data)
+    assert "failed to compile" in caplog.text and "NumPy loop" in caplog.text
+    assert compiled.engine() == "numpy"              # and the process stays on the NumPy loop
+    for name in ("params", "grads", "running", "diverged_at"):
+        assert np.array_equal(getattr(history, name), getattr(reference, name)), name
+
+
+@needs_numba
+def test_the_compiled_forward_pass_equals_numpy_and_falls_back_when_it_fails_to_compile(monkeypatch):
+    from bnviz.evaluation import forward_states, states_logits, unit_states
+    from bnviz.inference import running_buffers
+
+    for cfg in (Config(), Config(bn=False, activation="tanh"), Config(bn_position="after", activation="sigmoid",
+                                                                      hidden=(4, 3, 2), keep_bias=True)):
+        data = load_for(cfg)
+        run = train(cfg, data)
+        X, states = data.inputs(data.X_train, True), run.even_states(40)
+        for buffers in (None, running_buffers(run, states)):
+            reference = forward_states(run.arch, run.params_of(states), X, buffers)
+            logits, watched = compiled.forward_logits(run.arch, run.params_of(states), X, buffers, (1, 1))
+            assert np.allclose(logits, reference.logits, rtol=0, atol=TOLERANCE)
+            trace = reference.traces[1]
+            for i, stage in enumerate(("z", "bn", "act")):
+                if getattr(trace, stage) is not None:
+                    assert np.allclose(watched[i], getattr(trace, stage)[..., 1], rtol=0, atol=TOLERANCE), stage
+            assert np.array_equal(unit_states(run.arch, run.params_of(states), X, 2, 1, buffers)["z"], watched[0])
+    module = compiled.forward_kernel()
+    monkeypatch.setattr(module, "forward_logits", _fails_to_compile())
+    monkeypatch.setattr(compiled, "_proven", set())
+    monkeypatch.setattr(compiled, "_kernel", compiled.kernel())
+    monkeypatch.setattr(compiled, "_failed", None)
+    assert compiled.forward_logits(run.arch, run.params_of(states), X) is None
+    assert compiled.engine() == "numpy"
+    assert np.array_equal(states_logits(run.arch, run.params_of(states), X),
+                          forward_states(run.arch, run.params_of(states), X).logits)

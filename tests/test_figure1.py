@@ -28,7 +28,27 @@ def test_the_lesson_and_the_preset_open_the_papers_network():
     by_name = {s.name: experiment_config(s.query) for s in SCENARIOS}
     assert by_name["Figure 1 on digits"] == FIGURE1
     deep = by_name["Deep ReLU on digits"]
-    assert deep.hidden == (100,) * 5 and deep.activation == "relu" and deep.dataset == "digits"
+    assert deep.hidden == (100,) * 4 and deep.activation == "relu" and deep.dataset == "digits"
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_every_preset_runs_as_asked_with_its_pair_in_one_runs_budget(scenario):
+    """A preset is a promise: its pair (runs A and B, half a run's budget each, every record's stride
+    chosen for half the memory) trains what the link asks, not a smaller network or fewer epochs."""
+    from bnviz.budget import Budget, data_shape, fit
+    from bnviz.compare import default_value, variant
+    from bnviz.ui.page import PAIR_SHARE
+
+    cfg = experiment_config(scenario.query)
+    data = load_for(cfg)
+    budget = Budget().times(PAIR_SHARE)
+    field = dict(p.split("=") for p in scenario.query.split("&"))["compare"]
+    b_cfg, warnings = variant(cfg, field, default_value(cfg, field))
+    assert not warnings and b_cfg != cfg
+    for run_cfg in (cfg, b_cfg):
+        plan = fit(run_cfg, len(data.y_train), budget, resizable_data=False, **data_shape(data))
+        assert plan.changes == {}, plan.note
+        assert plan.cost.share(budget) <= 1.0
 
 
 def test_states_and_drift():

@@ -344,6 +344,8 @@ def test_ensemble_of_digits_members_matches_single_runs():
     metrics = ens.final_metrics()
     assert metrics["test_acc_eval"].shape == (2,) and np.all((0 <= metrics["test_acc_eval"])
                                                             & (metrics["test_acc_eval"] <= 1))
+
+
 def test_layer_norm_trains_with_gamma_and_beta_and_keeps_no_running_statistics():
     cfg = Config(norm="layer", hidden=(8, 8), epochs=5)
     run = train(cfg, load_for(cfg))
@@ -352,3 +354,23 @@ def test_layer_norm_trains_with_gamma_and_beta_and_keeps_no_running_statistics()
     assert run.diverged_at is None and run.train_loss[-10:].mean() < 0.6 * run.train_loss[:10].mean()
     # gamma and beta learn: they leave 1 and 0
     assert np.abs(run.final_params["gamma1"] - 1).max() > 1e-3 and np.abs(run.final_params["beta2"]).max() > 1e-3
+
+
+@pytest.mark.parametrize("cfg", [Config(), Config(dataset="moons", data_size=2600, bn_position="after"),
+                                 Config(bn=False, epochs=3)])
+def test_a_run_sent_to_another_process_recomputes_its_snapshots_bit_for_bit(cfg):
+    import pickle
+
+    data = load_for(cfg)
+    run = train(cfg, data)
+    sent = pickle.dumps(run)
+    kept = sum(a.nbytes for stage in run.snapshots.values() for a in stage)
+    assert len(sent) < len(pickle.dumps({k: v for k, v in vars(run).items() if k != "recorded"})) + kept / 2
+    received = pickle.loads(sent)
+    assert "snapshots" in received.recorded and received.n_steps == run.n_steps
+    assert set(received.snapshots) == set(run.snapshots)
+    for stage, layers in run.snapshots.items():
+        for ours, theirs in zip(layers, received.snapshots[stage]):
+            assert np.array_equal(ours, theirs), stage
+    again = pickle.loads(pickle.dumps(received))            # sent on again, before or after they were made
+    assert np.array_equal(again.snapshots["z"][0], run.snapshots["z"][0])

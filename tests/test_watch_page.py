@@ -19,7 +19,7 @@ def view(at) -> tuple:
     """(the player's spec, the sentence under it) from the page."""
     players = [el for el in at.get("bidi_component") if el.proto.component_name == "bnviz_watch"]
     assert len(players) == 1
-    spec = json.loads(players[0].proto.json)
+    spec = json.loads(players[0].proto.bytes or players[0].proto.json)     # the page sends it as JSON bytes
     sentence = [c.value for c in at.caption if c.value.startswith(("Watch the histogram", "The run"))]
     return spec, sentence[0] if sentence else ""
 

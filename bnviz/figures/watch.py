@@ -89,7 +89,7 @@ def _surface_panel(v: WatchRun, colour: str) -> dict:
 
 def _histogram_panel(v: WatchRun) -> dict:
     top = float(max(np.nanmax(v.hist) * 1.08, 0.05))
-    stage = "BN output" if v.stage == "bn" else "Dense output z"
+    stage = ("layer-norm output" if v.norm == "layer" else "BN output") if v.stage == "bn" else "Dense output z"
     return dict(axes=[_axes(v.edges[[0, -1]], [0, top], f"{stage}, unit {v.unit + 1}", "share of rows")],
                 items=[])
 

@@ -53,6 +53,7 @@ class Board:
         self._verdicts: dict = {}
         self._errors: dict = {}
         self._figures: dict = {}
+        self.card_texts: dict = {}      # (lesson id, place) -> a measured card's Markdown, made once
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._thread = None
@@ -266,6 +267,17 @@ def card(board: Board, lesson, index: int) -> None:
     what differs between them, and a link to each. Its text is one Markdown element (with the
     charts' SVG), not a dozen: every element is a message the server hands to its event loop, and
     on a busy server those hand-offs were a quarter of a page's time."""
+    text = board.card_texts.get((lesson.id, index))
+    if text is None:
+        text = card_text(board, lesson, index)
+        if board.error(lesson) is None and all(board.verdict(lesson, e) is not None for e in board.experiments):
+            board.card_texts[(lesson.id, index)] = text     # measured: the card stays as it is
+    with st.container(border=True, key=f"lessoncard-{lesson.id}"):
+        st.markdown(text, unsafe_allow_html=True)
+
+
+def card_text(board: Board, lesson, index: int) -> str:
+    """The card's Markdown (its charts as SVG inside)."""
     from ..lessons import EXPERIMENT_NAMES, contrast, describe
 
     error = board.error(lesson)
@@ -300,8 +312,7 @@ def card(board: Board, lesson, index: int) -> None:
     if not lesson.same_experiment:
         links += f" · [Open the notes' one](?{lesson.experiments['notes']})"
     parts.append(f"{links} · compares {compares} · notes {', '.join(lesson.sources)}")
-    with st.container(border=True, key=f"lessoncard-{lesson.id}"):
-        st.markdown("\n\n".join(p for p in parts if p), unsafe_allow_html=True)
+    return "\n\n".join(p for p in parts if p)
 
 
 def spread_table(verdict) -> str:

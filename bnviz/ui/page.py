@@ -78,7 +78,8 @@ def main():
 
     # runs A and B train for one visitor's page: together they get one run's budget
     share = PAIR_SHARE if cfg_b is not None else 1.0
-    run_cfg, data, key, note = fit_run(cfg, data, key, uploaded, Budget().times(share))
+    budget = Budget().times(share)
+    run_cfg, data, key, note = fit_run(cfg, data, key, uploaded, budget)
     if note:
         pair = " Runs A and B share one run's budget, half each." if cfg_b is not None else ""
         st.info(f"{note}{pair} [Open exactly that experiment](?{share_query(run_cfg, page)})")
@@ -86,7 +87,8 @@ def main():
     thinned = st.empty()                           # what a long run's record kept, once the run is known
     # Cached runs: charts first, then the sidebar (the first chart shows sooner).
     # A run to train: the sidebar first, so the controls are there while it streams.
-    controls_first = not is_cached(run_cfg, key)
+    most = None if cfg_b is None else budget.max_bytes      # each of a pair's records: half the memory
+    controls_first = not is_cached(run_cfg, key, most=most)
     view = st.empty()                              # the training view, first under any notes
     if controls_first:
         draw_sidebar(cfg, page, data, a=None)
@@ -105,7 +107,7 @@ def main():
             if runs[0] is not None:            # the view follows A; B joins once it has steps to show
                 draw_partial(view, runs[0], runs[1], data)
 
-        a, b = get_runs([(run_cfg, data, key, "run A", None), (b_cfg, data, key, "run B", start)],
+        a, b = get_runs([(run_cfg, data, key, "run A", None, most), (b_cfg, data, key, "run B", start, most)],
                         on_partial=partial_pair)
     said = thinning_note(a, b)
     if said:

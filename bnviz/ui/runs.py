@@ -21,7 +21,7 @@ from ..cache import RunCache
 from ..data import DataError, load_csv
 from ..sweeps import SWEEP_SEEDS, sweep
 from ..toydata import TOY_MAKERS
-from ..workers import Pool, train_reporting
+from ..workers import STREAM_AFTER, Pool, train_reporting
 
 STREAM_SECONDS = 0.25     # a partial run at most this often: the view redraws a few times a second
 
@@ -82,11 +82,13 @@ def data_key(cfg, upload: bytes | None) -> tuple:
     return (cfg.dataset, cfg.seed, cfg.test_fraction, cfg.data_size, cfg.data_noise)
 
 
-def is_cached(cfg, key, init_params=None) -> bool:
-    return (cfg, key, _params_key(init_params)) in run_cache()
+def is_cached(cfg, key, init_params=None, most=None) -> bool:
+    """Whether the run is in the cache (most: its record's memory share, as ``get_runs`` names it)."""
+    key = (cfg, key, _params_key(init_params)) if most is None else (cfg, key, _params_key(init_params), most)
+    return key in run_cache()
 
 
-def get_run(cfg, data, key, label: str, init_params=None, stream=None, on_partial=None):
+def get_run(cfg, data, key, label: str, init_params=None, stream=None, on_partial=None, max_bytes=None):
     """The Run of cfg on data: from the cache, or trained in a worker process with live progress in `stream`.
 
     Everyone asking for the same run waits for one training. A visitor who
@@ -94,14 +96,15 @@ def get_run(cfg, data, key, label: str, init_params=None, stream=None, on_partia
     waiting; the training is cancelled once nobody waits for it.
     on_partial(run): called with each newer partial Run the worker reports
     (bnviz.limits.PROGRESS_BYTES); without it, the training curves are drawn
-    from it. A run too big to stream whole streams its step count only.
+    from it. A run too big to stream whole streams its step count only. max_bytes: what its record
+    may hold (``bnviz.budget.record_stride``; default RUN_BYTES).
     """
     partial = None if on_partial is None else (lambda runs: on_partial(runs[0]))
-    return get_runs([(cfg, data, key, label, init_params)], stream, partial)[0]
+    return get_runs([(cfg, data, key, label, init_params, max_bytes)], stream, partial)[0]
 
 
 def get_runs(requests: list, stream=None, on_partial=None) -> list:
-    """[Run] for requests [(cfg, data, data key, label, init_params)]: cached ones at once, the
+    """[Run] for requests [(cfg, data, data key, label, init_params[, max_bytes])]: cached ones at once, the
     others trained side by side in the worker pool (runs A and B of a page take one worker
     each), each with its progress bar in `stream`.
 
@@ -109,7 +112,10 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
     Run, or None before its first partial), each time one of them reports a newer one.
     """
     cache = run_cache()
-    keys = [(cfg, key, _params_key(init)) for cfg, _, key, _, init in requests]
+    requests = [(*r, None) if len(r) == 5 else tuple(r) for r in requests]
+    # a record's memory share sets its stride, so it is part of what names the run
+    keys = [(cfg, key, _params_key(init)) if most is None else (cfg, key, _params_key(init), most)
+            for cfg, _, key, _, init, most in requests]
     runs = [cache.get(k) for k in keys]
     todo = [i for i, run in enumerate(runs) if run is None]
     if not todo:
@@ -142,7 +148,8 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
 
     try:
         done = wait_for_all([(keys[i], train_reporting, (requests[i][0], requests[i][1], requests[i][4],
-                                                          STREAM_SECONDS)) for i in todo],
+                                                          STREAM_SECONDS, STREAM_AFTER, True, requests[i][5]))
+                             for i in todo],
                             lambda k, update: on_update(todo[k], update))
     finally:
         slot.empty()

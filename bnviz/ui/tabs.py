@@ -57,6 +57,8 @@ def _size(value) -> int:
         return 3 * value._frozen_bytes                 # the figure, its plain form, and their arrays
     if isinstance(value, np.ndarray):
         return value.nbytes
+    if isinstance(value, (bytes, str)):
+        return len(value)
     if isinstance(value, dict):
         return sum(_size(v) for v in value.values()) + 64 * len(value)
     if isinstance(value, (list, tuple)):

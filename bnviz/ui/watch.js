@@ -556,8 +556,17 @@ function panelsFor(run) {
   ];
 }
 
+// The page sends the spec as UTF-8 JSON bytes (encoded once on the server and kept), or as an object.
+function specOf(data) {
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+    return JSON.parse(new TextDecoder().decode(data));
+  }
+  return data;
+}
+
 export default function (component) {
-  const { data, parentElement } = component;
+  const { parentElement } = component;
+  const data = specOf(component.data);
   pageAccess();                                     // access.js, joined in front of this file
   if (!document.getElementById("bnviz-watch-css")) {
     const style = el("style", null, document.head);

@@ -16,13 +16,22 @@ still training, from whatever source reports a partial Run.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import streamlit as st
 
 from ..figures.watch import watch_spec
 from ..visitor_text import shown
-from ..watch import MAX_FRAMES, PLANE_SIZE, final_accuracy, generalization_gap, summary, watch_pair
+from ..watch import (
+    MAX_FRAMES,
+    PLANE_SIZE,
+    final_accuracy,
+    generalization_gap,
+    summary,
+    watch_join,
+    watch_pair,
+)
 from .access import page_css, table_html
 from .runs import wait_for
 from .tabs import cached
@@ -86,14 +95,24 @@ def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
     first, second = kept[0][0], kept[1][0] if len(kept) > 1 else None
     if live:          # a small view of runs still training: here, at once
         views = watch_pair(first, second, data, frames=LIVE_FRAMES, plane_size=LIVE_PLANE)
-    else:             # the replay's 300 frames: in the worker pool, off the page's thread
-        views = wait_for(("watch", id(first), id(second), id(data)), lambda update: None, watch_pair,
-                         first, second, data, ("A", "B"), MAX_FRAMES, PLANE_SIZE)
+    else:             # the replay's 300 frames: made where the runs trained, else in the worker pool
+        views = replay_views(first, second, data)
     planned = max(r.config.epochs * r.steps_per_epoch for r in runs) if live else 0
     spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS,
                       planned_steps=planned)
     return spec, summary(views, [w for _, _, w in kept], [final_accuracy(r) for r, _, _ in kept],
                          [generalization_gap(r) for r, _, _ in kept])
+
+
+def replay_views(first, second, data) -> list:
+    """[WatchRun] of the replay: joined from the frames each run brought from the worker that trained
+    it (bnviz.workers.prepare_view), or, for a run without them, computed in the worker pool."""
+    runs = [r for r in (first, second) if r is not None]
+    prepared = [r.__dict__.get("prepared_view") for r in runs]
+    if all(p is not None and p.frames == MAX_FRAMES and p.plane_size == PLANE_SIZE for p in prepared):
+        return watch_join(prepared, ("A", "B")[:len(runs)])
+    return wait_for(("watch", id(first), id(second), id(data)), lambda update: None, watch_pair,
+                    first, second, data, ("A", "B"), MAX_FRAMES, PLANE_SIZE)
 
 
 def _replay_spec(a, b, data, autoplay):
@@ -126,12 +145,20 @@ def draw_partial(slot, a, b, data) -> None:
     _show(slot, spec, "Training… the view fills as the steps come in, then becomes a replay.")
 
 
+def encoded(spec: dict) -> bytes:
+    """The player's spec as UTF-8 JSON, less its table (the page writes that as HTML): Streamlit
+    forwards bytes as they are, where a dict would be turned into JSON (twice, with its identity) on
+    every rerun of every visitor's page."""
+    return json.dumps({k: v for k, v in spec.items() if k != "table"}).encode()
+
+
 def _show(slot, spec, sentence: str, key: str | None = None) -> None:
     with slot.container():
         table = None
         if spec is not None:
             table = spec.get("table")
-            _player(data={k: v for k, v in spec.items() if k != "table"}, key=key, width="stretch")
+            # the replay's bytes are kept with its spec (tabs.cached); a live view's change every time
+            _player(data=cached(encoded, spec) if key else encoded(spec), key=key, width="stretch")
         st.caption(sentence)
         if spec is not None:        # apart from the sentence, so the sentence stays on a laptop's first screen
             key = shown(spec["key"], limit=None)                          # the key names the label

@@ -1,0 +1,104 @@
+"""The classroom's goals, measured side by side in one run, each figure with the load average beside it.
+
+    python benchmarks/goals.py [--quick]
+
+1. a new default experiment's server CPU (runs A and B, the view, the first screen): benchmarks/experiment.py;
+2. 30 visitors, each on a different default-sized experiment, one process: benchmarks/load.py's
+   "distinct experiments" scenario (p95 time to page, health latency, memory);
+3. slider to curves redrawn in Chromium against the bare Streamlit page: benchmarks/page.py;
+4. every lesson's verdicts on seeds 0-9, one core: benchmarks/lessons.py's CPU total.
+
+Other work on a shared machine stretches wall-clock figures (2, 3) far more than CPU figures
+(1, 4); read them with the load average printed beside them. Nothing here is a test.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.2f} / {five:.2f}"
+
+
+def main(argv=None) -> None:
+    quick = "--quick" in (argv if argv is not None else sys.argv[1:])
+    results = []
+
+    import experiment
+    from bnviz.ui.serve import Servers
+
+    with Servers(1, 8795, "127.0.0.1") as servers:
+        cpu = experiment.server_cpu(servers.url, servers.pids[0], range(1, 13))["mean"]
+    results.append(("new default experiment, server CPU (mean of 12)", f"{cpu:.3f} s", "<= 0.1 s", load()))
+
+    import load as load_bench
+    n = 10 if quick else 30
+    row = load_bench.scenario("distinct experiments", 1, [f"seed={i}" for i in range(1, n + 1)], 8796)
+    results.append((f"{n} visitors, different experiments, one process: p95", f"{row['p95']:.2f} s", "<= 2 s", load()))
+    results.append(("  health check, slowest", f"{row['health_max']:.3f} s", "< 1 s", load()))
+    results.append(("  memory peak / settled", f"{row['peak_mb']:.0f} / {row['settled_mb']:.0f} MB", "as before",
+                    load()))
+
+    if not quick:
+        import page
+        changes, floor = page_figures(page)
+        results.append(("slider -> curves redrawn (median of 5)", f"{statistics.median(changes):.2f} s", "", load()))
+        results.append(("  bare Streamlit page opened (median of 5)", f"{statistics.median(floor):.2f} s", "", load()))
+        results.append(("  the difference", f"{statistics.median(changes) - statistics.median(floor):.2f} s",
+                        "<= 0.25 s", load()))
+
+    import lessons
+    started = time.process_time()
+    lessons.one_pass()
+    results.append(("every lesson, both experiments, seeds 0-9, one core (CPU)",
+                    f"{time.process_time() - started:.2f} s", "< 1 s", load()))
+
+    print()
+    print(f"| {'goal':58s} | {'measured':>13s} | {'target':>9s} | {'while':>18s} |")
+    print(f"|{'-' * 60}|{'-' * 15}|{'-' * 11}|{'-' * 20}|")
+    for name, value, goal, while_ in results:
+        print(f"| {name:58s} | {value:>13s} | {goal:>9s} | {while_:>18s} |")
+
+
+def page_figures(page, notches: int = 5) -> tuple:
+    """(slider-to-redraw seconds, bare page open seconds) as benchmarks/page.py measures them."""
+    from playwright.sync_api import sync_playwright
+
+    from browser.helpers import open_page, wait_idle
+
+    floor, _ = page.floor_times(5)
+    proc, base = page.serve()
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=page.CHROMIUM, args=["--no-sandbox"])
+            context = browser.new_context(viewport={"width": 1400, "height": 900})
+            tab = context.new_page()
+            open_page(tab, base + "/?tab=Training", charts=2)
+            slider = tab.locator("[data-testid='stSidebar'] [data-testid='stSlider']").filter(
+                has_text="Learning rate").get_by_role("slider")
+            changes = []
+            for _ in range(notches):
+                before = tab.evaluate("() => JSON.stringify(Array.from(document.querySelector('.js-plotly-plot')"
+                                      "._fullData[0].y).slice(0, 30).map(Number))")
+                started = time.perf_counter()
+                slider.press("ArrowLeft")
+                tab.wait_for_function(page.CURVES_CHANGED, arg=before, timeout=60000)
+                changes.append(time.perf_counter() - started)
+                wait_idle(tab)
+            browser.close()
+    finally:
+        proc.terminate()
+    return changes, floor
+
+
+if __name__ == "__main__":
+    main()
