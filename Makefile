@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run serve test test-fast bench bench-page bench-load gallery fixtures clean mutants lock
+.PHONY: run serve test test-fast bench bench-page bench-load gallery fixtures verdicts clean mutants lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -76,6 +76,11 @@ bench-load: $(VENV)/.dev
 gallery: $(VENV)/.dev
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python scripts/figure_gallery.py
+
+# Measure every lesson's verdicts and ship them (bnviz/datasets/verdicts.json.gz): after changing what
+# a verdict depends on (the engine, the lessons, the data), as the tests then say.
+verdicts: $(VENV)/.dev
+	$(BIN)/python scripts/make_verdicts.py
 
 # Regenerate the PyTorch reference fixtures (needs: pip install torch==2.13.0).
 fixtures: $(VENV)/.dev

@@ -553,3 +553,37 @@ def test_the_batch_dependence_card_draws_accuracy_and_noise_against_batch_size(v
         assert median == pytest.approx(v.numbers[f"acc_{key}_{batch}"])
     assert 0.0 <= float(accuracy.get("data-lo")) < float(accuracy.get("data-hi")) <= 1.0
     assert batch_size_charts(verdicts[("batch-noise", "shows")]) == ""
+
+
+def test_the_shipped_verdicts_are_what_this_code_measures(verdicts):
+    """bnviz/datasets/verdicts.json.gz: stamped with this code's fingerprint, and each verdict equal
+    to the one measured here, sentence for sentence and number for number."""
+    from bnviz.shipped_verdicts import fingerprint, shipped
+
+    found = shipped(SEEDS)
+    assert found, ("the shipped verdicts were measured by other code than this (or over other seeds): "
+                   "run `make verdicts` and commit bnviz/datasets/verdicts.json.gz")
+    assert set(found) == set(verdicts) and len(fingerprint()) == 64
+    for key, fresh in verdicts.items():
+        kept = found[key]
+        assert (kept.lesson, kept.status, kept.sentence, kept.rule, kept.fails) == \
+            (fresh.lesson, fresh.status, fresh.sentence, fresh.rule, fresh.fails), key
+        assert kept.seeds == fresh.seeds and kept.spread_label == fresh.spread_label
+        assert kept.numbers.keys() == fresh.numbers.keys()
+        for name, value in fresh.numbers.items():
+            if name.startswith("seconds"):                   # how long training took: a clock, not a result
+                continue
+            assert kept.numbers[name] == (value if isinstance(value, str) else pytest.approx(value, rel=1e-9,
+                                                                                              nan_ok=True)), name
+        for name in fresh.spread:
+            np.testing.assert_allclose(kept.spread[name], fresh.spread[name], rtol=1e-9)
+        for ours, theirs in zip(kept.parts, fresh.parts):
+            assert (ours.name, ours.effect, ours.threshold) == (theirs.name, theirs.effect, theirs.threshold)
+            np.testing.assert_allclose(ours.values, theirs.values, rtol=1e-9)
+        assert kept.detail.keys() == fresh.detail.keys()
+        for name, value in fresh.detail.items():
+            if isinstance(value, np.ndarray) and value.dtype.kind in "fiub":
+                np.testing.assert_allclose(np.asarray(kept.detail[name], float), value.astype(float), rtol=1e-9,
+                                           atol=1e-12, err_msg=name)
+            else:
+                assert repr(kept.detail[name]) == repr(value), name

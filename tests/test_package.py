@@ -78,6 +78,18 @@ def test_the_installed_package_loads_the_digits(installed):
     assert out.split() == ["1797", "64", "10", "16.0"]
 
 
+def test_the_installed_package_has_its_lessons_verdicts_measured(installed):
+    """The shipped verdicts travel with the package and its fingerprint is the sources': a fresh
+    install shows every lesson card at once."""
+    from bnviz.shipped_verdicts import fingerprint
+
+    python, _, tmp = installed
+    out = _run(python, "-c", "from bnviz.shipped_verdicts import fingerprint, shipped; "
+                             "print(fingerprint(), len(shipped(range(10))))", cwd=tmp)
+    stamp, count = out.split()
+    assert stamp == fingerprint() and int(count) >= 2 * 14
+
+
 def test_every_module_and_file_is_installed(installed):
     python, venv, tmp = installed
     modules = _modules(ROOT)

@@ -42,15 +42,18 @@ class Board:
     Each lesson's experiments are measured in EXPERIMENTS order before the next lesson's, so
     cards fill in whole. Reading never blocks: ``verdict`` is None until that experiment is
     measured, and a lesson whose measurement raised has an ``error`` sentence instead.
+    known: {(lesson id, experiment): Verdict} measured before (the shipped ones): a lesson with every
+    experiment known is ready from the start and is not measured again.
     """
 
-    def __init__(self, lessons, measure, seeds=SEEDS, submit=None, experiments=EXPERIMENTS):
+    def __init__(self, lessons, measure, seeds=SEEDS, submit=None, experiments=EXPERIMENTS, known=None):
         self.lessons = tuple(lessons)
         self.seeds = tuple(seeds)
         self.experiments = tuple(experiments)
         self._measure = measure
         self._submit = submit
-        self._verdicts: dict = {}
+        # verdicts measured before (bnviz.shipped_verdicts): shown at once, never measured again
+        self._verdicts: dict = dict(known or {})
         self._errors: dict = {}
         self._figures: dict = {}
         self.card_texts: dict = {}      # (lesson id, place) -> a measured card's Markdown, made once
@@ -74,6 +77,8 @@ class Board:
     def _work(self) -> None:
         started = time.perf_counter()
         for lesson in self.lessons:
+            if all((lesson.id, e) in self._verdicts for e in self.experiments):
+                continue
             try:
                 found = {}
                 for experiment in self.experiments:
@@ -199,9 +204,10 @@ def by_batch_size_table(sizes, series: dict, label: str) -> str:
 def lesson_board() -> Board:
     """The process's one Board, started on first use (the first page view after the server starts)."""
     from ..lessons import LESSONS, measure
+    from ..shipped_verdicts import shipped
     from .runs import pool
 
-    return Board(LESSONS, measure, submit=pool().submit).start()
+    return Board(LESSONS, measure, submit=pool().submit, known=shipped(SEEDS)).start()
 
 
 def markdown_text(text: str) -> str:

@@ -62,7 +62,12 @@ def settle(page, label: str) -> None:
     wait_idle(page)
 
 
-VIEWS = ["first screen"] + [f"tab: {t}" for t in TABS] + ["compare: learning rate", "after an upload"]
+# off the feature plane and with layer norm, the test-time tab draws what only those draw: the digit
+# sheets, confusion matrices, one digit's probabilities, one row alone and inside batches
+OTHER_DATA = {"digits: test time": "dataset=digits&hidden=16,16&epochs=3",
+              "layer norm: test time": "norm=layer&hidden=8,8&epochs=10"}
+VIEWS = (["first screen"] + [f"tab: {t}" for t in TABS] + ["compare: learning rate", "after an upload"]
+         + list(OTHER_DATA))
 
 
 @pytest.mark.parametrize("view", VIEWS)
@@ -76,6 +81,9 @@ def test_no_wcag_21_aa_violation(server, page, artifacts, view):
         open_page(page, server + "/?epochs=20", charts=0)
         open_tab(page, label)
         settle(page, label)
+    elif view in OTHER_DATA:
+        open_page(page, f"{server}/?{OTHER_DATA[view]}&tab=Running+statistics+%26+test+time", charts=3, timeout=90)
+        settle(page, "Running statistics & test time")
     elif view.startswith("compare"):
         open_page(page, server + "/?epochs=20&compare=lr&b=0.3&tab=Training", charts=1)
     else:
