@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .budget import plane_sampling
+from . import compiled
 from .evaluation import states_logits
 from .nn import bce_with_logits_forward, output_loss, sigmoid
 from .run import Run
@@ -24,6 +25,9 @@ from .unsupported import need_two_classes, need_two_features
 # this small stay in cache (measured with benchmarks/figures.py: a 41 x 41 plane of
 # the default run scores about twice as fast in passes of 30 points as in one pass)
 CHUNK_NUMBERS = 50_000
+# the compiled forward pass keeps a few numbers per row, whatever the width: only the logits (points x
+# rows) bound a pass, and fewer, longer passes save its per-call overhead
+COMPILED_CHUNK_LOGITS = 1_000_000
 PCA_STATES = 400     # states of a long path its principal directions are computed from
 
 
@@ -257,12 +261,18 @@ def plane_losses(run: Run, data, flat_params: np.ndarray, rows: np.ndarray | Non
     if rows is not None:
         X, y = X[rows], y[rows]
     final = run.arch.buffer_layout().pack(run.buffers_at(run.n_steps)) if run.n_bn else None
-    per_chunk = max(1, CHUNK_NUMBERS // max(1, len(X) * sum(run.arch.hidden)))
+    if compiled.forward_knows(run.arch) and compiled.forward_kernel() is not None:
+        per_chunk = max(1, COMPILED_CHUNK_LOGITS // max(1, len(X)))
+    else:
+        per_chunk = max(1, CHUNK_NUMBERS // max(1, len(X) * sum(run.arch.hidden)))
     out = np.empty(len(flat_params))
     for start in range(0, len(flat_params), per_chunk):
         chunk = flat_params[start:start + per_chunk]
         buffers = None if final is None else np.broadcast_to(final, (len(chunk), len(final)))
         logits = states_logits(run.arch, chunk, X, buffers)
+        # the loss's elementwise passes in cache-sized pieces (twice as fast as over one long array)
+        piece = max(1, CHUNK_NUMBERS // max(1, len(X) * (run.arch.n_out + 4)))
         with np.errstate(all="ignore"):
-            out[start:start + len(chunk)] = output_loss(run.arch, logits, y)[0]
+            for at in range(0, len(chunk), piece):
+                out[start + at:start + min(at + piece, len(chunk))] = output_loss(run.arch, logits[at:at + piece], y)[0]
     return out
