@@ -37,7 +37,9 @@ def test_runs_a_and_b_share_one_runs_budget():
     a = used_config(paired)                                   # what the visitor asked for
     run_a = Config.from_query(dict(parse_qsl(re.search(r"\]\(\?([^)]*)\)", note).group(1))))[0]
     rows = len(load_for(run_a).y_train)
-    assert cost(run_a, rows).share(Budget().times(0.5)) <= 1.0 < cost(run_a, rows).share(Budget().times(0.4))
+    half, less = Budget().times(0.5), Budget().times(0.4)      # each record's stride chosen for its memory share
+    assert cost(run_a, rows, max_bytes=half.max_bytes).share(half) <= 1.0 < \
+        cost(run_a, rows, max_bytes=less.max_bytes).share(less)
     alone = fresh(heavy | {"compare": "off"})
     note_alone = " ".join(i.value for i in alone.info if "nearest experiment" in i.value)
     assert "share" not in note_alone
