@@ -167,19 +167,29 @@ def cost(cfg: Config, n_rows: int, members: int = 1, n_in: int = 2, strided: boo
     steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
     P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out, cfg.norm)
     stride = record_stride(cfg, n_rows, n_in, max_bytes, n_out) if members == 1 and strided else 1
+    snapshots = snapshot_numbers(max_bytes) if members == 1 and strided else SNAPSHOT_BUDGET
     return Cost(steps, float(cfg.epochs) * n_rows * P * members,
-                float(record_bytes(cfg, steps, n_rows, P, stride)) * members, stride, len(cfg.hidden),
+                float(record_bytes(cfg, steps, n_rows, P, stride, snapshots)) * members, stride, len(cfg.hidden),
                 work_price(cfg, n_rows, P), step_price(cfg, n_rows, P))
 
 
-def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: int = 1) -> int:
+def snapshot_numbers(max_bytes: float | None = None) -> int:
+    """The numbers a Run's snapshots may keep when its record may hold max_bytes (default RUN_BYTES):
+    SNAPSHOT_BUDGET, in proportion for a smaller share (each of a page's pair of runs)."""
+    share = 1.0 if max_bytes is None else min(1.0, max(float(max_bytes), 0.0) / limits.RUN_BYTES)
+    return max(1, int(SNAPSHOT_BUDGET * share))
+
+
+def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: int = 1,
+                 snapshots: int = SNAPSHOT_BUDGET) -> int:
     """Bytes of a Run's record, from the table of what it records (bnviz.recording.RECORDED).
 
     Per recorded step (every `stride`-th, bnviz.striding): its gradient plus every per-step
     quantity; per kept state: the parameters (and, in a strided record, the running
     statistics); per snapshot: the activations (within the snapshot budget) and population
     statistics; per epoch: the row order and the epoch metrics. The training loop holds the
-    same parameters, gradients and running statistics while it trains.
+    same parameters, gradients and running statistics while it trains. snapshots: the numbers its
+    snapshots may keep (``snapshot_numbers``).
     """
     bn_units = sum(cfg.hidden) if cfg.bn else 0
     width = {"": 1, "bn": bn_units, "dense": len(cfg.hidden) + 1, "hidden": len(cfg.hidden)}
@@ -191,7 +201,7 @@ def record_bytes(cfg: Config, steps: int, n_rows: int, n_params: int, stride: in
     per_state = n_params + (2 * bn_units if stride > 1 else 0)
     # snapshots fill their budget, but always keep two states (the first and the last) in full
     units = sum(cfg.hidden) * (3 if cfg.norm != "none" else 2)
-    snapshot = max(SNAPSHOT_BUDGET, 2 * snapshot_row_count(max(int(n_rows), 2), units) * units)
+    snapshot = max(snapshots, 2 * snapshot_row_count(max(int(n_rows), 2), units, snapshots) * units)
     numbers = (n_steps * per_step + n_states * per_state + snapshot + SNAPSHOT_CAP * per_snapshot
                + cfg.epochs * (n_rows + 8) + 8 + 3 * n_params)
     return 8 * numbers
@@ -203,17 +213,19 @@ def record_stride(cfg: Config, n_rows: int, n_in: int = 2, max_bytes: float | No
     steps), or for a network too big for that, at most ``max_stride(steps, fewest=True)`` (10).
 
     A strided record leaves WORKING_BYTES of the budget to the batched forward passes that fill
-    it, so that the whole training, not only its result, stays within max_bytes.
+    it, so that the whole training, not only its result, stays within max_bytes. Its snapshots
+    keep ``snapshot_numbers(max_bytes)`` numbers at most, as the server trains it.
     """
+    snapshots = snapshot_numbers(max_bytes)
     max_bytes = limits.RUN_BYTES if max_bytes is None else max_bytes
     n_rows = max(int(n_rows), 2)
     steps = cfg.epochs * n_batches(n_rows, cfg.batch_size)
     P = n_params(cfg.hidden, cfg.bn, cfg.keep_bias, cfg.bn_position, n_in, n_out, cfg.norm)
-    if record_bytes(cfg, steps, n_rows, P) <= max_bytes:
+    if record_bytes(cfg, steps, n_rows, P, 1, snapshots) <= max_bytes:
         return 1
 
     def fits(k: int) -> bool:
-        return record_bytes(cfg, steps, n_rows, P, k) <= max_bytes - WORKING_BYTES
+        return record_bytes(cfg, steps, n_rows, P, k, snapshots) <= max_bytes - WORKING_BYTES
 
     low, high = 2, max_stride(steps)
     if high < low or not fits(high):            # a big network: fewer recorded steps, if that is enough

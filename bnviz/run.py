@@ -44,10 +44,10 @@ SNAPSHOT_BUDGET = 1_500_000     # numbers kept in snapshots, in all (12 MB of fl
 SNAPSHOT_MIN_ROWS = 100         # a big network's snapshots keep fewer rows, never fewer than this
 
 
-def snapshot_row_count(n_rows: int, units: int) -> int:
+def snapshot_row_count(n_rows: int, units: int, budget: int = SNAPSHOT_BUDGET) -> int:
     """Training rows a snapshot keeps: all up to SNAPSHOT_ROWS, and for a big network (units: hidden
-    units x stages kept) no more than lets the first and the last state fit SNAPSHOT_BUDGET."""
-    fits = SNAPSHOT_BUDGET // max(1, 2 * int(units))
+    units x stages kept) no more than lets the first and the last state fit `budget` numbers."""
+    fits = int(budget) // max(1, 2 * int(units))
     return int(min(max(int(n_rows), 0), SNAPSHOT_ROWS, max(SNAPSHOT_MIN_ROWS, fits)))
 
 
@@ -330,14 +330,14 @@ def _arrays(value):
 
 
 def snapshot_states(n_steps: int, n_rows: int, units: int, cap: int = SNAPSHOT_CAP,
-                    kept: np.ndarray | None = None) -> np.ndarray:
-    """Evenly spread states 0..n_steps to keep in full, within the cap and the budget.
+                    kept: np.ndarray | None = None, budget: int = SNAPSHOT_BUDGET) -> np.ndarray:
+    """Evenly spread states 0..n_steps to keep in full, within the cap and `budget` numbers.
 
     kept: the states a strided record holds (default: all); each chosen state is the kept one nearest.
     """
     per_state = max(1, n_rows * units)
     count = n_steps + 1 if kept is None else len(kept)
-    k = int(min(count, cap, max(2, SNAPSHOT_BUDGET // per_state)))
+    k = int(min(count, cap, max(2, int(budget) // per_state)))
     wanted = np.round(np.linspace(0, n_steps, k)).astype(int)
     return np.unique(wanted if kept is None else nearest_kept(kept, wanted))
 
@@ -472,10 +472,11 @@ def _assemble(history, member: int, S: int, diverged_at: int | None, why: str) -
     # which states and rows keep every activation, and where the epochs end
     stages = 3 if arch.normed else 2
     rows = np.arange(len(X))
-    count = snapshot_row_count(len(X), sum(arch.hidden) * stages)
+    budget = getattr(history, "snapshot_numbers", SNAPSHOT_BUDGET)
+    count = snapshot_row_count(len(X), sum(arch.hidden) * stages, budget)
     if len(rows) > count:
         rows = np.sort(np.random.default_rng(0).choice(len(X), count, replace=False))
-    states = snapshot_states(S, len(rows), sum(arch.hidden) * stages, kept=None if k == 1 else kept)
+    states = snapshot_states(S, len(rows), sum(arch.hidden) * stages, kept=None if k == 1 else kept, budget=budget)
     epoch_steps = np.arange(0, S + 1, spe)
     if epoch_steps[-1] != S:
         epoch_steps = np.r_[epoch_steps, S]

@@ -35,9 +35,9 @@ SCENARIOS = (
              "&epochs=10&compare=bn",
              "Ioffe & Szegedy's network on handwritten digits: three layers of 100 sigmoid units, batches of 60. "
              "Watch the input to the sigmoid hold still with BN and drift without."),
-    Scenario("Deep ReLU on digits", "dataset=digits&hidden=100,100,100,100&activation=relu&batch_size=60"
+    Scenario("Deep ReLU on digits", "dataset=digits&hidden=100,100,100,100,100&activation=relu&batch_size=60"
              "&lr=0.1&epochs=10&compare=bn&tab=Sweeps",
-             "CS231n's deep-network exercise on the digits: four ReLU layers of 100, BN on and off; the init-scale "
+             "CS231n's deep-network exercise on the digits: five ReLU layers of 100, BN on and off; the init-scale "
              "sweep (Sweeps tab) shows how much less BN cares how the weights start."),
     Scenario("Small batches", "dataset=xor&data_size=80&data_noise=0.4&test_fraction=0.5&hidden=16,16&batch_size=4"
              "&epochs=150&compare=bn", "Batches of 4 on a small noisy XOR set: watch the train/test gap."),

@@ -41,7 +41,7 @@ from .data import Dataset
 from .nn import (Architecture, backward, draw_bn_noise, forward, init_params, logit_sum, logits_finite, noise_pairs,
                  output_grad)
 from .optim import make_optimizer
-from .run import Ensemble, assemble_run, replay
+from .run import SNAPSHOT_BUDGET, Ensemble, assemble_run, replay
 from .running import RunningAverage
 from .seeding import rng_for
 from .striding import kept_states, last_kept, positions, recorded_steps
@@ -133,6 +133,7 @@ class History:
     states: np.ndarray | None = None
     steps: np.ndarray | None = None
     diverged_why: list | None = None     # per member: what left float64 first (DIVERGENCE_WHY keys), or ""
+    snapshot_numbers: int = SNAPSHOT_BUDGET     # what a Run assembled from it keeps in snapshots, at most
 
     def __post_init__(self):
         if self.diverged_why is None:
@@ -192,7 +193,8 @@ def check_members(configs: list) -> None:
 
 
 def run_loop(configs: list, data: Dataset, init_params_list=None,
-             progress: Callable | None = None, progress_seconds: float = 0.25, stride: int = 1) -> History:
+             progress: Callable | None = None, progress_seconds: float = 0.25, stride: int = 1,
+             snapshot_numbers: int = SNAPSHOT_BUDGET) -> History:
     """Train every member, recording every `stride`-th step; returns the History. Never raises on divergence."""
     if not configs:
         raise ValueError("an ensemble needs at least one Config")
@@ -234,7 +236,7 @@ def run_loop(configs: list, data: Dataset, init_params_list=None,
     hist = History(configs=list(configs), data=data, arch=arch, bounds=bounds, orders=orders,
                    params=np.zeros((len(states), M, P)), grads=np.zeros((len(steps), M, P)),
                    running=np.zeros((len(states), M, R)), diverged_at=np.full(M, -1), noise=noise,
-                   stride=k, states=states, steps=steps)
+                   stride=k, states=states, steps=steps, snapshot_numbers=int(snapshot_numbers))
     hist.params[0] = params
     next_kept = min(1, len(states) - 1)             # position in `states` of the next state to keep
     # A strided record cannot replay an epoch to find where it diverged, so the loop
@@ -427,7 +429,8 @@ def _mark_divergence(hist: History, epoch: int, suspects: np.ndarray, finite: np
 
 
 def train(cfg: Config, data: Dataset, init_params: dict | None = None,
-          progress: Callable | None = None, progress_seconds: float = 0.25, stride: int = 1):
+          progress: Callable | None = None, progress_seconds: float = 0.25, stride: int = 1,
+          snapshot_numbers: int = SNAPSHOT_BUDGET):
     """Train one network; returns its Run. Pure: the same Config and data give the same Run.
 
     init_params: start from these parameters ({W1, ..., bL} as in Run.initial_params)
@@ -435,9 +438,11 @@ def train(cfg: Config, data: Dataset, init_params: dict | None = None,
     `progress_seconds` with a Progress (its .run() is the Run so far) and once at the end.
     stride: record every k-th step (bnviz.striding); 1, every step, by default. A server
     passes the smallest stride whose record fits its memory (``bnviz.budget.record_stride``).
+    snapshot_numbers: the numbers the Run's snapshots may keep (``bnviz.budget.snapshot_numbers``:
+    less for each of a page's pair of runs).
     """
     history = run_loop([cfg], data, None if init_params is None else [init_params], progress, progress_seconds,
-                       stride)
+                       stride, snapshot_numbers)
     return assemble_run(history, 0)
 
 

@@ -138,7 +138,7 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
     """
     import numpy as np
 
-    from .budget import data_shape, record_stride
+    from .budget import data_shape, record_stride, snapshot_numbers
     from .limits import PROGRESS_BYTES
     from .train import train
 
@@ -166,7 +166,8 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
         next_report[0] = time.perf_counter() + max(progress_seconds, 3 * spent)
 
     stride = record_stride(cfg, len(data.y_train), max_bytes=max_bytes, **data_shape(data))
-    run = train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1, stride=stride)
+    run = train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1, stride=stride,
+                snapshot_numbers=snapshot_numbers(max_bytes))
     if view:
         prepare_view(run, data)
     return run

@@ -28,7 +28,7 @@ def test_the_lesson_and_the_preset_open_the_papers_network():
     by_name = {s.name: experiment_config(s.query) for s in SCENARIOS}
     assert by_name["Figure 1 on digits"] == FIGURE1
     deep = by_name["Deep ReLU on digits"]
-    assert deep.hidden == (100,) * 4 and deep.activation == "relu" and deep.dataset == "digits"
+    assert deep.hidden == (100,) * 5 and deep.activation == "relu" and deep.dataset == "digits"
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])

@@ -7,12 +7,12 @@ import pytest
 
 import plain
 from bnviz import Config, load_for, train
-from bnviz.budget import WORKING_BYTES, cost, fit, n_params, record_bytes, record_stride
+from bnviz.budget import WORKING_BYTES, cost, fit, n_params, record_bytes, record_stride, snapshot_numbers
 from bnviz.limits import RUN_BYTES
 from bnviz.recording import RECORDED
 from bnviz.striding import FEWEST_RECORDED_STEPS, MIN_RECORDED_STEPS, kept_states, max_stride, recorded_steps
 from bnviz.train import batch_bounds, run_loop
-from bnviz.run import assemble_run
+from bnviz.run import SNAPSHOT_BUDGET, assemble_run
 from test_values_run import PLAIN, assert_same, step_passes
 
 STRIDED = {
@@ -140,13 +140,20 @@ def test_the_stride_is_the_smallest_that_fits_within_the_largest_allowed():
     # it leaves the forward passes' working memory free within the budget
     assert record_bytes(cfg, steps, n, P, k) <= RUN_BYTES - WORKING_BYTES < record_bytes(cfg, steps, n, P, k - 1)
     assert len(recorded_steps(steps, max_stride(steps))) >= MIN_RECORDED_STEPS
-    # a record that 200 recorded steps cannot fit gets down to 10 recorded steps, the smallest stride that fits
-    small = WORKING_BYTES + (record_bytes(cfg, steps, n, P, max_stride(steps))
-                             + record_bytes(cfg, steps, n, P, max_stride(steps, fewest=True))) // 2
+    # a record that 200 recorded steps cannot fit gets down to 10 recorded steps, the smallest stride that fits;
+    # a smaller memory share also keeps proportionally fewer snapshot numbers (bnviz.budget.snapshot_numbers)
+    small = RUN_BYTES
+    for _ in range(20):                     # a share between the two bounds, each at that share's snapshots
+        kept = snapshot_numbers(small)
+        small = WORKING_BYTES + (record_bytes(cfg, steps, n, P, max_stride(steps), kept)
+                                 + record_bytes(cfg, steps, n, P, max_stride(steps, fewest=True), kept)) // 2
+    kept = snapshot_numbers(small)
+    assert kept == int(SNAPSHOT_BUDGET * small / RUN_BYTES) < SNAPSHOT_BUDGET
     k = record_stride(cfg, n, max_bytes=small)
     assert max_stride(steps) < k <= max_stride(steps, fewest=True)
     assert len(recorded_steps(steps, k)) >= FEWEST_RECORDED_STEPS
-    assert record_bytes(cfg, steps, n, P, k) <= small - WORKING_BYTES < record_bytes(cfg, steps, n, P, k - 1)
+    assert record_bytes(cfg, steps, n, P, k, kept) <= small - WORKING_BYTES < record_bytes(cfg, steps, n, P, k - 1,
+                                                                                           kept)
     # one that even that cannot fit gets the largest stride, and fit cuts the run
     assert record_stride(cfg, n, max_bytes=2**20) == max_stride(steps, fewest=True) == steps // 10
     assert record_bytes(cfg, steps, n, P, max_stride(steps, fewest=True)) > 2**20
@@ -217,3 +224,20 @@ def test_the_heavy_link_trains_within_its_record_budget():
     run = train(plan.config, load_for(plan.config), stride=plan.cost.stride)
     assert run.stride == plan.cost.stride and run.n_steps == plan.cost.updates
     assert run.nbytes <= plan.cost.bytes <= RUN_BYTES
+
+
+def test_each_of_a_pair_holds_its_half_of_the_memory_snapshots_included():
+    """A page's runs A and B each train with half a run's memory: the stride and the snapshots both
+    follow the share, and what the run holds stays within the record the budget priced."""
+    from bnviz.budget import Budget, data_shape
+
+    cfg = Config(dataset="digits", hidden=(100,) * 5, activation="relu", batch_size=60, lr=0.1, epochs=10)
+    data = load_for(cfg)
+    half = Budget().times(0.5).max_bytes
+    priced = cost(cfg, len(data.y_train), max_bytes=half, **data_shape(data))
+    alone = cost(cfg, len(data.y_train), **data_shape(data))
+    assert priced.bytes <= half < alone.bytes
+    run = train(cfg, data, stride=priced.stride, snapshot_numbers=snapshot_numbers(half))
+    kept = sum(a.nbytes for stage in run.snapshots.values() for a in stage)
+    assert kept <= 8 * snapshot_numbers(half) == 8 * (SNAPSHOT_BUDGET // 2)
+    assert run.nbytes <= priced.bytes
