@@ -27,9 +27,9 @@ def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
     fig = go.Figure()
     layer_norm = run.config.norm == "layer"
     names = (("evaluation mode (layer norm: no running statistics)", "the whole test set as one batch",
-              "one student at a time, training mode") if layer_norm else
+              "one row at a time, training mode") if layer_norm else
              ("running statistics (evaluation mode)", "the whole test set as one batch",
-              "one student at a time, own batch statistics"))
+              "one row at a time, own batch statistics"))
     for y, name, colour, dash in ((accuracy.running, names[0], BLUE, "solid"),
                                   (accuracy.whole_batch, names[1], GREEN, "dash"),
                                   (accuracy.alone, names[2], VERMILLION, "dot")):
@@ -41,9 +41,9 @@ def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
     with np.errstate(invalid="ignore"):
         gaps = np.abs(np.r_[accuracy.whole_batch - accuracy.running, accuracy.alone - accuracy.running])
     gap = float(np.nanmax(gaps, initial=0.0))
-    sub = ("a lone row's batch mean is itself, so BN outputs β for every student: one answer for all"
+    sub = ("a lone row's batch mean is itself, so BN outputs β for every row: one answer for all"
            if run.n_bn else
-           f"layer norm normalizes each student by its own units, so the three ways agree (largest gap {gap:.1%})"
+           f"layer norm normalizes each row by its own units, so the three ways agree (largest gap {gap:.1%})"
            if run.config.norm == "layer" else "without BN the three ways agree")
     return style(fig, title, 440, sub)
 
