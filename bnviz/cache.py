@@ -15,6 +15,7 @@ class RunCache:
         self.max_entries, self.max_bytes = max_entries, max_bytes
         self.size = size or (lambda value: getattr(value, "nbytes", 0))
         self._items: OrderedDict = OrderedDict()
+        self._sizes: dict = {}          # each entry's size when it was put: what its removal gives back
         self._bytes = 0
         self._lock = threading.Lock()
         self._pending: dict = {}
@@ -41,14 +42,16 @@ class RunCache:
         size = self.size(value)
         with self._lock:
             if key in self._items:
-                self._bytes -= self.size(self._items.pop(key))
+                self._items.pop(key)
+                self._bytes -= self._sizes.pop(key)
             if size > self.max_bytes:
                 return  # too big to keep: the caller still has it
             self._items[key] = value
+            self._sizes[key] = size
             self._bytes += size
             while len(self._items) > self.max_entries or self._bytes > self.max_bytes:
-                _, old = self._items.popitem(last=False)
-                self._bytes -= self.size(old)
+                old, _ = self._items.popitem(last=False)
+                self._bytes -= self._sizes.pop(old)
 
     def get_or_compute(self, key, compute: Callable):
         """The cached value for key, or compute() once however many callers ask at the same time."""

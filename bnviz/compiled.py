@@ -60,6 +60,18 @@ def _fail(error: Exception) -> None:
                 _failed)
 
 
+def failed() -> str | None:
+    """Why this process runs the NumPy code instead of the compiled one (None: it does not)."""
+    return _failed
+
+
+def heard_failed(reason: str) -> None:
+    """Another process of this server (a worker) could not run the compiled loop: this one prices and
+    trains as the NumPy loop from now on too, so the budget it grants is what the workers can keep."""
+    if _failed is None:
+        _fail(RuntimeError(f"in a worker: {reason}"))
+
+
 def _call(name: str, fn, *args):
     """fn(*args), a compiled kernel; a failure on its first call in this process (numba compiles
     or loads a kernel then) turns the compiled code off and raises Unavailable."""

@@ -332,17 +332,20 @@ def _eval_loss_noise(ensemble) -> np.ndarray:
 
 
 def _row_change(ensemble) -> np.ndarray:
-    """(M,) how much a row's training-mode logit moves between the whole training set's batch and a batch of
-    itself alone, at the final state, relative to the logits' size (at least 1)."""
+    """(M,) how much a row's training-mode logits move between the whole training set's batch and a batch
+    of itself alone, at the final state, relative to the logits' size (at least 1); every class's logit
+    for a softmax output."""
     h = ensemble.history
     flat, X = _states_inputs(ensemble, [h.steps_done])
     views = h.arch.param_layout().views(flat[0])                           # lead (M,)
     with np.errstate(all="ignore"):
-        together = forward(h.arch, views, X).logits                        # (M, N)
+        together = forward(h.arch, views, X).logits                        # (M, N) or (M, N, K)
         alone_views = {k: v[:, None] for k, v in views.items()}            # lead (M, 1): each row its own batch
-        alone = forward(h.arch, alone_views, X[:, :, None, :]).logits[..., 0]
-        scale = np.maximum(np.abs(together).max(axis=1), 1.0)
-        return np.abs(together - alone).max(axis=1) / scale
+        alone = forward(h.arch, alone_views, X[:, :, None, :]).logits      # (M, N, 1) or (M, N, 1, K)
+        alone = alone[..., 0, :] if h.arch.softmax else alone[..., 0]
+        rest = tuple(range(1, together.ndim))                              # every row (and class) of a member
+        scale = np.maximum(np.abs(together).max(axis=rest), 1.0)
+        return np.abs(together - alone).max(axis=rest) / scale
 
 
 # ------------------------------------------------------------------ claim 5

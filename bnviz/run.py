@@ -270,13 +270,19 @@ class Run:
 
     @property
     def nbytes(self) -> int:
-        """Memory held by the Run's arrays, each buffer counted once (γ and β are views of params)."""
+        """Memory held by the Run's arrays, each buffer counted once (γ and β are views of params),
+        with the snapshots a received Run recomputes when first read counted as if already there:
+        a cache sizes the Run once, and it grows to this."""
         buffers = {}
         for array in _arrays(vars(self)):
             while isinstance(array.base, np.ndarray):
                 array = array.base
             buffers[id(array)] = array.nbytes
-        return sum(buffers.values())
+        later = 0
+        if isinstance(self.recorded, _LaterSnapshots) and not dict.__contains__(self.recorded, SNAPSHOTS):
+            stages = 3 if self.arch.normed else 2          # z, the activation (and the normalization's output)
+            later = 8 * len(self.snapshot_steps) * len(self.snapshot_rows) * sum(self.arch.hidden) * stages
+        return sum(buffers.values()) + later
 
     def __repr__(self):
         end = f"diverged at step {self.diverged_at}" if self.diverged_at is not None else "finished"

@@ -4,14 +4,14 @@ A verdict is a fixed function of the code and its seeds, and measuring all of th
 tens of seconds of CPU (the Figure 1 lesson alone trains 20 networks of 28,000 parameters).
 So ``scripts/make_verdicts.py`` measures them and writes bnviz/datasets/verdicts.json.gz,
 stamped with a fingerprint of the code that computes them: every module of the package
-outside the page and the figures, and the shipped data. A server whose code has the same
-fingerprint shows those verdicts from its first page view; one whose code differs ignores
-the file and measures as before. The tests hold the file to the code: its fingerprint is the
+outside the page and the figures, the shipped data, the training loop and NumPy's version. A
+server whose code has the same fingerprint shows those verdicts from its first page view; one
+whose code differs ignores the file and measures as before. The tests hold the file to the code: its fingerprint is the
 code's, and its verdicts equal fresh ones.
 
 The file is JSON: {"fingerprint": hex, "seeds": [...], "verdicts": [[lesson id, experiment,
 Verdict as a dict]]} (a lesson whose two experiments are one has the same verdict twice), a
-NumPy array written as {"array": nested lists, "dtype": name}, a tuple as {"tuple": [...]},
+NumPy array written as {"array": nested lists, "dtype": name, "shape": [...]}, a tuple as {"tuple": [...]},
 NaN and infinities as JSON's NaN and Infinity (Python's json reads them back).
 """
 from __future__ import annotations
@@ -35,9 +35,15 @@ OUTSIDE = ("ui/", "figures/", "shipped_verdicts.py")
 
 
 def fingerprint() -> str:
-    """sha256 over the package's modules (less OUTSIDE) and its shipped data (less this file), by path."""
+    """sha256 over the package's modules (less OUTSIDE) and its shipped data (less this file), by path,
+    and over what else can move a last digit: the training loop that runs (compiled or NumPy, as
+    BNVIZ_ENGINE and numba leave it) and NumPy's version."""
+    from .compiled import ENGINE_ENV, engine
+
     root = files("bnviz")
     digest = hashlib.sha256()
+    asked = os.environ.get(ENGINE_ENV, "").strip().lower() or "auto"
+    digest.update(f"loop={engine()};asked={asked};numpy={np.__version__}\0".encode())
     for path, data in sorted(_sources(root, "")):
         digest.update(path.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
@@ -58,7 +64,7 @@ def encode(value):
     if isinstance(value, Part):
         return {"part": {f.name: encode(getattr(value, f.name)) for f in fields(Part)}}
     if isinstance(value, np.ndarray):
-        return {"array": value.tolist(), "dtype": value.dtype.str}
+        return {"array": value.tolist(), "dtype": value.dtype.str, "shape": list(value.shape)}
     if isinstance(value, np.generic):
         return value.item()
     if isinstance(value, tuple):
@@ -81,7 +87,7 @@ def decode(data):
     if "part" in data:
         return Part(**{k: decode(v) for k, v in data["part"].items()})
     if "array" in data:
-        return np.array(data["array"], dtype=np.dtype(data["dtype"]))
+        return np.array(data["array"], dtype=np.dtype(data["dtype"])).reshape(data["shape"])
     if "tuple" in data:
         return tuple(decode(v) for v in data["tuple"])
     return {decode(k): decode(v) for k, v in data["dict"]}

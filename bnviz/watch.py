@@ -195,9 +195,9 @@ def _curve(loss: np.ndarray, window: int, points: int = MAX_CURVE_POINTS, steps:
 
 
 def _bn_input(run: Run) -> str:
-    """What BN normalizes in the watched layer: the Dense output, or the activation with BN after it
-    (the Dense output for a run without BN)."""
-    return "act" if run.n_bn and run.arch.bn_position == "after" else "z"
+    """What the normalization (batch or layer norm) takes in the watched layer: the Dense output, or the
+    activation when it sits after it (the Dense output for a run without normalization)."""
+    return "act" if run.arch.normed and run.arch.bn_position == "after" else "z"
 
 
 def _values(run: Run, data, states) -> dict:

@@ -138,6 +138,7 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
     """
     import numpy as np
 
+    from . import compiled
     from .budget import data_shape, record_stride, snapshot_numbers
     from .limits import PROGRESS_BYTES
     from .train import train
@@ -168,6 +169,7 @@ def train_reporting(cfg, data, init_params=None, progress_seconds: float = 0.3, 
     stride = record_stride(cfg, len(data.y_train), max_bytes=max_bytes, **data_shape(data))
     run = train(cfg, data, init_params, progress=on_progress, progress_seconds=0.1, stride=stride,
                 snapshot_numbers=snapshot_numbers(max_bytes))
+    run.loop_failure = compiled.failed()        # the page prices the next runs for the loop that trained this
     if view:
         prepare_view(run, data)
     return run

@@ -196,3 +196,29 @@ def test_the_budget_follows_the_loop_that_trains(monkeypatch):
     plan = fit(long_run, 320, fast)
     assert plan.config == long_run and plan.note is None               # run as asked, its record at a stride
     assert plan.cost.bytes <= fast.max_bytes and plan.cost.stride > 1
+
+
+def test_a_worker_that_cannot_run_the_compiled_loop_turns_the_pages_budget_to_the_numpy_loops(monkeypatch):
+    """A worker whose kernel fails to compile trains with the NumPy loop, 23 times slower an update:
+    its Run says so, and the page that hears it prices every later run for that loop."""
+    from bnviz import compiled, limits
+    from bnviz.budget import NUMPY_STEPS
+    from bnviz.workers import train_reporting
+
+    monkeypatch.delenv(compiled.ENGINE_ENV, raising=False)
+    monkeypatch.setattr(compiled, "_failed", None)
+    if compiled.kernel() is None:
+        pytest.skip("no compiled loop here: the budget is the NumPy loop's already")
+    monkeypatch.setattr(compiled, "_kernel", compiled._kernel)
+    monkeypatch.setattr(compiled, "_forward", compiled._forward)
+    assert Budget().max_steps == limits.MAX_STEPS
+    cfg = Config(epochs=1)
+    run = train_reporting(cfg, load_for(cfg), None, 0.0)
+    assert run.loop_failure is None
+    monkeypatch.setattr(compiled, "_failed", "LoweringError: made up")   # as _fail leaves a worker
+    run = train_reporting(cfg, load_for(cfg), None, 0.0)
+    assert run.loop_failure == "LoweringError: made up"
+    monkeypatch.setattr(compiled, "_failed", None)
+    compiled.heard_failed(run.loop_failure)                  # what the page does with such a Run
+    assert compiled.failed().endswith("in a worker: LoweringError: made up")
+    assert Budget().max_steps == pytest.approx(limits.MAX_STEPS / NUMPY_STEPS)

@@ -102,3 +102,32 @@ def test_run_as_initial_weights_are_known_before_it_trains():
         assert before.keys() == run.initial_params.keys()
         for name in before:
             np.testing.assert_array_equal(before[name], run.initial_params[name])
+
+
+def test_a_received_run_is_sized_with_the_snapshots_it_will_rebuild_and_the_cache_gives_back_what_it_took():
+    """A Run sent from a worker leaves its snapshots behind and rebuilds them when first read: its
+    size counts them from the start, so a cache that sized it once stays within its bound after
+    the Activations tab has read them; and removing an entry gives back the size it was put with."""
+    import pickle
+
+    from bnviz import Config, load_for, train
+    from bnviz.cache import RunCache
+
+    cfg = Config(epochs=5)
+    run = train(cfg, load_for(cfg))
+    whole = run.nbytes
+    received = pickle.loads(pickle.dumps(run))
+    before = received.nbytes                                  # before the snapshots are rebuilt ...
+    assert sum(a.nbytes for stage in received.snapshots.values() for a in stage) > 0
+    assert received.nbytes == before                          # ... and after: the same
+    assert whole <= before <= whole + received.train_inputs.nbytes + 8 * 1024
+    sizes = {"a": 5, "b": 7, "c": 3}
+    cache = RunCache(max_entries=10, max_bytes=12, size=lambda v: sizes[v])
+    cache.put(1, "a")
+    cache.put(2, "b")
+    assert cache.nbytes == 12
+    sizes["a"] = 100                                          # the value grew after it was put
+    cache.put(3, "c")                                         # 15 > 12: entry 1 leaves, giving back its 5
+    assert 1 not in cache and 2 in cache and 3 in cache and cache.nbytes == 10
+    cache.put(2, "b")                                         # put again: the old size out, the new in
+    assert cache.nbytes == 10

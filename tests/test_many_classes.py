@@ -110,3 +110,15 @@ def test_smoothness_and_learn_bar_for_ten_classes():
     ensemble = train_ensemble([CFG, CFG.replace(seed=1)], [load_for(CFG), load_for(CFG.replace(seed=1))])
     smooth = along_gradient(ensemble.history, probes=3)
     assert np.isfinite(smooth.beta).all() and smooth.beta.shape == (3, 2) and (smooth.beta > 0).all()
+
+
+def test_a_rows_output_alone_and_in_the_whole_batch_over_ten_classes():
+    """The batch-dependence measure reads every class's logit of a softmax output: one number per
+    member, zero up to rounding with layer norm, of the logits' size with batch norm."""
+    from bnviz.measures import _row_change
+    from bnviz.overseeds import over_seeds
+
+    for norm, low, high in (("layer", 0.0, 1e-12), ("batch", 0.1, 10.0)):
+        ensemble, _ = over_seeds(Config(dataset="digits", hidden=(8,), epochs=1, batch_size=64, norm=norm), [0, 1])
+        change = _row_change(ensemble)
+        assert change.shape == (2,) and np.all((low <= change) & (change <= high)), (norm, change)

@@ -15,7 +15,7 @@ def made_up() -> Verdict:
     return Verdict("higher-lr", "partly", "A sentence, with 0.25 in it.", {"a": 0.25, "n": 3, "w": "seven of ten"},
                    (0, 1, 2), {"BN on": np.array([0.1, np.nan, 3e-300])}, "test accuracy", True, "one part",
                    1.5, {"steps": np.arange(3), "acc BN on": np.ones((2, 3)), "mask": np.array([True, False]),
-                         "layer": 3, "names": ("a", "b"), "nested": [np.zeros(2), 1.0]},
+                         "layer": 3, "names": ("a", "b"), "nested": [np.zeros(2), 1.0], "empty": np.zeros((0, 3))},
                    (0.0, 1.0), 0.5, (-np.inf, np.inf), 0.98, "rule line", (part,), "shows")
 
 
@@ -31,7 +31,7 @@ def test_a_verdict_goes_through_the_file_unchanged():
     assert back.ci == (-np.inf, np.inf) and type(back.numbers["n"]) is int
     np.testing.assert_array_equal(back.spread["BN on"], v.spread["BN on"])
     assert back.spread["BN on"][2] == 3e-300                       # every bit of a float survives
-    for name in ("steps", "acc BN on", "mask"):
+    for name in ("steps", "acc BN on", "mask", "empty"):
         assert back.detail[name].dtype == v.detail[name].dtype and back.detail[name].shape == v.detail[name].shape
         np.testing.assert_array_equal(back.detail[name], v.detail[name])
     assert back.detail["layer"] == 3 and back.detail["names"] == ("a", "b")
@@ -84,3 +84,14 @@ def test_another_code_other_seeds_or_a_broken_file_are_ignored(monkeypatch, tmp_
         assert sv.shipped((0, 1, 2)) == {}
     (folder / "datasets" / sv.NAME).unlink()
     assert sv.shipped((0, 1, 2)) == {}
+
+
+def test_the_fingerprint_names_the_loop_that_measures(monkeypatch):
+    """The compiled and the NumPy loops agree to about 1e-15, not to the bit: a server on the other loop
+    measures its own verdicts."""
+    from bnviz import compiled
+
+    monkeypatch.delenv(compiled.ENGINE_ENV, raising=False)
+    usual = sv.fingerprint()
+    monkeypatch.setenv(compiled.ENGINE_ENV, "numpy")
+    assert sv.fingerprint() != usual

@@ -77,10 +77,12 @@ def _trend(first: float, last: float) -> str:
 
 
 def run_words(runs: list) -> list:
-    """How a sentence calls each run: "with BN"/"without BN" when BN tells them apart (or for
-    a single run), else "in A"/"in B"."""
-    if len(runs) == 1 or bool(runs[0].n_bn) != bool(runs[1].n_bn):
-        return ["with BN" if r.n_bn else "without BN" for r in runs]
+    """How a sentence calls each run: by its normalization ("with BN", "with layer norm", "without
+    normalization") when that tells them apart (or for a single run), else "in A"/"in B"."""
+    norms = [r.config.norm for r in runs]
+    if len(runs) == 1 or norms[0] != norms[1]:
+        return [{"batch": "with BN", "layer": "with layer norm"}.get(n, "without BN" if "layer" not in norms
+                                                                    else "without normalization") for n in norms]
     return ["in A", "in B"]
 
 

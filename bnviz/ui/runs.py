@@ -15,7 +15,7 @@ import streamlit as st
 from streamlit import runtime
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from .. import figures, limits, load_for
+from .. import compiled, figures, limits, load_for
 from ..budget import data_shape, fit
 from ..cache import RunCache
 from ..data import DataError, load_csv
@@ -154,6 +154,9 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
     finally:
         slot.empty()
     for i, run in zip(todo, done):
+        reason = getattr(run, "loop_failure", None)
+        if reason:                               # the worker trained with the NumPy loop: price for it from now on
+            compiled.heard_failed(reason)
         cache.put(keys[i], run)
         runs[i] = run
     return runs

@@ -394,6 +394,9 @@ def calculator_tab(a, data) -> None:
     if a.config.norm == "layer" and a.n_steps:
         row_calculator(a, data)
         return
+    if a.config.norm == "layer":
+        st.info("Run A uses layer norm but made no step, so there is no batch to work through.")
+        return
     if not a.n_bn:
         st.info("Run A has no batch norm: turn BN on to see its arithmetic.")
         return
