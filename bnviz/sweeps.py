@@ -83,7 +83,8 @@ def seeds_that_fit(cfg: Config, n_rows: int, field: str, budget: Budget, most: i
 
     Time: the members share each update's Python overhead and add arithmetic,
     so updates / max_steps + seeds * work / max_work <= 1, with the work of one
-    seed's 2 x V trainings. Memory: each BN setting's ensemble stores
+    seed's 2 x V trainings, each at its price (``bnviz.budget.Cost``: a deeper network's update
+    weighs more, and a big step is the NumPy loop's). Memory: each BN setting's ensemble stores
     parameters and gradients of its V x seeds members at every step, at most
     `numbers` in all.
     """
@@ -93,7 +94,7 @@ def seeds_that_fit(cfg: Config, n_rows: int, field: str, budget: Budget, most: i
     stored = 2 * (one_seed.updates + 1) * params * values
 
     def fits(seeds: int) -> bool:
-        slow = one_seed.updates / budget.max_steps + seeds * one_seed.priced_work / budget.max_work
+        slow = one_seed.updates * one_seed.step_weight / budget.max_steps + seeds * one_seed.priced_work / budget.max_work
         return slow <= 1.0 and seeds * stored <= numbers
 
     return next((s for s in range(most, 0, -1) if fits(s)), 1)

@@ -91,3 +91,16 @@ def test_batch_size_chart_draws_median_and_range_of_each_measure():
         np.testing.assert_allclose(np.asarray(trace.customdata)[:, :2].astype(float),
                                    [[lo, hi] for _, lo, hi, _ in slow])
     assert np.asarray(drawn[3][2].customdata)[1, 2] == 4                        # 4 of 5 seeds finished there
+
+
+def test_a_deeper_networks_updates_weigh_more_in_a_sweeps_seed_count():
+    """Updates are priced with their weight (1 + DEPTH_COST per hidden layer past two): a budget of 1.5
+    times the updates takes every seed of a two-layer sweep and only one of an eight-layer one."""
+    from bnviz.budget import Budget, cost
+    from bnviz.sweeps import SWEEP_FIELDS, SWEEP_SEEDS, seeds_that_fit
+
+    for hidden, want in (((3, 2), SWEEP_SEEDS), ((8,) * 8, 1)):
+        cfg = Config(hidden=hidden, epochs=2)
+        updates = cost(cfg, 320, 2 * len(SWEEP_FIELDS["lr"])).updates
+        budget = Budget(1.5 * updates, float("inf"), float("inf"))
+        assert seeds_that_fit(cfg, 320, "lr", budget, numbers=10**12) == want, hidden
