@@ -191,10 +191,17 @@ def _verdict(parts, sentence, numbers, spread, label, log=False, detail=None, bo
                    rule=rule_line(parts), parts=parts)
 
 
+def _sentence_case(name: str) -> str:
+    """A part's name inside a sentence: its first letter lower case, unless its first word is an
+    abbreviation ("BN allows ..." stays, "Small batches cost ..." becomes "small batches cost ...")."""
+    first = name.split(" ", 1)[0]
+    return name if len(first) > 1 and first.isupper() else name[:1].lower() + name[1:]
+
+
 def _part_fails(part: Part) -> str:
-    text = f"{part.name.lower()} in only {part.words()}"
+    text = f"{_sentence_case(part.name)} in only {part.words()}"
     if part.count == 0:
-        text = f"{part.name.lower()} in {part.words()}"
+        text = f"{_sentence_case(part.name)} in {part.words()}"
     if part.reversed:
         text += " (reversed: the interval lies on the other side)"
     return text

@@ -162,3 +162,12 @@ def test_the_summary_states_the_count_the_median_and_the_interval():
     p = part([2.0, 3.0, 2.5, 1.5, 4.0, 2.0, 3.5, 1.2, 0.2, 2.8])
     text = part_summary(p)
     assert text == "BN helps: 9 of 10 seeds (2.25 median, 98% interval 1.2 to 3.5)"
+
+
+def test_a_failing_parts_name_keeps_its_abbreviation_inside_the_sentence():
+    from bnviz.lessons import _part_fails
+
+    bn = Part("BN allows a higher learning rate", "doublings", 1.0, np.array([2.0] * 6 + [0.0] * 4))
+    small = Part("Small batches cost batch norm accuracy", "rows", 1.0, np.array([2.0] * 6 + [0.0] * 4))
+    assert _part_fails(bn) == "BN allows a higher learning rate in only 6 of 10 seeds"
+    assert _part_fails(small) == "small batches cost batch norm accuracy in only 6 of 10 seeds"
