@@ -29,7 +29,7 @@ from .landscape import ContourGrid, network_plane
 from .run import Run
 from .unsupported import Unsupported
 
-MAX_FRAMES = 300          # states per run: 10 s of playback at 30 frames a second
+MAX_FRAMES = 240          # states per run: 10 s of playback at 24 frames a second (film's rate)
 MIN_FRAMES = 24           # a big network gets fewer frames, never fewer than this
 VIEW_WORK = 2.5e7         # rows x parameters per run for the view: what a big network's frames cost before
                           # the training loop was compiled, and no more

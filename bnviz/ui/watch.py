@@ -95,7 +95,7 @@ def view_spec(a, b, data, autoplay: bool, live: bool = False) -> tuple:
     first, second = kept[0][0], kept[1][0] if len(kept) > 1 else None
     if live:          # a small view of runs still training: here, at once
         views = watch_pair(first, second, data, frames=LIVE_FRAMES, plane_size=LIVE_PLANE)
-    else:             # the replay's 300 frames: made where the runs trained, else in the worker pool
+    else:             # the replay's frames (up to 240 a run): made where the runs trained, else in the worker pool
         views = replay_views(first, second, data)
     planned = max(r.config.epochs * r.steps_per_epoch for r in runs) if live else 0
     spec = watch_spec(views, [n for _, n, _ in kept], data, autoplay=autoplay, live=live, seconds=SECONDS,
