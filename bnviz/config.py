@@ -124,7 +124,7 @@ FIELDS = (
           "layer: each row normalized over its own units, the same in training and at test time, whatever the "
           "batch; none: no normalization. Sits where BN sits, with the same ε.", NORMS,
           labels=("batch norm", "layer norm", "none"), widget="radio", compare="next"),
-    Field("bn_position", "choice", "before", "Batch norm", "Where BN sits",
+    Field("bn_position", "choice", "before", "Batch norm", "Where the normalization sits",
           "before: Dense -> BN -> activation; after: Dense -> activation -> BN (layer norm sits in the same "
           "place).", BN_POSITIONS,
           labels=("before the activation", "after the activation"), widget="radio", compare="next"),

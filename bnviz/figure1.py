@@ -83,7 +83,9 @@ def measure_figure1(seeds, base: Config = FIGURE1, every: int = EVERY) -> dict:
         for seed in seeds:
             cfg = base.replace(bn=bn, seed=int(seed))
             data = load_for(cfg)
-            run = train(cfg, data)
+            # recorded every `every` steps: the states the figure reads are kept, with their running
+            # statistics, and the Run derives its per-step numbers for those alone (the same training)
+            run = train(cfg, data, stride=every)
             spent += run.seconds
             if steps is None:           # every run plans the same steps; a diverged one stops early
                 steps = figure1_states(cfg.epochs * run.steps_per_epoch, every)
