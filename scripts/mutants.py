@@ -45,7 +45,7 @@ MODULES = {
 _NOT_LINKED = {".git", ".venv", "build", "mutants", "pyproject.toml", "artifacts", ".pytest_cache",
                ".hypothesis", "__pycache__"}
 # files some selected tests read beside the code (mutmut copies tests/ and pyproject.toml itself)
-_ALSO_COPY = ["docs", "data", "README.md", ".streamlit"]
+_ALSO_COPY = ["docs", "data", "deploy", "README.md", ".streamlit"]
 
 
 def module_path(module: str) -> str:
@@ -130,6 +130,7 @@ def main(argv=None) -> int:
     print(f"{args.module}: mutmut ran for {took:.0f} s (exit {run.returncode}; log {log.relative_to(ROOT)})")
     if run.returncode != 0:
         print("".join(log.read_text(errors="replace").splitlines(keepends=True)[-15:]), file=sys.stderr)
+        return 1
     score = subprocess.run([sys.executable, str(ROOT / "scripts" / "mutation_score.py"), str(args.bar)], cwd=work)
     print(f"\nlook at a survivor: cd {work.relative_to(ROOT)} && {Path(sys.executable).name} -m mutmut show NAME")
     return score.returncode
