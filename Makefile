@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
 
-.PHONY: run serve test test-fast bench bench-page bench-load gallery fixtures verdicts clean mutants lock
+.PHONY: run serve test test-fast bench bench-page bench-load gallery fixtures verdicts clean mutants mutants-list lock
 
 $(BIN)/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -93,10 +93,20 @@ $(VENV)/.mutants: requirements-mutants.txt $(VENV)/.dev
 	$(BIN)/pip install --quiet -r requirements-mutants.txt
 	touch $@
 
+# `make mutants MODULE=config`: one module (bnviz/config.py; figures.curves for bnviz/figures/curves.py)
+# against its own tests (the table MODULES in scripts/mutants.py), one mutant at a time, in
+# build/mutants/config/; `make mutants-list` shows the table.
 mutants: $(VENV)/.mutants
+ifdef MODULE
+	$(BIN)/python scripts/mutants.py $(MODULE)
+else
 	rm -rf mutants
 	$(BIN)/mutmut run --max-children 2 > /dev/null || true
 	$(BIN)/python scripts/mutation_score.py 90
+endif
+
+mutants-list:
+	$(BIN)/python scripts/mutants.py --list
 
 clean:
-	rm -rf $(VENV) .pytest_cache artifacts mutants
+	rm -rf $(VENV) .pytest_cache artifacts mutants build/mutants

@@ -36,7 +36,7 @@ def default_value(cfg: Config, field: str) -> str:
     elif rule.startswith("0 or "):          # switch a size on (to the given value) or off
         new = 0.0 if value else float(rule[5:])
     elif rule == "shorter memory":          # m -> 1 - 10 (1 - m): a tenth of the averaging horizon
-        new = max(1 - 10 * (1 - value), f.low)
+        new = max(round(1 - 10 * (1 - value), 10), f.low)     # 0.9 -> 0, not 2.2e-16
     else:
         raise ValueError(f"{field} has no compare rule")
     if f.kind == "int":
