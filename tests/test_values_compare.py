@@ -74,3 +74,7 @@ def test_b_starts_from_as_weights_where_names_and_shapes_agree():
     assert sorted(start) == ["W1", "W3", "b1"]
     changed_start = shared_start(a_start, b_start, Config(), Config(seed=1))
     assert changed_start is b_start
+
+
+def test_shorter_memory_is_written_to_ten_decimals():
+    assert default_value(Config(bn_momentum=0.912345678912), "bn_momentum") == "0.1234567891"

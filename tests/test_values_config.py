@@ -126,3 +126,16 @@ def test_format_value_writes_what_a_link_holds():
     assert format_value(FIELD_BY_NAME["bn"], True) == "1" and format_value(FIELD_BY_NAME["bn"], False) == "0"
     assert format_value(FIELD_BY_NAME["hidden"], (3, 2, 4)) == "3,2,4"
     assert format_value(FIELD_BY_NAME["optimizer"], "adam") == "adam"
+
+
+def test_a_number_below_a_fractional_bound_is_clamped_to_it():
+    cfg, warnings = Config.from_query({"lr": "1e-9"})
+    assert cfg.lr == 1e-6
+    assert warnings == ["lr='1e-9': lr must be a number between 1e-06 and 100; using 1e-06."]
+
+
+def test_a_fraction_or_infinity_for_a_whole_number_falls_back_to_the_default():
+    cfg, warnings = Config.from_query({"epochs": "2.5", "seed": "inf"})
+    assert (cfg.epochs, cfg.seed) == (50, 0)
+    assert warnings == ["epochs='2.5': epochs must be a whole number between 1 and 500; using 50.",
+                        "seed='inf': seed must be a whole number between 0 and 2147483647; using 0."]
