@@ -198,12 +198,13 @@ class RowCalculation:
     eps: float
 
 
-def row_calculation(run: Run, data, step: int, layer: int) -> RowCalculation:
-    """The numbers layer-norm layer `layer` (1-based) worked with at `step` (before its update)."""
-    if run.arch.norm != "layer":
-        raise ValueError("this run has no layer norm")
-    if not 1 <= layer <= len(run.arch.hidden):
-        raise ValueError(f"layer must be 1 to {len(run.arch.hidden)}, got {layer}")
+def _step_pass(run: Run, data, step: int, layer: int, layers: int) -> tuple:
+    """(rows (n,), parameters before `step`, inputs X (n, n_in), layer `layer`'s LayerTrace, what that
+    layer normalizes (n, units): the Dense output, or the activation when the normalization sits
+    after it) for the batch of a recorded step; layer is 1-based, of `layers`. Raises ValueError
+    for a layer, step or unrecorded step out of range."""
+    if not 1 <= layer <= layers:
+        raise ValueError(f"layer must be 1 to {layers}, got {layer}")
     if not 0 <= step < run.n_steps:
         raise ValueError(f"step must be 0 to {run.n_steps - 1}, got {step}")
     if step % run.stride:
@@ -212,7 +213,14 @@ def row_calculation(run: Run, data, step: int, layer: int) -> RowCalculation:
     params = run.params_at(step)
     X = data.inputs(data.X_train[rows], run.config.standardize)
     trace = forward(run.arch, params, X).traces[layer - 1]
-    ln_input = trace.z if run.arch.bn_position == "before" else trace.act
+    return rows, params, X, trace, trace.z if run.arch.bn_position == "before" else trace.act
+
+
+def row_calculation(run: Run, data, step: int, layer: int) -> RowCalculation:
+    """The numbers layer-norm layer `layer` (1-based) worked with at `step` (before its update)."""
+    if run.arch.norm != "layer":
+        raise ValueError("this run has no layer norm")
+    rows, params, _, _, ln_input = _step_pass(run, data, step, layer, len(run.arch.hidden))
     gamma, beta = params[f"gamma{layer}"], params[f"beta{layer}"]
     out, cache = layernorm_forward(ln_input, gamma, beta, run.arch.eps)
     return RowCalculation(step, layer, rows, data.X_train[rows], ln_input, cache.mean, cache.var, cache.xhat, out,
@@ -298,17 +306,7 @@ def batch_calculation(run: Run, data, step: int, layer: int, undo: bool = False)
     """
     if not run.n_bn:
         raise ValueError("this run has no batch norm")
-    if not 1 <= layer <= run.n_bn:
-        raise ValueError(f"layer must be 1 to {run.n_bn}, got {layer}")
-    if not 0 <= step < run.n_steps:
-        raise ValueError(f"step must be 0 to {run.n_steps - 1}, got {step}")
-    if step % run.stride:
-        raise ValueError(f"step {step} was not recorded: this run's record keeps every {run.stride}th step")
-    rows = run.step_rows(step)
-    params = run.params_at(step)
-    X = data.inputs(data.X_train[rows], run.config.standardize)
-    trace = forward(run.arch, params, X).traces[layer - 1]
-    bn_input = trace.z if run.arch.bn_position == "before" else trace.act
+    rows, params, X, trace, bn_input = _step_pass(run, data, step, layer, run.n_bn)
     if undo:
         # mu_B and sigma^2_B do not depend on this layer's own gamma and beta,
         # so the first pass's statistics are the ones the second pass uses.

@@ -117,14 +117,17 @@ class Board:
         verdict = self.verdict(lesson, experiment)
         if verdict is None or "figure1_steps" not in verdict.detail:
             return None
-        key = (lesson.id, experiment, "paper")
+        return self._built((lesson.id, experiment, "paper"), lambda: figures.figure1_svg(verdict.detail))
+
+    def _built(self, key, make):
+        """The drawing stored under key, made by make() the first time (a race makes it twice, harmlessly)."""
         with self._lock:
-            fig = self._figures.get(key)
-        if fig is None:
-            fig = figures.figure1_svg(verdict.detail)
+            drawn = self._figures.get(key)
+        if drawn is None:
+            drawn = make()
             with self._lock:
-                self._figures[key] = fig
-        return fig
+                self._figures[key] = drawn
+        return drawn
 
     def ready(self) -> int:
         """Lessons with every experiment measured (or an error)."""
@@ -137,28 +140,14 @@ class Board:
         verdict = self.verdict(lesson, experiment)
         if verdict is None:
             return ""
-        key = (lesson.id, experiment, "batch")
-        with self._lock:
-            svg = self._figures.get(key)
-        if svg is None:
-            svg = batch_size_charts(verdict)
-            with self._lock:
-                self._figures[key] = svg
-        return svg
+        return self._built((lesson.id, experiment, "batch"), lambda: batch_size_charts(verdict))
 
     def figure(self, lesson, experiment: str = "shows") -> str | None:
         """A verdict's chart (SVG), built once per lesson and experiment and shared (None until measured)."""
         verdict = self.verdict(lesson, experiment)
         if verdict is None:
             return None
-        key = (lesson.id, experiment)
-        with self._lock:
-            fig = self._figures.get(key)
-        if fig is None:
-            fig = spread_chart(verdict)
-            with self._lock:
-                self._figures[key] = fig
-        return fig
+        return self._built((lesson.id, experiment), lambda: spread_chart(verdict))
 
 
 def spread_chart(verdict) -> str:
