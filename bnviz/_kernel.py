@@ -320,6 +320,93 @@ def softmax_cross_entropy_backward(z, y, n, classes, dz, top, total, ensemble):
                 dz[i, k, m] = (dz[i, k, m] / total[m] - hit) * (1.0 / n)
 
 
+# ---------------------------------------------------------------- what a step saw
+
+
+@jit
+def flat_share(kind, a, n, lay, ensemble, out, q):
+    """out[q] = the share of one hidden layer's activations a (rows x its units) where the activation is
+    flat and passes almost no gradient, as bnviz.recording counts it: ReLU at 0, tanh beyond +-0.97,
+    sigmoid below 0.03 or above 0.97, a linear unit never."""
+    width, col = lay[FAN_OUT], lay[COL]
+    M = 1 if ensemble is None else ensemble
+    for m in range(M):
+        out[q, m] = 0.0
+    if kind == LINEAR:
+        return
+    for i in range(n):
+        for c in range(col, col + width):
+            for m in range(M):
+                v = a[i, c, m]
+                if kind == RELU:
+                    hit = v <= 0.0
+                elif kind == TANH:
+                    hit = abs(v) > 0.97
+                else:
+                    hit = v < 0.03 or v > 0.97
+                if hit:
+                    out[q, m] += 1.0
+    for m in range(M):
+        out[q, m] /= n * width
+
+
+@jit
+def batch_loss(z, y, n, classes, out, ensemble):
+    """out[0] = the mean loss of the step's rows (binary cross-entropy of the sigmoid unit, or the
+    cross-entropy of the softmax), out[1] = the share classified right (logit > 0 means class 1;
+    else the largest logit's class, the first one on a tie or a NaN, as np.argmax), written as
+    bnviz.nn's bce_with_logits_forward and softmax_cross_entropy_forward: rows whose losses sum past
+    float64 are averaged without the sum."""
+    M = 1 if ensemble is None else ensemble
+    for m in range(M):
+        total = 0.0
+        right = 0.0
+        for i in range(n):
+            if classes == 1:
+                v = z[i, 0, m]
+                label = y[i, m]
+                loss = (v if not v < 0.0 else 0.0) - v * label + np.log1p(np.exp(-abs(v)))
+                if (v > 0.0) == (label > 0.5):
+                    right += 1.0
+            else:
+                top = z[i, 0, m]
+                best = 0
+                for k in range(1, classes):
+                    v = z[i, k, m]
+                    if v > top or v != v:               # np.max: NaN wins
+                        top = v
+                    if z[i, best, m] == z[i, best, m] and (v > z[i, best, m] or v != v):
+                        best = k                        # np.argmax: the first maximum, or the first NaN
+                sums = 0.0
+                for k in range(classes):
+                    sums += np.exp(z[i, k, m] - top)
+                label = int(y[i, m])
+                loss = np.log(sums) - (z[i, label, m] - top)
+                if best == label:
+                    right += 1.0
+            total += loss
+        mean = total * (1.0 / n)
+        if np.isinf(mean):                              # the rows' losses overflowed the sum, not the mean
+            mean = 0.0
+            for i in range(n):
+                if classes == 1:
+                    v = z[i, 0, m]
+                    loss = (v if not v < 0.0 else 0.0) - v * y[i, m] + np.log1p(np.exp(-abs(v)))
+                else:
+                    top = z[i, 0, m]
+                    for k in range(1, classes):
+                        v = z[i, k, m]
+                        if v > top or v != v:
+                            top = v
+                    sums = 0.0
+                    for k in range(classes):
+                        sums += np.exp(z[i, k, m] - top)
+                    loss = np.log(sums) - (z[i, int(y[i, m]), m] - top)
+                mean += loss * (1.0 / n)
+        out[0, m] = mean
+        out[1, m] = right / n
+
+
 # ---------------------------------------------------------------------- optimizer
 
 
@@ -391,7 +478,7 @@ def put_members(src, dst):
 
 @jit
 def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1, corr2, lr, noise,
-                params, opt_a, opt_b, running, state_pos, rec_params, rec_grads, rec_running,
+                params, opt_a, opt_b, running, state_pos, rec_params, rec_grads, rec_running, rec_seen,
                 diverged_at, finite, logit_sums, ensemble):
     """Train every member through steps s0..s1-1; returns the step after the last one done.
 
@@ -403,7 +490,8 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
     params (M, P) and running (M, R) are read at the start and written back at the end; the
     optimizer's state opt_a, opt_b (P, M) is kept by the caller between calls. state_pos: (S + 1,)
     where state s goes in rec_params (T, M, P) and rec_running (T, M, R), or -1; rec_grads: the
-    gradient of every stride-th step. finite: (3, steps per epoch, M) per step whether the logits, the
+    gradient of every stride-th step; rec_seen (K, M, Q): what that step's forward pass saw, the columns
+    of ``SEEN`` (bnviz.compiled.seen_columns). finite: (3, steps per epoch, M) per step whether the logits, the
     updated parameters and the running statistics were finite; logit_sums: (steps per epoch, M).
     ensemble: None for a single run, else M. It is a type to the compiler, which builds the kernel
     twice: for one member every member loop is a single pass, known when compiling (twice as fast).
@@ -444,6 +532,7 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
     mean = np.empty((H, M))
     var = np.empty((H, M))
     ok = np.empty(M, dtype=np.bool_)
+    seen = np.empty((rec_seen.shape[2], M))
     done = s1
     for s in range(s0, s1):
         epoch, b = s // spe, s % spe
@@ -486,6 +575,19 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
                 for m in range(M):
                     logit_sums[b, m] += logit[i, k, m]
                     finite[0, b, m] = finite[0, b, m] and np.isfinite(logit[i, k, m])
+        if s % stride == 0:
+            # the step's loss, accuracy, flat activations and batch statistics: bnviz.run.replay's numbers
+            batch_loss(logit, y_in, n, classes, seen, ensemble)
+            for m in range(M):
+                seen[2, m] = 1.0 if finite[0, b, m] else 0.0
+            for l in range(L - 1):
+                flat_share(act, post, n, layout[l], ensemble, seen, 3 + l)
+            if bn:
+                for c in range(H):
+                    for m in range(M):
+                        seen[2 + L + c, m] = mean[c, m]
+                        seen[2 + L + H + c, m] = var[c, m]
+            put_members(seen, rec_seen[s // stride])
         # backward
         if classes == 1:
             bce_with_logits_backward(logit, y_in, n, dlogit, ensemble)

@@ -169,6 +169,8 @@ class Kernel:
         self.state_pos = np.full(S + 1, -1, dtype=np.int64)
         self.state_pos[hist.states] = np.arange(len(hist.states))
         self.hist = hist
+        # what each recorded step's forward pass saw (bnviz.run.replay reads it instead of replaying)
+        hist.seen = np.full((len(hist.steps), M, seen_width(arch)), np.nan)
         self.finite = np.ones((3, len(hist.bounds), M), dtype=np.bool_)
         self.logit_sums = np.zeros((len(hist.bounds), M))
 
@@ -178,8 +180,16 @@ class Kernel:
         return int(_call("train_steps" if M == 1 else "train_steps ensemble", self.module.train_steps,
             s0, s1, self.X, self.y, self.orders, self.starts, self.stops, self.layout, self.ints, self.floats,
             self.corr1, self.corr2, self.lr, self.noise, self.params, self.opt_a, self.opt_b, self.running,
-            self.state_pos, h.params, h.grads, h.running, h.diverged_at, self.finite, self.logit_sums,
+            self.state_pos, h.params, h.grads, h.running, h.seen, h.diverged_at, self.finite, self.logit_sums,
             None if M == 1 else M))
+
+
+def seen_width(arch) -> int:
+    """Columns of a step's record of what its forward pass saw (``History.seen``): the mini-batch loss,
+    the accuracy, whether every logit was finite (1 or 0), each hidden layer's share of flat
+    activations, then every hidden unit's batch mean and biased batch variance (NaN without BN), the
+    units of all hidden layers in order."""
+    return 3 + len(arch.hidden) + 2 * sum(arch.hidden)
 
 
 _tables: dict = {}

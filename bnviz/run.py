@@ -368,6 +368,8 @@ def replay(history, members, steps: int, first: int = 0) -> dict:
     whether every logit of the step was finite.
     """
     members = list(members)
+    if getattr(history, "seen", None) is not None:
+        return _recorded_seen(history, members, steps, first)
     arch = history.arch
     X, y = history.inputs(members, "train")
     player, spe = arch.param_layout(), history.steps_per_epoch
@@ -403,6 +405,25 @@ def replay(history, members, steps: int, first: int = 0) -> dict:
                     _put(seen[q.name], out, q.compute(result, yb, arch))
                 seen["logits_ok"][out] = logits_finite(arch, result.logits)
     return seen
+
+
+def _recorded_seen(history, members: list, steps: int, first: int = 0) -> dict:
+    """``replay``'s numbers as the compiled loop kept them while it trained (History.seen, laid out
+    as bnviz.compiled.seen_width says): the same quantities, each from the step's own forward pass."""
+    arch = history.arch
+    recorded = history.steps
+    rows = np.flatnonzero((recorded >= first) & (recorded < steps))
+    seen = history.seen[rows][:, members]                      # (count, m, columns)
+    n_hidden, H = len(arch.hidden), sum(arch.hidden)
+    out = {"train_loss": seen[..., 0].copy(), "train_acc": seen[..., 1].copy(),
+           "saturated": seen[..., 3:3 + n_hidden].copy(), "logits_ok": seen[..., 2] > 0.5}
+    starts = np.cumsum((0,) + tuple(arch.hidden))
+    at_mean, at_var = 3 + n_hidden, 3 + n_hidden + H
+    out["batch_mean"] = [seen[..., at_mean + a:at_mean + b].copy() for a, b in zip(starts[:-1], starts[1:])] \
+        if arch.bn else []
+    out["batch_var"] = [seen[..., at_var + a:at_var + b].copy() for a, b in zip(starts[:-1], starts[1:])] \
+        if arch.bn else []
+    return out
 
 
 def _member(value, i: int):

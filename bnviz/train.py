@@ -111,7 +111,8 @@ class History:
     recorded step; running: (T, M, R) BN's running statistics of the kept states
     (mean1, var1, ...); orders: (M, E, N); diverged_at: (M,) the step whose
     logits (and so loss) were not finite, or -1. Losses, accuracies and batch
-    statistics are recomputed from these by ``bnviz.run.replay``. data: the
+    statistics are recomputed from these by ``bnviz.run.replay`` (or read from
+    ``seen``, where the compiled loop kept them). data: the
     Dataset every member learns from, or a list of one Dataset per member (same
     row counts). noise: (S, M, 2 * sum(hidden)) noisy BN's scales and shifts of
     every step, or None.
@@ -134,6 +135,9 @@ class History:
     steps: np.ndarray | None = None
     diverged_why: list | None = None     # per member: what left float64 first (DIVERGENCE_WHY keys), or ""
     snapshot_numbers: int = SNAPSHOT_BUDGET     # what a Run assembled from it keeps in snapshots, at most
+    # (K, M, bnviz.compiled.seen_width) what each recorded step's forward pass saw, kept by the compiled
+    # loop as it trains; None from the NumPy loop, whose History is replayed (bnviz.run.replay)
+    seen: np.ndarray | None = None
 
     def __post_init__(self):
         if self.diverged_why is None:
@@ -372,6 +376,7 @@ def _compiled_steps(hist: History, configs: list, X, y, params, running, progres
         return _kernel_steps(fast, hist, params, running, progress, progress_seconds, started)
     except Unavailable:          # compiling failed on the first call, before any step: the NumPy loop runs
         params[...], running[...] = hist.params[0], hist.running[0]
+        hist.seen = None                     # the NumPy loop's History is replayed
         return None
 
 

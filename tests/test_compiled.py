@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from bnviz import Config, compiled, load_dataset, load_for, train
+from bnviz.run import replay
 from bnviz.train import run_loop
 
 TOLERANCE = 1e-12
@@ -120,6 +121,29 @@ def worst_difference(reference, fast) -> float:
             difference = float(np.max(np.abs(got - want) / scale))
             assert difference <= TOLERANCE, f"{name} of member {m} differ by {difference:.3g}"
             worst = max(worst, difference)
+        worst = max(worst, seen_difference(reference, fast, m, covered))
+    return worst
+
+
+def seen_difference(reference, fast, member: int, covered: int) -> float:
+    """The largest difference between what the recorded steps' forward passes saw, replayed from the
+    NumPy loop's states and kept by the compiled loop as it trained (each against its size, at least 1):
+    loss, accuracy, flat activations, batch statistics, and whether every logit was finite."""
+    assert reference.seen is None and fast.seen is not None
+    want, got = replay(reference, [member], covered), replay(fast, [member], covered)
+    assert set(got) == set(want)
+    np.testing.assert_array_equal(got["logits_ok"], want["logits_ok"])
+    worst = 0.0
+    for name in sorted(set(want) - {"logits_ok"}):
+        pairs = zip(want[name], got[name]) if isinstance(want[name], list) else [(want[name], got[name])]
+        for w, g in pairs:
+            assert w.shape == g.shape, name
+            np.testing.assert_array_equal(np.isnan(g), np.isnan(w), err_msg=name)
+            both = ~np.isnan(w)
+            if both.any():
+                difference = float(np.max(np.abs(g[both] - w[both]) / np.maximum(np.abs(w[both]), 1.0)))
+                assert difference <= TOLERANCE, f"{name} of member {member} differs by {difference:.3g}"
+                worst = max(worst, difference)
     return worst
 
 
