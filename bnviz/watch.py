@@ -59,7 +59,8 @@ class WatchRun:
     BN normalizes (the Dense output without BN), earlier BN layers using full-data
     statistics too. The histogram and percentiles are over the run's snapshot rows:
     rows_used of n_rows (a fixed sample of 1,000 when there are more).
-    grid_x, grid_y: (G,) raw feature values; prob: (F, G, G) P(label) in evaluation mode; all
+    grid_x, grid_y: (G,) raw feature values; prob: (F, G, G) float32 P(label) in evaluation mode (the
+    view draws it in 256 shades; float32 halves what a run carries from the worker that trained it); all
     three None for data that is not two features and two classes, and then grid_note is the
     sentence that says so ("" otherwise) and accuracy: (F,) the share of held-out rows (the
     training rows when none are held out) put in their class, in evaluation mode, at each frame.
@@ -271,7 +272,8 @@ def watch_prepare(run: Run, data, frames: int = MAX_FRAMES, plane_size: int = PL
                     edges=np.empty(0), hist=np.empty((len(states), 0)), percentiles=percentiles,
                     running_mean=running_mean, running_var=running_var,
                     exact_mean=exact_mean, exact_var=exact_var, grid_x=None if grid is None else grid.x,
-                    grid_y=None if grid is None else grid.y, prob=None if grid is None else grid.prob,
+                    grid_y=None if grid is None else grid.y,
+                    prob=None if grid is None else grid.prob.astype(np.float32),
                     final_loss=float(last.mean()) if len(last) else float("nan"),
                     rows_used=len(run.snapshot_rows), n_rows=len(data.y_train), grid_note=grid_note,
                     accuracy=accuracy, accuracy_split=split, norm=run.config.norm)
