@@ -30,9 +30,10 @@ def runs(data):
     return a, b
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def views(runs, data):
-    """The view of both runs with every state a frame (65 frames)."""
+    """The view of both runs with every state a frame (65 frames). Made again for each test (it takes
+    milliseconds), so that every test that reads it counts as one that runs the view's code."""
     return watch_pair(runs[0], runs[1], data, labels=("A", "B"))
 
 
@@ -52,7 +53,7 @@ def watched(run, data, params, rows=None):
 
 
 def test_frame_states_spread_evenly_with_both_ends():
-    assert list(frame_states(7)) == [0, 1, 2, 3, 4, 5, 6, 7]
+    assert list(frame_states(7)) == [0, 1, 2, 3, 4, 5, 6, 7] and frame_states(7).dtype.kind == "i"
     assert list(frame_states(10, frames=4)) == [0, 3, 7, 10]          # 0, 3.33, 6.67, 10 rounded
     assert list(frame_states(10, frames=11)) == list(range(11))        # exactly one per state
     assert list(frame_states(10, frames=12)) == list(range(11))
@@ -74,6 +75,7 @@ def test_fewer_frames_are_evenly_spread_states(runs, data):
     expected = np.round(np.linspace(0, 64, 10)).astype(int)
     assert list(view.states) == list(expected) == [0, 7, 14, 21, 28, 36, 43, 50, 57, 64]
     assert view.hist.shape == (10, 30) and view.percentiles.shape == (10, 3) and view.prob.shape == (10, 28, 28)
+    assert view.plane.path.shape == (10, 2) and len(view.plane.a) == len(view.plane.b) == 31
     assert len(watch_run(runs[0], data, frames=3).states) == 3
 
 
@@ -271,12 +273,12 @@ def test_layer_norm_before_the_activation_shows_its_output():
         assert view.exact_mean[f] == pytest.approx(z2[:, 0].mean(), rel=1e-9, abs=1e-12)
 
 
-def three_features(n_test):
-    """A made-up table of 3 features and 2 classes (24 training rows, n_test held out)."""
+def three_features(n_test, n_train=24):
+    """A made-up table of 3 features and 2 classes (n_train training rows, n_test held out)."""
     rng = np.random.default_rng(5)
-    X = rng.normal(size=(24 + n_test, 3))
+    X = rng.normal(size=(n_train + n_test, 3))
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).astype(float)
-    return Dataset("three", X[:24], y[:24], X[24:], y[24:], ("a", "b", "c"))
+    return Dataset("three", X[:n_train], y[:n_train], X[n_train:], y[n_train:], ("a", "b", "c"))
 
 
 @pytest.mark.parametrize("n_test", [6, 0], ids=["test rows", "no test rows"])
@@ -314,10 +316,10 @@ def test_frames_for_follows_the_work_per_frame(runs, monkeypatch):
 
 
 def test_frames_for_off_the_plane_counts_a_quarter_of_the_rows(monkeypatch):
-    table = three_features(6)
+    table = three_features(6, n_train=26)
     run = train(Config(epochs=1, batch_size=8), table)
     params = sum(v.size for v in run.final_params.values())
-    per_frame = params * (24 + 24 // 4)
+    per_frame = params * (26 + 6)                      # a quarter of 26 rows, in whole rows
     monkeypatch.setattr(watch, "VIEW_WORK", per_frame * 30)
     assert frames_for(run) == 30
     monkeypatch.setattr(watch, "VIEW_WORK", per_frame * 30 - 1)
@@ -349,9 +351,39 @@ def test_runs_without_a_step_are_left_out(runs, data):
     empty = SimpleNamespace(n_steps=0)
     assert [v.label for v in watch_pair(runs[0], empty, data, labels=("A", "B"))] == ["A"]
     assert [v.label for v in watch_pair(empty, runs[0], data, labels=("A", "B"))] == ["B"]
-    with pytest.raises(ValueError, match="this run has no steps to show"):
+    with pytest.raises(ValueError, match=r"^this run has no steps to show \(it diverged at its first step\)$"):
         watch_run(empty, data)
     assert watch_run(runs[1], data, label="B").label == "B"
+    assert watch_run(runs[1], data).label == "A"
+
+
+def test_a_run_of_one_step_has_two_frames(data):
+    run = train(Config(epochs=1, batch_size=320), data)
+    assert run.n_steps == 1
+    views = watch_pair(run, run, data, labels=("A", "B"))
+    assert [v.label for v in views] == ["A", "B"] and list(views[0].states) == [0, 1]
+    running = plain.running_statistics(run, data)[2]
+    assert views[0].running_var[1] == pytest.approx(running[0][1][0], rel=1e-9)
+    assert views[0].running_var[0] == 1.0
+    assert views[0].final_loss == run.train_loss[0]                  # the last epoch is its one step
+
+
+def test_the_surface_takes_the_size_asked_for(runs, data):
+    view = watch_pair(runs[0], None, data, frames=10, plane_size=5)[0]
+    assert len(view.plane.a) == len(view.plane.b) == 5 and view.plane.path.shape == (10, 2)
+    prepared = watch_prepare(runs[0], data, frames=10, plane_size=5)
+    assert (prepared.frames, prepared.plane_size) == (10, 5)
+    assert prepared.shown.shape == (10, 320)
+
+
+def test_a_last_epoch_without_a_finite_loss_has_no_final_loss(runs, data):
+    import copy
+
+    run = copy.copy(runs[1])
+    run.train_loss = np.where(np.arange(64) < 32, runs[1].train_loss, np.nan)
+    assert np.isnan(watch_run(run, data).final_loss)
+    run.train_loss = np.where(np.arange(64) == 63, 0.25, np.nan)
+    assert watch_run(run, data).final_loss == 0.25
 
 
 def test_a_diverged_run_keeps_its_step_and_a_nan_loss():
@@ -398,6 +430,8 @@ def test_histograms_clip_into_the_end_bins_and_count_finite_values():
     close(out[0], np.array([3, 1, 3]) / 7)           # -5, 0, 0.5 | 1 | 2.999, 3 (closed last bin), 9
     close(out[1], [0.0, 0.0, 0.0])                  # no finite value: empty, not NaN
     close(out[2], np.array([0, 6, 2]) / 8)
+    one = frame_histograms(np.array([[np.nan, 2.5, np.inf]]), edges)
+    close(one, [[0.0, 0.0, 1.0]])                   # one finite value: all of the row in its bin
 
 
 def test_value_limits_are_the_half_percent_tails_of_every_finite_value():
@@ -579,11 +613,11 @@ def test_the_sentence_adds_the_verdict_in_bn_order_and_the_gap_at_its_margin():
 
 
 def test_final_accuracy_and_gap_read_the_last_epoch():
-    run = SimpleNamespace(epoch_metrics={"test_acc_eval": np.array([0.5, 0.75]),
-                                         "train_acc_eval": np.array([0.25, 0.875])})
+    run = SimpleNamespace(epoch_metrics={"test_acc_eval": np.array([0.0, 0.5, 0.75]),
+                                         "train_acc_eval": np.array([1.0, 0.25, 0.875])})
     assert final_accuracy(run) == (0.75, "test")
     assert generalization_gap(run) == 0.125
-    run.epoch_metrics["test_acc_eval"] = np.array([0.5, np.nan])
+    run.epoch_metrics["test_acc_eval"] = np.array([0.5, 0.5, np.nan])
     assert final_accuracy(run) == (0.875, "training")
     run.epoch_metrics = {"test_acc_eval": np.array([]), "train_acc_eval": np.array([0.5])}
     assert final_accuracy(run) == (0.5, "training")
@@ -596,6 +630,21 @@ def test_final_accuracy_and_gap_read_the_last_epoch():
     assert np.isnan(generalization_gap(run))
     run.epoch_metrics = {"test_acc_eval": np.array([0.5]), "train_acc_eval": np.array([])}
     assert np.isnan(generalization_gap(run))
+
+
+def test_the_sentence_with_bn_first_and_the_other_run_diverged():
+    views = [fake(True, 0.5), fake(False, np.nan, diverged_at=40)]
+    text = summary(views, NAMES, [(0.75, "test"), (np.nan, "test")], [0.0, np.nan])
+    assert text == ("Watch the histogram: the median input to the activation in layer 2, unit 1 moved over a range "
+                    "of 1.5 with BN (A) and 1.5 without BN (B); the mini-batch loss averaged 0.500 with BN (A) and "
+                    "nan without BN (B) over the last epoch; test accuracy at the end: 0.750 with BN (A) and nan "
+                    "without BN (B). The run without BN (B) diverged at step 40: the view shows the steps before "
+                    "it. Here BN makes the difference: the run without BN (B) diverged and the run with BN (A) "
+                    "trained.")
+    views = [fake(True, 0.5), fake(False, 0.75)]
+    assert summary(views, NAMES, [(0.5, "test"), (0.5, "test")], [0.0, 0.05]).endswith(
+        HELPS + " Train minus test accuracy: 0.000 with BN (A) and 0.050 without BN (B).")
+    assert summary([fake(True, 0.75), fake(False, 0.5)], NAMES, [(0.5, "test"), (0.5, "test")]).endswith(WORSE)
 
 
 def test_final_accuracy_of_a_trained_run(runs):
