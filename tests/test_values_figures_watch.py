@@ -147,6 +147,16 @@ def test_the_surface_is_twelve_bands_from_the_lowest_to_the_95th_percentile():
     assert image["grid"] == [-1.0, 2.0, -3.0, 3.0] and image["palette"] == "grey"
     assert panel["axes"][0]["x"] == [-1.0, 2.0] and panel["axes"][0]["y"] == [-3.0, 3.0]
     assert (panel["axes"][0]["x_title"], panel["axes"][0]["y_title"]) == ("PC 1", "PC 2")
+    # a span under 1, away from 0, with every band used: 20 losses from 2 to 2.5 and one infinite
+    loss = 2.0 + np.linspace(0.0, 0.5, 20).reshape(4, 5)
+    loss[0, 1] = -np.inf
+    finite = loss[np.isfinite(loss)]
+    low, top = finite.min(), np.percentile(finite, 95)
+    expected = np.floor(np.clip((np.where(np.isfinite(loss), loss, np.nan) - low) / (top - low), 0, 1) * 12) / 12
+    expected = np.round(np.nan_to_num(expected, nan=1.0) * 255).astype(int)
+    plane = SimpleNamespace(loss=loss, a=np.arange(5.0), b=np.arange(4.0), a_label="a", b_label="b")
+    values = bytes_(fw._surface_panel(SimpleNamespace(plane=plane), BLUE)["items"][0]["values"])
+    assert list(values) == list(expected.ravel()) and len(set(values)) == 13          # 0/12 .. 12/12
     nothing = SimpleNamespace(loss=np.full((2, 2), np.nan), a=np.array([0.0, 1.0]), b=np.array([0.0, 1.0]),
                               a_label="a", b_label="b")
     assert list(bytes_(fw._surface_panel(SimpleNamespace(plane=nothing), BLUE)["items"][0]["values"])) == [255] * 4
@@ -197,6 +207,12 @@ def test_y_ranges_are_shared_where_both_runs_measure_the_same_thing():
     share_y_ranges([c, d])
     assert c["panels"][2]["axes"][0]["y"] == [0, 1] and c["panels"][3]["axes"][0]["y"] == [0, 1]
     assert c["panels"][0]["axes"][0]["y"] == [0, 3] == d["panels"][0]["axes"][0]["y"]
+    # a panel left alone does not stop the ones after it from being shared
+    e, f = run([[0, 1]] * 5), run([[2, 3]] * 5)
+    f["panels"][2]["axes"] = []
+    share_y_ranges([e, f])
+    assert e["panels"][3]["axes"][0]["y"] == [0, 3] == f["panels"][3]["axes"][0]["y"]
+    assert e["panels"][2]["axes"][0]["y"] == [0, 1]
 
 
 # ------------------------------------------------------------------------ the whole spec
@@ -303,6 +319,7 @@ def test_the_panels_axes_by_hand_and_shared(pair, data):
                 mean_axes["x_ticks"]) == ([0.0, 64.0], "", "μ", 0.56, 1.0, False)
         assert (var_axes["x"], var_axes["x_title"], var_axes["y_title"], var_axes["low"], var_axes["high"],
                 var_axes["x_ticks"]) == ([0.0, 64.0], "step", "σ²", 0.0, 0.44, True)
+        assert run["panels"][3]["items"] == [] and run["panels"][2]["items"] == []
         # P(placed): the grid's ends, the training rows as points by class
         boundary = run["panels"][4]
         assert boundary["axes"][0]["x"] == [v.grid_x[0], v.grid_x[-1]]
@@ -332,6 +349,8 @@ def test_notes_for_a_diverged_run_a_sample_and_layer_norm(pair, data):
     close(floats(rb["frames"]["path_x"]), np.zeros(65))
     close(floats(rb["frames"]["path_y"]), np.zeros(65))
     assert ra["panels"][1]["axes"] and ra["panels"][2]["axes"][0]["y"] == rb["panels"][2]["axes"][0]["y"]
+    one = watch_spec([replace(a, n_steps=1)], ["A"], data)
+    assert one["span"] == 1 and one["runs"][0]["panels"][0]["axes"][0]["x"] == [0.0, 1.0]
     # rows_used equal to n_rows: no note of a sample
     assert watch_spec([replace(a, rows_used=1120, n_rows=1120)], ["A"], data)["runs"][0]["note"] == "64 steps"
     prob = replace(a, prob=np.where(np.arange(28)[None, None, :] == 3, np.nan, a.prob))
