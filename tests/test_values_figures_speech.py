@@ -22,6 +22,7 @@ NAN, INF = float("nan"), float("inf")
     (1e5, "1.00e+05"), (-1e5, "-1.00e+05"), (99999.25, "99,999"), (123456.0, "1.23e+05"),
     (1e-3, "0.001"), (np.nextafter(1e-3, 0), "1.00e-03"), (-0.0005, "-5.00e-04"), (2e-4, "2.00e-04"),
     (3.0, "3"), (-3.0, "-3"), (1000.0, "1,000"), (12345.0, "12,345"), (12345.6, "12,346"), (1234.4, "1,234"),
+    (1000.5, "1,000"), (-1000.5, "-1,000"), (999.5, "1e+03"),
     (0.123456, "0.123"), (2.5, "2.5"), (-0.0456789, "-0.0457"), (999.25, "999"), (np.float32(0.5), "0.5"),
 ])
 def test_a_number_as_the_sentences_say_it(x, said):
@@ -90,7 +91,7 @@ def test_finite_ends():
 
 def fake_run(norm, loss, window=2, acc=0.875, stride=1):
     return SimpleNamespace(config=SimpleNamespace(norm=norm), n_steps=len(loss), train_loss=np.array(loss, float),
-                           epoch_window=window, epoch_metrics={"test_acc_eval": np.array([0.1, acc])}, stride=stride)
+                           epoch_window=window, epoch_metrics={"test_acc_eval": np.array([0.1, 0.2, acc])}, stride=stride)
 
 
 def test_the_curves_with_and_without_bn_in_words():
@@ -135,6 +136,9 @@ def test_runs_of_different_lengths_say_their_steps():
     one = training_curves_speech(go.Figure(), fake_run("batch", [0.5, 0.75, 0.25], window=1, acc=0.5))
     assert one.sentence == ("Mini-batch loss over 3 steps (mean over one epoch): with BN it falls from 0.50 to 0.25. "
                             "Test accuracy after the last epoch: 50.0% with BN.")
+    single = training_curves_speech(go.Figure(), fake_run("none", [0.5], window=1, acc=0.25))
+    assert single.sentence.endswith(" (mean over one epoch): without BN it stays from 0.50 to 0.50. Test accuracy "
+                                    "after the last epoch: 25.0% without BN.")
     gone = training_curves_speech(go.Figure(), fake_run("batch", [np.nan, np.nan], window=1, acc=NAN))
     assert gone.sentence == "Mini-batch loss over 2 steps (mean over one epoch): with BN it goes from n/a to n/a."
 
@@ -199,6 +203,65 @@ def test_kinds_of_traces_in_words():
                              "from 4 to 3, lowest 2, highest 4; surface: values from 0 to 5 over a 3 by 2 grid.")
     assert said.columns == ["line", "x", "value"]
     assert said.table_note == ""
+
+
+def test_other_kinds_of_traces_in_words():
+    fig = go.Figure(layout=dict(title="Feature X", xaxis_title="x"))
+    fig.add_trace(go.Contour(z=[[1.0, 2.0], [3.0, 4.0]], name="contour"))
+    fig.add_trace(go.Surface(z=[[0.5, 1.5, 2.5]], name="surface"))
+    fig.add_trace(go.Scattergl(x=[0, 1], y=[2.0, 1.0], name="gl", mode="lines"))
+    fig.add_trace(go.Box(x=[0, 0, 0], y=[1.0, 3.0, 2.0], name="box"))
+    fig.add_trace(go.Histogram(y=[4.0, 5.0], name="hist"))
+    fig.add_bar(x=["a", "b", "c"], y=[1.0, 3.0, 2.0], name="cats")                   # x not numbers
+    fig.add_bar(x=[1, 2, 3, 4], y=[0.5, np.nan, 4.0, 2.0], name="gap")
+    said = describe(fig).sentence
+    assert said == ("Feature X. Y axis: y. gl: from 2 to 1 (x 0 to 1), lowest 1, highest 2; box: from 1 to 2 (x 0 to "
+                    "0), lowest 1, highest 3; hist: from 4 to 5, lowest 4, highest 5; cats: from 1 to 2, lowest 1, "
+                    "highest 3; gap: 4 bars over x 1 to 4, the highest 4 at 3; contour: values from 1 to 4 over a 2 by 2 "
+                    "grid; surface: values from 0.5 to 2.5 over a 3 by 1 grid.")
+    # x in order, with ties or steps under 1: a line from its first to its last value
+    fig = go.Figure(layout=dict(title="T", xaxis_title="x"))
+    fig.add_scatter(x=[0, 1, 1, 2], y=[1.0, 2.0, 3.0, 4.0], name="ties", mode="lines")
+    fig.add_scatter(x=[0, 0.5, 1], y=[1.0, 2.0, 3.0], name="halves", mode="lines")
+    assert describe(fig).sentence == ("T. Y axis: y. ties: from 1 to 4 (x 0 to 2), lowest 1, highest 4; halves: from 1 "
+                                      "to 3 (x 0 to 1), lowest 1, highest 3.")
+    only_words = go.Figure(layout=dict(title="T"))
+    only_words.add_bar(x=["a", "b"], y=[1.0, 2.0], name="cats")
+    said = describe(only_words)
+    assert said.sentence == "T. Y axis: y. cats: from 1 to 2, lowest 1, highest 2."
+    assert (said.columns, said.rows, said.table_note) == ([], [], "")
+
+
+def test_points_leave_out_infinite_x():
+    fig = go.Figure(layout=dict(title="T", xaxis_title="x", yaxis_title="y"))
+    fig.add_scatter(x=[0.0, np.inf, 1.0, np.nan], y=[1.0, 2.0, 3.0, 4.0], name="pts", mode="markers")
+    assert describe(fig).sentence == "T. Y axis: y. pts: 4 points, x from 0 to 1, y from 1 to 4."
+
+
+def test_a_line_on_second_axes_is_named_by_them():
+    fig = go.Figure(layout=dict(title="T", xaxis=dict(title="step"), yaxis=dict(title="loss"),
+                                xaxis2=dict(title="width", anchor="y2"), yaxis2=dict(title="height", anchor="x2")))
+    fig.add_scatter(x=[1, 2], y=[3.0, 4.0], name="line", xaxis="x2", yaxis="y2", mode="lines")
+    said = describe(fig)
+    assert said.sentence == "T. Y axis: height. line: from 3 to 4 (width 1 to 2), lowest 3, highest 4."
+    assert said.columns == ["width", "line"]
+    fig.add_scatter(x=[0, 2, 1], y=[5.0, 6.0, 7.0], name="dots", xaxis="x2", yaxis="y2", mode="markers")
+    assert "dots: 3 points, width from 0 to 2, height from 5 to 7" in describe(fig).sentence
+
+
+def test_lines_of_one_length_on_different_x_or_with_nan_x():
+    fig = go.Figure(layout=dict(title="T", xaxis_title="x"))
+    fig.add_scatter(x=[0, 1], y=[1.0, 2.0], name="a")
+    fig.add_scatter(x=[5, 6], y=[3.0, 4.0], name="b")
+    said = describe(fig)
+    assert said.columns == ["line", "x", "value"]
+    assert said.rows == [["a", 0.0, 1.0], ["a", 1.0, 2.0], ["b", 5.0, 3.0], ["b", 6.0, 4.0]]
+    fig = go.Figure(layout=dict(title="T", xaxis_title="x"))
+    fig.add_scatter(x=[0, np.nan, 2], y=[1.0, 2.0, 3.0], name="a")
+    fig.add_scatter(x=[0, np.nan, 2], y=[4.0, 5.0, 6.0], name="b")
+    said = describe(fig)
+    assert said.columns == ["x", "a", "b"] and len(said.rows) == 3
+    assert said.rows[0] == [0.0, 1.0, 4.0] and said.rows[2] == [2.0, 3.0, 6.0] and np.isnan(said.rows[1][0])
 
 
 def test_a_faint_line_is_left_out_only_when_hidden_from_the_legend_and_faint():
@@ -277,6 +340,12 @@ def test_a_figure_with_nothing_drawn_says_its_notes():
     assert said == speech.Speech("Sweep", "Sweep: No run finished.; Try a smaller rate.")
     assert describe(go.Figure()).sentence == "Chart: nothing drawn."
     fig = go.Figure(layout=dict(title="T"))
+    fig.add_annotation(text="Nothing to show.")
+    assert describe(fig).sentence == "T: Nothing to show."
+    fig = go.Figure(layout=dict(title="T"))
+    fig.add_annotation(text="...sorted by X")
+    assert describe(fig).sentence == "T: ...sorted by X."
+    fig = go.Figure(layout=dict(title="T"))
     fig.add_scatter(x=[0, 1], y=[np.nan, np.nan])
     assert describe(fig).sentence == "T: nothing drawn."
 
@@ -293,12 +362,13 @@ def test_a_trace_without_a_name_and_a_grid_without_rows():
 
 
 def test_the_spread_over_seeds_in_words():
-    said = spread_sentence({"with BN": [0.5, 0.25, 1.0, NAN], "without BN": [NAN, NAN], "plain": [2.0]},
+    said = spread_sentence({"with BN": [0.5, 0.25, 1.0, NAN], "without BN": [NAN, NAN], "plain": [2.0, 2.0]},
                            "<b>Test</b> accuracy")
     assert said == ("Test accuracy. with BN: median 0.5 over 3 seeds, from 0.25 to 1, 1 without a value; without BN: "
-                    "no value in 2 seeds; plain: median 2 over 1 seeds, from 2 to 2.")
+                    "no value in 2 seeds; plain: median 2 over 2 seeds, from 2 to 2.")
     logged = spread_sentence({"a": [0.0, -1.0, 4.0, 16.0]}, "steps", log=True)
     assert logged == "steps. a: median 10 over 2 seeds, from 4 to 16, 2 without a value."
+    assert spread_sentence({"a": [0.5, 2.0, 0.0]}, "s", log=True) == "s. a: median 1.25 over 2 seeds, from 0.5 to 2, 1 without a value."
     assert spread_sentence({"a": [0.0, -1.0, 4.0]}, "x") == "x. a: median 0 over 3 seeds, from -1 to 4."
 
 
@@ -393,6 +463,10 @@ def test_the_views_table_has_a_row_per_frame_of_the_longer_run():
                          [6, 0.25, 3.0, 0.25, 0.3, 0.6, 5.0, 0.0]]
     assert said.table_note == ""
     assert all(type(x) is float for row in said.rows for x in row[1:] if x is not None)
+    # the longer run is the one that ends later, whatever its frames before
+    c = table_view([0, 5, 6], [NAN, 0.5, 0.4], [0.0, 1.0, 2.0], [0.0, 0.0, 0.0])
+    d = table_view([0, 1, 2, 3, 10], [NAN, 1.0, 0.9, 0.8, 0.7], [0, 1, 2, 3, 4], [0, 0, 0, 0, 0])
+    assert [row[0] for row in watch_table([c, d], ["A", "B"]).rows] == [0, 1, 2, 3, 10]
     long = table_view(np.arange(50), np.arange(50.0), np.arange(50.0), np.arange(50.0))
     said = watch_table([long], ["A"])
     assert said.table_note == "40 of the view's 50 frames, evenly spread."
