@@ -19,8 +19,10 @@ NAN = float("nan")
 def parse(svg):
     """(root attributes, [(tag, attributes, text, title)] of every element under the root, in order)."""
     root = ET.fromstring(svg)
+    assert root.text is None                              # nothing between the elements
     out = []
     for el in root:
+        assert el.tail is None
         title = el.find(NS + "title")
         out.append((el.tag.replace(NS, ""), dict(el.attrib), el.text, None if title is None else title.text))
     return root.attrib, out
@@ -81,6 +83,16 @@ def test_bounds_keep_the_axis_and_ticks_inside():
     lo, hi, ticks = axis(np.array([0.0, 0.97]), bounds=(-0.5, 0.97))
     # steps of 0.2 up to 1.0, cut at the upper bound: the last tick 0.8, the axis to 0.8
     assert (lo, hi) == pytest.approx((0.0, 0.8)) and ticks == pytest.approx([0.0, 0.2, 0.4, 0.6, 0.8])
+
+
+def test_a_span_too_small_to_show_is_widened_by_the_values_size():
+    # under 1e-12 of the largest value's size (at least 1): 5% of 1000 either side, in steps of 25
+    lo, hi, ticks = axis(np.array([1000.0, 1000.0 + 1e-10]))
+    assert (lo, hi) == (925.0, 1075.0) and ticks == [925.0 + 25 * k for k in range(7)]
+    lo, hi, _ = axis(np.array([0.5, 0.5 + 1.5e-12]))                  # over 1e-12: kept as it is
+    assert hi - lo < 1e-11
+    lo, hi, ticks = axis(np.array([-0.97, 0.97]), bounds=(-1.0, 1.0))
+    assert (lo, hi, ticks) == (-1.0, 1.0, [-1.0, -0.5, 0.0, 0.5, 1.0])
 
 
 def test_a_log_axis_in_decades():
@@ -186,6 +198,24 @@ def test_seeds_log_axis_and_rows_without_values():
     assert ticks == ["10", "100", "1000"]
 
 
+def test_what_a_row_shows_on_each_axis_and_within_bounds():
+    root, els = parse(spread_svg({"a": [-1.0, 2.0], "b": [0.5, 4.0, -2.0]}, "x"))
+    assert [c[1]["data-value"] for c in els if c[0] == "circle"] == ["-1.0", "2.0", "0.5", "4.0", "-2.0"]
+    root, els = parse(spread_svg({"a": [0.5, 4.0, -2.0]}, "x", log=True))
+    assert [c[1]["data-value"] for c in els if c[0] == "circle"] == ["0.5", "4.0"]
+    assert root["aria-label"] == "x. a: median 2.25 over 2 seeds, from 0.5 to 4, 1 without a value."
+    root, _ = parse(spread_svg({"a": [1.0, 1.0]}, "accuracy", bounds=(0.0, 1.0)))
+    assert float(root["data-hi"]) == 1.0 and float(root["data-lo"]) == pytest.approx(0.875)
+    # a name that breaks after 17 characters, not 18
+    _, els = parse(spread_svg({"abcdefghijkl": [1.0, NAN]}, "x"))
+    assert [e[2] for e in els if e[0] == "text" and e[1].get("text-anchor") == "end"] == ["abcdefghijkl (1",
+                                                                                          "of 2 no value)"]
+    # a label that breaks after 58 characters, not 59
+    label = "a" * 29 + " " + "b" * 29
+    _, els = parse(spread_svg({"a": [1.0]}, label))
+    assert [e[2] for e in els if e[1].get("font-size") == "13"] == ["a" * 29, "b" * 29]
+
+
 def test_nothing_drawable_still_draws_an_axis_and_a_long_label_wraps():
     label = "a measure with a very long name that takes more than fifty-eight characters to say"
     root, els = parse(spread_svg({"BN on": [NAN]}, label))
@@ -271,6 +301,15 @@ def test_one_batch_size_a_log_axis_and_a_lone_median():
     assert len(circle) == 1 and circle[0][1]["cx"] == "58.00" and circle[0][1]["fill"] == GREEN
     assert circle[0][1]["cy"] == f"{170 - (math.log10(505) - 0.88) / 2.24 * 158:.2f}"
     assert not [e for e in els if e[0] in ("polyline", "polygon")]     # one point: no line, no band
+    ticks = [(e[1]["y1"], tick[2]) for e, tick in zip(els[0::2], els[1::2]) if e[0] == "line"]
+    assert ticks == [(f"{170 - (t - 0.88) / 2.24 * 158:.2f}", words)
+                     for t, words in ((1, "10"), (2, "100"), (3, "1000"))]
+    root, els = parse(by_batch_size_svg([2, 4], {"a": [[-1.0, 2.0]]}, "y"))
+    assert [e[1]["data-median"] for e in els if e[0] == "circle"] == ["-1.0", "2.0"]
+    root, els = parse(by_batch_size_svg([2, 4], {"a": [[0.5, 2.0]]}, "y", log=True))
+    assert [e[1]["data-median"] for e in els if e[0] == "circle"] == ["0.5", "2.0"]
+    root, _ = parse(by_batch_size_svg([2, 4], {"a": [[1.0, 1.0]]}, "accuracy", bounds=(0.0, 1.0)))
+    assert float(root["data-hi"]) == 1.0
     root, els = parse(by_batch_size_svg([4, 8], {"x": [[NAN, NAN]]}, "y"))
     assert float(root["data-lo"]) == pytest.approx(0.925) and not [e for e in els if e[0] == "circle"]
     with pytest.raises(ValueError, match=r"^nothing to draw: no series or no batch sizes$"):
@@ -401,6 +440,19 @@ def test_figure_1_titles_and_a_missing_percentile():
     texts = [el.text for el in ET.fromstring(figure1_svg(nothing)) if el.tag == NS + "text"]
     # no percentile at all: the axis of (b) and (c) is 0 to 1, padded by 5% of 1: -0.05 to 1.05
     assert texts.count("-0.05") == 2 and texts.count("0.5") == 3
+
+
+def test_figure_1_with_a_narrow_spread_around_0():
+    # percentiles from -0.4 to 0.4: a span under 1, padded by 5% of 0.8, a line at 0 and none at 1
+    detail = dict(DETAIL, **{"figure1_pct BN off": [[[-0.4, -0.4, -0.4], [0.0, 0.0, 0.0], [0.4, 0.4, 0.4]]],
+                             "figure1_pct BN on": [[[-0.2, -0.2, -0.2], [0.0, 0.1, 0.2], [0.2, 0.3, 0.4]]]})
+    _, els = parse(figure1_svg(detail))
+    els = [(tag, attrs, text) for tag, attrs, text, _ in els]
+    expected, at = frame(0, 184, 230, "(b) BN off · layer 2, unit 1", 20, -0.44, 0.44, "sigmoid input")
+    start = els.index(expected[0])
+    assert els[start:start + len(expected)] == expected and expected[5][0] == "line"
+    paths = [e[1]["d"] for e in els if e[1].get("data-run") == "BN off"]
+    assert paths == [path(at, [0, 10, 20], [v] * 3) for v in (-0.4, 0.0, 0.4)]
 
 
 def test_a_path_skips_missing_values():
