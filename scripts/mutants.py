@@ -39,6 +39,10 @@ MODULES = {
     "compare": ["tests/test_compare_cache.py",
                 "tests/test_controls.py::test_compare_choices_and_run_b_defaults_come_from_the_table",
                 "tests/test_values_compare.py"],
+    "watch": ["tests/test_values_watch.py"],
+    "figures.watch": ["tests/test_values_figures_watch.py"],
+    "figures.speech": ["tests/test_values_figures_speech.py"],
+    "figures.lessons": ["tests/test_values_figures_lessons.py"],
 }
 
 # what the project folder holds that a mutants folder must not link to
