@@ -149,7 +149,8 @@ def test_probabilities_over_the_plane_in_evaluation_mode(runs, views, data):
         for i, j in ((0, 0), (5, 17), (27, 3)):
             point = plain.standardized(data, [[view.grid_x[j], view.grid_y[i]]])
             logit, _ = plain.forward(run, plain.params_at(run, state), point, plain.buffers_after(run, running, state))
-            assert view.prob[f, i, j] == pytest.approx(1 / (1 + np.exp(-logit[0])), rel=1e-9)
+            assert view.prob[f, i, j] == pytest.approx(1 / (1 + np.exp(-logit[0])), rel=1e-7)   # float32
+    assert view.prob.dtype == np.float32
     assert view.grid_note == "" and view.accuracy is None and view.accuracy_split == "test"
 
 
