@@ -13,6 +13,7 @@ import numpy as np
 from .evaluation import states_logits
 from .nn import batchnorm_forward, class_probabilities, correct, forward, layernorm_forward, probabilities
 from .run import Run, forward_states
+from .striding import ordinal
 from .unsupported import need_two_features
 
 
@@ -208,7 +209,7 @@ def _step_pass(run: Run, data, step: int, layer: int, layers: int) -> tuple:
     if not 0 <= step < run.n_steps:
         raise ValueError(f"step must be 0 to {run.n_steps - 1}, got {step}")
     if step % run.stride:
-        raise ValueError(f"step {step} was not recorded: this run's record keeps every {run.stride}th step")
+        raise ValueError(f"step {step} was not recorded: this run's record keeps every {ordinal(run.stride)} step")
     rows = run.step_rows(step)
     params = run.params_at(step)
     X = data.inputs(data.X_train[rows], run.config.standardize)

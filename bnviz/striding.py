@@ -86,10 +86,11 @@ def thinning_sentence(n_steps: int, stride: int, n_states: int) -> str | None:
     """What a strided record kept, for the page; None when every step was kept."""
     if stride <= 1:
         return None
-    return (f"This run took {n_steps:,} updates; its record keeps every {_ordinal(stride)} step "
+    return (f"This run took {n_steps:,} updates; its record keeps every {ordinal(stride)} step "
             f"({n_states:,} states) so it fits the server's memory.")
 
 
-def _ordinal(n: int) -> str:
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st: n with its English ordinal suffix."""
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n:,}{suffix}"

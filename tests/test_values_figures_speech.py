@@ -152,9 +152,9 @@ def test_a_long_and_a_strided_run_say_how_the_table_was_sampled():
                                     "to 0.50.")
     strided = training_curves_speech(go.Figure(), fake_run("batch", np.linspace(1.0, 0.5, 100), window=1, stride=3))
     assert strided.table_note == ("40 of 100 steps, evenly spread. Steps are positions in the run's record, which "
-                                  "kept every 3th step.")
+                                  "kept every 3rd step.")
     short = training_curves_speech(go.Figure(), fake_run("batch", [1.0, 0.5], window=1, stride=2))
-    assert short.table_note == "Steps are positions in the run's record, which kept every 2th step."
+    assert short.table_note == "Steps are positions in the run's record, which kept every 2nd step."
     exact = training_curves_speech(go.Figure(), fake_run("batch", np.ones(40), window=1))
     assert exact.table_note == "" and len(exact.rows) == 40
 

@@ -19,6 +19,7 @@ from html import unescape
 import numpy as np
 
 from ..run import Run
+from ..striding import ordinal
 from .common import smooth
 
 TABLE_ROWS = 40          # a chart's table: at most this many rows, spread evenly, the first and last kept
@@ -132,7 +133,7 @@ def training_curves_speech(fig, run: Run, other: Run | None = None, x: str = "st
             if len(index) < max(r.n_steps for r in runs) else "")
     if runs[0].stride > 1:
         note = (note + " Steps are positions in the run's record, which kept every "
-                f"{runs[0].stride}th step.").strip()
+                f"{ordinal(runs[0].stride)} step.").strip()
     return Speech("Training curves: loss and accuracy", sentence, columns, rows, note)
 
 
