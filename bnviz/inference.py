@@ -13,7 +13,7 @@ import numpy as np
 from .evaluation import states_logits
 from .nn import batchnorm_forward, class_probabilities, correct, forward, layernorm_forward, probabilities
 from .run import Run, forward_states
-from .striding import ordinal
+from .visitor_text import ordinal
 from .unsupported import need_two_features
 
 

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .visitor_text import ordinal
+
 MIN_RECORDED_STEPS = 200        # the largest stride still keeps this many steps (twice as many states), when the run has them
 # ...unless the network is so big (the digits' 64-100-100-100-10: 28,000 parameters, 224 kB a state) that
 # no record of 200 steps fits a run's memory: then down to this many, before the budget cuts the run
@@ -88,9 +90,3 @@ def thinning_sentence(n_steps: int, stride: int, n_states: int) -> str | None:
         return None
     return (f"This run took {n_steps:,} updates; its record keeps every {ordinal(stride)} step "
             f"({n_states:,} states) so it fits the server's memory.")
-
-
-def ordinal(n: int) -> str:
-    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st: n with its English ordinal suffix."""
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n:,}{suffix}"

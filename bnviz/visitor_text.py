@@ -45,3 +45,9 @@ def shown(text, limit: int | None = NAME_CHARS) -> str:
     Undone by html.unescape and removing JOINER."""
     line = _ADDRESS.sub(lambda m: m.group() + JOINER, plain(text, limit))
     return _MARKUP.sub(lambda m: f"&#{ord(m.group())};", line)
+
+
+def ordinal(n: int) -> str:
+    """1st, 2nd, 3rd, 4th, ..., 11th, 12th, 13th, ..., 21st: n with its English ordinal suffix."""
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n:,}{suffix}"

@@ -244,7 +244,7 @@ def test_each_of_a_pair_holds_its_half_of_the_memory_snapshots_included():
 
 
 def test_a_stride_is_written_as_an_english_ordinal():
-    from bnviz.striding import ordinal
+    from bnviz.visitor_text import ordinal
 
     assert [ordinal(n) for n in (1, 2, 3, 4, 10, 11, 12, 13, 21, 22, 23, 101, 111, 112, 1002)] == [
         "1st", "2nd", "3rd", "4th", "10th", "11th", "12th", "13th", "21st", "22nd", "23rd", "101st", "111th",

@@ -472,3 +472,10 @@ def test_the_views_table_has_a_row_per_frame_of_the_longer_run():
     assert said.table_note == "40 of the view's 50 frames, evenly spread."
     assert [row[0] for row in said.rows] == list(np.unique(np.round(np.linspace(0, 49, 40)).astype(int)))
     assert said.rows[-1] == [49, 49.0, 49.0, 49.0]
+
+
+def test_counts_of_one_read_in_the_singular():
+    from bnviz.figures.speech import counted
+
+    assert [counted(1, "step"), counted(2, "step"), counted(1200, "seed"), counted(1, "more line")] == [
+        "1 step", "2 steps", "1,200 seeds", "1 more line"]

@@ -19,7 +19,7 @@ from html import unescape
 import numpy as np
 
 from ..run import Run
-from ..striding import ordinal
+from ..visitor_text import ordinal
 from .common import smooth
 
 TABLE_ROWS = 40          # a chart's table: at most this many rows, spread evenly, the first and last kept
@@ -36,6 +36,11 @@ class Speech:
     columns: list = field(default_factory=list)
     rows: list = field(default_factory=list)
     table_note: str = ""
+
+
+def counted(n: int, noun: str) -> str:
+    """n and its noun, singular for one: "1 step", "1,200 steps"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def number(x) -> str:
@@ -108,7 +113,7 @@ def training_curves_speech(fig, run: Run, other: Run | None = None, x: str = "st
     steps = {r.n_steps for r in runs}
     parts, said = [], None
     for i, ((first, last), word, r) in enumerate(zip(ends, words, runs)):
-        span = "" if len(steps) == 1 else f" over {r.n_steps:,} steps"
+        span = "" if len(steps) == 1 else f" over {counted(r.n_steps, 'step')}"
         verb = _trend(first, last)
         who = word + " it" if word in ("with BN", "without BN") else word
         if i == 1 and words == ["with BN", "without BN"]:
@@ -116,7 +121,7 @@ def training_curves_speech(fig, run: Run, other: Run | None = None, x: str = "st
         verb = "" if verb == said else f" {verb}"       # "..., without it from 0.69 to 0.33"
         said = verb.strip() or said
         parts.append(f"{who}{verb} from {loss(first)} to {loss(last)}{span}")
-    head = f"Mini-batch loss over {runs[0].n_steps:,} steps" if len(steps) == 1 else "Mini-batch loss"
+    head = f"Mini-batch loss over {counted(runs[0].n_steps, 'step')}" if len(steps) == 1 else "Mini-batch loss"
     sentence = f"{head} (mean over one epoch): {', '.join(parts)}."
     accs = [r.epoch_metrics["test_acc_eval"][-1] for r in runs]
     if all(np.isfinite(accs)):
@@ -248,7 +253,7 @@ def describe(fig) -> Speech:
                 said.append(words)
     parts = said[:MOST_TRACES] + grids
     if len(said) > MOST_TRACES:
-        parts.append(f"and {len(said) - MOST_TRACES} more lines")
+        parts.append(f"and {counted(len(said) - MOST_TRACES, 'more line')}")
     if not parts:
         texts = [plain_text(a.text) for a in fig.layout.annotations if plain_text(a.text)]
         sentence = (f"{name}: " + ("; ".join(texts) if texts else "nothing drawn")).rstrip(".") + "."
@@ -274,10 +279,10 @@ def spread_sentence(groups: dict, label: str, log: bool = False) -> str:
         values = np.asarray(values, dtype=float).ravel()
         ok = values[np.isfinite(values) & ((values > 0) if log else True)]
         if not len(ok):
-            parts.append(f"{name}: no value in {len(values)} seeds")
+            parts.append(f"{name}: no value in {counted(len(values), 'seed')}")
             continue
         missing = f", {len(values) - len(ok)} without a value" if len(ok) < len(values) else ""
-        parts.append(f"{name}: median {number(np.median(ok))} over {len(ok)} seeds, from {number(ok.min())} "
+        parts.append(f"{name}: median {number(np.median(ok))} over {counted(len(ok), 'seed')}, from {number(ok.min())} "
                      f"to {number(ok.max())}{missing}")
     return f"{plain_text(label)}. " + "; ".join(parts) + "."
 
@@ -308,7 +313,7 @@ def watch_panel_sentences(view, name: str, label: str) -> list:
     v = view
     first, last = finite_ends(v.curve_smooth)
     loss = (f"Loss, {name}: the mini-batch loss (mean over one epoch) {_trend(first, last)} from "
-            f"{number(first)} to {number(last)} over {v.n_steps:,} steps.")
+            f"{number(first)} to {number(last)} over {counted(v.n_steps, 'step')}.")
     if v.plane is None:
         surface = f"Loss surface, {name}: the weights left the finite range, so there is no surface."
     else:
@@ -334,7 +339,7 @@ def watch_panel_sentences(view, name: str, label: str) -> list:
     if v.prob is None:          # no two-feature plane: the panel follows held-out accuracy instead
         first_acc, last_acc = finite_ends(v.accuracy)
         boundary = (f"{v.accuracy_split.capitalize()} accuracy, {name}: in evaluation mode it goes from "
-                    f"{first_acc:.0%} to {last_acc:.0%} over {v.n_steps:,} steps.")
+                    f"{first_acc:.0%} to {last_acc:.0%} over {counted(v.n_steps, 'step')}.")
         return [loss, surface, hist, running, boundary]
     prob = np.asarray(v.prob[-1], dtype=float)
     share = float(np.mean(prob[np.isfinite(prob)] > 0.5)) if np.isfinite(prob).any() else float("nan")

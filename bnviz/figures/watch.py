@@ -17,7 +17,7 @@ import numpy as np
 from ..visitor_text import plain
 from ..watch import WatchRun
 from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, alpha, text_colour
-from .speech import watch_panel_sentences, watch_table
+from .speech import counted, watch_panel_sentences, watch_table
 
 F32_MAX = 3.0e38
 PANELS = ("Loss", "Loss surface and path", "Input to the activation", "Running μ and σ²", "P({label})")
@@ -175,7 +175,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
         if not isinstance(v, WatchRun):
             raise TypeError(f"expected a WatchRun, got {type(v).__name__}")
         colour = BN_ON if v.bn else BN_OFF
-        note = f"diverged at step {v.diverged_at:,}" if v.diverged_at is not None else f"{v.n_steps:,} steps"
+        note = f"diverged at step {v.diverged_at:,}" if v.diverged_at is not None else counted(v.n_steps, "step")
         if v.running_mean is None:
             note += " · no BN: nothing runs"
         if v.rows_used < v.n_rows:
