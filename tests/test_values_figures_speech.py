@@ -479,3 +479,10 @@ def test_counts_of_one_read_in_the_singular():
 
     assert [counted(1, "step"), counted(2, "step"), counted(1200, "seed"), counted(1, "more line")] == [
         "1 step", "2 steps", "1,200 seeds", "1 more line"]
+
+
+def test_a_number_that_rounds_up_to_a_thousand_is_written_out():
+    from bnviz.figures.speech import number
+
+    assert [number(999.4), number(999.5), number(-999.7), number(1234.5), number(99.95)] == [
+        "999", "1,000", "-1,000", "1,234", "100"]

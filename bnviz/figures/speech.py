@@ -54,7 +54,8 @@ def number(x) -> str:
         return f"{x:.2e}"
     if float(x).is_integer():
         return f"{int(x):,}"
-    return f"{x:.3g}" if abs(x) < 1000 else f"{x:,.0f}"
+    # 999.5 rounds to 1000 at 3 digits: written as 1,000, never as "1e+03"
+    return f"{x:.3g}" if abs(float(f"{x:.3g}")) < 1000 else f"{x:,.0f}"
 
 
 def sample(n: int, most: int = TABLE_ROWS) -> np.ndarray:
