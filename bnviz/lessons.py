@@ -193,8 +193,9 @@ def _verdict(parts, sentence, numbers, spread, label, log=False, detail=None, bo
 
 def _sentence_case(name: str) -> str:
     """A part's name inside a sentence: its first letter lower case, unless its first word is an
-    abbreviation ("BN allows ..." stays, "Small batches cost ..." becomes "small batches cost ...")."""
-    first = name.split(" ", 1)[0]
+    abbreviation ("BN allows ..." and "BN's loss ..." stay, "Small batches cost ..." becomes "small batches
+    cost ...")."""
+    first = name.split(" ", 1)[0].split("'", 1)[0]      # a possessive's "s" is no part of the abbreviation
     return name if len(first) > 1 and first.isupper() else name[:1].lower() + name[1:]
 
 
@@ -315,6 +316,13 @@ def _init_scale(seeds, base):
 LARGE_BATCH = 64
 
 
+def _rows(values) -> np.ndarray:
+    """Differences of accuracies rounded to 12 decimals. An accuracy is a whole number of rows over the
+    row count, and without the rounding a difference of exactly one test row can fall short of it
+    (0.85 - 0.8 = 0.04999... < 1/20), so a seed would not count the row it lost."""
+    return np.round(np.asarray(values, dtype=float), 12)
+
+
 def _batch_noise(seeds, base):
     rows = len(measures.dataset_for(measures._data_config(base, seeds[0])).y_train)
     small = min(base.batch_size, rows)
@@ -328,7 +336,7 @@ def _batch_noise(seeds, base):
     gap_on, gap_off = m["acc_gap"][True][:, 0], m["acc_gap"][False][:, 0]
     test_row = 1.0 / m["test_rows"]
     regularizes = Part("BN narrows the train/test gap", f"|train − test accuracy| without BN minus with BN, "
-                       f"batches of {small}", test_row, np.abs(gap_off) - np.abs(gap_on))
+                       f"batches of {small}", test_row, _rows(np.abs(gap_off) - np.abs(gap_on)))
     numbers = {"seeds": n, "small_batch": int(small), "large_batch": int(large), "epochs": m["epochs"],
                "mu_spread_small": _med(spread[:, 0]), "mu_spread_large": _med(spread[:, 1]),
                "theory_small": float(m["theory"][0]), "theory_large": float(m["theory"][1]),
@@ -554,7 +562,7 @@ def _batch_dependence(seeds, base):
     test_row = 1.0 / m["test_rows"]
     falls = Part("Small batches cost batch norm accuracy, and layer norm less",
                  f"test accuracy lost from batches of {large} to {small}, batch norm's minus layer norm's", test_row,
-                 drop["batch"] - drop["layer"])
+                 _rows(drop["batch"] - drop["layer"]))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.log2(noise["batch"][:, 0] / noise["layer"][:, 0])
     noisier = Part("At the smallest batch the loss is noisier with batch norm than with layer norm",

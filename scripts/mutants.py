@@ -39,6 +39,9 @@ MODULES = {
     "compare": ["tests/test_compare_cache.py",
                 "tests/test_controls.py::test_compare_choices_and_run_b_defaults_come_from_the_table",
                 "tests/test_values_compare.py"],
+    "lessons": ["tests/test_values_lessons_words.py", "tests/test_values_lessons_sentences.py",
+                "tests/test_values_lessons_rules.py", "tests/test_verdicts.py::"
+                "test_a_failing_parts_name_keeps_its_abbreviation_inside_the_sentence"],
 }
 
 # what the project folder holds that a mutants folder must not link to
