@@ -271,13 +271,13 @@ def test_within_a_tolerance():
     assert lessons._within([0.3], 0.5).tolist() == [1 - 0.3 / 0.5]
 
 
-def running(monkeypatch, ewma_mean, ewma_var, pop_mean, pop_var):
+def running(monkeypatch, ewma_mean, ewma_var, pop_mean, pop_var, cum_mean=full(1.0), cum_var=full(1.0)):
     def rule(mean_gap, var_gap):
         return {"mean_gap": mean_gap, "var_gap": var_gap, "var_error": full(0.0), "settled_epoch": full(1.0)}
     fake(monkeypatch, "running_averages", {"tolerance": 0.1, "var_tolerance": 0.05, "batch_size": 10, "layer": 2,
                                            "running_var": "biased", "ewma": rule(ewma_mean, ewma_var),
                                            "population": rule(pop_mean, pop_var),
-                                           "cumulative": rule(full(1.0), full(1.0))})
+                                           "cumulative": rule(cum_mean, cum_var)})
     return lessons._running(list(range(N)), Config())
 
 
@@ -299,6 +299,14 @@ def test_running_edges(monkeypatch, case, mean, var):
     assert v.parts[1].values.tolist() == expected.tolist()
     if case not in ("at", "above"):
         assert fails(v) == "the population average after training ends near them in none of 10 seeds" + REVERSED + "."
+
+
+def test_running_counts_each_rule_in_its_own_words(monkeypatch):
+    """The average over training is counted within tolerance like the others, a gap at the tolerance included."""
+    cum_mean = np.array([0.1] * 3 + [0.0] * 2 + [0.5] * 5)           # 3 at the tolerance, 2 inside, 5 outside
+    v = running(monkeypatch, full(0.0), full(0.0), full(0.2), full(0.0), cum_mean, full(0.0))
+    assert ("Within tolerance (three times the EWMA's own noise): the EWMA in all 10 seeds, the population average "
+            "in none of 10 seeds, the average over training in half the 10 seeds.") in v.sentence
 
 
 def test_running_an_unmeasured_gap_is_far_off(monkeypatch):

@@ -29,6 +29,7 @@ from bnviz.verdicts import SHORT_RULE, Part
     (Config(test_fraction=0.25), "25% held out"),
     (Config(running_var="unbiased"), "unbiased running variance"),
     (Config(bn_momentum=0.9), "momentum 0.9"),
+    (Config(bn_momentum=0.12345), "momentum 0.123"),          # printed as the sentences print numbers
     (Config(dataset="circles", hidden=(8, 8), batch_size=2, test_fraction=0.5, running_var="unbiased",
             bn_momentum=0.5),
      "Circles data, 2 relu layers of 8, batches of 2, 50% held out, unbiased running variance, momentum 0.5"),
@@ -225,6 +226,16 @@ def test_measure_hands_the_measurer_the_seeds_and_the_experiments_config():
     assert v.seconds >= 0.0
     v = measure(made_up_lesson("y", seen), seeds=[7])
     assert seen[-1] == ([7], Config(lr=2.0)) and v.experiment == "notes" and v.seeds == (7,)
+
+
+def test_measure_times_the_measurer(monkeypatch):
+    clock = iter([10.0, 12.5])
+    monkeypatch.setattr(lessons.time, "perf_counter", lambda: next(clock))
+    assert measure(made_up_lesson("x", []), seeds=[0]).seconds == 2.5
+
+
+def test_a_pair_of_links_names_both_experiments():
+    assert lessons._pair("lr=2", "lr=3") == {"notes": "lr=2", "shows": "lr=3"}
 
 
 def test_measure_all_measures_every_lesson_in_table_order(monkeypatch):
