@@ -42,6 +42,7 @@ MODULES = {
     "lessons": ["tests/test_values_lessons_words.py", "tests/test_values_lessons_sentences.py",
                 "tests/test_values_lessons_rules.py", "tests/test_verdicts.py::"
                 "test_a_failing_parts_name_keeps_its_abbreviation_inside_the_sentence"],
+    "verdicts": ["tests/test_verdicts.py", "tests/test_values_verdicts.py"],
 }
 
 # what the project folder holds that a mutants folder must not link to
