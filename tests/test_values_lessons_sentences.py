@@ -739,3 +739,67 @@ def test_figure1_without_the_quoted_steps_draws_the_last(monkeypatch):
     assert v.numbers["acc_bn_240"] == 0.85 and v.numbers["steps"] == 300
     assert v.sentence.startswith("Test accuracy, medians over 3 seeds: after 48 steps 0.4 with BN and 0.1 "
                                  "without; after 240 steps 0.85 with BN and 0.3 without (")
+
+
+# ------------------------------------------------------------------ one seed: "the one seed", never "seed seeds"
+
+
+def test_one_seed_higher_lr(monkeypatch):
+    learned = np.zeros((1, len(GRID)), bool)
+    learned[0, 3] = True
+    sweep, speed = higher_lr_measures([2.0], [0.5], [2.0], [np.nan], learned, np.zeros((1, len(GRID)), bool))
+    fake(monkeypatch, "learning_rate_sweep", sweep)
+    fake(monkeypatch, "epochs_to_learn", speed)
+    v = lessons._higher_lr([5], Config(lr=2.0, epochs=30))
+    assert v.sentence == (
+        "At lr 2, BN learns in the one seed and the plain network in no seed. The largest rate that still learns is "
+        "median 2 with BN and 0.5 without (median 4× per seed; at least twice as high in the one seed). At lr 0.1 BN "
+        "learns after 2 epochs and the plain network after 31 (medians; 31 means not within the run), at least 1.4× "
+        "sooner in the one seed.")
+
+
+def test_one_seed_init_scale(monkeypatch):
+    grid = np.array([0.1, 1.0, 10.0])
+    on, off = np.array([[0, 1, 1]], bool), np.array([[0, 1, 0]], bool)
+    fake(monkeypatch, "init_scale_sweep", {"grid": grid, "learned": {T: on, F: off}, "acc": {T: on, F: off}})
+    v = lessons._init_scale([0], Config())
+    assert v.sentence == ("Of 3 init scales from 0.1 to 10, BN learns at a median of 2 and the plain network at 1 (at "
+                          "least one more with BN in the one seed). BN too fails at scale 0.1 in the one seed.")
+
+
+def test_one_seed_running(monkeypatch):
+    m = running_measures()
+    for r in ("ewma", "population", "cumulative"):
+        m[r] = {k: v[:1] for k, v in m[r].items()}
+    fake(monkeypatch, "running_averages", m)
+    v = lessons._running([0], Config())
+    assert ("Within tolerance (three times the EWMA's own noise): the EWMA in the one seed, the population average in "
+            "the one seed, the average over training in no seed.") in v.sentence
+
+
+def test_one_seed_position_gradients_optimizers_santurkar(monkeypatch):
+    fake(monkeypatch, "bn_position", {"acc": {"before": np.array([0.9]), "after": np.array([0.6])},
+                                      "learned": {"before": np.array([T]), "after": np.array([F])},
+                                      "margin": {"before": np.array([0.1]), "after": np.array([-0.2])}})
+    assert lessons._position([0], Config()).sentence.startswith(
+        "BN before the activation learns in the one seed, after it in no seed; median training accuracy 0.9 and 0.6.")
+    fake(monkeypatch, "gradient_flow", {"ratio": {T: np.array([2.0]), F: np.array([200.0])},
+                                        "learned": {T: np.array([T]), F: np.array([F])}, "depth": 6})
+    fake(monkeypatch, "gradient_growth", {"first": {T: np.array([1.0]), F: np.array([100.0])}, "last": {},
+                                          "learned": {T: np.array([T]), F: np.array([F])}, "scale": 10.0, "depth": 2})
+    assert ("(ten times more level with BN in the one seed); BN learns in the one seed, the plain network in no "
+            "seed.") in lessons._gradients([0], Config(activation="sigmoid")).sentence
+    names = ("sgd", "momentum", "rmsprop", "adam")
+    fake(monkeypatch, "optimizers", {"acc": {k: np.array([0.9]) for k in names},
+                                     "learned": {k: np.array([k != "adam"]) for k in names},
+                                     "margin": {k: np.array([0.1]) for k in names}, "lr": dict(measures.OPTIMIZER_LR)})
+    assert lessons._optimizers([0], Config()).sentence == (
+        "With BN, SGD (lr 0.1) learns in the one seed, momentum (lr 0.1) learns in the one seed, RMSprop (lr 0.01) "
+        "learns in the one seed, Adam (lr 0.01) learns in no seed; all four learn in the one seed.")
+    one = {"bn": np.array([1.0]), "noisy": np.array([2.0]), "plain": np.array([4.0])}
+    fake(monkeypatch, "noisy_bn", {"noise": 0.5, "learned": {"bn": np.array([T]), "noisy": np.array([T]),
+                                                             "plain": np.array([F])},
+                                   "margin": {"bn": np.array([0.1]), "noisy": np.array([0.1]), "plain": np.array([-0.1])},
+                                   "drift": one, "loss_variation": one, "grad_change": one, "beta_smoothness": one})
+    assert lessons._santurkar([0], Config()).sentence.startswith(
+        "BN with noise of size 0.5 learns in the one seed (plain BN the one seed, no BN no seed) while")
