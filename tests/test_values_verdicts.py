@@ -77,6 +77,9 @@ def test_the_interval_at_another_level():
     assert sign_interval(values, level=0.5) == (3.0, 6.0, coverage_of(10, 4))       # 0.65625, 4 would be 0.246
     assert sign_interval(values, level=coverage_of(10, 3)) == (2.0, 7.0, coverage_of(10, 3))   # exactly reached
     assert sign_interval(values, level=0.999) == (0.0, 9.0, coverage_of(10, 1))
+    # at a level of 0 the interval narrows to the middle pair of values and never turns inside out
+    assert sign_interval(values, level=0.0) == (4.0, 5.0, coverage_of(10, 5))
+    assert sign_interval(np.arange(9.0), level=0.0) == (3.0, 5.0, coverage_of(9, 4))
 
 
 def test_an_empty_interval_is_refused():
