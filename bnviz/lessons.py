@@ -193,8 +193,9 @@ def _verdict(parts, sentence, numbers, spread, label, log=False, detail=None, bo
 
 def _sentence_case(name: str) -> str:
     """A part's name inside a sentence: its first letter lower case, unless its first word is an
-    abbreviation ("BN allows ..." stays, "Small batches cost ..." becomes "small batches cost ...")."""
-    first = name.split(" ", 1)[0]
+    abbreviation ("BN allows ..." and "BN's loss ..." stay, "Small batches cost ..." becomes "small batches
+    cost ...")."""
+    first = name.split(" ", 1)[0].split("'", 1)[0]      # a possessive's "s" is no part of the abbreviation
     return name if len(first) > 1 and first.isupper() else name[:1].lower() + name[1:]
 
 
@@ -220,6 +221,11 @@ def _med(values) -> float:
 
 def _seeds(n: int) -> str:
     return "the one seed" if n == 1 else f"{n} seeds"
+
+
+def _in_seeds(k: int, n: int) -> str:
+    """k of n seeds with its noun: "3 of 10 seeds", "all 10 seeds", "the one seed", "no seed"."""
+    return count_words(k, n) + (" seeds" if n != 1 else "")
 
 
 def seed_list_text(seeds) -> str:
@@ -275,8 +281,8 @@ def _higher_lr(seeds, base):
                "ratio": float(2 ** higher.median), "seeds_bn_higher": higher.count, "speed_lr": SPEED_LR,
                "epochs_bn": _med(fast_on), "epochs_plain": _med(fast_off), "seeds_faster": faster.count,
                "never_epochs": never}
-    sentence = (f"At lr {fmt(numbers['probe_lr'])}, BN learns in {count_words(numbers['learn_at_probe_bn'], n)} "
-                f"seeds and the plain network in {count_words(numbers['learn_at_probe_plain'], n)}. The largest "
+    sentence = (f"At lr {fmt(numbers['probe_lr'])}, BN learns in {_in_seeds(numbers['learn_at_probe_bn'], n)} "
+                f"and the plain network in {count_words(numbers['learn_at_probe_plain'], n)}. The largest "
                 f"rate that still learns is median {fmt(numbers['median_best_lr_bn'])} with BN and "
                 f"{fmt(numbers['median_best_lr_plain'])} without (median {fmt(numbers['ratio'])}× per seed; at "
                 f"least twice as high {_shows(higher)}). At lr {fmt(SPEED_LR)} BN learns after "
@@ -305,7 +311,7 @@ def _init_scale(seeds, base):
                 f"{fmt(numbers['median_scales_bn'])} and the plain network at {fmt(numbers['median_scales_plain'])} "
                 f"(at least one more with BN {_shows(wider)}).")
     if fails_on:
-        sentence += f" BN too fails at {numbers['bn_fails_at']} seeds."
+        sentence += f" BN too fails at {numbers['bn_fails_at']}{' seeds' if n != 1 else ''}."
     return _verdict((wider,), sentence, numbers, {"BN on": scales_on, "BN off": scales_off},
                     "init scales (of the sweep) that learn",
                     detail={"init_scale": grid, "learned BN on": ok_on, "learned BN off": ok_off,
@@ -313,6 +319,13 @@ def _init_scale(seeds, base):
 
 
 LARGE_BATCH = 64
+
+
+def _rows(values) -> np.ndarray:
+    """Differences of accuracies rounded to 12 decimals. An accuracy is a whole number of rows over the
+    row count, and without the rounding a difference of exactly one test row can fall short of it
+    (0.85 - 0.8 = 0.04999... < 1/20), so a seed would not count the row it lost."""
+    return np.round(np.asarray(values, dtype=float), 12)
 
 
 def _batch_noise(seeds, base):
@@ -328,7 +341,7 @@ def _batch_noise(seeds, base):
     gap_on, gap_off = m["acc_gap"][True][:, 0], m["acc_gap"][False][:, 0]
     test_row = 1.0 / m["test_rows"]
     regularizes = Part("BN narrows the train/test gap", f"|train − test accuracy| without BN minus with BN, "
-                       f"batches of {small}", test_row, np.abs(gap_off) - np.abs(gap_on))
+                       f"batches of {small}", test_row, _rows(np.abs(gap_off) - np.abs(gap_on)))
     numbers = {"seeds": n, "small_batch": int(small), "large_batch": int(large), "epochs": m["epochs"],
                "mu_spread_small": _med(spread[:, 0]), "mu_spread_large": _med(spread[:, 1]),
                "theory_small": float(m["theory"][0]), "theory_large": float(m["theory"][1]),
@@ -424,7 +437,7 @@ def _running(seeds, base):
                 f"{_off(numbers['var_error_ewma_pct'])}, {_off(numbers['var_error_population_pct'])} and "
                 f"{_off(numbers['var_error_cumulative_pct'])}. Within tolerance (three times the EWMA's own noise): "
                 f"the EWMA {_shows(parts[0])}, the population average {_shows(parts[1])}, the average over "
-                f"training in {count_words(int((close(cumulative) >= 0).sum()), n)} seeds.")
+                f"training in {_in_seeds(int((close(cumulative) >= 0).sum()), n)}.")
     return _verdict(parts, sentence, numbers,
                     {"EWMA": ewma["mean_gap"], "population": population["mean_gap"],
                      "all-training average": cumulative["mean_gap"]},
@@ -462,7 +475,7 @@ def _position(seeds, base):
                 0.0, np.minimum(m["margin"]["before"], m["margin"]["after"]))
     numbers = {"seeds": n, "acc_before": _med(m["acc"]["before"]), "acc_after": _med(m["acc"]["after"]),
                "seeds_before": int(m["learned"]["before"].sum()), "seeds_after": int(m["learned"]["after"].sum())}
-    sentence = (f"BN before the activation learns in {count_words(numbers['seeds_before'], n)} seeds, after it in "
+    sentence = (f"BN before the activation learns in {_in_seeds(numbers['seeds_before'], n)}, after it in "
                 f"{count_words(numbers['seeds_after'], n)}; median training accuracy {fmt(numbers['acc_before'])} "
                 f"and {fmt(numbers['acc_after'])}.")
     return _verdict((both,), sentence, numbers, {"before": m["acc"]["before"], "after": m["acc"]["after"]},
@@ -485,8 +498,8 @@ def _gradients(seeds, base):
                "explode_learn_bn": int(e["learned"][True].sum()), "explode_learn_plain": int(e["learned"][False].sum())}
     sentence = (f"In {m['depth']} {base.activation} layers the output layer's gradient is median "
                 f"{fmt(numbers['ratio_plain'])}× the first layer's without BN and {fmt(numbers['ratio_bn'])}× with it "
-                f"(ten times more level with BN {_shows(vanish)}); BN learns in {count_words(numbers['learn_bn'], n)} "
-                f"seeds, the plain network in {count_words(numbers['learn_plain'], n)}. With ReLU and weights started "
+                f"(ten times more level with BN {_shows(vanish)}); BN learns in {_in_seeds(numbers['learn_bn'], n)}, "
+                f"the plain network in {count_words(numbers['learn_plain'], n)}. With ReLU and weights started "
                 f"at {fmt(e['scale'])}× the usual scale, the first layer's gradient reaches median "
                 f"{fmt(numbers['first_grad_plain'])} without BN and {fmt(numbers['first_grad_bn'])} with it (ten "
                 f"times smaller with BN {_shows(explode)}).")
@@ -504,8 +517,8 @@ def _optimizers(seeds, base):
                  np.min(np.stack(list(m["margin"].values())), axis=0))
     numbers = {"seeds": n, **{f"learn_{k}": int(v.sum()) for k, v in m["learned"].items()},
                **{f"lr_{k}": v for k, v in m["lr"].items()}}
-    sentence = ("With BN, " + ", ".join(f"{names[k]} (lr {fmt(m['lr'][k])}) learns in {count_words(int(ok.sum()), n)}"
-                                        f" seeds" for k, ok in m["learned"].items())
+    sentence = ("With BN, " + ", ".join(f"{names[k]} (lr {fmt(m['lr'][k])}) learns in {_in_seeds(int(ok.sum()), n)}"
+                                        for k, ok in m["learned"].items())
                 + f"; all four learn {_shows(works)}.")
     return _verdict((works,), sentence, numbers, {names[k]: acc for k, acc in m["acc"].items()},
                     "training accuracy", bounds=ACCURACY)
@@ -523,7 +536,7 @@ def _santurkar(seeds, base):
                                                                        "beta_smoothness")}
     numbers = {"seeds": n, "noise": m["noise"], **{f"learn_{k}": int(v.sum()) for k, v in m["learned"].items()},
                **{f"{what}_{k}": v for what, d in med.items() for k, v in d.items()}}
-    sentence = (f"BN with noise of size {fmt(m['noise'])} learns in {count_words(numbers['learn_noisy'], n)} seeds "
+    sentence = (f"BN with noise of size {fmt(m['noise'])} learns in {_in_seeds(numbers['learn_noisy'], n)} "
                 f"(plain BN {count_words(numbers['learn_bn'], n)}, no BN {count_words(numbers['learn_plain'], n)}) "
                 f"while the last layer's input moves {fmt(med['drift']['noisy'])}× its spread over training, "
                 f"against {fmt(med['drift']['bn'])}× with plain BN (at least twice as much {_shows(moves)}). Along "
@@ -554,7 +567,7 @@ def _batch_dependence(seeds, base):
     test_row = 1.0 / m["test_rows"]
     falls = Part("Small batches cost batch norm accuracy, and layer norm less",
                  f"test accuracy lost from batches of {large} to {small}, batch norm's minus layer norm's", test_row,
-                 drop["batch"] - drop["layer"])
+                 _rows(drop["batch"] - drop["layer"]))
     with np.errstate(divide="ignore", invalid="ignore"):
         ratio = np.log2(noise["batch"][:, 0] / noise["layer"][:, 0])
     noisier = Part("At the smallest batch the loss is noisier with batch norm than with layer norm",

@@ -43,6 +43,10 @@ MODULES = {
     "figures.watch": ["tests/test_values_figures_watch.py"],
     "figures.speech": ["tests/test_values_figures_speech.py"],
     "figures.lessons": ["tests/test_values_figures_lessons.py"],
+    "lessons": ["tests/test_values_lessons_words.py", "tests/test_values_lessons_sentences.py",
+                "tests/test_values_lessons_rules.py", "tests/test_verdicts.py::"
+                "test_a_failing_parts_name_keeps_its_abbreviation_inside_the_sentence"],
+    "verdicts": ["tests/test_verdicts.py", "tests/test_values_verdicts.py"],
 }
 
 # what the project folder holds that a mutants folder must not link to
