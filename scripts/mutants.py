@@ -39,6 +39,17 @@ MODULES = {
     "compare": ["tests/test_compare_cache.py",
                 "tests/test_controls.py::test_compare_choices_and_run_b_defaults_come_from_the_table",
                 "tests/test_values_compare.py"],
+    "figures.colours": ["tests/test_values_colours.py"],
+    "figures.common": ["tests/test_values_figures_common.py"],
+    "figures.curves": ["tests/test_values_figures_curves.py"],
+    "figures.running": ["tests/test_values_figures_running.py"],
+    "figures.activations": ["tests/test_values_figures_activations.py"],
+    "figures.classes": ["tests/test_values_figures_classes.py"],
+    "figures.contours": ["tests/test_values_figures_contours.py"],
+    "figures.parameters": ["tests/test_values_figures_parameters.py"],
+    "figures.testtime": ["tests/test_values_figures_testtime.py"],
+    "figures.sweeps": ["tests/test_values_figures_sweeps.py"],
+    "figures.network": ["tests/test_values_figures_network.py"],
 }
 
 # what the project folder holds that a mutants folder must not link to
