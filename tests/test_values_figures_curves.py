@@ -1,6 +1,7 @@
 """Training curves by value: every trace's numbers recomputed from the Run's arrays, the axes' ranges
 recomputed from the data, every name and title written out."""
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -94,6 +95,7 @@ def test_one_run_s_traces(runs, x, unit, fmt):
     np.testing.assert_allclose(mean.x, where[:run.n_steps])
     assert run.epoch_window == 6
     np.testing.assert_allclose(mean.y, trailing_mean(run.train_loss, 6), rtol=1e-12)
+    assert (faint.xaxis, faint.yaxis, mean.xaxis, mean.yaxis) == ("x", "y", "x", "y")
     assert (mean.mode, mean.line.color, mean.line.width, mean.line.dash, mean.name, mean.legendgroup,
             mean.showlegend) == ("lines", "#0072B2", 2.5, "solid", f"{name}: batch loss, 1-epoch mean", name, None)
     assert mean.hovertemplate == f"{unit} {fmt}<br>mean batch loss %{{y:.4f}}"
@@ -113,7 +115,8 @@ def test_one_run_s_traces(runs, x, unit, fmt):
     assert [a.text for a in fig.layout.annotations] == ["loss (binary cross-entropy)", "accuracy"]
     assert fig.layout.xaxis.title.text == fig.layout.xaxis2.title.text == X_AXES[x]
     assert (fig.layout.yaxis.title.text, fig.layout.yaxis.rangemode) == ("loss", "tozero")
-    assert fig.layout.yaxis2.title.text == "accuracy"
+    assert (fig.layout.yaxis2.title.text, fig.layout.yaxis2.rangemode) == ("accuracy", None)
+    assert list(fig.layout.yaxis.domain) == list(fig.layout.yaxis2.domain) == [0.0, 1.0]     # one row
     assert fig.layout.title.text == ("Training curves<br><span style='font-size:13px'>faint: each mini-batch's "
                                      "loss before its update; markers: all train and test rows at epoch ends (BN "
                                      "in<br>evaluation mode)</span>")
@@ -156,7 +159,9 @@ def test_a_high_accuracy_keeps_a_view_from_0_85(runs):
     blank = dataclasses.replace(run, recorded={**run.recorded, "epoch_metrics": {
         **run.epoch_metrics, "train_acc_eval": np.full(len(run.epoch_steps), np.nan),
         "test_acc_eval": np.full(len(run.epoch_steps), np.nan)}})
-    assert list(training_curves(blank).layout.yaxis2.range) == [0.0, 1.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                  # no minimum is taken over no number at all
+        assert list(training_curves(blank).layout.yaxis2.range) == [0.0, 1.0]
 
 
 def test_a_blown_up_loss_is_capped_at_10(runs):
@@ -166,6 +171,8 @@ def test_a_blown_up_loss_is_capped_at_10(runs):
     top = 10.0 / 1.15                                   # exactly at the cap
     flat = dataclasses.replace(run, recorded={**run.recorded, "train_loss": np.full(run.n_steps, top)})
     assert training_curves(flat).layout.yaxis.range[1] == pytest.approx(10.0)
+    half = dataclasses.replace(run, recorded={**run.recorded, "train_loss": np.full(run.n_steps, 0.5)})
+    assert list(training_curves(half).layout.yaxis.range) == pytest.approx([0, 0.575])
     zero = dataclasses.replace(run, recorded={**run.recorded, "train_loss": np.zeros(run.n_steps)})
     assert training_curves(zero).layout.yaxis.range is None
     nan = dataclasses.replace(run, recorded={**run.recorded, "train_loss": np.full(run.n_steps, np.nan)})
@@ -176,8 +183,15 @@ def test_a_blown_up_loss_is_capped_at_10(runs):
 def test_a_diverged_run_is_marked_where_it_stopped(runs):
     run = runs["diverged"]
     fig = training_curves(run, x="examples")
-    assert [(s.x0, s.line.color) for s in fig.layout.shapes] == [(60.0, "#D55E00")]      # 6 batches of 10
+    assert [(s.x0, s.line.color, s.xref) for s in fig.layout.shapes] == [(60.0, "#D55E00", "x")]   # 6 batches of 10
     assert "diverged at step 6" in [a.text for a in fig.layout.annotations]
+
+
+def test_a_strided_run_is_marked_at_its_divergence_past_its_last_kept_state(data):
+    run = train(Config(lr=10.0, standardize=False, bn=False, activation="linear", epochs=3), data, stride=4)
+    assert (run.n_steps, run.diverged_at) == (5, 6)
+    fig = training_curves(run, x="examples")
+    assert [s.x0 for s in fig.layout.shapes] == [60.0]
 
 
 def test_runs_without_steps(runs):
