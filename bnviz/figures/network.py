@@ -18,7 +18,9 @@ def network_diagram(run: Run) -> go.Figure:
         bias = " + b" if arch.has_bias(k) else ""
         dense = (f"Dense {width}<br>z = a·W{k}{bias}", "#DDDDDD")
         if k == arch.n_dense:
-            boxes += [dense, ("sigmoid<br>P(placed)", COLOURS["network output"].hex)]
+            # one sigmoid unit for two classes, a softmax over the classes for more (the digits)
+            output = "sigmoid<br>P(placed)" if arch.n_out == 1 else f"softmax<br>P of each of {arch.n_out} classes"
+            boxes += [dense, (output, COLOURS["network output"].hex)]
             continue
         # the normalization's box in the colour its runs are drawn in, and named with the same words
         norm = norm_meaning(arch.norm)
