@@ -47,7 +47,9 @@ def test_every_trace_is_the_run_s_numbers(runs, layer, unit):
         assert {b.yaxis, r.yaxis, c.yaxis, e.yaxis} == {axis}
         np.testing.assert_array_equal(b.x, steps)
         np.testing.assert_array_equal(b.y, batch[k][:, unit])
+        np.testing.assert_array_equal(r.x, steps)
         np.testing.assert_array_equal(r.y, running[k][:, unit])
+        np.testing.assert_array_equal(c.x, steps)
         np.testing.assert_array_equal(c.y, other[:, unit])
         np.testing.assert_array_equal(e.x, run.snapshot_steps)
         np.testing.assert_array_equal(e.y, exact[k][:, unit])
@@ -74,7 +76,7 @@ def test_every_trace_is_the_run_s_numbers(runs, layer, unit):
     for t in (mean_now, var_now):
         assert (t.mode, t.marker.size, t.marker.color, t.marker.line.color, t.marker.line.width, t.showlegend) == (
             "markers", 12, "#E69F00", "#000000", 1, False)
-    assert mean_now.name == "replay" and var_now.yaxis == "y2"
+    assert (mean_now.name, mean_now.yaxis, var_now.yaxis) == ("replay", "y", "y2")
     states = spread(run.snapshot_steps, 60)
     assert [f.name for f in fig.frames] == [str(s) for s in states]
     for frame, s in zip(fig.frames, states):
@@ -88,6 +90,9 @@ def test_every_trace_is_the_run_s_numbers(runs, layer, unit):
         "mean: μ_B and the running μ", "variance: σ²_B (biased) and the running σ² (biased)"]
     assert (fig.layout.xaxis2.title.text, fig.layout.yaxis.title.text, fig.layout.yaxis2.title.text) == (
         "step", "μ", "σ²")
+    assert fig.layout.xaxis.title.text is None                  # "step" only under the bottom panel
+    assert list(fig.layout.yaxis.domain) == pytest.approx([0.545, 1.0])       # 0.09 between the panels
+    assert list(fig.layout.yaxis2.domain) == pytest.approx([0.0, 0.455])
     assert fig.layout.xaxis.matches == "x2" or fig.layout.xaxis2.matches == "x"      # shared x
     assert fig.layout.title.text == (
         f"BN layer {layer}, unit {unit + 1}: running statistics against the exact ones<br><span style='font-size:"
@@ -144,6 +149,7 @@ def test_the_settled_step_is_marked(runs):
     run = runs["settles"]
     fig = running_stats_figure(run, 1, 0)
     assert [(s.x0, s.line.color, s.line.dash) for s in fig.layout.shapes] == [(9, "#000000", "dot")] * 2
+    assert [a.text for a in fig.layout.annotations if a.text.startswith("within")] == ["within 5% from step 9"] * 2
     gap = running_gap_figure(run, 1)
     assert gap.layout.title.text.endswith("dashed line: 5%; every unit stays within 5% from step 9</span>")
 
@@ -188,4 +194,17 @@ def test_the_gap_of_every_unit(runs, which, layer):
         "13px'>dashed line: 5%; not within 5% by the end: a biased running σ² settles near (n−1)/n of the exact "
         "one, and<br>later layers see noisier inputs in mini-batches than in the full-data pass</span>")
     assert fig.layout.height == 460 + 22 * (1 + units // 4)
+    assert list(fig.layout.yaxis.domain) == [0.0, 1.0]
+    assert list(fig.layout.xaxis.domain) == pytest.approx([0.0, 0.45])
+    assert list(fig.layout.xaxis2.domain) == pytest.approx([0.55, 1.0])
+
+
+def test_the_first_layer_and_unit_by_default(runs):
+    run = runs["ewma"]
+    assert running_stats_figure(run).layout.title.text.startswith(
+        "BN layer 1, unit 1: running statistics against the exact ones<br>")
+    np.testing.assert_array_equal(running_stats_figure(run).data[0].y, run.batch_mean[0][:, 0])
+    assert running_gap_figure(run).layout.title.text.startswith(
+        "BN layer 1: how far the running statistics are from the exact ones<br>")
+    assert len(running_gap_figure(run).data) == 6
 
