@@ -75,6 +75,9 @@ def test_the_heatmaps_of_two_runs_share_the_bins(runs):
     assert [a_.text for a_ in fig.layout.annotations] == ["A: BN before relu", "B: BN off"]
     assert fig.layout.title.text.startswith("Layer 1: z = a·W (+ b), the Dense output over training (all units)")
     assert fig.layout.height == 300 + 440 + 22
+    assert list(fig.layout.yaxis.domain) == pytest.approx([0.57, 1.0])       # 0.14 between the runs
+    assert list(fig.layout.yaxis2.domain) == pytest.approx([0.0, 0.43])
+    assert fig.layout.xaxis.matches is None and fig.layout.xaxis2.matches is None     # each run its own steps
 
 
 def test_an_all_zero_histogram_keeps_a_colour_range(runs):
@@ -102,6 +105,17 @@ def test_a_run_without_the_stage_is_left_out_and_none_at_all_says_so(runs):
         "Layer 1: the distribution at one step")
     pct = UnitPercentiles(1, 0, "bn", [b.snapshot_steps], [None])
     assert activation_percentiles(b, pct).layout.annotations[0].text.startswith("No run here has a BN output")
+    assert activation_percentiles(b, pct).layout.title.text == "Layer 1, unit 1: how its input distribution moves"
+
+
+def test_a_layer_norm_run_names_its_own_output(runs):
+    run = runs["layer"]
+    h = hist([run], stage="bn")
+    replay = activation_histogram_replay(run, h)
+    assert replay.layout.xaxis.title.text == "layer-norm output γ·x̂ + β (each row by its own units)"
+    pct = UnitPercentiles(1, 0, "bn", [run.snapshot_steps], [percentiles_for(run, 0)])
+    assert activation_percentiles(run, pct).layout.yaxis.title.text == (
+        "layer-norm output γ·x̂ + β (each row by its own units)")
 
 
 def test_a_run_without_steps_says_so_even_with_shares(runs):
@@ -109,6 +123,9 @@ def test_a_run_without_steps_says_so_even_with_shares(runs):
     for builder in (activation_heatmap, activation_histogram_replay):
         blank = builder(zero, hist([zero]))
         assert "no steps to show" in blank.layout.annotations[0].text and not blank.data
+    assert activation_heatmap(zero, hist([zero])).layout.title.text == (
+        "Layer 1: input to the activation over training")
+    assert activation_histogram_replay(zero, hist([zero])).layout.title.text == "Layer 1: the distribution at one step"
 
 
 def percentiles_for(run, seed):
