@@ -132,6 +132,7 @@ def test_confusion_matrices_side_by_side():
         assert (axis.type, axis.autorange, axis.scaleanchor, axis.constrain) == ("category", "reversed", anchor,
                                                                                  "domain")
     assert lay.xaxis.domain[1] == pytest.approx(0.45) and lay.xaxis2.domain[0] == pytest.approx(0.55)
+    assert list(lay.yaxis.domain) == list(lay.yaxis2.domain) == [0.0, 1.0]          # one row
     assert lay.title.text == ("Confusion matrix on the test rows<br><span style='font-size:13px'>rows: the true "
                               "class; columns: the class the network chose (evaluation mode); the diagonal is what "
                               "it got<br>right; blank cells are 0</span>")
@@ -153,7 +154,8 @@ def test_one_row_s_probabilities_with_its_image():
                                data_with([0, 1, 2]), truth=2)
     heat = fig.data[0]
     np.testing.assert_array_equal(np.asarray(heat.z), image.reshape(4, 4))
-    assert (heat.showscale, heat.hovertemplate) == (False, "pixel value %{z}<extra></extra>")
+    assert (heat.showscale, heat.hovertemplate, heat.xaxis, heat.yaxis) == (
+        False, "pixel value %{z}<extra></extra>", "x", "y")
     assert heat.colorscale[-1][1] == "rgb(0,0,0)"
     for t, p, label, colour in ((fig.data[1], p_a, "A · BN on", "#0072B2"), (fig.data[2], p_b, "B · BN off",
                                                                              "#D55E00")):
@@ -171,6 +173,13 @@ def test_one_row_s_probabilities_with_its_image():
                                                                                                          + 0.08)
     assert (lay.xaxis2.title.text, lay.xaxis2.type) == ("class (true class: 2)", "category")
     assert (lay.yaxis2.title.text, list(lay.yaxis2.range)) == ("probability", [0, 1.08])
+    # the image's axes and the bars' keep apart: the bars' axes are shown and not reversed, the image's
+    # carry no class axis or probability range
+    assert (lay.xaxis2.visible, lay.xaxis2.constrain, lay.yaxis2.visible, lay.yaxis2.autorange,
+            lay.yaxis2.scaleanchor) == (None, None, None, None, None)
+    assert (lay.xaxis.title.text, lay.xaxis.type, lay.yaxis.title.text, lay.yaxis.range) == (None, None, None,
+                                                                                             None)
+    assert list(lay.yaxis.domain) == list(lay.yaxis2.domain) == [0.0, 1.0]
     assert lay.barmode == "group"
     assert lay.title.text == ("One held-out row and the probability of every class<br><span style='font-size:"
                               "13px'>evaluation mode: BN with the running statistics, the row on its own</span>")
@@ -182,7 +191,8 @@ def test_one_row_s_probabilities_without_an_image():
                                truth=0)
     assert [t.type for t in fig.data] == ["bar"] and fig.data[0].xaxis == "x"
     assert list(fig.data[0].text) == ["0.01", "0.99"]                           # exactly 0.01: shown
-    assert fig.layout.xaxis.title.text == "class (true class: no)" and fig.layout.xaxis.domain[0] == 0
+    assert fig.layout.xaxis.title.text == "class (true class: no)"
+    assert list(fig.layout.xaxis.domain) == list(fig.layout.yaxis.domain) == [0.0, 1.0]     # one panel
     assert fig.layout.yaxis.title.text == "probability"
     half = probabilities_figure(np.arange(4.0), None, [np.array([0.5, 0.5])], ["A"], ["#009E73"],
                                 data_with([0, 1]), truth=1)
