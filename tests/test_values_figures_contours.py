@@ -11,11 +11,11 @@ from bnviz.landscape import ContourGrid, InputScaling
 
 
 def grid(loss, note="raw units (centred): a sentence: the rest", a_label="w_gpa", b_label="w_iq", lr_limit=0.5,
-         path_steps=None):
+         path_steps=None, scale=1.0):
     loss = np.asarray(loss, dtype=float)
     rows, cols = loss.shape
     path = np.array([[0.0, 0.0], [0.5, 0.25], [1.0, 0.5]])
-    return ContourGrid(np.linspace(-1.0, 2.0, cols), np.linspace(-3.0, 1.0, rows), loss, path,
+    return ContourGrid(np.linspace(-1.0, 2.0, cols) * scale, np.linspace(-3.0, 1.0, rows) * scale, loss, path,
                        np.array([0.7, 0.6, 0.5]), np.array([1.0, 0.5]), a_label, b_label, note, lr_limit,
                        path_steps)
 
@@ -49,7 +49,8 @@ def test_the_colorbar_is_labelled_with_the_loss():
     assert few["tickvals"] == pytest.approx(np.log10(expected).tolist())
     assert few["ticktext"] == [f"{t:.3g}" for t in expected] == ["0.21", "0.234", "0.26", "0.29"]
     wide = _loss_colorbar(-2.0, 2.0)
-    assert wide["ticktext"][0] == "0.01" and wide["ticktext"][-1] == "100" and len(wide["ticktext"]) == 20
+    assert wide["ticktext"] == ["0.01", "0.02", "0.05", "0.1", "0.15", "0.2", "0.25", "0.3", "0.4", "0.5", "0.7",
+                                "1", "1.5", "2", "3", "5", "10", "20", "50", "100"]
 
 
 def contour_checks(c, g, levels, hover):
@@ -66,9 +67,9 @@ def contour_checks(c, g, levels, hover):
 
 
 def test_input_scaling_side_by_side():
-    raw = grid([[0.1, 0.2, 0.3], [0.4, 0.5, 0.0]], lr_limit=0.0123456)
+    raw = grid([[0.1, 0.2, 0.3], [0.4, 0.5, 0.0], [0.7, 0.8, 0.9]], lr_limit=0.0123456)
     std = grid([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], note="standardized: gradient descent: 10 steps at lr 0.1",
-               lr_limit=2.5)
+               lr_limit=2.5, scale=10.0)
     fig = input_scaling_figure(InputScaling(raw, std))
     assert len(fig.data) == 6
     for col, g in ((1, raw), (2, std)):
@@ -85,14 +86,16 @@ def test_input_scaling_side_by_side():
                 best.marker.line.color, best.marker.line.width, best.name, best.showlegend) == (
             [1.0], [0.5], "markers", "star", 16, "#000000", "white", 1.5, "minimum", col == 1)
         assert {c.xaxis, path.xaxis, best.xaxis} == {f"x{axis}"}
-        assert list(fig.layout[f"xaxis{axis}"].range) == [-1.0, 2.0]
-        assert list(fig.layout[f"yaxis{axis}"].range) == [-3.0, 1.0]
+        assert list(fig.layout[f"xaxis{axis}"].range) == [-1.0 * g.a[-1] / 2, g.a[-1]]
+        assert list(fig.layout[f"yaxis{axis}"].range) == [-3.0 * g.b[-1], g.b[-1]]
+        assert list(fig.layout[f"yaxis{axis}"].domain) == [0.0, 1.0]
         assert fig.layout[f"yaxis{axis}"].scaleanchor == f"x{axis}" and fig.layout[f"yaxis{axis}"].scaleratio == 1
         assert fig.layout[f"xaxis{axis}"].title.text == "w&#95;gpa"
         assert fig.layout[f"yaxis{axis}"].title.text == "w&#95;iq"
     assert [a.text for a in fig.layout.annotations] == ["raw units (centred): stable only for lr < 0.0123",
                                                         "standardized: stable for lr < 2.5"]
     assert fig.layout.xaxis.domain[1] == pytest.approx(0.44) and fig.layout.xaxis2.domain[0] == pytest.approx(0.56)
+    assert list(fig.layout.xaxis.range) == [-1.0, 2.0] and list(fig.layout.yaxis2.range) == [-30.0, 10.0]
     assert fig.layout.title.text == (
         "Why normalize inputs: the same descent on raw and on standardized features<br><span style='font-size:"
         "13px'>gradient descent: 10 steps at lr 0.1; equal axis scales show the true shape of the contours</span>")
@@ -139,8 +142,8 @@ def test_the_landscape_and_its_replay(runs, n):
     assert (list(start.x), list(start.y), start.mode, start.name, start.marker.symbol, start.marker.size,
             start.marker.color, start.marker.line.width) == ([-1.0], [1.0], "markers", "start", "circle-open", 14,
                                                              "#E69F00", 3)
-    assert (list(final.x), list(final.y), final.name, final.marker.symbol, final.marker.size, final.marker.color,
-            final.marker.line.color, final.marker.line.width) == ([0.0], [0.0], "final weights", "star", 16,
+    assert (list(final.x), list(final.y), final.mode, final.name, final.marker.symbol, final.marker.size, final.marker.color,
+            final.marker.line.color, final.marker.line.width) == ([0.0], [0.0], "markers", "final weights", "star", 16,
                                                                  "#000000", "white", 1.5)
     count = min(40, n)
     picks = sorted({int(round(1 + i * (n - 1) / (count - 1))) for i in range(count)})
