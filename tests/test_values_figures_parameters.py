@@ -1,6 +1,7 @@
 """Parameter charts by value: γ and β, gradient norms, update ratios, the bias in front of BN and the
 evaluation-mode lag, each trace against the Run's arrays (smoothing and logs recomputed by hand)."""
 import dataclasses
+import warnings
 
 import numpy as np
 import pytest
@@ -60,6 +61,7 @@ def test_gamma_and_beta_of_a_bn_layer(runs, layer):
                                      "own values</span>")
     assert fig.layout.height == 420 + 22 * (1 + units // 4)
     assert fig.layout.xaxis.domain[1] == pytest.approx(0.45)
+    assert list(fig.layout.yaxis.domain) == [0.0, 1.0]
 
 
 def test_gamma_and_beta_of_a_layer_norm_layer_come_from_the_kept_states(runs):
@@ -89,6 +91,8 @@ def test_gamma_and_beta_refuse_or_explain(runs):
     with pytest.raises(ValueError, match="^layer must be 1 to 2, got 0$"):
         gamma_beta_figure(runs["layer"], 0)
     gamma_beta_figure(runs["layer"], 2)
+    assert gamma_beta_figure(runs["batch"]).layout.title.text.startswith("BN layer 1: the learned scale and shift")
+    assert len(gamma_beta_figure(runs["batch"]).data) == 18                  # layer 1's nine units, γ and β
 
 
 def test_gradient_norms_of_one_run_in_unit_colours(runs):
@@ -133,7 +137,9 @@ def test_the_log_ratio_draws_an_update_of_zero_at_minus_12(runs):
     run = runs["none"]
     ratios = np.array([[1e-3, 0.0], [np.nan, 10.0]])
     fake = dataclasses.replace(run, recorded={**run.recorded, "update_ratio": ratios})
-    np.testing.assert_allclose(_log_ratio(fake), [[-3.0, -12.0], [0.0, 1.0]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")                # an update of 0 is drawn at -12, without a warning
+        np.testing.assert_allclose(_log_ratio(fake), [[-3.0, -12.0], [0.0, 1.0]])
 
 
 def test_update_ratios(runs):
@@ -151,6 +157,7 @@ def test_update_ratios(runs):
     assert fig.layout.yaxis.title.text == "log₁₀ ‖ΔW‖ / ‖W‖ (1-epoch mean)"
     assert fig.layout.title.text == ("How much each step changes the weights<br><span style='font-size:13px'>"
                                      "update-to-weight ratio, per Dense layer</span>")
+    assert fig.layout.height == 440 + 22 * 2
 
 
 def records_for(run):
@@ -200,6 +207,8 @@ def test_the_bias_in_front_of_bn(runs):
                                                                                    "b")
     assert (lay.yaxis2.type, lay.yaxis2.title.text, lay.yaxis2.exponentformat) == ("log", "gradient norm", "power")
     assert lay.xaxis.domain[1] == pytest.approx(0.44)
+    assert list(lay.yaxis.domain) == [0.0, 1.0]
+    assert lay.height == 440 + 22 * 2                  # seven traces in the legend: two rows
     assert lay.title.text == ("The bias in front of BN<br><span style='font-size:13px'>BN subtracts the batch mean, "
                               "so a constant added before it cancels: its gradient is rounding noise, many<br>"
                               "orders of magnitude below the weights'</span>")
@@ -229,6 +238,18 @@ def test_a_run_without_a_bias_before_bn_or_without_bn(runs):
                                               "gradient.")
     blank = bias_figure(runs["none"], records_for(runs["none"]))
     assert blank.layout.annotations[0].text.startswith("This run has no batch norm")
+    assert blank.layout.title.text == "The bias in front of BN"
+
+
+def test_the_first_record_s_zero_gradient_note_sits_lowest_and_units_take_four_dashes(runs):
+    run = runs["batch"]
+    s = run.n_steps
+    first = BiasRecord(1, np.zeros((s + 1, 5)), np.zeros((s, 5)), np.zeros(s), np.ones(s), 0.0)
+    fig = bias_figure(run, [first])
+    notes = [a for a in fig.layout.annotations if a.text.startswith("‖∂L/∂b")]
+    assert [(a.text, a.y) for a in notes] == [("‖∂L/∂b1‖ = 0 at every step", 0.08)]
+    assert [t.line.dash for t in fig.data[:5]] == ["solid", "dash", "dot", "dashdot", "solid"]
+    assert [t.name for t in fig.data[:5]] == [f"b1, unit {u}" for u in range(1, 6)]
 
 
 def test_evaluation_mode_against_batch_mode(runs):
@@ -247,6 +268,7 @@ def test_evaluation_mode_against_batch_mode(runs):
     assert one.layout.title.text == ("Evaluation mode against batch mode, per epoch<br><span style='font-size:13px'>"
                                      "the gap closes as the running averages catch up with the statistics of the "
                                      "layers' inputs</span>")
+    assert one.layout.height == 420 + 22
     pair = eval_lag_figure(a, b)
     assert [(t.name, t.line.color, t.line.dash) for t in pair.data] == [
         ("A: hidden=[9, 2], lr=0.1: batch mode (exact statistics)", "#0072B2", "dot"),
