@@ -58,7 +58,8 @@ def test_three_ways_at_test_time_with_bn(runs):
 @pytest.mark.parametrize("whole, alone, gap", [([0.5, 0.8, 0.9], [0.5, 0.8, 0.9], "0.0%"),
                                                ([0.5, 0.8, 0.875], [0.5, 0.8, 0.9], "2.5%"),
                                                ([0.5, 0.8, 0.9], [0.5, 0.75, 0.9], "5.0%"),
-                                               ([np.nan, 0.8, 0.9], [0.5, 0.8, 0.9], "0.0%")])
+                                               ([np.nan, 0.8, 0.9], [0.5, 0.8, 0.9], "0.0%"),
+                                               ([np.nan] * 3, [np.nan] * 3, "0.0%")])      # nothing measured
 def test_layer_norm_says_the_largest_gap(runs, whole, alone, gap):
     acc = accuracy([0.5, 0.8, 0.9], whole, alone)
     fig = time_figure(runs["layer"], acc)
@@ -124,7 +125,7 @@ def test_the_decision_boundary(runs, data, norm, sentence):
         assert t.hovertemplate == f"cgpa %{{x}}<br>iq %{{y}}<extra>{split}</extra>"
     assert [f.name for f in fig.frames] == ["0", "10", "20"]
     for frame, p in zip(fig.frames, g.prob):
-        assert list(frame.traces) == [0, 1]
+        assert list(frame.traces) == [0, 1] and len(frame.data) == 2
         for t in frame.data:
             np.testing.assert_array_equal(np.asarray(t.z), p.astype(np.float32))
     assert [s.label for s in fig.layout.sliders[0].steps] == ["0", "10", "20"]
