@@ -90,7 +90,9 @@ def test_a_sweep_of_bn_on_and_off(field, label, at):
     assert (lay.xaxis.type, lay.xaxis.title.text, lay.xaxis2.type, lay.xaxis2.title.text) == ("log", label, "log",
                                                                                               label)
     assert list(lay.yaxis.range) == [0.0, 1.0] and lay.yaxis.title.text == "accuracy"
-    assert (lay.yaxis2.type, lay.yaxis2.title.text) == ("log", "loss")
+    assert (lay.yaxis2.type, lay.yaxis2.title.text, lay.yaxis2.range) == ("log", "loss", None)
+    assert list(lay.yaxis.domain) == list(lay.yaxis2.domain) == [0.0, 1.0]          # one row
+    assert lay.height == 480 + 44                                                   # four legend entries
     assert [a.text for a in lay.annotations][:2] == ["test accuracy at the end (evaluation mode)",
                                                     "training loss at the end"]
     vline = lay.shapes[0]
@@ -138,13 +140,16 @@ def test_the_batch_size_sweep():
     np.testing.assert_array_equal(fig.data[5].y, [0.1, 0.05, 0.02])
     np.testing.assert_array_equal(fig.data[7].y, [0.03, 0.02, 0.01])
     np.testing.assert_array_equal(fig.data[7].x, [2.0, 16.0, 320.0])
-    assert fig.data[1].hovertemplate.startswith("batch size %{x:.3g}<br>")
+    for t in fig.data[1::2]:
+        assert t.hovertemplate.startswith("batch size %{x:.3g}<br>")
     lay = fig.layout
     for axis in (lay.xaxis, lay.xaxis2, lay.xaxis3):
         assert (axis.type, axis.title.text, list(axis.tickvals), list(axis.ticktext)) == (
             "log", "batch size (rows)", [2.0, 16.0, 320.0], ["2", "16", "320"])
     assert (lay.yaxis.title.text, lay.yaxis.rangemode) == ("ratio", "tozero")
     assert (lay.yaxis2.title.text, lay.yaxis3.title.text) == ("loss difference", "accuracy difference")
+    assert (lay.yaxis2.rangemode, lay.yaxis3.rangemode) == (None, None)      # differences may be negative
+    assert list(lay.yaxis.domain) == list(lay.yaxis3.domain) == [0.0, 1.0]
     assert [(s.y0, s.line.color, s.line.width, s.yref) for s in lay.shapes] == [(0, "#000000", 1, "y2"),
                                                                                (0, "#000000", 1, "y3")]
     assert [a.text for a in lay.annotations] == ["spread of μ_B / spread of the data",
