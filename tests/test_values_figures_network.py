@@ -36,7 +36,7 @@ def test_bn_before_the_activation(data):
     for i, s in enumerate(fig.layout.shapes):
         assert (s.type, s.x0, s.x1, s.y0, s.y1, s.line.width) == ("rect", i - 0.42, i + 0.42, -0.5, 0.5, 2)
     labels = [a for a in fig.layout.annotations if not a.showarrow]
-    assert [(a.x, a.y, a.font.size) for a in labels] == [(i, 0, 13) for i in range(9)]
+    assert [(a.x, a.y, a.font.size, a.showarrow) for a in labels] == [(i, 0, 13, False) for i in range(9)]
     arrows = [a for a in fig.layout.annotations if a.showarrow]
     assert [(a.x, a.ax) for a in arrows] == [(i - 0.43, i - 0.57) for i in range(1, 9)]
     for a in arrows:
