@@ -8,7 +8,8 @@ from bnviz import Config, load_for, train
 from bnviz import figures as F
 from bnviz.activations import layer_histograms, unit_percentiles
 from bnviz.classes import held_out_sheet, image_side
-from bnviz.figures.colours import COLOURS, NORM_MEANINGS, OKABE_ITO, RUN_LETTERS, class_scale, norm_meaning
+from bnviz.figures.colours import (COLOURS, NORM_MEANINGS, OKABE_ITO, RUN_LETTERS, Meaning, _meaning, class_scale,
+                                   norm_meaning)
 from bnviz.figures.lessons import GROUP_COLOURS
 from bnviz.figures.watch import watch_spec
 from bnviz.inference import accuracy_by_statistics, boundary_replay, one_student_in_batches
@@ -49,6 +50,15 @@ def test_the_run_colours_and_their_words():
     assert [norm_meaning(n).hex for n in ("batch", "layer", "none")] == ["#0072B2", "#009E73", "#D55E00"]
     with pytest.raises(KeyError):
         norm_meaning("group")
+
+
+def test_a_row_is_made_from_a_colour_s_name():
+    # the table is built once, on import; the helper that builds each row, called here
+    assert _meaning("vermillion", "BN off", short="BN off", scale="Oranges") == Meaning(
+        "#D55E00", "BN off", "vermillion", "BN off", "Oranges")
+    assert _meaning("sky blue", "input") == Meaning("#56B4E9", "input", "sky blue", "", None)
+    with pytest.raises(KeyError):
+        _meaning("#0072B2", "a hex is no colour's name")
 
 
 def test_the_class_colours_and_their_scale():
