@@ -47,6 +47,17 @@ MODULES = {
                 "tests/test_values_lessons_rules.py", "tests/test_verdicts.py::"
                 "test_a_failing_parts_name_keeps_its_abbreviation_inside_the_sentence"],
     "verdicts": ["tests/test_verdicts.py", "tests/test_values_verdicts.py"],
+    "figures.colours": ["tests/test_values_colours.py"],
+    "figures.common": ["tests/test_values_figures_common.py"],
+    "figures.curves": ["tests/test_values_figures_curves.py"],
+    "figures.running": ["tests/test_values_figures_running.py"],
+    "figures.activations": ["tests/test_values_figures_activations.py"],
+    "figures.classes": ["tests/test_values_figures_classes.py"],
+    "figures.contours": ["tests/test_values_figures_contours.py"],
+    "figures.parameters": ["tests/test_values_figures_parameters.py"],
+    "figures.testtime": ["tests/test_values_figures_testtime.py"],
+    "figures.sweeps": ["tests/test_values_figures_sweeps.py"],
+    "figures.network": ["tests/test_values_figures_network.py"],
 }
 
 # what the project folder holds that a mutants folder must not link to

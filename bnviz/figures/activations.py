@@ -10,6 +10,7 @@ from plotly.subplots import make_subplots
 
 from ..activations import LayerHistograms, UnitPercentiles
 from ..run import Run
+from .colours import norm_meaning
 from .common import (LIGHT_FRAMES, stage_name, alpha, frame_slider, frame_states, missing, pair_labels,
                      placeholder, rows_phrase, run_colour, style)
 
@@ -40,7 +41,7 @@ def activation_heatmap(run: Run, hist: LayerHistograms, other: Run | None = None
     for i, (r, name, _, shares) in enumerate(pairs, start=1):
         density = shares.T
         fig.add_trace(go.Heatmap(x=r.snapshot_steps, y=hist.centres, z=density,
-                                 colorscale={"batch": "Blues", "layer": "Greens"}.get(r.config.norm, "Oranges"),
+                                 colorscale=norm_meaning(r.config.norm).scale,
                                  zmin=0, zmax=max(float(np.percentile(density, 99)), 1e-9),
                                  colorbar=dict(title="share<br>of rows", len=0.8 / len(pairs),
                                                y=1 - (i - 0.5) / len(pairs)),

@@ -2,7 +2,7 @@
 
 The numbers come from ``bnviz.classes`` and ``bnviz.inference``; these builders draw them.
 A wrong prediction is marked three ways, never by colour alone: a ✗ before its caption,
-a thick dashed frame around its image, and the vermillion of that frame.
+a thick dashed frame around its image, and the colour of that frame (the table's "wrong").
 """
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from plotly.subplots import make_subplots
 
 from ..classes import Confusion, Sheet
 from ..visitor_text import shown
-from .common import BLACK, VERMILLION, style
+from .colours import COLOURS
+from .common import BLACK, style, text_colour
 
 GAP = 3                  # blank pixels between two images of a sheet's row
 ROW_GAP = 5              # and between two rows, where the captions go
@@ -67,12 +68,13 @@ def digit_sheet_figure(sheet: Sheet, side: int, data, title: str = "Test images 
         r, c = divmod(i, sheet.per_row)
         x0, y0 = c * cell - 0.5, r * row_cell - 0.5
         wrong = bool(sheet.wrong[i])
+        ink = text_colour(COLOURS["wrong"].hex) if wrong else BLACK   # the frame's hue, dark enough for words
         fig.add_annotation(x=x0 + side / 2, y=y0 + side + 0.3, text=caption(sheet, i, names), showarrow=False,
-                           yanchor="top", font=dict(size=12, color=VERMILLION if wrong else BLACK,
+                           yanchor="top", font=dict(size=12, color=ink,
                                                     weight="bold" if wrong else "normal"))
         if wrong:
             fig.add_shape(type="rect", x0=x0 - 0.3, x1=x0 + side + 0.3, y0=y0 - 0.3, y1=y0 + side + 0.3,
-                          line=dict(color=VERMILLION, width=3, dash="dash"))
+                          line=dict(color=COLOURS["wrong"].hex, width=3, dash="dash"))
     rows = max(1, -(-len(sheet.rows) // sheet.per_row))
     fig.update_xaxes(visible=False, range=[-1, sheet.per_row * cell], constrain="domain")
     fig.update_yaxes(visible=False, range=[rows * row_cell, -1.5], scaleanchor="x", scaleratio=1)

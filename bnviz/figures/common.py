@@ -15,11 +15,13 @@ import plotly.graph_objects as go
 
 from ..inference import spread_states as frame_states  # noqa: F401 (the replay frames' states)
 from ..run import Run
+from .colours import COLOURS, OKABE_ITO, RUN_LETTERS, norm_meaning
 
-# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency
-BLUE, VERMILLION, GREEN, ORANGE, SKY, PURPLE, YELLOW, BLACK = (
-    "#0072B2", "#D55E00", "#009E73", "#E69F00", "#56B4E9", "#CC79A7", "#F0E442", "#000000")
-BN_ON, BN_OFF, LN_ON = BLUE, VERMILLION, GREEN
+# Okabe & Ito (2008): distinguishable with every common colour-vision deficiency (bnviz.figures.colours)
+BLUE, VERMILLION, GREEN, ORANGE, SKY, PURPLE, YELLOW, BLACK = (OKABE_ITO[name] for name in (
+    "blue", "vermillion", "green", "orange", "sky blue", "purple", "yellow", "black"))
+# what a run's colour means (the table's words go with them: run_label)
+BN_ON, BN_OFF, LN_ON = (COLOURS[meaning].hex for meaning in ("bn on", "bn off", "layer norm"))
 # Text in a palette colour needs a contrast of 4.5:1 on white (WCAG 2.1, 1.4.3): vermillion has 3.9:1,
 # so words in it are written in a darker vermillion (5.1:1); lines and markers keep the palette's.
 TEXT_COLOURS = {VERMILLION: "#B84F00", GREEN: "#007A5A", ORANGE: "#8F6300", SKY: "#1F6E9C", PURPLE: "#A6487D"}
@@ -56,17 +58,18 @@ def text_colour(colour: str) -> str:
 
 
 def run_colour(run: Run) -> str:
-    """Blue with batch norm, green with layer norm, vermillion with neither."""
-    return {"batch": BN_ON, "layer": LN_ON}.get(run.config.norm, BN_OFF)
+    """Blue with batch norm, green with layer norm, vermillion with neither (bnviz.figures.colours)."""
+    return norm_meaning(run.config.norm).hex
 
 
 def run_label(run: Run) -> str:
+    """A run's legend name, starting with the words of its colour's row: "BN before relu",
+    "LN after tanh", "BN off"."""
     cfg = run.config
-    if cfg.norm == "layer":
-        return f"LN {cfg.bn_position} {cfg.activation}"
-    if not cfg.bn:
-        return "BN off"
-    return f"BN {cfg.bn_position} {cfg.activation}"
+    short = norm_meaning(cfg.norm).short
+    if cfg.norm == "none":
+        return short
+    return f"{short} {cfg.bn_position} {cfg.activation}"
 
 
 def stage_name(stage: str, run: Run | None = None) -> str:
@@ -86,8 +89,10 @@ def pair_labels(run: Run, other: Run | None):
         values_a, values_b = run.config.to_dict(), other.config.to_dict()
         a = ", ".join(f"{k}={values_a[k]}" for k in diff) or a
         b = ", ".join(f"{k}={values_b[k]}" for k in diff) or b
-    return [(run, f"A: {a}", "solid"),
-            (other, f"B: {b}", "dash" if run.config.norm == other.config.norm else "solid")]
+    (letter_a, dash_a), (letter_b, dash_b) = RUN_LETTERS["run A"], RUN_LETTERS["run B"]
+    # B's dashes tell it from A only where the two share a colour
+    return [(run, f"{letter_a}: {a}", dash_a),
+            (other, f"{letter_b}: {b}", dash_b if run.config.norm == other.config.norm else dash_a)]
 
 
 def wrap(text: str, width: int = 105) -> str:

@@ -11,7 +11,8 @@ from plotly.subplots import make_subplots
 from ..landscape import ContourGrid, InputScaling
 from ..run import Run
 from ..visitor_text import shown
-from .common import BLACK, MAX_FRAMES, ORANGE, frame_slider, missing, run_colour, style
+from .colours import COLOURS
+from .common import MAX_FRAMES, frame_slider, missing, run_colour, style
 
 
 def _contour_levels(loss):
@@ -64,12 +65,13 @@ def _contour_panel(fig, grid, col, show_scale):
     hover = f"{shown(grid.a_label)} %{{x:.3g}}<br>{shown(grid.b_label)} %{{y:.3g}}"
     fig.add_trace(_log_loss_contour(grid, 18, hover, showscale=show_scale), 1, col)
     fig.add_trace(go.Scatter(x=grid.path[:, 0], y=grid.path[:, 1], mode="lines+markers",
-                             line=dict(color="white", width=2), marker=dict(size=4, color=ORANGE),
-                             name="gradient descent", showlegend=col == 1,
+                             line=dict(color="white", width=2), marker=dict(size=4, color=COLOURS["descent step"].hex),
+                             name=COLOURS["descent step"].words, showlegend=col == 1,
                              hovertemplate="step %{pointNumber}<br>(%{x:.3g}, %{y:.3g})<extra></extra>"), 1, col)
     fig.add_trace(go.Scatter(x=[grid.optimum[0]], y=[grid.optimum[1]], mode="markers",
-                             marker=dict(symbol="star", size=16, color=BLACK, line=dict(color="white", width=1.5)),
-                             name="minimum", showlegend=col == 1), 1, col)
+                             marker=dict(symbol="star", size=16, color=COLOURS["minimum"].hex,
+                                         line=dict(color="white", width=1.5)),
+                             name=COLOURS["minimum"].words, showlegend=col == 1), 1, col)
     fig.update_xaxes(range=[grid.a[0], grid.a[-1]], row=1, col=col)
     fig.update_yaxes(range=[grid.b[0], grid.b[-1]], row=1, col=col)
 
@@ -91,10 +93,12 @@ def landscape_figure(run: Run, plane: ContourGrid | None) -> go.Figure:
                              line=dict(color="white", width=2), marker=dict(size=4, color=run_colour(run)),
                              customdata=np.c_[plane.path_loss],
                              hovertemplate="(%{x:.3g}, %{y:.3g})<br>loss %{customdata[0]:.4f}<extra></extra>"))
-    fig.add_trace(go.Scatter(x=[path[0, 0]], y=[path[0, 1]], mode="markers", name="start",
-                             marker=dict(symbol="circle-open", size=14, color=ORANGE, line=dict(width=3))))
-    fig.add_trace(go.Scatter(x=[0.0], y=[0.0], mode="markers", name="final weights",
-                             marker=dict(symbol="star", size=16, color=BLACK, line=dict(color="white", width=1.5))))
+    fig.add_trace(go.Scatter(x=[path[0, 0]], y=[path[0, 1]], mode="markers", name=COLOURS["start"].words,
+                             marker=dict(symbol="circle-open", size=14, color=COLOURS["start"].hex,
+                                         line=dict(width=3))))
+    fig.add_trace(go.Scatter(x=[0.0], y=[0.0], mode="markers", name=COLOURS["final weights"].words,
+                             marker=dict(symbol="star", size=16, color=COLOURS["final weights"].hex,
+                                         line=dict(color="white", width=1.5))))
     picks = np.unique(np.linspace(1, n, min(MAX_FRAMES, n)).round().astype(int))
     fig.frames = [go.Frame(name=str(plane.path_steps[k - 1]), traces=[1],
                            data=[go.Scatter(x=path[:k, 0], y=path[:k, 1])]) for k in picks]

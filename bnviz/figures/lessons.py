@@ -13,11 +13,14 @@ from html import escape
 
 import numpy as np
 
-from .common import BLACK, BN_OFF, BN_ON, GREEN, LN_ON, ORANGE, PURPLE, SKY, text_colour, wrap
+from .colours import COLOURS
+from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, PURPLE, SKY, text_colour, wrap
 from .speech import by_batch_size_sentence, spread_sentence
 
-GROUP_COLOURS = {"BN on": BN_ON, "BN off": BN_OFF, "batch norm": BN_ON, "no normalization": BN_OFF,
-                 "layer norm": LN_ON}
+# a group named with a run colour's words gets that colour; the lessons also say "batch norm" and
+# "no normalization" for BN on and off
+GROUP_COLOURS = {**{COLOURS[m].words: COLOURS[m].hex for m in ("bn on", "bn off", "layer norm")},
+                 "batch norm": COLOURS["bn on"].hex, "no normalization": COLOURS["bn off"].hex}
 OTHER_COLOURS = (GREEN, PURPLE, SKY, ORANGE)    # far from BN off's vermillion first
 WIDTH, LEFT, RIGHT, ROW, TOP = 460, 118, 14, 38, 10
 GRID, TEXT, FONT = "#E5ECF6", "#444444", "Inter, Helvetica, Arial, sans-serif"

@@ -5,23 +5,28 @@ import plotly.graph_objects as go
 
 from ..run import Run
 from ..visitor_text import shown
-from .common import BLUE, GREEN, ORANGE, PURPLE, SKY, alpha, style
+from .colours import COLOURS, norm_meaning
+from .common import alpha, style
 
 
 def network_diagram(run: Run) -> go.Figure:
     """The layers from input to output, each box a Dense, BN (or layer norm) or activation step."""
     arch = run.arch
-    boxes = [("input<br>" + ", ".join(shown(n) for n in run.feature_names), SKY)]
+    boxes = [("input<br>" + ", ".join(shown(n) for n in run.feature_names), COLOURS["network input"].hex)]
     for k in range(1, arch.n_dense + 1):
         width = arch.widths[k]
         bias = " + b" if arch.has_bias(k) else ""
         dense = (f"Dense {width}<br>z = a·W{k}{bias}", "#DDDDDD")
         if k == arch.n_dense:
-            boxes += [dense, ("sigmoid<br>P(placed)", ORANGE)]
+            # one sigmoid unit for two classes, a softmax over the classes for more (the digits)
+            output = "sigmoid<br>P(placed)" if arch.n_out == 1 else f"softmax<br>P of each of {arch.n_out} classes"
+            boxes += [dense, (output, COLOURS["network output"].hex)]
             continue
-        bn = ((f"LN {width}<br>γ{k}·x̂ + β{k}", PURPLE) if arch.norm == "layer" else
-              (f"BN {width}<br>γ{k}·ẑ + β{k}", BLUE))
-        act = (f"{arch.activation}", GREEN)
+        # the normalization's box in the colour its runs are drawn in, and named with the same words
+        norm = norm_meaning(arch.norm)
+        bn = ((f"{norm.short} {width}<br>γ{k}·x̂ + β{k}", norm.hex) if arch.norm == "layer" else
+              (f"{norm.short} {width}<br>γ{k}·ẑ + β{k}", norm.hex))
+        act = (f"{arch.activation}", COLOURS["network activation"].hex)
         boxes += [dense] + ([bn, act] if arch.normed and arch.bn_position == "before" else
                             [act, bn] if arch.normed else [act])
     n = len(boxes)

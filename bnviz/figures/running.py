@@ -7,8 +7,8 @@ from plotly.subplots import make_subplots
 
 from ..run import Run
 from ..running import RunningSeries
-from .common import (BLACK, BLUE, GREEN, LIGHT_FRAMES, ORANGE, SKY, UNIT_COLOURS, check_layer, frame_slider,
-                     frame_states, missing, style)
+from .colours import COLOURS
+from .common import BLACK, LIGHT_FRAMES, UNIT_COLOURS, check_layer, frame_slider, frame_states, missing, style
 
 
 def running_stats_figure(run: Run, layer: int = 1, unit: int = 0,
@@ -34,40 +34,44 @@ def running_stats_figure(run: Run, layer: int = 1, unit: int = 0,
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.09,
                         subplot_titles=("mean: μ_B and the running μ",
                                         f"variance: σ²_B (biased) and the running σ² ({cfg.running_var})"))
+    batch_stat, averaged, cumulative, exact_stat, now = (COLOURS[m] for m in (
+        "batch statistic", "running average", "cumulative average", "exact statistic", "current step"))
     for row, batch, running, exact, alt, symbol in (
             (1, run.batch_mean[k][:, unit], run.running_mean[k][:, unit], run.population_mean[k][:, unit],
              other_rule[0], "μ"),
             (2, run.batch_var[k][:, unit], run.running_var[k][:, unit], run.population_var[k][:, unit],
              other_rule[1], "σ²")):
-        fig.add_trace(go.Scatter(x=steps, y=batch, mode="markers", marker=dict(size=3, color=SKY, opacity=0.45),
-                                   name="mini-batch statistic", showlegend=row == 1, legendgroup="batch",
-                                   hovertemplate=f"step %{{x}}<br>{symbol}_B %{{y:.4g}}<extra></extra>"), row, 1)
-        fig.add_trace(go.Scatter(x=steps, y=running, mode="lines", line=dict(color=BLUE, width=2.5),
-                                 name=f"running ({rule})", showlegend=row == 1, legendgroup="running",
+        fig.add_trace(go.Scatter(x=steps, y=batch, mode="markers",
+                                 marker=dict(size=3, color=batch_stat.hex, opacity=0.45), name=batch_stat.words,
+                                 showlegend=row == 1, legendgroup="batch",
+                                 hovertemplate=f"step %{{x}}<br>{symbol}_B %{{y:.4g}}<extra></extra>"), row, 1)
+        fig.add_trace(go.Scatter(x=steps, y=running, mode="lines", line=dict(color=averaged.hex, width=2.5),
+                                 name=f"{averaged.words} ({rule})", showlegend=row == 1, legendgroup="running",
                                  hovertemplate=f"step %{{x}}<br>running {symbol} %{{y:.4g}}<extra></extra>"), row, 1)
         if cfg.running_avg == "ewma" and alt is not None:
-            fig.add_trace(go.Scatter(x=steps, y=alt, mode="lines", line=dict(color=GREEN, width=2, dash="dot"),
-                                     name="alternative: cumulative average", showlegend=row == 1,
+            fig.add_trace(go.Scatter(x=steps, y=alt, mode="lines", line=dict(color=cumulative.hex, width=2, dash="dot"),
+                                     name=cumulative.words, showlegend=row == 1,
                                      legendgroup="cumulative",
                                      hovertemplate=f"step %{{x}}<br>cumulative {symbol} %{{y:.4g}}<extra></extra>"),
                           row, 1)
         fig.add_trace(go.Scatter(x=run.snapshot_steps, y=exact, mode="lines",
-                                 line=dict(color=BLACK, width=2, dash="dash"),
-                                 name="exact, over all training rows", showlegend=row == 1, legendgroup="exact",
+                                 line=dict(color=exact_stat.hex, width=2, dash="dash"),
+                                 name=exact_stat.words, showlegend=row == 1, legendgroup="exact",
                                  hovertemplate=f"step %{{x}}<br>exact {symbol} %{{y:.4g}}<extra></extra>"), row, 1)
         low, high = np.nanpercentile(np.r_[running, exact, batch], [1, 99])
         pad = (high - low) * 0.1 + 1e-9
         fig.update_yaxes(range=[low - pad, high + pad], row=row, col=1)
     settled = run.settled_step(k)
     if settled is not None:
-        fig.add_vline(x=settled, line=dict(color=GREEN, dash="dot"), annotation_text=f"within 5% from step {settled}")
+        mark = COLOURS["settled"]      # not the cumulative average's green: that line is dotted too
+        fig.add_vline(x=settled, line=dict(color=mark.hex, dash="dot"), annotation_text=f"{mark.words} {settled}")
     marker_states = frame_states(run, LIGHT_FRAMES)
     final_mean, final_var = run.running_after_states(k, [run.n_steps])
     fig.add_trace(go.Scatter(x=[run.n_steps], y=[final_mean[0, unit]], mode="markers",
-                             marker=dict(size=12, color=ORANGE, line=dict(color=BLACK, width=1)), name="replay",
+                             marker=dict(size=12, color=now.hex, line=dict(color=BLACK, width=1)), name=now.words,
                              showlegend=False), 1, 1)
     fig.add_trace(go.Scatter(x=[run.n_steps], y=[final_var[0, unit]], mode="markers",
-                             marker=dict(size=12, color=ORANGE, line=dict(color=BLACK, width=1)), showlegend=False),
+                             marker=dict(size=12, color=now.hex, line=dict(color=BLACK, width=1)), showlegend=False),
                   2, 1)
     n = len(fig.data)
     at = np.maximum(marker_states, 1)                      # state 1 is always kept: the first step is recorded

@@ -6,7 +6,11 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from .common import BLACK, BN_OFF, BN_ON, accuracy_axis, alpha, style
+from .colours import COLOURS
+from .common import BLACK, accuracy_axis, alpha, style
+
+# a sweep trains every value with BN and without: (the Sweep's key, the table's row)
+SIDES = ((True, COLOURS["bn on"]), (False, COLOURS["bn off"]))
 
 
 def median_and_band(fig, x, s: dict, seeds: int, name: str, colour: str, row: int, col: int, legend: bool,
@@ -40,7 +44,8 @@ def sweep_figure(sweep) -> go.Figure:
     seeds = len(sweep.seeds)
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.1,
                         subplot_titles=("test accuracy at the end (evaluation mode)", "training loss at the end"))
-    for bn, name, colour in ((True, "BN on", BN_ON), (False, "BN off", BN_OFF)):
+    for bn, meaning in SIDES:
+        name, colour = meaning.words, meaning.hex
         for col, key in ((1, "test_acc_eval"), (2, "train_loss_eval")):
             s = {"median": sweep.metrics[bn][key], "low": sweep.low[bn][key], "high": sweep.high[bn][key],
                  "finished": seeds - sweep.diverged_count[bn]}
@@ -72,10 +77,12 @@ def batch_size_figure(summary: dict) -> go.Figure:
     seeds = summary["seeds"]
     fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.08, subplot_titles=(
         "spread of μ_B / spread of the data", "training- minus evaluation-mode loss", "train minus test accuracy"))
-    median_and_band(fig, sizes, summary["mu_spread"], seeds, "BN on", BN_ON, 1, 1, True, "batch size")
-    median_and_band(fig, sizes, summary["mode_gap"], seeds, "BN on", BN_ON, 1, 2, False, "batch size")
-    for bn, name, colour in ((True, "BN on", BN_ON), (False, "BN off", BN_OFF)):
-        median_and_band(fig, sizes, summary["acc_gap"][bn], seeds, name, colour, 1, 3, not bn, "batch size")
+    on = COLOURS["bn on"]
+    median_and_band(fig, sizes, summary["mu_spread"], seeds, on.words, on.hex, 1, 1, True, "batch size")
+    median_and_band(fig, sizes, summary["mode_gap"], seeds, on.words, on.hex, 1, 2, False, "batch size")
+    for bn, meaning in SIDES:
+        median_and_band(fig, sizes, summary["acc_gap"][bn], seeds, meaning.words, meaning.hex, 1, 3, not bn,
+                        "batch size")
     fig.update_xaxes(type="log", title_text="batch size (rows)", tickvals=sizes, ticktext=[f"{b:g}" for b in sizes])
     fig.update_yaxes(title_text="ratio", rangemode="tozero", row=1, col=1)   # the whole set: exactly 0
     fig.update_yaxes(title_text="loss difference", row=1, col=2)

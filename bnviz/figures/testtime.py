@@ -10,8 +10,8 @@ import plotly.graph_objects as go
 from ..inference import AccuracyByStatistics, DecisionGrid, OneStudentInBatches
 from ..run import Run
 from ..visitor_text import shown
-from .common import (BLACK, BLUE, GREEN, VERMILLION, accuracy_axis, frame_slider, missing, pair_labels, run_colour,
-                     style)
+from .colours import COLOURS, class_scale
+from .common import BLACK, accuracy_axis, frame_slider, missing, pair_labels, run_colour, style
 
 
 def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
@@ -25,16 +25,12 @@ def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
     if blank is not None:
         return blank
     fig = go.Figure()
-    layer_norm = run.config.norm == "layer"
-    names = (("evaluation mode (layer norm: no running statistics)", "the whole test set as one batch",
-              "one row at a time, training mode") if layer_norm else
-             ("running statistics (evaluation mode)", "the whole test set as one batch",
-              "one row at a time, own batch statistics"))
-    for y, name, colour, dash in ((accuracy.running, names[0], BLUE, "solid"),
-                                  (accuracy.whole_batch, names[1], GREEN, "dash"),
-                                  (accuracy.alone, names[2], VERMILLION, "dot")):
-        fig.add_trace(go.Scatter(x=accuracy.steps, y=y, mode="lines+markers", name=name,
-                                 line=dict(color=colour, width=2.5, dash=dash), marker=dict(size=5),
+    ways = (("test running, layer norm", "test whole batch", "test alone, layer norm")
+            if run.config.norm == "layer" else ("test running", "test whole batch", "test alone"))
+    for y, way, dash in ((accuracy.running, ways[0], "solid"), (accuracy.whole_batch, ways[1], "dash"),
+                         (accuracy.alone, ways[2], "dot")):
+        fig.add_trace(go.Scatter(x=accuracy.steps, y=y, mode="lines+markers", name=COLOURS[way].words,
+                                 line=dict(color=COLOURS[way].hex, width=2.5, dash=dash), marker=dict(size=5),
                                  hovertemplate="step %{x}<br>test accuracy %{y:.3f}<extra></extra>"))
     fig.update_xaxes(title_text="step")
     accuracy_axis(fig, "test accuracy")
@@ -62,7 +58,7 @@ def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Fi
     names = [shown(n) for n in data.feature_names]        # header names of an upload: text, never markup
     fig = go.Figure()
     last = prob[-1]
-    fig.add_trace(go.Contour(x=grid.x, y=grid.y, z=last, zmin=0, zmax=1, colorscale="RdBu", reversescale=False,
+    fig.add_trace(go.Contour(x=grid.x, y=grid.y, z=last, zmin=0, zmax=1, colorscale=class_scale(),
                              contours=dict(start=0.0, end=1.0, size=0.1), line=dict(width=0.5),
                              colorbar=dict(title="P(placed)"), opacity=0.8,
                              hovertemplate=(f"{names[0]} %{{x:.3g}}<br>{names[1]} %{{y:.3g}}<br>"
@@ -72,8 +68,8 @@ def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Fi
         hoverinfo="skip"))
     for split, X, y, symbol in (("train", data.X_train, data.y_train, "circle"),
                                 ("test", data.X_test, data.y_test, "x")):
-        for cls, colour in ((0, VERMILLION), (1, BLUE)):
-            pick = y == cls
+        for cls in (0, 1):
+            colour, pick = COLOURS[f"class {cls}"].hex, y == cls
             fig.add_trace(go.Scatter(
                 x=X[pick, 0], y=X[pick, 1], mode="markers", name=f"{split}: {_class_name(data, cls)}",
                 marker=dict(symbol=symbol, size=7 if split == "train" else 9, color=colour,

@@ -16,7 +16,8 @@ import numpy as np
 
 from ..visitor_text import plain
 from ..watch import WatchRun
-from .common import BLACK, BN_OFF, BN_ON, GREEN, ORANGE, alpha, text_colour
+from .colours import COLOURS, norm_meaning
+from .common import BLACK, alpha, text_colour
 from .speech import counted, watch_panel_sentences, watch_table
 
 F32_MAX = 3.0e38
@@ -111,8 +112,8 @@ def _boundary_panel(v: WatchRun, data_rows, span: int = 1) -> dict:
         return _accuracy_panel(v, span)
     X, y, names = data_rows
     items = []                 # P(label) is painted under the points by the player, frame by frame
-    for label, colour in ((0, ORANGE), (1, GREEN)):
-        rows = X[y == label]
+    for label in (0, 1):
+        colour, rows = COLOURS[f"class {label}"].hex, X[y == label]
         items.append(dict(kind="points", axis=0, x=f32(rows[:, 0]), y=f32(rows[:, 1]), r=2.2,
                           style={"fill": colour, "stroke": BLACK, "stroke-width": 0.4}))
     return dict(axes=[_axes(v.grid_x[[0, -1]], v.grid_y[[0, -1]], plain(names[0]), plain(names[1]))], items=items)
@@ -152,9 +153,10 @@ def share_y_ranges(runs: list) -> None:
                 a["y"] = [low, high]
 
 
+# the player paints P(label) from class 0's colour through white to class 1's (bnviz/ui/watch.js, PALETTES.prob)
 KEY = ("Grey band: the middle 70% of rows (15th to 85th percentile); black line: the median. Solid: the running "
-       "averages BN keeps for test time; dashed: the exact values over the training rows. P({label}): orange 0, "
-       "green 1.")
+       "averages BN keeps for test time; dashed: the exact values over the training rows. P({label}): "
+       f"{COLOURS['class 0'].name} 0, {COLOURS['class 1'].name} 1.")
 
 
 def watch_spec(views: list, names: list, data, autoplay: bool = False, live: bool = False,
@@ -174,7 +176,7 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
     for v, name in zip(views, names):
         if not isinstance(v, WatchRun):
             raise TypeError(f"expected a WatchRun, got {type(v).__name__}")
-        colour = BN_ON if v.bn else BN_OFF
+        colour = norm_meaning(v.norm).hex          # a layer-norm run in layer norm's colour, as in every chart
         note = f"diverged at step {v.diverged_at:,}" if v.diverged_at is not None else counted(v.n_steps, "step")
         if v.running_mean is None:
             note += " · no BN: nothing runs"
@@ -201,5 +203,6 @@ def watch_spec(views: list, names: list, data, autoplay: bool = False, live: boo
                                      f"features; this data has {data.n_features}.")
     table = watch_table(views, names)
     return dict(id=digest, panels=panels, runs=runs, key=key,
+                classes=[COLOURS["class 0"].hex, COLOURS["class 1"].hex],     # the player's P(label) shades
                 table=dict(columns=table.columns, rows=table.rows, note=table.table_note),
                 autoplay=bool(autoplay), live=bool(live), seconds=float(seconds), span=int(span))

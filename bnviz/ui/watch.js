@@ -70,6 +70,8 @@ class Player {
   constructor(root, spec) {
     this.root = root;
     this.spec = spec;
+    // the classes' colours come with the spec (bnviz.figures.colours): P(label) fades from class 0's through white
+    if (spec.classes) PALETTES.prob = [rgb(spec.classes[0]), [255, 255, 255], rgb(spec.classes[1])];
     this.runs = spec.runs.map((run) => this.decodeRun(run));
     // the clock counts the frames of the longest run; shorter runs hold their last state
     this.master = this.runs.reduce((a, b) => (b.states[b.states.length - 1] > a.states[a.states.length - 1] ? b : a));
@@ -317,7 +319,7 @@ class Player {
 
 const SVG = "http://www.w3.org/2000/svg";
 const PALETTES = {
-  prob: [[230, 159, 0], [255, 255, 255], [0, 158, 115]],      // orange, white at 0.5, green
+  prob: [[230, 159, 0], [255, 255, 255], [0, 158, 115]],      // class 0, white at 0.5, class 1 (the spec's)
   grey: [[165, 165, 165], [215, 215, 215], [250, 250, 250]],  // low loss darker, high loss light
 };
 const MARGIN = { left: 44, right: 8, top: 6, bottom: 32 };
@@ -332,6 +334,10 @@ function niceTicks(low, high, count) {
   if (ticks.length < 3 && count < 12) return niceTicks(low, high, count + 1);      // at least three labels
   const digits = Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
   return ticks.map((v) => [v, Math.abs(v) >= 1e4 ? v.toExponential(0) : v.toFixed(Math.min(digits + 1, 6)).replace(/\.?0+$/, "")]);
+}
+
+function rgb(hex) {
+  return [1, 3, 5].map((i) => parseInt(hex.slice(i, i + 2), 16));
 }
 
 function colour(palette, value) {

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import streamlit as st
 
+from ..figures.colours import norm_meaning
 from ..figures.watch import watch_spec
 from ..visitor_text import shown
 from ..watch import (
@@ -65,7 +66,8 @@ def run_names(a, b) -> list:
 
 
 def _norm_label(run) -> str:
-    return {"batch": "BN on", "none": "BN off", "layer": "layer norm"}[run.config.norm]
+    """The words of the run's colour (bnviz.figures.colours): "BN on", "layer norm", "BN off"."""
+    return norm_meaning(run.config.norm).words
 
 
 def sentence_names(a, b) -> list:
