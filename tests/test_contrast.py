@@ -30,3 +30,12 @@ def test_every_line_colour_stands_out_from_white(colour):
 def test_words_in_a_colour_are_readable_on_white_and_on_the_sidebar(colour):
     assert contrast(text_colour(colour)) >= 4.5
     assert contrast(text_colour(colour), "#F8F8F7") >= 4.5
+
+
+def test_every_colour_that_marks_points_or_lines_stands_out_from_white():
+    # the network diagram's boxes are filled and named in words, so they are not marks
+    from bnviz.figures.colours import COLOURS
+
+    marks = {name: m.hex for name, m in COLOURS.items() if not name.startswith("network ")}
+    assert {name: hex for name, hex in marks.items() if contrast(hex, "#FFFFFF") < 3.0} == {}
+    assert (COLOURS["class 0"].hex, COLOURS["batch statistic"].hex) == ("#B47B00", "#2F8FC8")

@@ -62,29 +62,29 @@ def test_a_row_is_made_from_a_colour_s_name():
 
 
 def test_the_class_colours_and_their_scale():
-    assert (COLOURS["class 0"].hex, COLOURS["class 0"].words, COLOURS["class 0"].name) == ("#E69F00", "class 0",
+    assert (COLOURS["class 0"].hex, COLOURS["class 0"].words, COLOURS["class 0"].name) == ("#B47B00", "class 0",
                                                                                            "orange")
     assert (COLOURS["class 1"].hex, COLOURS["class 1"].words, COLOURS["class 1"].name) == ("#009E73", "class 1",
                                                                                            "green")
-    assert class_scale() == [[0.0, "#E69F00"], [0.5, "#FFFFFF"], [1.0, "#009E73"]]
+    assert class_scale() == [[0.0, "#B47B00"], [0.5, "#FFFFFF"], [1.0, "#009E73"]]
 
 
 def test_every_other_meaning_literally():
     expected = {
         "wrong": ("#D55E00", "wrong (✗, framed)"),
-        "batch statistic": ("#56B4E9", "mini-batch statistic"),
+        "batch statistic": ("#2F8FC8", "mini-batch statistic"),
         "running average": ("#0072B2", "running"),
         "cumulative average": ("#009E73", "alternative: cumulative average"),
         "exact statistic": ("#000000", "exact, over all training rows"),
-        "current step": ("#E69F00", "replay"),
+        "current step": ("#B47B00", "replay"),
         "settled": ("#000000", "within 5% from step"),
         "test running": ("#0072B2", "running statistics (evaluation mode)"),
         "test running, layer norm": ("#0072B2", "evaluation mode (layer norm: no running statistics)"),
         "test whole batch": ("#009E73", "the whole test set as one batch"),
         "test alone": ("#D55E00", "one row at a time, own batch statistics"),
         "test alone, layer norm": ("#D55E00", "one row at a time, training mode"),
-        "descent step": ("#E69F00", "gradient descent"),
-        "start": ("#E69F00", "start"),
+        "descent step": ("#B47B00", "gradient descent"),
+        "start": ("#B47B00", "start"),
         "minimum": ("#000000", "minimum"),
         "final weights": ("#000000", "final weights"),
         "network input": ("#56B4E9", "input"),
@@ -190,7 +190,7 @@ def test_the_landscape_path_is_in_the_run_s_colour(runs, data):
     from bnviz.landscape import network_plane
     run = runs["none"]
     fig = F.landscape_figure(run, network_plane(run, data, size=5))
-    assert [(t.name, t.marker.color) for t in fig.data[1:]] == [("training path", "#D55E00"), ("start", "#E69F00"),
+    assert [(t.name, t.marker.color) for t in fig.data[1:]] == [("training path", "#D55E00"), ("start", "#B47B00"),
                                                                 ("final weights", "#000000")]
 
 
@@ -199,13 +199,13 @@ def test_the_decision_boundary_s_classes_match_its_key(runs, data):
     fig = F.decision_boundary_figure(run, boundary_replay(run, data), data)
     points = [t for t in fig.data if t.type == "scatter"]
     assert [(t.name, t.marker.color) for t in points] == [
-        ("train: placed = 0", "#E69F00"), ("train: placed = 1", "#009E73"),
-        ("test: placed = 0", "#E69F00"), ("test: placed = 1", "#009E73")]
+        ("train: placed = 0", "#B47B00"), ("train: placed = 1", "#009E73"),
+        ("test: placed = 0", "#B47B00"), ("test: placed = 1", "#009E73")]
     for t, split, cls in zip(points, ("train", "train", "test", "test"), (0, 1, 0, 1)):
         X, y = (data.X_train, data.y_train) if split == "train" else (data.X_test, data.y_test)
         np.testing.assert_array_equal(t.x, X[y == cls, 0])
     shade = fig.data[0].colorscale
-    assert [list(s) for s in shade] == [[0.0, "#E69F00"], [0.5, "#FFFFFF"], [1.0, "#009E73"]]
+    assert [list(s) for s in shade] == [[0.0, "#B47B00"], [0.5, "#FFFFFF"], [1.0, "#009E73"]]
     assert fig.data[0].colorbar.title.text == "P(placed)"
 
 
@@ -225,10 +225,10 @@ def test_running_statistics_colours_and_words(runs):
     fig = F.running_stats_figure(runs["batch"], 1, 0)
     named = [(t.name, t.marker.color if t.mode == "markers" else t.line.color) for t in fig.data if t.showlegend
              is not False]
-    assert named == [("mini-batch statistic", "#56B4E9"), ("running (EWMA, m = 0.99)", "#0072B2"),
+    assert named == [("mini-batch statistic", "#2F8FC8"), ("running (EWMA, m = 0.99)", "#0072B2"),
                      ("exact, over all training rows", "#000000")]
     replay = [t for t in fig.data if t.mode == "markers" and t.marker.size == 12]
-    assert [t.marker.color for t in replay] == ["#E69F00", "#E69F00"]
+    assert [t.marker.color for t in replay] == ["#B47B00", "#B47B00"]
     assert not fig.layout.shapes                     # these three epochs never come within 5%
 
 
@@ -292,8 +292,8 @@ def test_the_watch_view_draws_each_run_in_its_colour_and_names_the_classes(runs,
     spec = watch_spec(watch_pair(a, b, data, frames=4, plane_size=5), names, data)
     assert [(r["label"], r["colour"], r["ink"]) for r in spec["runs"]] == [("A · BN on", "#0072B2", "#0072B2"),
                                                                           ("B · layer norm", "#009E73", "#007A5A")]
-    assert spec["classes"] == ["#E69F00", "#009E73"]
+    assert spec["classes"] == ["#B47B00", "#009E73"]
     assert spec["key"].endswith("P(placed): orange 0, green 1.")
     points = spec["runs"][0]["panels"][4]["items"]
-    assert [p["style"]["fill"] for p in points] == ["#E69F00", "#009E73"]
+    assert [p["style"]["fill"] for p in points] == ["#B47B00", "#009E73"]
     assert run_names(runs["none"], None) == ["A · BN off"]

@@ -80,7 +80,7 @@ def test_input_scaling_side_by_side():
         np.testing.assert_array_equal(path.x, g.path[:, 0])
         np.testing.assert_array_equal(path.y, g.path[:, 1])
         assert (path.mode, path.line.color, path.line.width, path.marker.size, path.marker.color, path.name,
-                path.showlegend) == ("lines+markers", "white", 2, 4, "#E69F00", "gradient descent", col == 1)
+                path.showlegend) == ("lines+markers", "white", 2, 4, "#B47B00", "gradient descent", col == 1)
         assert path.hovertemplate == "step %{pointNumber}<br>(%{x:.3g}, %{y:.3g})<extra></extra>"
         assert (list(best.x), list(best.y), best.mode, best.marker.symbol, best.marker.size, best.marker.color,
                 best.marker.line.color, best.marker.line.width, best.name, best.showlegend) == (
@@ -141,7 +141,7 @@ def test_the_landscape_and_its_replay(runs, n):
     assert path.hovertemplate == "(%{x:.3g}, %{y:.3g})<br>loss %{customdata[0]:.4f}<extra></extra>"
     assert (list(start.x), list(start.y), start.mode, start.name, start.marker.symbol, start.marker.size,
             start.marker.color, start.marker.line.width) == ([-1.0], [1.0], "markers", "start", "circle-open", 14,
-                                                             "#E69F00", 3)
+                                                             "#B47B00", 3)
     assert (list(final.x), list(final.y), final.mode, final.name, final.marker.symbol, final.marker.size, final.marker.color,
             final.marker.line.color, final.marker.line.width) == ([0.0], [0.0], "markers", "final weights", "star", 16,
                                                                  "#000000", "white", 1.5)

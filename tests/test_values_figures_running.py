@@ -54,7 +54,7 @@ def test_every_trace_is_the_run_s_numbers(runs, layer, unit):
         np.testing.assert_array_equal(e.x, run.snapshot_steps)
         np.testing.assert_array_equal(e.y, exact[k][:, unit])
         assert (b.mode, b.marker.size, b.marker.color, b.marker.opacity, b.name, b.legendgroup, b.showlegend) == (
-            "markers", 3, "#56B4E9", 0.45, "mini-batch statistic", "batch", row == 0)
+            "markers", 3, "#2F8FC8", 0.45, "mini-batch statistic", "batch", row == 0)
         assert b.hovertemplate == f"step %{{x}}<br>{symbol}_B %{{y:.4g}}<extra></extra>"
         assert (r.mode, r.line.color, r.line.width, r.name, r.legendgroup, r.showlegend) == (
             "lines", "#0072B2", 2.5, "running (EWMA, m = 0.99)", "running", row == 0)
@@ -75,7 +75,7 @@ def test_every_trace_is_the_run_s_numbers(runs, layer, unit):
     assert (list(var_now.x), list(var_now.y)) == ([run.n_steps], [run.running_var[k][-1, unit]])
     for t in (mean_now, var_now):
         assert (t.mode, t.marker.size, t.marker.color, t.marker.line.color, t.marker.line.width, t.showlegend) == (
-            "markers", 12, "#E69F00", "#000000", 1, False)
+            "markers", 12, "#B47B00", "#000000", 1, False)
     assert (mean_now.name, mean_now.yaxis, var_now.yaxis) == ("replay", "y", "y2")
     states = spread(run.snapshot_steps, 60)
     assert [f.name for f in fig.frames] == [str(s) for s in states]

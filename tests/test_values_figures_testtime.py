@@ -102,7 +102,7 @@ def test_the_decision_boundary(runs, data, norm, sentence):
     assert np.asarray(shade.z).dtype == np.float32
     assert (shade.zmin, shade.zmax, shade.contours.start, shade.contours.end, shade.contours.size, shade.line.width,
             shade.colorbar.title.text, shade.opacity) == (0, 1, 0.0, 1.0, 0.1, 0.5, "P(placed)", 0.8)
-    assert [list(s) for s in shade.colorscale] == [[0.0, "#E69F00"], [0.5, "#FFFFFF"], [1.0, "#009E73"]]
+    assert [list(s) for s in shade.colorscale] == [[0.0, "#B47B00"], [0.5, "#FFFFFF"], [1.0, "#009E73"]]
     assert shade.hovertemplate == "cgpa %{x:.3g}<br>iq %{y:.3g}<br>P %{z:.2f}<extra></extra>"
     assert (line.showscale, line.contours.start, line.contours.end, line.contours.size, line.contours.coloring,
             line.line.color, line.line.width, line.name, line.hoverinfo) == (
@@ -116,7 +116,7 @@ def test_the_decision_boundary(runs, data, norm, sentence):
         np.testing.assert_array_equal(t.x, X[y == cls, 0])
         np.testing.assert_array_equal(t.y, X[y == cls, 1])
         assert (t.mode, t.name, t.marker.color) == ("markers", f"{split}: placed = {cls}",
-                                                    ("#E69F00", "#009E73")[cls])
+                                                    ("#B47B00", "#009E73")[cls])
         if split == "train":
             assert (t.marker.symbol, t.marker.size, t.marker.line.color, t.marker.line.width) == ("circle", 7, "white",
                                                                                                   1)

@@ -326,7 +326,7 @@ def test_the_panels_axes_by_hand_and_shared(pair, data):
         assert boundary["axes"][0]["y"] == [v.grid_y[0], v.grid_y[-1]]
         assert (boundary["axes"][0]["x_title"], boundary["axes"][0]["y_title"]) == ("cgpa", "iq")
         zero, one = boundary["items"]
-        for points, label, colour in ((zero, 0, ORANGE), (one, 1, GREEN)):
+        for points, label, colour in ((zero, 0, "#B47B00"), (one, 1, GREEN)):
             rows = data.X_train[data.y_train == label]
             assert len(rows) > 0
             close(floats(points["x"]), as_f32(rows[:, 0]))

@@ -30,8 +30,14 @@ class Meaning:
     scale: str | None = None
 
 
-def _meaning(name: str, words: str, **kw) -> Meaning:
-    return Meaning(OKABE_ITO[name], words, name, **kw)
+# Marks told apart by colour need 3:1 against the white plot (WCAG 2.1, 1.4.11): Okabe-Ito's orange
+# and sky blue have 2.3:1, so points and lines in them take these darker shades of the same hues
+MARK_SHADES = {"orange": "#B47B00", "sky blue": "#2F8FC8"}
+
+
+def _meaning(name: str, words: str, mark: bool = False, **kw) -> Meaning:
+    """A row of the table; mark: the colour draws points or lines, in the palette's 3:1 shade."""
+    return Meaning(MARK_SHADES.get(name, OKABE_ITO[name]) if mark else OKABE_ITO[name], words, name, **kw)
 
 
 COLOURS = {
@@ -40,16 +46,16 @@ COLOURS = {
     "layer norm": _meaning("green", "layer norm", short="LN", scale="Greens"),
     "bn off": _meaning("vermillion", "BN off", short="BN off", scale="Oranges"),
     # the two classes on the feature plane: data points and the probability shades between them
-    "class 0": _meaning("orange", "class 0"),
+    "class 0": _meaning("orange", "class 0", mark=True),
     "class 1": _meaning("green", "class 1"),
     # a held-out image the network got wrong (also marked ✗ and framed, never by colour alone)
     "wrong": _meaning("vermillion", "wrong (✗, framed)"),
     # a BN unit's statistics over training
-    "batch statistic": _meaning("sky blue", "mini-batch statistic"),
+    "batch statistic": _meaning("sky blue", "mini-batch statistic", mark=True),
     "running average": _meaning("blue", "running"),
     "cumulative average": _meaning("green", "alternative: cumulative average"),
     "exact statistic": _meaning("black", "exact, over all training rows"),
-    "current step": _meaning("orange", "replay"),
+    "current step": _meaning("orange", "replay", mark=True),
     "settled": _meaning("black", "within 5% from step"),
     # which statistics normalize at test time
     "test running": _meaning("blue", "running statistics (evaluation mode)"),
@@ -58,8 +64,8 @@ COLOURS = {
     "test alone": _meaning("vermillion", "one row at a time, own batch statistics"),
     "test alone, layer norm": _meaning("vermillion", "one row at a time, training mode"),
     # descent on a loss surface
-    "descent step": _meaning("orange", "gradient descent"),
-    "start": _meaning("orange", "start"),
+    "descent step": _meaning("orange", "gradient descent", mark=True),
+    "start": _meaning("orange", "start", mark=True),
     "minimum": _meaning("black", "minimum"),
     "final weights": _meaning("black", "final weights"),
     # the boxes of the network diagram (its normalization boxes are the runs' colours above)

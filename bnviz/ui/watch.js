@@ -319,7 +319,7 @@ class Player {
 
 const SVG = "http://www.w3.org/2000/svg";
 const PALETTES = {
-  prob: [[230, 159, 0], [255, 255, 255], [0, 158, 115]],      // class 0, white at 0.5, class 1 (the spec's)
+  prob: [[180, 123, 0], [255, 255, 255], [0, 158, 115]],      // class 0, white at 0.5, class 1 (the spec's)
   grey: [[165, 165, 165], [215, 215, 215], [250, 250, 250]],  // low loss darker, high loss light
 };
 const MARGIN = { left: 44, right: 8, top: 6, bottom: 32 };
