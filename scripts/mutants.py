@@ -39,6 +39,9 @@ MODULES = {
     "compare": ["tests/test_compare_cache.py",
                 "tests/test_controls.py::test_compare_choices_and_run_b_defaults_come_from_the_table",
                 "tests/test_values_compare.py"],
+    "smoothness": ["tests/test_values_smoothness.py"],
+    "overseeds": ["tests/test_values_overseeds.py"],
+    "measures": ["tests/test_values_measures.py"],
 }
 
 # what the project folder holds that a mutants folder must not link to
