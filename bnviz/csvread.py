@@ -271,8 +271,8 @@ def _pick_features(header, column, sep, label, features):
         if twice is not None:
             raise DataError(f"Name different feature columns, not {_quoted(twice)} twice.")
         return features
-    # a column meant to hold numbers: most of its cells are numbers (a stray
-    # word in it is then reported by line, instead of the column vanishing)
+    # a column meant to hold numbers: at least half its cells, rounded down, are numbers
+    # (4 of 8, 4 of 9); a stray word in it is then reported by line, instead of the column vanishing
     numeric = [h for h in header if h != label
                and sum(_is_number(c, sep) for c in column[h]) >= max(1, len(column[h]) // 2)]
     if len(numeric) < 2:

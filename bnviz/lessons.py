@@ -549,10 +549,7 @@ def _santurkar(seeds, base):
     return _verdict((learns, moves, smoother), sentence, numbers,
                     {"BN on": m["beta_smoothness"]["bn"], "noisy BN": m["beta_smoothness"]["noisy"],
                      "BN off": m["beta_smoothness"]["plain"]},
-                    "effective β-smoothness (gradient change per unit step)", log=True,
-                    detail={f"{what} {name}": m[what][name] for what in ("drift", "loss_variation", "grad_change",
-                                                                          "beta_smoothness")
-                            for name in ("bn", "noisy", "plain")})
+                    "effective β-smoothness (gradient change per unit step)", log=True)
 
 
 NORM_NAMES = {"batch": "batch norm", "layer": "layer norm", "none": "no normalization"}

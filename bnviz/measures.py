@@ -81,7 +81,7 @@ def fmt(x) -> str:
     a = abs(x)
     if x.is_integer() and a < 1e6:
         return str(int(x))
-    if a >= 1000:
+    if a >= 999.5:                    # 999.5 and up round to 1,000 (3 significant digits would print 1e+03)
         return f"{x:,.0f}"
     if a >= 0.01:
         return f"{x:.3g}"
@@ -99,17 +99,15 @@ def _data_config(base: Config, seed: int) -> Config:
                   data_noise=base.data_noise)
 
 
-def _final(ensemble, name: str, shape=None) -> np.ndarray:
-    values = ensemble.final_metrics()[name]
-    return values if shape is None else values.reshape(shape)
+def _final(ensemble, name: str) -> np.ndarray:
+    return ensemble.final_metrics()[name]
 
 
 def _states_inputs(ensemble, states):
-    """Parameters (T, M, P) at `states` and each member's training inputs (M, N, d)."""
+    """Parameters (T, M, P) at `states` and each member's training inputs (M, N, d) (an ensemble of
+    over_seeds: every member has a split of its own)."""
     h = ensemble.history
-    X, y = h.inputs(range(len(ensemble)), "train")
-    if X.ndim == 2:
-        X = np.broadcast_to(X, (len(ensemble),) + X.shape)
+    X, _ = h.inputs(range(len(ensemble)), "train")
     return h.params[h.state_rows(np.asarray(states))], X
 
 
@@ -222,9 +220,7 @@ def _mode_gap(ensemble) -> np.ndarray:
     the running averages have caught up; they may still lag after few steps)."""
     h = ensemble.history
     M, S = len(ensemble), h.steps_done
-    X, y = h.inputs(range(M), "train")
-    if X.ndim == 2:
-        X, y = np.broadcast_to(X, (M,) + X.shape), np.broadcast_to(y, (M,) + y.shape)
+    X, y = h.inputs(range(M), "train")                                         # (M, N, d), (M, N): over_seeds
     size = h.bounds[0][1] - h.bounds[0][0]
     full = [(a, b) for a, b in h.bounds if b - a == size]
     order = h.orders[:, (S - 1) // h.steps_per_epoch]                          # (M, N)

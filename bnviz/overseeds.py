@@ -69,7 +69,7 @@ def over_seeds(cfg: Config, seeds, stride: int = 1, **values):
     ensemble = Ensemble(run_loop(configs, datasets(configs), stride=stride))
     h = ensemble.history
     size = h.params.nbytes + h.grads.nbytes + h.running.nbytes
-    if size <= KEEP_BYTES // 8:
+    if 8 * size <= KEEP_BYTES:                     # an eighth of the store at most
         _kept[key] = ensemble
         while sum(e.history.params.nbytes + e.history.grads.nbytes + e.history.running.nbytes
                   for e in _kept.values()) > KEEP_BYTES:
@@ -119,11 +119,10 @@ def learn_bar(data: Dataset) -> float:
 def margin(accuracy, configs) -> np.ndarray:
     """(M,) each member's training accuracy minus its own split's learn bar (NaN: -1, never learned)."""
     bars = np.array([learn_bar(d) for d in datasets(configs)])
-    return np.nan_to_num(np.asarray(accuracy, dtype=float), nan=-1.0) - bars
+    return np.nan_to_num(accuracy, nan=-1.0) - bars
 
 
 def learned(accuracy, configs) -> np.ndarray:
-    """(M,) bool: each member's training accuracy is past its own split's bar (NaN: no)."""
-    bars = np.array([learn_bar(d) for d in datasets(configs)])
-    accuracy = np.asarray(accuracy, dtype=float)
-    return np.nan_to_num(accuracy, nan=-1.0) >= bars - 1e-12
+    """(M,) bool: each member's training accuracy is at or past its own split's bar, within rounding
+    (NaN: no)."""
+    return margin(accuracy, configs) >= -1e-12

@@ -73,9 +73,9 @@ def along_gradient(history, probes: int = PROBES, multiples=STEP_MULTIPLES) -> S
     w, g = history.params[steps], history.grads[steps]                                    # (T, M, P)
     lr = np.array([c.lr for c in history.configs])
     eta = np.r_[0.0, np.asarray(multiples, float)][:, None] * lr[None, :]                 # (E + 1, M), 0 first
-    moved = w[None] - eta[:, None, :, None] * g[None]                                     # (E + 1, T, M, P)
     noise = history.noise_at(steps, range(M))
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):                 # a member past its divergence holds inf and NaN
+        moved = w[None] - eta[:, None, :, None] * g[None]                                 # (E + 1, T, M, P)
         result = forward(arch, layout.views(moved), xb, None, noise)
         loss, cache = output_loss(arch, result.logits, yb)                               # (E + 1, T, M)
         grads = layout.pack(backward(arch, result, output_loss_backward(arch, cache)), moved.shape[:-1])

@@ -29,9 +29,8 @@ class Sweep:
     """field: "lr" or "init_scale"; values: (V,); seeds: the seeds trained. Per BN setting (True/False):
     per_seed[bn][name]: (seeds, V) final metrics (NaN where that training diverged);
     metrics[bn][name], low[bn][name], high[bn][name]: (V,) median, smallest and largest over
-    the seeds that did not diverge (NaN where all did); diverged[bn]: (V,) bool, diverged in
-    more than half the seeds; diverged_count[bn]: (V,) how many diverged (in training, or with
-    final numbers past float64: ``Ensemble.overflowed``);
+    the seeds that did not diverge (NaN where all did); diverged_count[bn]: (V,) how many diverged
+    (in training, or with final numbers past float64: ``Ensemble.overflowed``);
     loss[bn]: (S, V) mini-batch losses of the first seed."""
 
     field: str
@@ -41,7 +40,6 @@ class Sweep:
     metrics: dict
     low: dict
     high: dict
-    diverged: dict
     diverged_count: dict
     loss: dict
     config: Config
@@ -58,7 +56,7 @@ def sweep(cfg: Config, data, field: str, values=None, n_seeds: int = SWEEP_SEEDS
         raise ValueError(f"can sweep {', '.join(SWEEP_FIELDS)}, not {field!r}")
     values = np.asarray(SWEEP_FIELDS[field] if values is None else values, dtype=float)
     seeds = sweep_seeds(cfg, n_seeds)
-    per_seed, metrics, low, high, diverged, count, loss = {}, {}, {}, {}, {}, {}, {}
+    per_seed, metrics, low, high, count, loss = {}, {}, {}, {}, {}, {}
     for bn in (True, False):
         base = cfg.replace(bn=bn)
         configs = [base.replace(seed=s, **{field: float(v)}) for s in seeds for v in values]
@@ -72,9 +70,8 @@ def sweep(cfg: Config, data, field: str, values=None, n_seeds: int = SWEEP_SEEDS
             high[bn] = {k: np.nanmax(v, axis=0) for k, v in per_seed[bn].items()}
         dead = (np.array([d is not None for d in ensemble.diverged_at]) | ensemble.overflowed).reshape(shape)
         count[bn] = dead.sum(axis=0)
-        diverged[bn] = count[bn] * 2 > len(seeds)
         loss[bn] = ensemble.train_loss[:, :len(values)].copy()
-    return Sweep(field, values, seeds, per_seed, metrics, low, high, diverged, count, loss, cfg)
+    return Sweep(field, values, seeds, per_seed, metrics, low, high, count, loss, cfg)
 
 
 def seeds_that_fit(cfg: Config, n_rows: int, field: str, budget: Budget, most: int = SWEEP_SEEDS,

@@ -58,6 +58,9 @@ MODULES = {
     "figures.testtime": ["tests/test_values_figures_testtime.py"],
     "figures.sweeps": ["tests/test_values_figures_sweeps.py"],
     "figures.network": ["tests/test_values_figures_network.py"],
+    "smoothness": ["tests/test_values_smoothness.py"],
+    "overseeds": ["tests/test_values_overseeds.py"],
+    "measures": ["tests/test_values_measures.py"],
 }
 
 # what the project folder holds that a mutants folder must not link to

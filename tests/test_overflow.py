@@ -144,7 +144,7 @@ def test_a_final_state_whose_test_rows_overflow_is_not_counted_as_finished(data)
     assert ensemble.diverged_at == [None, None] and ensemble.overflowed.tolist() == [True, True]
     assert all(np.isnan(v).all() for v in metrics.values())
     result = sweep(cfg, odd, "lr", [0.1, 0.5], n_seeds=1)
-    assert result.diverged_count[True].tolist() == [1, 1] and result.diverged[True].all()
+    assert result.diverged_count[True].tolist() == [1, 1]
     normal = train_ensemble([cfg], data)
     assert all(np.isfinite(v).all() for v in normal.final_metrics().values()) and not normal.overflowed.any()
 
