@@ -230,13 +230,29 @@ class Prepared:
     the run trains, so that only this (not the Run) travels to be joined with the other run's.
 
     frames, plane_size: the settings it was made with; view: its WatchRun, `edges` and `hist`
-    still empty; shown: (F, N) the values the histogram counts.
+    still empty; shown: (F, N) the values the histogram counts, each row sorted (NaN last); tails:
+    their smallest and largest finite values, from which the pair's histogram range is found.
     """
 
     frames: int
     plane_size: int
     view: WatchRun
     shown: np.ndarray
+    tails: "Tails"
+
+
+@dataclass
+class Tails:
+    """The `share` smallest and largest of a set of values' `count` finite ones (low, high: (t,) each,
+    ascending): what the 0.5th and 99.5th percentile of two such sets pooled need, when neither set is
+    far bigger than the other (``pooled_limits``)."""
+
+    low: np.ndarray
+    high: np.ndarray
+    count: int
+
+
+TAIL_SHARE = 0.01         # of a run's finite values kept at each end: twice what the pooled 0.5 % tails need
 
 
 def watch_prepare(run: Run, data, frames: int = MAX_FRAMES, plane_size: int = PLANE_SIZE) -> Prepared:
@@ -245,9 +261,9 @@ def watch_prepare(run: Run, data, frames: int = MAX_FRAMES, plane_size: int = PL
     states = run.even_states(frames_for(run, frames))
     values = _values(run, data, states)
     layer, unit = watched_layer(run), 0
-    shown = values[_stage(run)]
+    shown = np.sort(values[_stage(run)], axis=1)       # sorted once: percentiles and histograms then search
     with np.errstate(all="ignore"):
-        percentiles = frame_percentiles(shown)
+        percentiles = frame_percentiles(shown, ordered=True)
         exact_mean, exact_var = values["exact"]
         running_mean = running_var = None
         if run.n_bn:
@@ -277,44 +293,109 @@ def watch_prepare(run: Run, data, frames: int = MAX_FRAMES, plane_size: int = PL
                     final_loss=float(last.mean()) if len(last) else float("nan"),
                     rows_used=len(run.snapshot_rows), n_rows=len(data.y_train), grid_note=grid_note,
                     accuracy=accuracy, accuracy_split=split, norm=run.config.norm)
-    return Prepared(frames, plane_size, view, shown)
+    return Prepared(frames, plane_size, view, shown, tails(shown))
 
 
 def watch_join(prepared: list, labels) -> list:
     """[WatchRun] from each run's ``watch_prepare``, labelled; their histograms share bins, so a
     distribution that drifts in one run and stays put in the other is seen on the same axis."""
-    limits = value_limits([p.shown for p in prepared])
+    limits = pooled_limits([p.tails for p in prepared]) or value_limits([p.shown for p in prepared])
     edges = np.linspace(*limits, BINS + 1)
     with np.errstate(all="ignore"):
-        return [replace(p.view, label=label, edges=edges.copy(), hist=frame_histograms(p.shown, edges))
+        return [replace(p.view, label=label, edges=edges.copy(), hist=frame_histograms(p.shown, edges, ordered=True))
                 for p, label in zip(prepared, labels)]
 
 
-def frame_percentiles(values: np.ndarray) -> np.ndarray:
-    """(F, 3) the PERCENTILES of each row of values (F, N) over its finite entries (NaN if none).
+def _finite_span(ordered: np.ndarray) -> tuple:
+    """(start, count): (F,) where each sorted row's finite values begin (after any -inf) and how many
+    there are (+inf and NaN sort after them)."""
+    return np.isneginf(ordered).sum(axis=1), np.isfinite(ordered).sum(axis=1)
 
-    Rows with every value finite (nearly always) go in one call; the rest one by one.
-    """
-    finite = np.isfinite(values)
-    out = np.full((len(values), len(PERCENTILES)), np.nan)
-    whole = finite.all(axis=1)
-    if whole.any():
-        out[whole] = np.percentile(values[whole], PERCENTILES, axis=1).T
-    for f in np.flatnonzero(~whole & finite.any(axis=1)):
-        out[f] = np.percentile(values[f][finite[f]], PERCENTILES)
+
+def _lerp(a, b, t):
+    """numpy's linear interpolation between neighbouring order statistics (np.percentile's own
+    arithmetic, from b backwards past the midpoint), so the percentiles here equal np.percentile's
+    to the last bit."""
+    diff = b - a
+    return np.where(t >= 0.5, b - diff * (1 - t), a + diff * t)
+
+
+def frame_percentiles(values: np.ndarray, ordered: bool = False) -> np.ndarray:
+    """(F, 3) the PERCENTILES of each row of values (F, N) over its finite entries (NaN if none),
+    exactly np.percentile's numbers. ordered: each row already sorted (np.sort's order)."""
+    s = values if ordered else np.sort(values, axis=1)
+    start, n = _finite_span(s)
+    out = np.full((len(s), len(PERCENTILES)), np.nan)
+    rows = np.flatnonzero(n > 0)
+    start, n = start[rows], n[rows]
+    for j, p in enumerate(PERCENTILES):
+        virtual = (n - 1) * (p / 100)                   # np.percentile's position, its 'linear' method
+        below = np.floor(virtual)
+        top = virtual >= n - 1                          # at or past the last value: the last value
+        i = np.where(top, n - 1, below).astype(np.intp)
+        k = np.where(top, n - 1, below + 1).astype(np.intp)
+        out[rows, j] = _lerp(s[rows, start + i], s[rows, start + k], virtual - below)
     return out
 
 
-def frame_histograms(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """(F, B) share of each row's finite values (F, N) per bin of `edges` (B + 1, evenly spaced),
-    values outside clipped into the end bins: np.histogram's bins (the last one closed), all rows at once."""
-    B = len(edges) - 1
-    finite = np.isfinite(values)
-    clipped = np.clip(np.where(finite, values, edges[0]), edges[0], edges[-1])
-    index = np.minimum(np.searchsorted(edges, clipped, side="right") - 1, B - 1)
-    rows = np.broadcast_to(np.arange(len(values))[:, None], values.shape)
-    counts = np.bincount((rows * B + index)[finite], minlength=len(values) * B).reshape(len(values), B)
+def frame_histograms(values: np.ndarray, edges: np.ndarray, ordered: bool = False) -> np.ndarray:
+    """(F, B) share of each row's finite values (F, N) per bin of `edges` (B + 1, increasing), values
+    outside clipped into the end bins: np.histogram's bins (the last one closed). ordered: each row
+    already sorted (np.sort's order), when a search per row counts them."""
+    s = values if ordered else np.sort(values, axis=1)
+    start, n = _finite_span(s)
+    # below[f, j]: row f's finite values under inner edge j (values under the first edge count in bin 0)
+    below = np.array([np.searchsorted(row, edges[1:-1]) for row in s], dtype=np.int64).reshape(len(s), -1)
+    cumulative = np.column_stack([np.zeros(len(s), np.int64), below - start[:, None], n])
+    counts = np.diff(cumulative, axis=1)
     return counts / np.maximum(counts.sum(axis=1, keepdims=True), 1)
+
+
+def tails(values: np.ndarray, share: float = TAIL_SHARE) -> Tails:
+    """The smallest and largest ceil(share * m) + 2 of values' m finite ones (all of them for share 1)."""
+    finite = np.ravel(values)[np.isfinite(np.ravel(values))]
+    m = finite.size
+    t = min(m, int(np.ceil(share * m)) + 2)
+    if 2 * t >= m:
+        whole = np.sort(finite)
+        return Tails(whole[:t], whole[m - t:], m)
+    part = np.partition(finite, [t - 1, m - t])
+    return Tails(np.sort(part[:t]), np.sort(part[m - t:]), m)
+
+
+def pooled_limits(parts: list) -> tuple | None:
+    """(low, high): the 0.5th to 99.5th percentile of the values whose ``Tails`` are given, pooled
+    (never empty: equal ends are widened to a unit around them); exactly np.percentile's numbers of
+    the pooled values. None when a set's tail is too short to reach them (one set far bigger)."""
+    m = sum(p.count for p in parts)
+    if m == 0:
+        return 0.0, 1.0
+    lows = np.sort(np.concatenate([p.low for p in parts]))
+    highs = np.sort(np.concatenate([p.high for p in parts]))
+    # the i-th smallest of all values is lows[i] while i is under every partial tail's length
+    reach_low = min((len(p.low) for p in parts if len(p.low) < p.count), default=m)
+    reach_high = min((len(p.high) for p in parts if len(p.high) < p.count), default=m)
+
+    def order(i: int):
+        if i < reach_low:
+            return lows[i]
+        if m - 1 - i < reach_high:
+            return highs[len(highs) - (m - i)]
+        return None
+
+    ends = []
+    for q in (0.5, 99.5):
+        virtual = (m - 1) * (q / 100)
+        below = np.floor(virtual)
+        last = virtual >= m - 1
+        a, b = order(m - 1 if last else int(below)), order(m - 1 if last else int(below) + 1)
+        if a is None or b is None:
+            return None
+        ends.append(float(_lerp(a, b, virtual - below)))
+    low, high = ends
+    if high <= low:
+        low, high = low - 0.5, high + 0.5
+    return low, high
 
 
 def _plane(run: Run, data, states, size: int = PLANE_SIZE) -> ContourGrid | None:
@@ -332,12 +413,7 @@ def _plane(run: Run, data, states, size: int = PLANE_SIZE) -> ContourGrid | None
 
 def value_limits(values: list) -> tuple:
     """(low, high): the 0.5th to 99.5th percentile of all finite values given, never empty."""
-    pooled = np.concatenate([np.ravel(v) for v in values])
-    pooled = pooled[np.isfinite(pooled)]
-    low, high = np.percentile(pooled, [0.5, 99.5]) if len(pooled) else (0.0, 1.0)
-    if high <= low:
-        low, high = low - 0.5, high + 0.5
-    return float(low), float(high)
+    return pooled_limits([tails(v, share=1.0) for v in values])
 
 
 def watch_pair(a: Run, b: Run | None, data, labels=("A", "B"), frames: int = MAX_FRAMES,
