@@ -177,3 +177,28 @@ def test_a_worker_starting_from_the_page_stays_light():
             "print(','.join(sorted(m for m in ('streamlit', 'plotly', 'pandas', 'pyarrow', 'bnviz') if m in sys.modules)))")
     loaded = subprocess.run([sys.executable, "-c", code, str(app)], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == ""
+
+
+def test_a_worker_gives_freed_memory_back_after_its_first_job_and_past_its_allowance(monkeypatch):
+    """Collect, freeze and trim after the first job (its size then is the settled one) and after
+    any job that leaves the worker KEEP_MB or more past it; after a smaller job, nothing."""
+    import ctypes
+    import gc
+
+    from bnviz import workers
+
+    done = []
+    monkeypatch.setattr(gc, "collect", lambda *a: done.append("collect") or 0)
+    monkeypatch.setattr(gc, "freeze", lambda: done.append("freeze"))
+    monkeypatch.setattr(ctypes, "CDLL", lambda name: type("C", (), {"malloc_trim": lambda self, n: done.append("trim")})())
+    resident = [150.0]
+    monkeypatch.setattr(workers, "_resident_mb", lambda: resident[0])
+    monkeypatch.setattr(workers, "_settled_mb", None)
+    workers._give_back_memory()
+    assert done == ["collect", "freeze", "trim"] and workers._settled_mb == 150.0
+    for past, gives in ((workers.KEEP_MB - 0.5, False), (workers.KEEP_MB, True), (0.0, False)):
+        done.clear()
+        resident[0] = 150.0 + past
+        workers._give_back_memory()
+        assert done == (["collect", "freeze", "trim"] if gives else []), past
+    assert workers._settled_mb == 150.0                    # settled once, by the first job
