@@ -79,9 +79,9 @@ def epoch_orders(seed: int, n_rows: int, epochs: int) -> np.ndarray:
     rng = rng_for(seed, "shuffle")
     orders = np.empty((epochs, n_rows), dtype=np.intp)
     orders[:] = np.arange(n_rows)
-    for order in orders:                  # as rng.permutation(n_rows) each epoch, without a new array each
-        rng.shuffle(order)
-    return orders
+    # row after row, the same draws as rng.permutation(n_rows) each epoch, in one call (a tenth of a
+    # 200-member ensemble's time went to a Python loop of shuffles)
+    return rng.permuted(orders, axis=1, out=orders)
 
 
 @dataclass

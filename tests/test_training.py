@@ -374,3 +374,17 @@ def test_a_run_sent_to_another_process_recomputes_its_snapshots_bit_for_bit(cfg)
             assert np.array_equal(ours, theirs), stage
     again = pickle.loads(pickle.dumps(received))            # sent on again, before or after they were made
     assert np.array_equal(again.snapshots["z"][0], run.snapshots["z"][0])
+
+
+def test_each_epochs_order_is_the_seeds_next_permutation():
+    """Row orders are the shuffle stream's permutations, one an epoch in turn: what a link's seed
+    has always trained on (written out here with rng.permutation, epoch by epoch)."""
+    from bnviz.seeding import rng_for
+    from bnviz.train import epoch_orders
+
+    for seed, n_rows, epochs in ((0, 320, 4), (7, 1, 3), (12345, 57, 2), (3, 2, 9)):
+        rng = rng_for(seed, "shuffle")
+        expected = np.stack([rng.permutation(n_rows) for _ in range(epochs)])
+        orders = epoch_orders(seed, n_rows, epochs)
+        assert orders.dtype == np.intp and orders.shape == (epochs, n_rows)
+        np.testing.assert_array_equal(orders, expected)
