@@ -209,6 +209,19 @@ def test_the_decision_boundary_s_classes_match_its_key(runs, data):
     assert fig.data[0].colorbar.title.text == "P(placed)"
 
 
+def test_the_decision_boundary_names_a_toy_sets_own_label():
+    from dataclasses import replace
+
+    toy = load_for(Config(dataset="moons"))
+    run = train(Config(dataset="moons", epochs=1), toy)
+    fig = F.decision_boundary_figure(run, boundary_replay(run, toy), toy)
+    assert fig.data[0].colorbar.title.text == "P(class)"
+    renamed = replace(toy, label_name="passed")
+    fig = F.decision_boundary_figure(run, boundary_replay(run, renamed), renamed)
+    assert fig.data[0].colorbar.title.text == "P(passed)"
+    assert [t.name for t in fig.data if t.type == "scatter"][:2] == ["train: passed = 0", "train: passed = 1"]
+
+
 def test_test_time_ways_are_named_by_their_colours(runs, data):
     fig = F.test_time_figure(runs["batch"], accuracy_by_statistics(runs["batch"], data))
     assert [(t.name, t.line.color, t.line.dash) for t in fig.data] == [

@@ -90,3 +90,11 @@ def test_a_softmax_output_is_named_as_one():
     names = [t for t, _, _ in boxes(fig)]
     assert names[-2:] == ["Dense 10<br>z = a·W2 + b", "softmax<br>P of each of 10 classes"]
     assert names[0].startswith("input<br>")
+
+
+def test_the_output_box_names_the_datas_own_label(data):
+    """An upload's label column, or a toy set's "class", names the sigmoid's probability, not "placed"."""
+    fig = network_diagram(train(Config(epochs=1, hidden=(3, 2)), data), "passed<b>")
+    texts = [a.text for a in fig.layout.annotations if a.text]
+    assert texts[-1] == "sigmoid<br>P(passed&#60;b&#62;)"                  # markup in a name stays text
+    assert not any("placed" in t for t in texts)

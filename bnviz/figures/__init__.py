@@ -55,7 +55,7 @@ def all_figures(run, data, other=None) -> dict:
         "batch_dependence": batch_dependence_figure(run, one_student_in_batches(run, data, _middle_student(data))),
         "gradient_norms": gradient_norm_figure(run, other),
         "update_ratios": update_ratio_figure(run, other),
-        "network": network_diagram(run),
+        "network": network_diagram(run, data.label_name),
         "running_stats": running_stats_figure(run, max(run.n_bn, 1), 0,
                                               cumulative_running(run, run.n_bn - 1) if run.n_bn else None),
         "running_gap": running_gap_figure(run, max(run.n_bn, 1)),

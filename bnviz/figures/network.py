@@ -9,8 +9,9 @@ from .colours import COLOURS, norm_meaning
 from .common import alpha, style
 
 
-def network_diagram(run: Run) -> go.Figure:
-    """The layers from input to output, each box a Dense, BN (or layer norm) or activation step."""
+def network_diagram(run: Run, label: str = "placed") -> go.Figure:
+    """The layers from input to output, each box a Dense, BN (or layer norm) or activation step.
+    label: what the data's label is called (Dataset.label_name): the sigmoid unit's output is P(label)."""
     arch = run.arch
     boxes = [("input<br>" + ", ".join(shown(n) for n in run.feature_names), COLOURS["network input"].hex)]
     for k in range(1, arch.n_dense + 1):
@@ -19,7 +20,7 @@ def network_diagram(run: Run) -> go.Figure:
         dense = (f"Dense {width}<br>z = a·W{k}{bias}", "#DDDDDD")
         if k == arch.n_dense:
             # one sigmoid unit for two classes, a softmax over the classes for more (the digits)
-            output = "sigmoid<br>P(placed)" if arch.n_out == 1 else f"softmax<br>P of each of {arch.n_out} classes"
+            output = f"sigmoid<br>P({shown(label)})" if arch.n_out == 1 else f"softmax<br>P of each of {arch.n_out} classes"
             boxes += [dense, (output, COLOURS["network output"].hex)]
             continue
         # the normalization's box in the colour its runs are drawn in, and named with the same words

@@ -45,7 +45,7 @@ def test_time_figure(run: Run, accuracy: AccuracyByStatistics) -> go.Figure:
 
 
 def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Figure:
-    """P(placed) over the raw feature plane in evaluation mode, with the 0.5 boundary,
+    """P(label) over the raw feature plane in evaluation mode, with the 0.5 boundary,
     training (circles) and test (crosses) students; the slider replays training.
 
     grid: ``bnviz.inference.decision_grid(run, data, states)`` at the states to replay
@@ -60,7 +60,7 @@ def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Fi
     last = prob[-1]
     fig.add_trace(go.Contour(x=grid.x, y=grid.y, z=last, zmin=0, zmax=1, colorscale=class_scale(),
                              contours=dict(start=0.0, end=1.0, size=0.1), line=dict(width=0.5),
-                             colorbar=dict(title="P(placed)"), opacity=0.8,
+                             colorbar=dict(title=f"P({shown(data.label_name)})"), opacity=0.8,
                              hovertemplate=(f"{names[0]} %{{x:.3g}}<br>{names[1]} %{{y:.3g}}<br>"
                                             "P %{z:.2f}<extra></extra>")))
     fig.add_trace(go.Contour(x=grid.x, y=grid.y, z=last, showscale=False, contours=dict(
@@ -88,7 +88,7 @@ def decision_boundary_figure(run: Run, grid: DecisionGrid | None, data) -> go.Fi
 
 def batch_dependence_figure(run: Run, result: OneStudentInBatches, other: Run | None = None,
                             other_result: OneStudentInBatches | None = None) -> go.Figure:
-    """One student's probability of a class (P(placed)), alone and inside random batches, in training
+    """One student's probability of a class (P(label)), alone and inside random batches, in training
     mode and at test time.
 
     result: ``bnviz.inference.one_student_in_batches(run, data, x)``; other, other_result: run B's.

@@ -147,7 +147,7 @@ def training_tab(a, b, data) -> None:
             em["test_acc_eval"][-1]) else "n/a", help=_EVAL_HELP[run.config.norm])
     for col, run, name in ((cols[1], a, "A"),) + (((cols[3], b, "B"),) if b is not None else ()):
         col.metric(f"Run {name}: steps", f"{run.n_steps:,}", help=f"trained in {run.seconds * 1e3:.0f} ms")
-    show("diagram", figures.network_diagram, a)
+    show("diagram", figures.network_diagram, a, data.label_name)
     if a.config.norm == "layer":
         st.caption("Run A, layer by layer, in the manner of Keras' model.summary(): each layer-norm unit holds "
                    "two learned numbers (γ, β) and nothing averaged: each row's μ and σ² are computed from "
