@@ -209,69 +209,6 @@ def test_frame_histograms_and_percentiles_equal_numpys_row_by_row():
             np.testing.assert_array_equal(pct, np.percentile(kept, PERCENTILES) if len(kept) else np.full(3, np.nan))
 
 
-def test_the_pairs_histogram_range_from_each_runs_tails_equals_numpys_over_all_values():
-    """The 0.5th and 99.5th percentile of two runs' values pooled, found from each run's 1 % tails,
-    are np.percentile's numbers over every finite value, bit for bit; with a set far bigger than the
-    other the tails cannot reach them, and the whole values are used."""
-    from bnviz.watch import pooled_limits, tails, value_limits
-
-    rng = np.random.default_rng(11)
-    reached = 0
-    for trial in range(200):
-        sets = [rng.normal(size=(rng.integers(1, 30), rng.integers(1, 60))) * rng.choice([1e-3, 1.0, 1e3])
-                for _ in range(rng.integers(1, 3))]
-        for v in sets:
-            v[rng.random(v.shape) < 0.05] = rng.choice([np.nan, np.inf, -np.inf])
-            if trial % 7 == 0:
-                v[:, ::3] = 1.5                                     # ties
-        pooled = np.concatenate([v.ravel() for v in sets])
-        pooled = pooled[np.isfinite(pooled)]
-        if len(pooled) == 0:
-            continue
-        low, high = np.percentile(pooled, [0.5, 99.5])
-        if high <= low:
-            low, high = low - 0.5, high + 0.5
-        expected = (float(low), float(high))
-        assert value_limits(sets) == expected
-        found = pooled_limits([tails(v) for v in sets])
-        if found is not None:
-            reached += 1
-            assert found == expected
-    assert reached > 100
-
-
-def test_tails_keep_a_share_of_each_end_in_order():
-    from bnviz.watch import tails
-
-    values = np.r_[np.arange(1000.0)[::-1], np.nan, np.inf, -np.inf]
-    t = tails(values)
-    assert t.count == 1000
-    np.testing.assert_array_equal(t.low, np.arange(12.0))           # ceil(1 % of 1000) + 2
-    np.testing.assert_array_equal(t.high, np.arange(988.0, 1000.0))
-    whole = tails(np.array([3.0, 1.0, 2.0]))
-    np.testing.assert_array_equal(whole.low, [1.0, 2.0, 3.0])
-
-
-def test_a_run_far_bigger_than_the_other_falls_back_to_every_value():
-    from bnviz.watch import pooled_limits, tails
-
-    small, big = np.arange(10.0), np.arange(100000.0) + 0.25
-    assert pooled_limits([tails(small), tails(big)]) is None
-
-
-def test_presorted_rows_give_the_same_histograms_and_percentiles():
-    from bnviz.watch import frame_histograms, frame_percentiles
-
-    rng = np.random.default_rng(5)
-    values = rng.normal(size=(6, 50))
-    values[0, :5] = [np.nan, np.inf, -np.inf, -np.inf, np.nan]
-    values[1] = np.nan
-    edges = np.linspace(-1.0, 1.0, 11)
-    ordered = np.sort(values, axis=1)
-    np.testing.assert_array_equal(frame_percentiles(ordered, ordered=True), frame_percentiles(values))
-    np.testing.assert_array_equal(frame_histograms(ordered, edges, ordered=True), frame_histograms(values, edges))
-
-
 @pytest.mark.parametrize("bn", [True, False], ids=["bn", "no-bn"])
 def test_more_rows_than_the_view_draws(bn, monkeypatch):
     """1,120 training rows: the histogram is over the 1,000 sampled rows, each with its values in the
