@@ -155,12 +155,12 @@ def test_init_scale(monkeypatch):
     assert v.numbers == {"seeds": 3, "scales": 7, "scale_low": 0.001, "scale_high": 1000.0, "median_scales_bn": 4.0,
                          "median_scales_plain": 3.0, "seeds_bn_wider": 2,
                          "bn_fails_at": "scale 0.001 in 2 of 3; scale 0.01 in 1 of 3; scale 100 in 2 of 3; "
-                                        "scale 1000 in all 3"}
+                                        "scale 1,000 in all 3"}
     assert v.status == "partly"
     assert v.sentence == (
-        "Of 7 init scales from 0.001 to 1000, BN learns at a median of 4 and the plain network at 3 (at least one "
+        "Of 7 init scales from 0.001 to 1,000, BN learns at a median of 4 and the plain network at 3 (at least one "
         "more with BN in 2 of 3 seeds). BN too fails at scale 0.001 in 2 of 3; scale 0.01 in 1 of 3; scale 100 in 2 "
-        "of 3; scale 1000 in all 3 seeds. Not shown: BN learns from more init scales in only 2 of 3 seeds.")
+        "of 3; scale 1,000 in all 3 seeds. Not shown: BN learns from more init scales in only 2 of 3 seeds.")
     assert v.spread["BN on"].tolist() == [4, 6, 3] and v.spread["BN off"].tolist() == [2, 4, 3]
     assert v.spread_label == "init scales (of the sweep) that learn" and not v.spread_log
     assert list(v.detail) == ["init_scale", "learned BN on", "learned BN off", "accuracy BN on", "accuracy BN off"]
