@@ -273,8 +273,11 @@ def test_evaluation_mode_against_batch_mode(runs):
     assert [(t.name, t.line.color, t.line.dash) for t in pair.data] == [
         ("A: hidden=[9, 2], lr=0.1: batch mode (exact statistics)", "#0072B2", "dot"),
         ("A: hidden=[9, 2], lr=0.1: evaluation mode (running statistics)", "#0072B2", "solid"),
-        ("B: hidden=[3, 2], lr=0.5: batch mode (exact statistics)", "#000000", "dot"),
-        ("B: hidden=[3, 2], lr=0.5: evaluation mode (running statistics)", "#000000", "dash")]
+        ("B: hidden=[3, 2], lr=0.5: batch mode (exact statistics)", "#0072B2", "dashdot"),
+        ("B: hidden=[3, 2], lr=0.5: evaluation mode (running statistics)", "#0072B2", "dash")]
+    apart = eval_lag_figure(a, runs["layer"])              # B in layer norm's green: its own colour tells it apart
+    assert [(t.line.color, t.line.dash) for t in apart.data] == [
+        ("#0072B2", "dot"), ("#0072B2", "solid"), ("#009E73", "dot"), ("#009E73", "solid")]
     np.testing.assert_array_equal(pair.data[3].x, np.arange(len(b.epoch_steps)))
     np.testing.assert_array_equal(pair.data[3].y, b.epoch_metrics["train_loss_eval"])
     blank = eval_lag_figure(runs["none"])

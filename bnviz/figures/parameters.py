@@ -149,11 +149,13 @@ def eval_lag_figure(run: Run, other: Run | None = None) -> go.Figure:
     fig = go.Figure()
     for r, name, dash in pair_labels(run, other):
         em, epochs = r.epoch_metrics, np.arange(len(r.epoch_steps))
-        for key, mode, width, line in (("train_loss_batch", "batch mode (exact statistics)", 1.5, "dot"),
+        # each run in its normalization's colour; where A and B share it, B's two lines take dashes of
+        # their own (dash-dot for batch mode beside A's dots)
+        dots = "dot" if dash == "solid" else "dashdot"
+        for key, mode, width, line in (("train_loss_batch", "batch mode (exact statistics)", 1.5, dots),
                                        ("train_loss_eval", "evaluation mode (running statistics)", 2.5, dash)):
             fig.add_trace(go.Scatter(x=epochs, y=em[key], mode="lines+markers", name=f"{name}: {mode}",
-                                     line=dict(color=run_colour(r) if other is None or r is run else BLACK,
-                                               width=width, dash=line), marker=dict(size=4),
+                                     line=dict(color=run_colour(r), width=width, dash=line), marker=dict(size=4),
                                      hovertemplate=f"epoch %{{x}}<br>loss %{{y:.4f}}<extra>{name}</extra>"))
     fig.update_xaxes(title_text="epoch")
     fig.update_yaxes(title_text="training-set loss", rangemode="tozero")
