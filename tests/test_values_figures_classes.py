@@ -114,13 +114,13 @@ def test_an_empty_or_blank_sheet_still_draws():
 def test_confusion_matrices_side_by_side():
     a = Confusion(np.array([[3, 1], [0, 4]]), "test")
     b = Confusion(np.array([[2, 2], [1, 5]]), "test")
-    fig = confusion_figure([a, b], ["A: BN before relu", "B: BN off"], data_with([0, 1]))
+    fig = confusion_figure([a, b], ["A: BN before relu", "B: BN off"], data_with([0, 1]), ["batch", "none"])
     assert [x.text for x in fig.layout.annotations] == ["A: BN before relu: 87.5% right", "B: BN off: 70.0% right"]
     for t, m, j in zip(fig.data, (a, b), (1, 2)):
         np.testing.assert_array_equal(np.asarray(t.z), m.counts)
         assert list(t.x) == ["0", "1"] and list(t.y) == ["0", "1"]
         assert (t.zmin, t.zmax, t.showscale, t.texttemplate, t.textfont.size) == (0, 5, False, "%{text}", 11)
-        assert t.colorscale[-1][1] == "rgb(8,48,107)"
+        assert t.colorscale[-1][1] == {1: "rgb(8,48,107)", 2: "rgb(127,39,4)"}[j]      # Blues' end, Oranges'
         assert t.hovertemplate == "true %{y}, predicted %{x}: %{z} rows<extra></extra>"
     assert [list(r) for r in fig.data[0].text] == [["3", "1"], ["", "4"]]
     assert [list(r) for r in fig.data[1].text] == [["2", "2"], ["1", "5"]]
@@ -145,6 +145,9 @@ def test_an_all_zero_confusion_keeps_a_colour_range_and_its_split():
     assert fig.data[0].zmax == 1 and list(fig.data[0].x) == ["no", "yes"]
     assert fig.layout.title.text.startswith("Confusion matrix on the training rows<br>")
     assert fig.layout.annotations[0].text == "BN off: nan% right"
+    assert fig.data[0].colorscale[-1][1] == "rgb(8,48,107)"                     # no norms given: batch norm's
+    layer = confusion_figure([zero], ["LN before relu"], data_with(["no", "yes"]), ["layer"])
+    assert layer.data[0].colorscale[-1][1] == "rgb(0,68,27)"                    # Greens' end
 
 
 def test_one_row_s_probabilities_with_its_image():

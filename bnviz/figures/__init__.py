@@ -68,7 +68,7 @@ def all_figures(run, data, other=None) -> dict:
                                                                 data)
     else:
         figures["confusion"] = confusion_figure([confusion(r, data) for r in runs], [run_label(r) for r in runs],
-                                                data)
+                                                data, [r.config.norm for r in runs])
         side = image_side(data.n_features)
         if side is not None:
             figures["test_sheet"] = digit_sheet_figure(held_out_sheet(run, data), side, data)

@@ -12,7 +12,7 @@ from plotly.subplots import make_subplots
 
 from ..classes import Confusion, Sheet
 from ..visitor_text import shown
-from .colours import COLOURS
+from .colours import COLOURS, norm_meaning
 from .common import BLACK, style, text_colour
 
 GAP = 3                  # blank pixels between two images of a sheet's row
@@ -85,16 +85,20 @@ def digit_sheet_figure(sheet: Sheet, side: int, data, title: str = "Test images 
                  legend="none")
 
 
-def confusion_figure(matrices: list, labels: list, data) -> go.Figure:
+def confusion_figure(matrices: list, labels: list, data, norms: list | None = None) -> go.Figure:
     """One confusion matrix per run, side by side (BN on beside BN off): the count in every cell,
-    darker for more. matrices: [``bnviz.classes.Confusion``]; labels: a title per run."""
+    darker for more, in the shades of the run's normalization (blue for BN, orange without, green
+    for layer norm). matrices: [``bnviz.classes.Confusion``]; labels: a title per run; norms: each
+    run's Config.norm (default batch norm for all)."""
+    norms = norms or ["batch"] * len(matrices)
     names = class_names(data)
     fig = make_subplots(rows=1, cols=len(matrices), horizontal_spacing=0.1,
                         subplot_titles=[f"{label}: {m.accuracy:.1%} right" for label, m in zip(labels, matrices)])
     top = max(1, max(int(m.counts.max()) for m in matrices))
-    for j, m in enumerate(matrices, start=1):
+    for j, (m, norm) in enumerate(zip(matrices, norms), start=1):
         counts = m.counts
-        fig.add_trace(go.Heatmap(z=counts, x=names, y=names, zmin=0, zmax=top, colorscale="Blues", showscale=False,
+        fig.add_trace(go.Heatmap(z=counts, x=names, y=names, zmin=0, zmax=top, colorscale=norm_meaning(norm).scale,
+                                 showscale=False,
                                  text=np.where(counts > 0, counts.astype(str), ""), texttemplate="%{text}",
                                  textfont=dict(size=11),
                                  hovertemplate="true %{y}, predicted %{x}: %{z} rows<extra></extra>"),

@@ -312,7 +312,7 @@ def classes_section(a, b, data) -> None:
         st.caption(f"The decision boundary is drawn over two input features; this data has {data.n_features}. "
                    "The confusion matrix below says what the network gets right and wrong.")
     matrices = [cached(confusion, r, data) for r in runs]
-    show("confusion", figures.confusion_figure, matrices, labels, data)
+    show("confusion", figures.confusion_figure, matrices, labels, data, [r.config.norm for r in runs])
 
 
 def predict_held_out(a, b, data) -> None:
