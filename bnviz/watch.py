@@ -18,6 +18,7 @@ NumPy only; the page turns a ``WatchRun`` into a drawing.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -331,9 +332,8 @@ def frame_percentiles(values: np.ndarray, ordered: bool = False) -> np.ndarray:
     for j, p in enumerate(PERCENTILES):
         virtual = (n - 1) * (p / 100)                   # np.percentile's position, its 'linear' method
         below = np.floor(virtual)
-        top = virtual >= n - 1                          # at or past the last value: the last value
-        i = np.where(top, n - 1, below).astype(np.intp)
-        k = np.where(top, n - 1, below + 1).astype(np.intp)
+        i = below.astype(np.intp)
+        k = np.minimum(i + 1, n - 1)                    # a row of one value: that value
         out[rows, j] = _lerp(s[rows, start + i], s[rows, start + k], virtual - below)
     return out
 
@@ -372,23 +372,22 @@ def pooled_limits(parts: list) -> tuple | None:
         return 0.0, 1.0
     lows = np.sort(np.concatenate([p.low for p in parts]))
     highs = np.sort(np.concatenate([p.high for p in parts]))
-    # the i-th smallest of all values is lows[i] while i is under every partial tail's length
-    reach_low = min((len(p.low) for p in parts if len(p.low) < p.count), default=m)
-    reach_high = min((len(p.high) for p in parts if len(p.high) < p.count), default=m)
+    # the i-th smallest of all values is lows[i] while i is under every cut tail's length (a set kept
+    # whole sets no limit), and highs[i - m + len(highs)] while i is that near the top
+    reach = min((len(p.low) for p in parts if len(p.low) < p.count), default=m)
 
     def order(i: int):
-        if i < reach_low:
+        if i < reach:
             return lows[i]
-        if m - 1 - i < reach_high:
-            return highs[len(highs) - (m - i)]
+        if m - 1 - i < reach:
+            return highs[len(highs) - m + i]
         return None
 
     ends = []
     for q in (0.5, 99.5):
         virtual = (m - 1) * (q / 100)
-        below = np.floor(virtual)
-        last = virtual >= m - 1
-        a, b = order(m - 1 if last else int(below)), order(m - 1 if last else int(below) + 1)
+        below = math.floor(virtual)
+        a, b = order(below), order(min(below + 1, m - 1))
         if a is None or b is None:
             return None
         ends.append(float(_lerp(a, b, virtual - below)))

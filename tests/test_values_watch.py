@@ -14,7 +14,7 @@ from bnviz.data import Dataset
 from bnviz.train import architecture, initial_params
 from bnviz.watch import (final_accuracy, frame_histograms, frame_percentiles, frame_states, frames_for,
                          generalization_gap, median_drift, summary, value_limits, verdict_words, watch_pair,
-                         watch_prepare, watch_run)
+                         watch_join, watch_prepare, watch_run)
 
 
 def close(actual, expected, what=""):
@@ -447,6 +447,53 @@ def test_value_limits_are_the_half_percent_tails_of_every_finite_value():
     assert isinstance(value_limits([a])[0], float)
 
 
+def test_frame_histograms_and_percentiles_equal_numpys_row_by_row():
+    """All frames at once give exactly np.histogram's and np.percentile's numbers, row by row,
+    with NaN and infinite values (left out), values past the edges (clipped in) and empty rows."""
+    from bnviz.watch import PERCENTILES
+
+    rng = np.random.default_rng(3)
+    for trial in range(150):
+        values = rng.normal(size=(rng.integers(1, 6), rng.integers(1, 40))) * rng.choice([1e-3, 1.0, 1e3])
+        values[rng.random(values.shape) < 0.1] = rng.choice([np.nan, np.inf, -np.inf])
+        if trial % 5 == 0:
+            values[0] = np.nan
+        low, high = np.sort(rng.normal(size=2))
+        edges = np.linspace(low, high, 31)
+        for row, hist, pct in zip(values, frame_histograms(values, edges), frame_percentiles(values)):
+            kept = row[np.isfinite(row)]
+            counts = np.histogram(np.clip(kept, low, high), edges)[0]
+            np.testing.assert_array_equal(hist, counts / max(counts.sum(), 1))
+            np.testing.assert_array_equal(pct, np.percentile(kept, PERCENTILES) if len(kept) else np.full(3, np.nan))
+
+
+
+def test_a_percentile_at_a_midpoint_takes_numpys_rounding():
+    """Halfway between two values (11 values, the 15th percentile sits at 1.5) NumPy interpolates
+    back from the upper one; the two ways can differ in the last bit, and the frame's number is NumPy's."""
+    rng = np.random.default_rng(8)
+    for _ in range(200):
+        a, b = np.sort(rng.random(2))
+        if a + (b - a) * 0.5 != b - (b - a) * 0.5:
+            break
+    row = np.r_[0.0, a, b, np.linspace(2.0, 9.0, 8)]
+    assert frame_percentiles(row[None, :])[0, 0] == np.percentile(row, 15) == b - (b - a) * 0.5
+
+
+def test_a_row_with_one_finite_value_has_it_for_every_percentile_and_bin():
+    values = np.array([[np.nan, 4.0, np.nan, np.inf], [-np.inf, -np.inf, 2.0, np.nan]])
+    np.testing.assert_array_equal(frame_percentiles(values), [[4.0] * 3, [2.0] * 3])
+    np.testing.assert_array_equal(frame_histograms(values, np.array([0.0, 1.0, 3.0, 5.0])),
+                                  [[0.0, 0.0, 1.0], [0.0, 1.0, 0.0]])
+
+
+def test_histograms_of_presorted_rows_leave_minus_infinity_out():
+    ordered = np.array([[-np.inf, -np.inf, 0.5, 1.5, 2.5, np.inf, np.nan],
+                        [-np.inf, 0.2, 0.4, 0.6, 2.9, 3.5, np.nan]])
+    counts = frame_histograms(ordered, np.array([0.0, 1.0, 2.0, 3.0]), ordered=True) * [[3], [5]]
+    np.testing.assert_allclose(counts, [[1, 1, 1], [3, 0, 2]])
+
+
 def test_the_pairs_histogram_range_from_each_runs_tails_equals_numpys_over_all_values():
     """The 0.5th and 99.5th percentile of two runs' values pooled, found from each run's 1 % tails,
     are np.percentile's numbers over every finite value, bit for bit; with a set far bigger than the
@@ -488,6 +535,11 @@ def test_tails_keep_a_share_of_each_end_in_order():
     np.testing.assert_array_equal(t.high, np.arange(988.0, 1000.0))
     whole = tails(np.array([3.0, 1.0, 2.0]))
     np.testing.assert_array_equal(whole.low, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(whole.high, [1.0, 2.0, 3.0])
+    assert whole.count == 3
+    five = tails(np.array([5.0, 4.0, 3.0, 2.0, 1.0]), share=0.01)   # 3 kept at each end of 5: all of them sorted
+    np.testing.assert_array_equal(five.low, [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(five.high, [3.0, 4.0, 5.0])
 
 
 def test_a_run_far_bigger_than_the_other_falls_back_to_every_value():
@@ -495,6 +547,34 @@ def test_a_run_far_bigger_than_the_other_falls_back_to_every_value():
 
     small, big = np.arange(10.0), np.arange(100000.0) + 0.25
     assert pooled_limits([tails(small), tails(big)]) is None
+    two = np.array([0.5, 7.5])                                              # kept whole: no limit on the reach
+    pooled = np.r_[two, big[:300]]
+    expected = tuple(float(x) for x in np.percentile(pooled, [0.5, 99.5]))
+    assert len(tails(two).low) == tails(two).count and len(tails(big[:300]).low) < 300
+    assert pooled_limits([tails(two), tails(big[:300])]) == expected
+    # the 4th smallest (index 3) of these 401 is past the small set's 3 kept lowest: out of reach,
+    # though the top's (the 2nd and 3rd largest) are in it
+    assert pooled_limits([tails(np.arange(100.0)), tails(1000.0 + np.arange(301.0))]) is None
+    assert pooled_limits([tails(1000.0 + np.arange(100.0)), tails(np.arange(301.0))]) is None
+
+
+def test_one_value_is_its_own_range_a_unit_wide():
+    assert value_limits([np.array([5.0])]) == (4.5, 5.5)
+    assert value_limits([np.array([np.nan, -np.inf]), np.array([[5.0]])]) == (4.5, 5.5)
+
+
+def test_a_short_run_beside_a_long_one_shares_bins_over_both_runs_values(data):
+    """Ten times more values in one run than the other: the tails cannot reach the pooled
+    percentiles, so the bins come from every value of both."""
+    from bnviz.watch import pooled_limits
+
+    long, short = train(Config(epochs=12), data), train(Config(epochs=1, batch_size=64, bn=False), data)
+    prepared = [watch_prepare(r, data) for r in (long, short)]
+    assert len(prepared[0].shown) >= 10 * len(prepared[1].shown)
+    assert pooled_limits([p.tails for p in prepared]) is None
+    views = watch_join(prepared, ("A", "B"))
+    np.testing.assert_array_equal(views[0].edges, np.linspace(*value_limits([p.shown for p in prepared]), 31))
+    np.testing.assert_array_equal(views[1].edges, views[0].edges)
 
 
 def test_presorted_rows_give_the_same_histograms_and_percentiles():

@@ -189,26 +189,6 @@ def test_a_diverging_run_travels_as_finite_numbers(data):
     assert spec["runs"][0]["panels"][1]["message"]
 
 
-def test_frame_histograms_and_percentiles_equal_numpys_row_by_row():
-    """All frames at once give exactly np.histogram's and np.percentile's numbers, row by row,
-    with NaN and infinite values (left out), values past the edges (clipped in) and empty rows."""
-    from bnviz.watch import PERCENTILES, frame_histograms, frame_percentiles
-
-    rng = np.random.default_rng(3)
-    for trial in range(150):
-        values = rng.normal(size=(rng.integers(1, 6), rng.integers(1, 40))) * rng.choice([1e-3, 1.0, 1e3])
-        values[rng.random(values.shape) < 0.1] = rng.choice([np.nan, np.inf, -np.inf])
-        if trial % 5 == 0:
-            values[0] = np.nan
-        low, high = np.sort(rng.normal(size=2))
-        edges = np.linspace(low, high, 31)
-        for row, hist, pct in zip(values, frame_histograms(values, edges), frame_percentiles(values)):
-            kept = row[np.isfinite(row)]
-            counts = np.histogram(np.clip(kept, low, high), edges)[0]
-            np.testing.assert_array_equal(hist, counts / max(counts.sum(), 1))
-            np.testing.assert_array_equal(pct, np.percentile(kept, PERCENTILES) if len(kept) else np.full(3, np.nan))
-
-
 @pytest.mark.parametrize("bn", [True, False], ids=["bn", "no-bn"])
 def test_more_rows_than_the_view_draws(bn, monkeypatch):
     """1,120 training rows: the histogram is over the 1,000 sampled rows, each with its values in the
