@@ -61,6 +61,7 @@ MODULES = {
     "smoothness": ["tests/test_values_smoothness.py"],
     "overseeds": ["tests/test_values_overseeds.py"],
     "measures": ["tests/test_values_measures.py"],
+    "sweeps": ["tests/test_sweeps.py", "tests/test_sweeps_seeds.py", "tests/test_values_sweeps.py"],
 }
 
 # what the project folder holds that a mutants folder must not link to
