@@ -193,3 +193,72 @@ def test_a_sweeps_bookkeeping_on_a_made_up_ensemble(monkeypatch, data):
     assert s.diverged_count[False].tolist() == [0, 0, 2]
     np.testing.assert_array_equal(s.metrics[False]["test_acc_eval"], [0.2, 0.4, np.nan])
     np.testing.assert_array_equal(s.loss[False], np.arange(30.0).reshape(5, 6)[:, :3])
+
+
+def test_a_sweep_names_its_fields_and_keeps_values_as_floats(data):
+    with pytest.raises(ValueError) as err:
+        sweep(Config(epochs=1), data, "batch_size")
+    assert str(err.value) == "can sweep lr, init_scale, not 'batch_size'"
+    s = sweep(Config(epochs=1, hidden=(2,)), data, "init_scale", [1, 2], n_seeds=1)
+    assert s.values.dtype == np.float64 and s.values.tolist() == [1.0, 2.0]
+
+
+def test_spread_over_seeds_gives_floats_for_whole_numbers():
+    out = spread_over_seeds([[7, 2], [9, 4]])
+    assert all(out[k].dtype == np.float64 for k in ("median", "low", "high"))
+    assert out["low"].tolist() == [7.0, 2.0] and out["median"].tolist() == [8.0, 3.0]
+
+
+def _stored_epochs(numbers, cfg, n_in=2, n_out=1):
+    """The plan's epochs for one batch an epoch, worked out by hand: numbers / (2 P V) - 1, floored."""
+    params = max(n_params(cfg.hidden, bn, cfg.keep_bias, cfg.bn_position, n_in, n_out) for bn in (True, False))
+    return math.floor(numbers / (2 * params * 14) - 1)
+
+
+@pytest.mark.parametrize("cfg", [Config(hidden=(4, 4), batch_size=320, epochs=500),
+                                 Config(hidden=(4, 4), batch_size=320, epochs=500, keep_bias=True),
+                                 Config(hidden=(4, 4), batch_size=320, epochs=500, bn_position="after")],
+                         ids=["before", "keep-bias", "after"])
+def test_the_plan_stores_whole_epochs_of_one_batch_exactly(cfg):
+    """One batch an epoch (320 rows, batches of 320): the epochs are exactly what the stored numbers
+    allow, for the network's own parameter count (its biases kept or not), inputs and outputs."""
+    free = Budget(float("inf"), float("inf"), float("inf"))
+    params = max(n_params(cfg.hidden, bn, cfg.keep_bias, cfg.bn_position, 2, 1) for bn in (True, False))
+    numbers = 2 * params * 14 * 51 + 5                           # 51 numbers-worth: 50 epochs and the start
+    assert sweep_plan(cfg, 320, free, numbers=numbers).epochs == _stored_epochs(numbers, cfg) == 50
+    wide = 2 * n_params(cfg.hidden, True, cfg.keep_bias, cfg.bn_position, 64, 10) * 14 * 51 + 5
+    assert sweep_plan(cfg, 320, free, numbers=wide, n_in=64, n_out=10).epochs == 50
+    assert sweep_plan(cfg, 320, free, numbers=wide).epochs > 50            # the default 2 inputs, 1 output: smaller
+
+
+def test_the_plan_prices_both_settings_at_every_value_against_the_time_budget():
+    """Work for 2 x 14 trainings: a budget of exactly that keeps the epochs; a hair less cuts them."""
+    cfg = Config(epochs=40)
+    work = cost(cfg, 320, 2 * 14).priced_work
+    exact = Budget(float("inf"), work, float("inf"))
+    assert sweep_plan(cfg, 320, exact, numbers=10**12).epochs == 40
+    short = Budget(float("inf"), work * (1 - 1e-9), float("inf"))
+    assert sweep_plan(cfg, 320, short, numbers=10**12).epochs < 40
+
+
+def test_seeds_that_fit_price_the_networks_own_inputs_outputs_and_biases():
+    """A network of 64 inputs and 10 outputs, biases kept, stores more numbers a seed than the default."""
+    for cfg, n_in, n_out in ((Config(epochs=2), 64, 10), (Config(epochs=2, keep_bias=True), 2, 1)):
+        values = len(SWEEP_FIELDS["lr"])
+        one = cost(cfg, 320, 2 * values, n_in, n_out=n_out)
+        params = max(n_params(cfg.hidden, bn, cfg.keep_bias, cfg.bn_position, n_in, n_out) for bn in (True, False))
+        stored = 2 * (one.updates + 1) * params * values
+        free = Budget(float("inf"), float("inf"), float("inf"))
+        assert seeds_that_fit(cfg, 320, "lr", free, numbers=3 * stored, n_in=n_in, n_out=n_out) == 3
+        steps = one.updates * one.step_weight
+        timed = Budget(2 * steps, 2 * one.priced_work / 0.5, float("inf"))
+        assert seeds_that_fit(cfg, 320, "lr", timed, numbers=10**12, n_in=n_in, n_out=n_out) == 2
+
+
+def test_a_plan_past_its_epochs_never_shrinks_the_data():
+    """A sweep's data is what the page loaded: past MIN_EPOCHS the plan narrows the network, it never
+    asks for fewer rows (data_size stays)."""
+    cfg = Config(epochs=5)
+    half = Budget(float("inf"), cost(cfg, 320, 2 * 14).priced_work * 0.5, float("inf"))
+    plan = sweep_plan(cfg, 320, half, numbers=10**12)
+    assert plan.data_size == cfg.data_size and plan.hidden != cfg.hidden
