@@ -79,8 +79,8 @@ def fmt(x) -> str:
     if x == 0:
         return "0"
     a = abs(x)
-    if x.is_integer() and a < 1e6:
-        return f"{int(x):,}"          # with its thousands' commas, as every bigger number
+    if x.is_integer():
+        return f"{int(x):,}"          # with its thousands' commas
     if a >= 999.5:                    # 999.5 and up round to 1,000 (3 significant digits would print 1e+03)
         return f"{x:,.0f}"
     if a >= 0.01:
