@@ -262,3 +262,33 @@ def test_a_plan_past_its_epochs_never_shrinks_the_data():
     half = Budget(float("inf"), cost(cfg, 320, 2 * 14).priced_work * 0.5, float("inf"))
     plan = sweep_plan(cfg, 320, half, numbers=10**12)
     assert plan.data_size == cfg.data_size and plan.hidden != cfg.hidden
+
+
+def test_seeds_that_fit_just_below_each_bound():
+    """One number short of three seeds' memory fits two; a hair short of two seeds' time fits one;
+    for a network of 64 inputs and 10 outputs and for one that keeps its biases."""
+    free = Budget(float("inf"), float("inf"), float("inf"))
+    for cfg, n_in, n_out in ((Config(epochs=2), 64, 10), (Config(epochs=2, keep_bias=True), 2, 1)):
+        one = cost(cfg, 320, 28, n_in, n_out=n_out)
+        params = max(n_params(cfg.hidden, bn, cfg.keep_bias, cfg.bn_position, n_in, n_out) for bn in (True, False))
+        stored = 2 * (one.updates + 1) * params * 14
+        assert seeds_that_fit(cfg, 320, "lr", free, numbers=3 * stored - 1, n_in=n_in, n_out=n_out) == 2
+        steps = one.updates * one.step_weight
+        short = Budget(2 * steps, 2 * one.priced_work / 0.5 * (1 - 1e-9), float("inf"))
+        assert seeds_that_fit(cfg, 320, "lr", short, numbers=10**12, n_in=n_in, n_out=n_out) == 1
+
+
+@pytest.mark.parametrize("n_in, n_out", [(64, 1), (2, 10)])
+def test_the_plan_prices_the_networks_own_inputs_and_outputs(n_in, n_out):
+    cfg = Config(epochs=40)
+    work = cost(cfg, 320, 28, n_in, n_out=n_out).priced_work
+    exact = Budget(float("inf"), work, float("inf"))
+    assert sweep_plan(cfg, 320, exact, numbers=10**12, n_in=n_in, n_out=n_out).epochs == 40
+    short = Budget(float("inf"), work * (1 - 1e-9), float("inf"))
+    assert sweep_plan(cfg, 320, short, numbers=10**12, n_in=n_in, n_out=n_out).epochs < 40
+
+
+def test_a_toy_sets_plan_keeps_its_data_size_too():
+    cfg = Config(dataset="moons", epochs=5)
+    half = Budget(float("inf"), cost(cfg, 320, 28).priced_work * 0.5, float("inf"))
+    assert sweep_plan(cfg, 320, half, numbers=10**12).data_size == cfg.data_size
