@@ -122,6 +122,8 @@ def test_the_loss_axis_starts_at_zero_and_caps_an_explosion():
     assert panel["axes"][0]["y"][1] == pytest.approx(7.0)
     panel = fw._loss_panel(loss_view([2.0, 1.0, 3.0, 100.0]), BLUE, 10)
     assert panel["axes"][0]["y"][1] == pytest.approx(20.0)
+    panel = fw._loss_panel(loss_view([0.7, 0.69, 3.0, 100.0]), BLUE, 10)
+    assert panel["axes"][0]["y"][1] == pytest.approx(7.0)                        # an early spike lifts no cap
     panel = fw._loss_panel(loss_view([np.nan, 2.0, 4.0, 100.0, 1.0]), BLUE, 10)
     assert panel["axes"][0]["y"][1] == pytest.approx(30.0)                       # median of 2 and 4
     panel = fw._loss_panel(loss_view([np.nan, np.nan, np.nan, 100.0, 1.0]), BLUE, 10)
