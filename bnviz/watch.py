@@ -18,7 +18,6 @@ NumPy only; the page turns a ``WatchRun`` into a drawing.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -313,6 +312,16 @@ def _finite_span(ordered: np.ndarray) -> tuple:
     return np.isneginf(ordered).sum(axis=1), np.isfinite(ordered).sum(axis=1)
 
 
+def _positions(n, q: float) -> tuple:
+    """(i, k, t): np.percentile's neighbouring order statistics (0-based) for its percentile q of n
+    sorted values (n an int or an array of them, each at least 1), and the weight between them: its
+    'linear' method's own arithmetic. One value: i = k = 0."""
+    virtual = (n - 1) * (q / 100)
+    below = np.floor(virtual)
+    i = below.astype(np.intp)
+    return i, np.minimum(i + 1, n - 1), virtual - below
+
+
 def _lerp(a, b, t):
     """numpy's linear interpolation between neighbouring order statistics (np.percentile's own
     arithmetic, from b backwards past the midpoint), so the percentiles here equal np.percentile's
@@ -330,11 +339,8 @@ def frame_percentiles(values: np.ndarray, ordered: bool = False) -> np.ndarray:
     rows = np.flatnonzero(n > 0)
     start, n = start[rows], n[rows]
     for j, p in enumerate(PERCENTILES):
-        virtual = (n - 1) * (p / 100)                   # np.percentile's position, its 'linear' method
-        below = np.floor(virtual)
-        i = below.astype(np.intp)
-        k = np.minimum(i + 1, n - 1)                    # a row of one value: that value
-        out[rows, j] = _lerp(s[rows, start + i], s[rows, start + k], virtual - below)
+        i, k, t = _positions(n, p)
+        out[rows, j] = _lerp(s[rows, start + i], s[rows, start + k], t)
     return out
 
 
@@ -353,7 +359,8 @@ def frame_histograms(values: np.ndarray, edges: np.ndarray, ordered: bool = Fals
 
 def tails(values: np.ndarray, share: float = TAIL_SHARE) -> Tails:
     """The smallest and largest ceil(share * m) + 2 of values' m finite ones (all of them for share 1)."""
-    finite = np.ravel(values)[np.isfinite(np.ravel(values))]
+    flat = np.ravel(values)
+    finite = flat[np.isfinite(flat)]
     m = finite.size
     t = min(m, int(np.ceil(share * m)) + 2)
     if 2 * t >= m:
@@ -385,12 +392,11 @@ def pooled_limits(parts: list) -> tuple | None:
 
     ends = []
     for q in (0.5, 99.5):
-        virtual = (m - 1) * (q / 100)
-        below = math.floor(virtual)
-        a, b = order(below), order(min(below + 1, m - 1))
+        i, k, t = _positions(m, q)
+        a, b = order(int(i)), order(int(k))
         if a is None or b is None:
             return None
-        ends.append(float(_lerp(a, b, virtual - below)))
+        ends.append(float(_lerp(a, b, t)))
     low, high = ends
     if high <= low:
         low, high = low - 0.5, high + 0.5
