@@ -285,12 +285,25 @@ def activation_backward(da, n, lay, kind, x, a, ensemble):
 
 
 @jit
-def bce_with_logits_backward(z, y, n, dz, ensemble):
-    """d loss / d logits of the mean binary cross-entropy: (sigmoid(z) - y) / n."""
+def exp_minus_abs(z, n, e, ensemble):
+    """e[i, m] = exp(-|z[i, 0, m]|) of one sigmoid unit's logits: the one exp that both the loss and
+    its gradient need (the exp is most of a small network's step)."""
     M = 1 if ensemble is None else ensemble
     for i in range(n):
         for m in range(M):
-            dz[i, 0, m] = (sigmoid(z[i, 0, m]) - y[i, m]) * (1.0 / n)
+            e[i, m] = np.exp(-abs(z[i, 0, m]))
+
+
+@jit
+def bce_with_logits_backward(z, e, y, n, dz, ensemble):
+    """d loss / d logits of the mean binary cross-entropy: (sigmoid(z) - y) / n, with e = exp(-|z|)
+    (exp_minus_abs): sigmoid is 1 / (1 + e) for z >= 0 and e / (1 + e) below, as ``sigmoid``."""
+    M = 1 if ensemble is None else ensemble
+    for i in range(n):
+        for m in range(M):
+            v, ev = z[i, 0, m], e[i, m]
+            p = 1.0 / (1.0 + ev) if v >= 0.0 else ev / (1.0 + ev)
+            dz[i, 0, m] = (p - y[i, m]) * (1.0 / n)
 
 
 @jit
@@ -351,12 +364,12 @@ def flat_share(kind, a, n, lay, ensemble, out, q):
 
 
 @jit
-def batch_loss(z, y, n, classes, out, ensemble):
+def batch_loss(z, e, y, n, classes, out, ensemble):
     """out[0] = the mean loss of the step's rows (binary cross-entropy of the sigmoid unit, or the
     cross-entropy of the softmax), out[1] = the share classified right (logit > 0 means class 1;
     else the largest logit's class, the first one on a tie or a NaN, as np.argmax), written as
     bnviz.nn's bce_with_logits_forward and softmax_cross_entropy_forward: rows whose losses sum past
-    float64 are averaged without the sum."""
+    float64 are averaged without the sum. e: exp(-|z|) of a sigmoid unit (exp_minus_abs)."""
     M = 1 if ensemble is None else ensemble
     for m in range(M):
         total = 0.0
@@ -365,7 +378,7 @@ def batch_loss(z, y, n, classes, out, ensemble):
             if classes == 1:
                 v = z[i, 0, m]
                 label = y[i, m]
-                loss = (v if not v < 0.0 else 0.0) - v * label + np.log1p(np.exp(-abs(v)))
+                loss = (v if not v < 0.0 else 0.0) - v * label + np.log1p(e[i, m])
                 if (v > 0.0) == (label > 0.5):
                     right += 1.0
             else:
@@ -391,7 +404,7 @@ def batch_loss(z, y, n, classes, out, ensemble):
             for i in range(n):
                 if classes == 1:
                     v = z[i, 0, m]
-                    loss = (v if not v < 0.0 else 0.0) - v * y[i, m] + np.log1p(np.exp(-abs(v)))
+                    loss = (v if not v < 0.0 else 0.0) - v * y[i, m] + np.log1p(e[i, m])
                 else:
                     top = z[i, 0, m]
                     for k in range(1, classes):
@@ -525,6 +538,7 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
     classes = layout[L - 1, FAN_OUT]    # 1: one sigmoid unit; K > 1: a softmax over K classes
     logit = np.empty((nmax, classes, M))
     dlogit = np.empty((nmax, classes, M))
+    e = np.empty((nmax, M))             # exp(-|logit|) of a sigmoid unit
     row_max = np.empty(M)
     row_sum = np.empty(M)
     inv_std = np.empty((H, M))
@@ -575,9 +589,11 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
                 for m in range(M):
                     logit_sums[b, m] += logit[i, k, m]
                     finite[0, b, m] = finite[0, b, m] and np.isfinite(logit[i, k, m])
+        if classes == 1:
+            exp_minus_abs(logit, n, e, ensemble)
         if s % stride == 0:
             # the step's loss, accuracy, flat activations and batch statistics: bnviz.run.replay's numbers
-            batch_loss(logit, y_in, n, classes, seen, ensemble)
+            batch_loss(logit, e, y_in, n, classes, seen, ensemble)
             for m in range(M):
                 seen[2, m] = 1.0 if finite[0, b, m] else 0.0
             for l in range(L - 1):
@@ -590,7 +606,7 @@ def train_steps(s0, s1, X, Y, orders, starts, stops, layout, ints, floats, corr1
             put_members(seen, rec_seen[s // stride])
         # backward
         if classes == 1:
-            bce_with_logits_backward(logit, y_in, n, dlogit, ensemble)
+            bce_with_logits_backward(logit, e, y_in, n, dlogit, ensemble)
         else:
             softmax_cross_entropy_backward(logit, y_in, n, classes, dlogit, row_max, row_sum, ensemble)
         dense_backward(dlogit, 0, layer_out, top, n, p, last, grad, d, top, True, ensemble)
