@@ -9,7 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from importlib.resources import files
 
 import numpy as np
@@ -46,27 +46,29 @@ class Dataset:
     test_rows: np.ndarray = field(default=None)
     notes: tuple = ()
 
-    @property
+    # The statistics are computed once per data set (its rows never change) and kept read-only:
+    # a run's assembly and its view standardize rows a dozen times.
+    @cached_property
     def feature_mean(self) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
             mean = self.X_train.mean(axis=0)
-        if np.isfinite(mean).all():
-            return mean
-        return (self.X_train / self._scale).mean(axis=0) * self._scale   # sums near 1e308 overflow
+        if not np.isfinite(mean).all():
+            mean = (self.X_train / self._scale).mean(axis=0) * self._scale   # sums near 1e308 overflow
+        return _frozen(mean)
 
-    @property
+    @cached_property
     def feature_std(self) -> np.ndarray:
         with np.errstate(over="ignore", invalid="ignore"):
             std = self.X_train.std(axis=0)
         if not np.isfinite(std).all():
             std = (self.X_train / self._scale).std(axis=0) * self._scale
-        return np.where(std > 0, std, 1.0)
+        return _frozen(np.where(std > 0, std, 1.0))
 
-    @property
+    @cached_property
     def _scale(self) -> np.ndarray:
         """(D,) the largest magnitude in each training column (1 for an all-zero column)."""
         scale = np.abs(self.X_train).max(axis=0) if len(self.X_train) else np.ones(self.X_train.shape[1])
-        return np.where(scale > 0, scale, 1.0)
+        return _frozen(np.where(scale > 0, scale, 1.0))
 
     def standardize(self, X: np.ndarray) -> np.ndarray:
         """Raw features (n, D) -> z-scores with the training rows' statistics."""
@@ -94,6 +96,12 @@ class Dataset:
         features = self.feature_names if self.n_features <= 4 else f"{self.n_features} ({self.feature_names[0]}..)"
         return (f"Dataset({self.name!r}, train={len(self.y_train)}, test={len(self.y_test)}, "
                 f"features={features}, label={self.label_name!r}, classes={self.n_classes})")
+
+
+def _frozen(values: np.ndarray) -> np.ndarray:
+    values = np.asarray(values, dtype=float)
+    values.flags.writeable = False
+    return values
 
 
 def stratified_split(y: np.ndarray, test_fraction: float, seed: int):
