@@ -1,6 +1,6 @@
 """The classroom's goals, measured side by side in one run, each figure with the load average beside it.
 
-    python benchmarks/goals.py [--quick]
+    python benchmarks/goals.py [--quick]      (--quick: 10 visitors, one round, no browser)
 
 1. a new default experiment's server CPU (runs A and B, the view, the first screen): benchmarks/experiment.py;
 2. 30 visitors, each on a different default-sized experiment, one process: benchmarks/load.py's
@@ -26,29 +26,49 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 
+ROUNDS = 3            # of the server-CPU and 30-visitor figures (one with --quick)
+
+
 def load() -> str:
     one, five, _ = os.getloadavg()
     return f"load {one:.2f} / {five:.2f}"
 
 
+def spread(values: list, digits: int) -> str:
+    """"rounds: low to high" of a list of figures."""
+    return f"{len(values)} rounds: {min(values):.{digits}f} to {max(values):.{digits}f}"
+
+
 def main(argv=None) -> None:
-    quick = "--quick" in (argv if argv is not None else sys.argv[1:])
+    args = argv if argv is not None else sys.argv[1:]
+    quick = "--quick" in args
+    rounds = 1 if quick else ROUNDS
     results = []
 
     import experiment
     from bnviz.ui.serve import Servers
 
-    with Servers(1, 8795, "127.0.0.1") as servers:
-        cpu = experiment.server_cpu(servers.url, servers.pids[0], range(1, 13))["mean"]
-    results.append(("new default experiment, server CPU (mean of 12)", f"{cpu:.3f} s", "<= 0.1 s", load()))
+    # the two figures that a shared machine moves most are measured in rounds, each on a fresh server
+    # with experiments it has not seen, and given as the median and the range
+    cpus = []
+    for r in range(rounds):
+        with Servers(1, 8795, "127.0.0.1") as servers:
+            cpus.append(experiment.server_cpu(servers.url, servers.pids[0], range(1 + 12 * r, 13 + 12 * r))["mean"])
+    results.append((f"new default experiment, server CPU (12 visits, {spread(cpus, 3)})",
+                    f"{statistics.median(cpus):.3f} s", "<= 0.1 s", load()))
 
     import load as load_bench
     n = 10 if quick else 30
-    row = load_bench.scenario("distinct experiments", 1, [f"seed={i}" for i in range(1, n + 1)], 8796)
-    results.append((f"{n} visitors, different experiments, one process: p95", f"{row['p95']:.2f} s", "<= 2 s", load()))
-    results.append(("  health check, slowest", f"{row['health_max']:.3f} s", "< 1 s", load()))
-    results.append(("  memory peak / settled", f"{row['peak_mb']:.0f} / {row['settled_mb']:.0f} MB", "as before",
-                    load()))
+    rows = [load_bench.scenario("distinct experiments", 1, [f"seed={i + n * r}" for i in range(1, n + 1)], 8796)
+            for r in range(rounds)]
+    p95 = [row["p95"] for row in rows]
+    results.append((f"{n} visitors, different experiments, one process: p95 ({spread(p95, 2)})",
+                    f"{statistics.median(p95):.2f} s", "<= 2 s", load()))
+    results.append(("  health check, slowest of every round", f"{max(row['health_max'] for row in rows):.3f} s",
+                    "< 1 s", load()))
+    results.append(("  memory peak / settled, highest of every round",
+                    f"{max(row['peak_mb'] for row in rows):.0f} / {max(row['settled_mb'] for row in rows):.0f} MB",
+                    "as before", load()))
 
     if not quick:
         import page
@@ -73,10 +93,11 @@ def main(argv=None) -> None:
                     f"{time.process_time() - started:.2f} s", "< 1 s", load()))
 
     print()
-    print(f"| {'goal':58s} | {'measured':>13s} | {'target':>9s} | {'while':>18s} |")
-    print(f"|{'-' * 60}|{'-' * 15}|{'-' * 11}|{'-' * 20}|")
+    width = max(len(name) for name, *_ in results)
+    print(f"| {'goal':{width}s} | {'measured':>13s} | {'target':>9s} | {'while':>18s} |")
+    print(f"|{'-' * (width + 2)}|{'-' * 15}|{'-' * 11}|{'-' * 20}|")
     for name, value, goal, while_ in results:
-        print(f"| {name:58s} | {value:>13s} | {goal:>9s} | {while_:>18s} |")
+        print(f"| {name:{width}s} | {value:>13s} | {goal:>9s} | {while_:>18s} |")
 
 
 def page_figures(page, notches: int = 5) -> tuple:
