@@ -10,8 +10,10 @@ split and initialization (paired runs); every EVERY steps the network is evaluat
   layer's input to its sigmoid (BN's output with BN, the Dense output without), BN normalizing
   with those rows' own statistics, as in training.
 
-NumPy only (the engine's ``train``); ``bnviz.lessons`` turns the numbers into a verdict and
-``bnviz.figures.lessons.figure1_svg`` draws them.
+NumPy only (the engine's training loop, whose record it reads directly: the Run a page gets
+derives per-epoch metrics and snapshots the figure never shows, which took more than half of its
+time); ``bnviz.lessons`` turns the numbers into a verdict and ``bnviz.figures.lessons.figure1_svg``
+draws them.
 """
 from __future__ import annotations
 
@@ -20,8 +22,8 @@ import numpy as np
 from . import load_for
 from .config import Config
 from .evaluation import forward_states, loss_and_accuracy
-from .inference import running_buffers
-from .train import train
+from .nn import Architecture
+from .train import run_loop
 
 FIGURE1 = Config(dataset="digits", hidden=(100, 100, 100), activation="sigmoid", bn_position="before",
                  batch_size=60, lr=0.5, epochs=10)
@@ -36,27 +38,27 @@ def figure1_states(n_steps: int, every: int = EVERY) -> np.ndarray:
     return np.unique(np.append(np.arange(0, n_steps + 1, every), n_steps)).astype(int)
 
 
-def sigmoid_input_percentiles(run, data, states, unit: int = UNIT) -> np.ndarray:
-    """(3, T) the 15th, 50th and 85th percentiles over the training rows of `unit` of the last
-    hidden layer's input to its activation, at each state, BN with those rows' own statistics."""
-    X = data.inputs(data.X_train, run.config.standardize)
-    before = run.arch.bn and run.arch.bn_position == "before"
-    out = np.empty((len(PERCENTILES), len(states)))
-    for start in range(0, len(states), STATES_PER_PASS):
-        chunk = np.asarray(states[start:start + STATES_PER_PASS])
-        trace = forward_states(run.arch, run.params_of(chunk), X).traces[-1]
+def sigmoid_input_percentiles(arch: Architecture, X: np.ndarray, params: np.ndarray, unit: int = UNIT) -> np.ndarray:
+    """(3, T) the 15th, 50th and 85th percentiles over the rows X (what the network sees) of `unit` of
+    the last hidden layer's input to its activation, at each of T states (params (T, P)), BN with
+    those rows' own statistics."""
+    before = arch.bn and arch.bn_position == "before"
+    out = np.empty((len(PERCENTILES), len(params)))
+    for start in range(0, len(params), STATES_PER_PASS):
+        chunk = params[start:start + STATES_PER_PASS]
+        trace = forward_states(arch, chunk, X).traces[-1]
         seen = (trace.bn if before else trace.z)[..., unit]                    # (k, N)
         with np.errstate(invalid="ignore"):
             out[:, start:start + len(chunk)] = np.percentile(seen, PERCENTILES, axis=-1)
     return out
 
 
-def test_accuracy(run, data, states) -> np.ndarray:
-    """(T,) test accuracy at each state in evaluation mode (BN with the running statistics)."""
-    states = np.asarray(states, dtype=int)
+def test_accuracy(arch: Architecture, X: np.ndarray, y: np.ndarray, params: np.ndarray,
+                  buffers: np.ndarray | None) -> np.ndarray:
+    """(T,) accuracy on the rows X (what the network sees), labels y, at each of T states (params
+    (T, P)) in evaluation mode: BN with the running statistics buffers (T, R) (None without BN)."""
     with np.errstate(all="ignore"):
-        _, acc = loss_and_accuracy(run.arch, run.params_of(states), data.inputs(data.X_test, run.config.standardize),
-                                   np.asarray(data.y_test, dtype=float), running_buffers(run, states))
+        _, acc = loss_and_accuracy(arch, params, X, np.asarray(y, dtype=float), buffers)
     return np.asarray(acc, dtype=float).reshape(-1)
 
 
@@ -84,19 +86,24 @@ def measure_figure1(seeds, base: Config = FIGURE1, every: int = EVERY) -> dict:
             cfg = base.replace(bn=bn, seed=int(seed))
             data = load_for(cfg)
             # recorded every `every` steps: the states the figure reads are kept, with their running
-            # statistics, and the Run derives its per-step numbers for those alone (the same training)
-            run = train(cfg, data, stride=every)
-            spent += run.seconds
+            # statistics (the same training as ``train``'s Run, read before it is assembled)
+            history = run_loop([cfg], data, stride=every)
+            spent += history.seconds
             if steps is None:           # every run plans the same steps; a diverged one stops early
-                steps = figure1_states(cfg.epochs * run.steps_per_epoch, every)
-            states = steps[steps <= run.n_steps]
+                steps = figure1_states(cfg.epochs * history.steps_per_epoch, every)
+            states = steps[steps <= history.member_steps(0)]
+            rows = history.state_rows(states)
+            params = history.params[rows, 0]
+            buffers = history.running[rows, 0] if history.arch.bn else None
             a = np.full(len(steps), np.nan)
             p = np.full((len(PERCENTILES), len(steps)), np.nan)
-            a[:len(states)] = test_accuracy(run, data, states)
-            p[:, :len(states)] = sigmoid_input_percentiles(run, data, states)
+            a[:len(states)] = test_accuracy(history.arch, data.inputs(data.X_test, cfg.standardize), data.y_test,
+                                            params, buffers)
+            p[:, :len(states)] = sigmoid_input_percentiles(history.arch, data.inputs(data.X_train, cfg.standardize),
+                                                           params)
             rows_acc.append(a)
             rows_pct.append(p)
-            broke.append(run.diverged_at is not None)
+            broke.append(bool(history.diverged_at[0] >= 0))
         acc[bn], pct[bn] = np.array(rows_acc), np.array(rows_pct)
         seconds[bn], diverged[bn] = spent, np.array(broke)
     return {"steps": steps, "acc": acc, "pct": pct, "drift": {bn: drift(pct[bn]) for bn in (True, False)},
