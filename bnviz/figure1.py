@@ -101,9 +101,14 @@ def measure_figure1(seeds, base: Config = FIGURE1, every: int = EVERY) -> dict:
                                             params, buffers)
             p[:, :len(states)] = sigmoid_input_percentiles(history.arch, data.inputs(data.X_train, cfg.standardize),
                                                            params)
+            # a state whose unit overflowed over the training rows, though every batch stayed finite, is
+            # a divergence too (as a Run is cut there): nothing from it on is drawn
+            overflowed = ~np.isfinite(p[:, :len(states)]).all(axis=0)
+            if overflowed.any():
+                a[overflowed.argmax():], p[:, overflowed.argmax():] = np.nan, np.nan
             rows_acc.append(a)
             rows_pct.append(p)
-            broke.append(bool(history.diverged_at[0] >= 0))
+            broke.append(bool(history.diverged_at[0] >= 0 or overflowed.any()))
         acc[bn], pct[bn] = np.array(rows_acc), np.array(rows_pct)
         seconds[bn], diverged[bn] = spent, np.array(broke)
     return {"steps": steps, "acc": acc, "pct": pct, "drift": {bn: drift(pct[bn]) for bn in (True, False)},

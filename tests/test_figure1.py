@@ -116,3 +116,24 @@ def test_figure1_drawing_holds_every_curve(measured):
     assert svg.count("data-median=") == 2 and svg.count("data-band=") == 2
     assert svg.count('data-percentile="50th"') == 2 and svg.count("data-percentile=") == 6
     assert "(b) BN off · layer 2, unit 1" in svg and "(c) BN on · layer 2, unit 1" in svg
+
+
+def test_a_unit_that_overflows_over_the_rows_ends_its_run_there(monkeypatch):
+    """Every batch finite, but the watched unit's input past float64 over all training rows at one
+    state: from that state on nothing is drawn, and the run counts as diverged (as a Run is cut)."""
+    import bnviz.figure1 as figure1
+
+    real = figure1.sigmoid_input_percentiles
+
+    def overflowing(arch, X, params, unit=figure1.UNIT):
+        out = real(arch, X, params, unit)
+        if arch.bn:
+            out[:, 2:] = np.inf                 # the BN runs' third state (step 24) overflows
+        return out
+
+    monkeypatch.setattr(figure1, "sigmoid_input_percentiles", overflowing)
+    m = measure_figure1(SEEDS[:2], SMALL, every=12)
+    assert m["diverged"][True].tolist() == [True, True] and m["diverged"][False].tolist() == [False, False]
+    assert np.isnan(m["acc"][True][:, 2:]).all() and np.isfinite(m["acc"][True][:, :2]).all()
+    assert np.isnan(m["pct"][True][:, :, 2:]).all() and np.isfinite(m["pct"][True][:, :, :2]).all()
+    assert np.isfinite(m["acc"][False]).all() and np.isfinite(m["pct"][False]).all()
