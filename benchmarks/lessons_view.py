@@ -29,7 +29,7 @@ from page import serve  # noqa: E402
 from browser.conftest import CHROMIUM  # noqa: E402
 from browser.helpers import wait_idle  # noqa: E402
 
-CARD = "[class*='st-key-lessoncard-']"
+CARD = ".bnviz-card"
 
 
 def measure_all():

@@ -61,7 +61,7 @@ def payload_bytes() -> int:
 
 
 # the first tab (Lessons): every card's chart drawn
-TABS_DRAWN = "document.querySelectorAll(\"[class*='st-key-lessoncard-'] svg[data-lo]\").length >= 13"
+TABS_DRAWN = "document.querySelectorAll(\".bnviz-card svg[data-lo]\").length >= 13"
 VIEW_COST = """() => {
     const at = (name) => performance.getEntriesByName(name).map((e) => e.startTime).pop();
     return (at('bnviz-watch-drawn') - at('bnviz-watch-mount')) / 1000;

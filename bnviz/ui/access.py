@@ -31,6 +31,9 @@ PAGE_CSS = f"""
 /* a long sentence is for the screen reader: read in its place, not shown (the table holds its numbers) */
 .bnviz-said.bnviz-unseen, table.bnviz-unseen {{ position: absolute; width: 1px; height: 1px; margin: -1px; overflow: hidden;
   clip: rect(0 0 0 0); white-space: nowrap; }}
+/* a lesson card: the look of Streamlit's bordered container, around Markdown */
+.bnviz-card {{ border: 1px solid rgba(49, 51, 63, 0.2); border-radius: 0.5rem; padding: calc(1rem - 1px);
+  margin-bottom: 1rem; }}
 .katex-display:focus-visible, [data-testid="stPlotlyChart"]:focus-visible {{
   outline: 3px solid #0072B2; outline-offset: 2px; }}
 """

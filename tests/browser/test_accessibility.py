@@ -16,7 +16,7 @@ from tests.browser.helpers import CHART, open_page, open_tab, wait_idle
 pytestmark = pytest.mark.browser
 
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
-CARD = "[class*='st-key-lessoncard-']"
+CARD = ".bnviz-card"
 COUNTS: dict = {}
 DETAILS: dict = {}
 

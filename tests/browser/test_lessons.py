@@ -7,7 +7,7 @@ from bnviz.lessons import LESSONS
 from tests.browser.helpers import open_page, wait_idle
 
 pytestmark = pytest.mark.browser
-CARD = "[class*='st-key-lessoncard-']"
+CARD = ".bnviz-card"
 
 
 def test_lessons_view_fills_in_every_card(server, page, artifacts):
