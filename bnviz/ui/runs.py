@@ -121,15 +121,19 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
     if not todo:
         return runs
     slot = (stream or st).empty()
-    box = slot.container()
-    bars = {i: box.progress(0.0, text=f"Training {requests[i][3]}…") for i in todo}
-    chart = box.empty()
+    bars, chart = {}, []
     seen = {}                                   # request -> the newest Update drawn
     latest = {}                                 # request -> its newest partial Run
     shown = {"n": 0}
 
     def on_update(i, update):
         label = requests[i][3]
+        if not bars:
+            # the bars appear once a wait has lasted (the first update): a run done sooner, as a
+            # default one is, never flashes them, and its page sends four messages fewer
+            box = slot.container()
+            bars.update({j: box.progress(0.0, text=f"Training {requests[j][3]}…") for j in todo})
+            chart.append(box.empty())
         if update is None or seen.get(i) is update:
             return
         seen[i] = update
@@ -143,8 +147,8 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
         if on_partial is not None:
             on_partial(current)
         else:
-            chart.plotly_chart(figures.training_curves(update.payload), key=f"stream-{label}-{shown['n']}",
-                               theme=None, config={"displayModeBar": False})
+            chart[0].plotly_chart(figures.training_curves(update.payload), key=f"stream-{label}-{shown['n']}",
+                                  theme=None, config={"displayModeBar": False})
 
     try:
         done = wait_for_all([(keys[i], train_reporting, (requests[i][0], requests[i][1], requests[i][4],
