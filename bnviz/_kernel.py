@@ -228,10 +228,14 @@ def noise_backward(dy, n, lay, noise, s, ensemble):
 def sigmoid(v):
     """1 / (1 + e^-v) through one exp, never overflowing; within a rounding of bnviz.nn's tanh form
     (exp costs half of tanh, and the loss takes one per row and step)."""
-    if v >= 0.0:
-        return 1.0 / (1.0 + np.exp(-v))
-    e = np.exp(v)
-    return e / (1.0 + e)       # nan falls through here, and stays nan
+    return sigmoid_of(v, np.exp(-abs(v)))
+
+
+@jit
+def sigmoid_of(v, e):
+    """sigmoid(v) from e = exp(-|v|): 1 / (1 + e) for v >= 0, e / (1 + e) below (nan falls through
+    there, and stays nan)."""
+    return 1.0 / (1.0 + e) if v >= 0.0 else e / (1.0 + e)
 
 
 @jit
@@ -297,13 +301,11 @@ def exp_minus_abs(z, n, e, ensemble):
 @jit
 def bce_with_logits_backward(z, e, y, n, dz, ensemble):
     """d loss / d logits of the mean binary cross-entropy: (sigmoid(z) - y) / n, with e = exp(-|z|)
-    (exp_minus_abs): sigmoid is 1 / (1 + e) for z >= 0 and e / (1 + e) below, as ``sigmoid``."""
+    (exp_minus_abs) shared with the step's loss."""
     M = 1 if ensemble is None else ensemble
     for i in range(n):
         for m in range(M):
-            v, ev = z[i, 0, m], e[i, m]
-            p = 1.0 / (1.0 + ev) if v >= 0.0 else ev / (1.0 + ev)
-            dz[i, 0, m] = (p - y[i, m]) * (1.0 / n)
+            dz[i, 0, m] = (sigmoid_of(z[i, 0, m], e[i, m]) - y[i, m]) * (1.0 / n)
 
 
 @jit

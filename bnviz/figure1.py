@@ -105,7 +105,8 @@ def measure_figure1(seeds, base: Config = FIGURE1, every: int = EVERY) -> dict:
             # a divergence too (as a Run is cut there): nothing from it on is drawn
             overflowed = ~np.isfinite(p[:, :len(states)]).all(axis=0)
             if overflowed.any():
-                a[overflowed.argmax():], p[:, overflowed.argmax():] = np.nan, np.nan
+                cut = overflowed.argmax()
+                a[cut:], p[:, cut:] = np.nan, np.nan
             rows_acc.append(a)
             rows_pct.append(p)
             broke.append(bool(history.diverged_at[0] >= 0 or overflowed.any()))

@@ -130,7 +130,7 @@ def get_runs(requests: list, stream=None, on_partial=None) -> list:
         label = requests[i][3]
         if not bars:
             # the bars appear once a wait has lasted (the first update): a run done sooner, as a
-            # default one is, never flashes them, and its page sends four messages fewer
+            # default one is, never flashes them, and its page sends fewer messages (measured: 3)
             box = slot.container()
             bars.update({j: box.progress(0.0, text=f"Training {requests[j][3]}…") for j in todo})
             chart.append(box.empty())
